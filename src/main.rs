@@ -1,0 +1,5 @@
+//! The `gotv` binary: see [`gotv::cli`].
+
+fn main() -> std::process::ExitCode {
+    gotv::cli::main()
+}

@@ -1,0 +1,404 @@
+//! Opening traces every way a person does it — command line, bundled sample,
+//! File → Open…, Open Recent, drag-and-drop, reload — without ever blocking the
+//! UI thread.
+//!
+//! Everything that touches the file system runs on a short-lived thread and
+//! reports back through a channel, waking the UI with `request_repaint`; the UI
+//! polls the channel once per frame ([`Opener::poll`]). A network mount that
+//! hangs, or a file dialog the user leaves open, therefore never freezes the
+//! window. Late results of superseded requests are dropped by request number,
+//! so the last trace the user asked for wins.
+//!
+//! The file the user opened is watched by polling its size and modification
+//! time ([`WATCH_INTERVAL`]): a `stat` a second costs nothing, needs no
+//! platform notification API, and the UI is only woken when something changed.
+
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, SystemTime};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+
+/// The sample trace shown when gotv starts without a file, so that a first
+/// start shows what the viewer does rather than an empty window.
+const SAMPLE: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/testdata/traces/sample.trace"
+));
+
+/// Length of the header Go writes at the start of every trace
+/// (`go 1.NN trace` padded with NUL bytes).
+const HEADER_LEN: usize = 16;
+
+/// Recent files kept in Open Recent: enough for a day's work, short enough to
+/// scan at a glance.
+const MAX_RECENT: usize = 10;
+
+/// Key of the recent list in eframe's storage.
+const RECENT_KEY: &str = "gotv.recent";
+
+/// How often the open file is checked for changes: a second is quick enough
+/// to notice a rewritten trace before the user switches back to the window.
+const WATCH_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Where a trace comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// The sample trace built into the binary.
+    Bundled,
+    /// A file on disk.
+    File(PathBuf),
+}
+
+impl Source {
+    /// Short name for titles and the status bar: the file name.
+    pub(crate) fn name(&self) -> String {
+        match self {
+            Self::Bundled => "sample.trace (bundled)".to_owned(),
+            Self::File(path) => path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
+        }
+    }
+
+    fn path(&self) -> Option<&Path> {
+        match self {
+            Self::Bundled => None,
+            Self::File(path) => Some(path),
+        }
+    }
+}
+
+/// A trace that passed the checks the ui can make before decoding.
+#[derive(Clone, Debug)]
+pub(crate) struct Loaded {
+    /// Where it came from.
+    pub(crate) source: Source,
+    /// Size in bytes.
+    pub(crate) size: u64,
+    /// Go version from the header, e.g. `1.25`.
+    pub(crate) go_version: String,
+    /// Size and modification time when loaded, to notice changes.
+    stamp: Option<Stamp>,
+}
+
+/// What identifies a version of a file on disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+impl Stamp {
+    fn of(path: &Path) -> Option<Self> {
+        let meta = std::fs::metadata(path).ok()?;
+        Some(Self {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+        })
+    }
+}
+
+/// Something the background threads finished.
+#[derive(Debug)]
+pub(crate) enum Event {
+    /// A trace is ready to show.
+    Loaded(Loaded),
+    /// Opening failed; `message` says why in words for the user.
+    Failed {
+        /// What the user tried to open.
+        source: Source,
+        /// Why it failed.
+        message: String,
+    },
+    /// The file dialog closed; `None` if the user cancelled it.
+    Picked(Option<PathBuf>),
+    /// No file dialog can be shown on this system; the message says what to do.
+    NoDialog(String),
+    /// The open file changed on disk since it was loaded.
+    Changed,
+}
+
+/// Starts loads, the file dialog and the file watcher, and collects their results.
+pub(crate) struct Opener {
+    ctx: egui::Context,
+    tx: Sender<(u64, Event)>,
+    rx: Receiver<(u64, Event)>,
+    /// Number of the latest load request; results of older ones are dropped.
+    request: u64,
+    loading: Option<Source>,
+    dialog_open: bool,
+    /// Dropping the sender stops the watcher thread.
+    watcher: Option<Sender<()>>,
+    recent: Vec<PathBuf>,
+}
+
+/// Request number of events that belong to no load request.
+const UNNUMBERED: u64 = 0;
+
+impl Opener {
+    /// An opener that wakes `ctx` when something finished, with the recent list
+    /// from eframe's storage.
+    pub(crate) fn new(ctx: egui::Context, storage: Option<&dyn eframe::Storage>) -> Self {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let recent: Vec<PathBuf> = storage
+            .and_then(|s| eframe::get_value(s, RECENT_KEY))
+            .unwrap_or_default();
+        Self {
+            ctx,
+            tx,
+            rx,
+            request: UNNUMBERED,
+            loading: None,
+            dialog_open: false,
+            watcher: None,
+            recent: recent.into_iter().take(MAX_RECENT).collect(),
+        }
+    }
+
+    /// Starts opening `source` in the background; supersedes any open in flight.
+    pub(crate) fn open(&mut self, source: Source) {
+        self.request += 1;
+        self.loading = Some(source.clone());
+        let (request, tx, ctx) = (self.request, self.tx.clone(), self.ctx.clone());
+        thread::spawn(move || {
+            let event = match load(&source) {
+                Ok(loaded) => Event::Loaded(loaded),
+                Err(message) => Event::Failed { source, message },
+            };
+            // The app may be gone (window closed): nobody left to tell.
+            let _ = tx.send((request, event));
+            ctx.request_repaint();
+        });
+    }
+
+    /// What is being opened right now, if anything.
+    pub(crate) fn loading(&self) -> Option<&Source> {
+        self.loading.as_ref()
+    }
+
+    /// Shows the system file dialog on its own thread (it blocks until the user
+    /// picks a file); the answer arrives as [`Event::Picked`] or [`Event::NoDialog`].
+    pub(crate) fn show_dialog(&mut self, start_in: Option<&Path>) {
+        if self.dialog_open {
+            return;
+        }
+        self.dialog_open = true;
+        let start_in = start_in.and_then(Path::parent).map(Path::to_path_buf);
+        let (tx, ctx) = (self.tx.clone(), self.ctx.clone());
+        thread::spawn(move || {
+            let event = match dialog_unavailable() {
+                Some(message) => Event::NoDialog(message),
+                None => Event::Picked(pick_file(start_in)),
+            };
+            let _ = tx.send((UNNUMBERED, event));
+            ctx.request_repaint();
+        });
+    }
+
+    /// The results that arrived since the last call, oldest first.
+    pub(crate) fn poll(&mut self) -> Vec<Event> {
+        let mut events = Vec::new();
+        while let Ok((request, event)) = self.rx.try_recv() {
+            match event {
+                Event::Loaded(_) | Event::Failed { .. } if request != self.request => {}
+                Event::Loaded(loaded) => {
+                    self.loading = None;
+                    if let Some(path) = loaded.source.path() {
+                        self.remember(path.to_path_buf());
+                    }
+                    self.watch(&loaded);
+                    events.push(Event::Loaded(loaded));
+                }
+                Event::Failed { .. } => {
+                    self.loading = None;
+                    events.push(event);
+                }
+                Event::Picked(None) => self.dialog_open = false,
+                Event::Picked(Some(_)) | Event::NoDialog(_) => {
+                    self.dialog_open = false;
+                    events.push(event);
+                }
+                Event::Changed => events.push(event),
+            }
+        }
+        events
+    }
+
+    /// Recently opened files, most recent first.
+    pub(crate) fn recent(&self) -> &[PathBuf] {
+        &self.recent
+    }
+
+    /// Writes the recent list to eframe's storage.
+    pub(crate) fn save(&self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, RECENT_KEY, &self.recent);
+    }
+
+    fn remember(&mut self, path: PathBuf) {
+        let path = std::path::absolute(&path).unwrap_or(path);
+        self.recent.retain(|p| *p != path);
+        self.recent.insert(0, path);
+        self.recent.truncate(MAX_RECENT);
+    }
+
+    /// Watches the file of `loaded` (replacing the previous watch) and reports
+    /// [`Event::Changed`] when its size or modification time changes.
+    fn watch(&mut self, loaded: &Loaded) {
+        self.watcher = None;
+        let Some(path) = loaded.source.path().map(Path::to_path_buf) else {
+            return;
+        };
+        let (stop, stopped) = crossbeam_channel::bounded::<()>(0);
+        let (tx, ctx, mut known) = (self.tx.clone(), self.ctx.clone(), loaded.stamp);
+        thread::spawn(move || {
+            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(WATCH_INTERVAL) {
+                let now = Stamp::of(&path);
+                if now != known {
+                    known = now;
+                    let _ = tx.send((UNNUMBERED, Event::Changed));
+                    ctx.request_repaint();
+                }
+            }
+        });
+        self.watcher = Some(stop);
+    }
+}
+
+/// Reads what the ui checks before decoding. Runs on a loader thread.
+fn load(source: &Source) -> Result<Loaded, String> {
+    let (header, size, stamp) = match source {
+        Source::Bundled => (SAMPLE.get(..HEADER_LEN).unwrap_or(SAMPLE).to_vec(), SAMPLE.len() as u64, None),
+        Source::File(path) => read_header(path)?,
+    };
+    let go_version = check_header(&header, size)?;
+    Ok(Loaded {
+        source: source.clone(),
+        size,
+        go_version,
+        stamp,
+    })
+}
+
+fn read_header(path: &Path) -> Result<(Vec<u8>, u64, Option<Stamp>), String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| format!("Cannot open the file: {e}."))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("Cannot read the file: {e}."))?;
+    if meta.is_dir() {
+        return Err("This is a folder, not a trace file.".to_owned());
+    }
+    let mut header = Vec::with_capacity(HEADER_LEN);
+    file.take(HEADER_LEN as u64)
+        .read_to_end(&mut header)
+        .map_err(|e| format!("Cannot read the file: {e}."))?;
+    Ok((header, meta.len(), Stamp::of(path)))
+}
+
+/// Checks the trace header and returns the Go version it names.
+///
+/// A placeholder for the decoder's own validation: until it lands, this is all
+/// the ui can tell about a file (so a corrupt body still opens).
+// TODO(decoder): use the decoder's error type and messages instead.
+fn check_header(header: &[u8], size: u64) -> Result<String, String> {
+    const NOT_A_TRACE: &str =
+        "This is not a Go execution trace: a trace starts with \"go 1.NN trace\".";
+    if size == 0 {
+        return Err("The file is empty.".to_owned());
+    }
+    let text_len = header.iter().position(|&b| b == 0).unwrap_or(header.len());
+    let text = std::str::from_utf8(&header[..text_len]).map_err(|_| NOT_A_TRACE.to_owned())?;
+    let padding_ok = header[text_len..].iter().all(|&b| b == 0);
+    let version = text
+        .strip_prefix("go 1.")
+        .and_then(|rest| rest.strip_suffix(" trace"))
+        .filter(|minor| !minor.is_empty() && minor.bytes().all(|b| b.is_ascii_digit()));
+    match version {
+        Some(minor) if padding_ok && header.len() == HEADER_LEN => {
+            if size == HEADER_LEN as u64 {
+                Err("The trace is truncated: it has a header but no events.".to_owned())
+            } else {
+                Ok(format!("1.{minor}"))
+            }
+        }
+        _ if header.len() < HEADER_LEN && is_header_prefix(header) => {
+            Err("The trace is truncated: the file ends inside the trace header.".to_owned())
+        }
+        _ => Err(NOT_A_TRACE.to_owned()),
+    }
+}
+
+/// Whether `bytes` could be the start of a trace header that was cut off.
+fn is_header_prefix(bytes: &[u8]) -> bool {
+    let magic = b"go 1.";
+    let n = bytes.len().min(magic.len());
+    bytes[..n] == magic[..n]
+}
+
+/// Why no file dialog can open, if so. rfd asks the XDG desktop portal over
+/// the D-Bus session bus and falls back to `zenity`; with neither it returns
+/// "cancelled" without a word, which would leave the user clicking a dead menu.
+#[cfg(all(unix, not(target_os = "macos")))]
+fn dialog_unavailable() -> Option<String> {
+    let bus = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some_and(|a| !a.is_empty())
+        || std::env::var_os("XDG_RUNTIME_DIR")
+            .is_some_and(|dir| Path::new(&dir).join("bus").exists());
+    let zenity = std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join("zenity").is_file()));
+    (!bus && !zenity).then(|| {
+        "No file dialog is available: there is no desktop portal (no D-Bus session) and \
+         `zenity` is not installed. Drop a trace onto the window, or pass it on the \
+         command line: gotv FILE."
+            .to_owned()
+    })
+}
+
+/// Other platforms always have a native dialog.
+#[cfg(not(all(unix, not(target_os = "macos"))))]
+fn dialog_unavailable() -> Option<String> {
+    None
+}
+
+fn pick_file(start_in: Option<PathBuf>) -> Option<PathBuf> {
+    let dialog = rfd::FileDialog::new().set_title("Open Go execution trace");
+    match start_in {
+        Some(dir) => dialog.set_directory(dir),
+        None => dialog,
+    }
+    .pick_file()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(text: &str) -> Vec<u8> {
+        let mut h = text.as_bytes().to_vec();
+        h.resize(HEADER_LEN, 0);
+        h
+    }
+
+    #[test]
+    fn accepts_go_headers() {
+        assert_eq!(check_header(&header("go 1.25 trace"), 100), Ok("1.25".into()));
+        assert_eq!(check_header(&header("go 1.5 trace"), 100), Ok("1.5".into()));
+    }
+
+    #[test]
+    fn rejects_other_files() {
+        let not = |h: &[u8], size| check_header(h, size).unwrap_err();
+        assert!(not(&header("hello world"), 100).contains("not a Go execution trace"));
+        assert!(not(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 100).contains("not a Go"));
+        assert!(not(&header("go 1.x trace"), 100).contains("not a Go"));
+        assert!(not(&header("go 1.25 trace"), 16).contains("no events"));
+        assert!(not(b"go 1.2", 6).contains("truncated"));
+        assert!(not(b"", 0).contains("empty"));
+    }
+
+    #[test]
+    fn bundled_sample_is_a_trace() {
+        assert!(load(&Source::Bundled).is_ok());
+    }
+}
