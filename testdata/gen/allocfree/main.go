@@ -5,9 +5,9 @@ package main
 
 import (
 	"context"
-	"runtime"
 	"runtime/trace"
 	"sync"
+	"time"
 
 	"gotv.test/gen/internal/load"
 )
@@ -35,7 +35,14 @@ func main() {
 		}(g)
 	}
 	wg.Wait()
-	runtime.GC() // frees the lists
+	// Drop the lists and trigger a collection with a few large allocations
+	// rather than runtime.GC, which spins in Gosched until sweeping is done
+	// (tens of thousands of events on Go 1.23). Then give the background
+	// sweeper time to free the lists' objects while the trace is still on.
+	for i := 0; i < 8; i++ {
+		load.Sink = make([]byte, 1<<20)
+	}
+	time.Sleep(50 * time.Millisecond)
 	task.End()
 	stop()
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"runtime/trace"
 	"sync"
@@ -26,23 +27,30 @@ func main() {
 		panic(err)
 	}
 	defer os.RemoveAll(dir)
+	// A live 16 MiB ballast raises the heap goal, so GC cycles come every few
+	// dozen milliseconds instead of back to back on the 4 MiB minimum heap.
+	ballast := make([]byte, 16<<20)
+	defer runtime.KeepAlive(ballast)
 	ctx, task := trace.NewTask(context.Background(), "sample")
 
 	var wg sync.WaitGroup
 	wg.Add(3)
 	go func() { // front end: HTTP traffic
 		defer wg.Done()
-		load.HTTP(ctx, 3, 150)
+		load.HTTP(ctx, 3, 700)
 	}()
 	go func() { // batch jobs: the mixed workload
 		defer wg.Done()
-		for round := 0; round < 10; round++ {
+		for round := 0; round < 40; round++ {
 			load.Mixed(ctx, dir, round)
 		}
 	}()
-	go func() { // number crunching
+	go func() { // number crunching, in bursts
 		defer wg.Done()
-		load.Burn(ctx, 2, 400*time.Millisecond)
+		for burst := 0; burst < 5; burst++ {
+			load.Burn(ctx, 2, 150*time.Millisecond)
+			time.Sleep(150 * time.Millisecond)
+		}
 	}()
 	wg.Wait()
 	load.GCPressure(ctx, 8)
