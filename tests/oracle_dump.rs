@@ -62,6 +62,9 @@ fn cases() -> Vec<Case> {
             let header = oracle_field(&oracle, "header")
                 .unwrap_or_default()
                 .to_string();
+            let events = oracle_field(&oracle, "events")
+                .and_then(|v| v.parse().ok())
+                .expect("events= in oracle");
             Case {
                 expected: read_parsed(&trace),
                 trace,

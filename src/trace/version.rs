@@ -124,10 +124,19 @@ mod tests {
 
     #[test]
     fn rejects_bad_headers() {
-        assert_eq!(read_header(b"go 1.24 trace\0\0\0"), Err(HeaderError::UnknownVersion(24)));
-        assert_eq!(read_header(b"go 1.22 trace\0\0"), Err(HeaderError::NotATrace));
+        assert_eq!(
+            read_header(b"go 1.24 trace\0\0\0"),
+            Err(HeaderError::UnknownVersion(24))
+        );
+        assert_eq!(
+            read_header(b"go 1.22 trace\0\0"),
+            Err(HeaderError::NotATrace)
+        );
         assert_eq!(read_header(b"\x7fELF"), Err(HeaderError::NotATrace));
-        assert_eq!(read_header(b"go 1.x trace\0\0\0"), Err(HeaderError::NotATrace));
+        assert_eq!(
+            read_header(b"go 1.x trace\0\0\0"),
+            Err(HeaderError::NotATrace)
+        );
         assert_eq!(read_header(b""), Err(HeaderError::NotATrace));
     }
 }

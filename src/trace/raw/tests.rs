@@ -35,7 +35,11 @@ fn sample_events() -> Vec<Event> {
     vec![
         ev(EventType::EVENT_BATCH, &[1, u64::MAX, 7, 40], None),
         ev(EventType::STACKS, &[], None),
-        ev(EventType::STACK, &[1, 2, 4198400, 1, 2, 12, 300, 3, 2, 128], None),
+        ev(
+            EventType::STACK,
+            &[1, 2, 4198400, 1, 2, 12, 300, 3, 2, 128],
+            None,
+        ),
         ev(EventType::STRINGS, &[], None),
         ev(EventType::STRING, &[1], Some(b"main.main\0")),
         ev(EventType::EVENT_BATCH, &[1, 0, 9, 9], None),
@@ -60,7 +64,9 @@ fn encodes_the_wire_format() {
     want.extend([0xff; 9]);
     want.extend([0x01, 7, 40]);
     // Stacks; Stack id=1 nframes=2 and two frames (4198400 = 0x401000).
-    want.extend([2, 3, 1, 2, 0x80, 0xa0, 0x80, 0x02, 1, 2, 12, 0xac, 0x02, 3, 2, 0x80, 0x01]);
+    want.extend([
+        2, 3, 1, 2, 0x80, 0xa0, 0x80, 0x02, 1, 2, 12, 0xac, 0x02, 3, 2, 0x80, 0x01,
+    ]);
     // Strings; String id=1 with 10 bytes of data.
     want.extend([4, 5, 1, 10]);
     want.extend(b"main.main\0");
@@ -80,7 +86,9 @@ fn binary_round_trip() {
 fn text_round_trip() {
     let trace = parse_text(&sample_text()).unwrap();
     let text = trace.to_string();
-    assert!(text.starts_with("Trace Go1.22\nEventBatch gen=1 m=18446744073709551615 time=7 size=40\n"));
+    assert!(
+        text.starts_with("Trace Go1.22\nEventBatch gen=1 m=18446744073709551615 time=7 size=40\n")
+    );
     assert!(text.contains("Stack id=1 nframes=2\n\tpc=4198400 func=1 file=2 line=12\n\tpc=300 func=3 file=2 line=128\n"));
     assert!(text.contains("String id=1\n\tdata=\"main.main\\x00\"\n"));
     assert_eq!(parse_text(&text).unwrap(), trace);
@@ -88,7 +96,12 @@ fn text_round_trip() {
 
 #[test]
 fn every_version_and_event_type_round_trips() {
-    for version in [Version::Go122, Version::Go123, Version::Go125, Version::Go126] {
+    for version in [
+        Version::Go122,
+        Version::Go123,
+        Version::Go125,
+        Version::Go126,
+    ] {
         let mut events = Vec::new();
         for (i, spec) in crate::trace::tracev2::specs_for(version).iter().enumerate() {
             if i == 0 || spec.name.is_empty() {
@@ -125,29 +138,84 @@ fn header_errors() {
     assert_eq!(text_error("").line, 0);
     assert_eq!(text_error("\n# only a comment\n").line, 0);
     let e = text_error("\n\nTrace Go1.24\n");
-    assert_eq!((e.line, e.message.as_str()), (3, "unknown or unsupported Go version 1.24"));
-    assert!(text_error("Tracer Go1.22").message.contains("failed to parse header"));
+    assert_eq!(
+        (e.line, e.message.as_str()),
+        (3, "unknown or unsupported Go version 1.24")
+    );
+    assert!(
+        text_error("Tracer Go1.22")
+            .message
+            .contains("failed to parse header")
+    );
     assert!(text_error("Trace Go2.1").message.contains("Go version"));
     assert!(text_error("Trace Go1.x").message.contains("Go version"));
-    assert!(text_error("Trace Go1.22 extra").message.contains("non-space"));
+    assert!(
+        text_error("Trace Go1.22 extra")
+            .message
+            .contains("non-space")
+    );
 }
 
 #[test]
 fn event_errors_have_line_numbers() {
     let cases: &[(&str, usize, &str)] = &[
-        ("Trace Go1.22\n\nNoSuchEvent x=1\n", 3, "unidentified event: NoSuchEvent"),
-        ("Trace Go1.22\nGoSwitch dt=1 g=1 g_seq=1\n", 2, "unidentified event: GoSwitch"),
-        ("Trace Go1.21\nEventBatch gen=1 m=0 time=0 size=0\n", 2, "unidentified event"),
-        ("Trace Go1.22\nFrequency\n", 2, "reading args for Frequency: no argument"),
-        ("Trace Go1.22\nFrequency hz=1\n", 2, "expected argument \"freq\""),
-        ("Trace Go1.22\nFrequency freq=-1\n", 2, "failed to parse argument value"),
+        (
+            "Trace Go1.22\n\nNoSuchEvent x=1\n",
+            3,
+            "unidentified event: NoSuchEvent",
+        ),
+        (
+            "Trace Go1.22\nGoSwitch dt=1 g=1 g_seq=1\n",
+            2,
+            "unidentified event: GoSwitch",
+        ),
+        (
+            "Trace Go1.21\nEventBatch gen=1 m=0 time=0 size=0\n",
+            2,
+            "unidentified event",
+        ),
+        (
+            "Trace Go1.22\nFrequency\n",
+            2,
+            "reading args for Frequency: no argument",
+        ),
+        (
+            "Trace Go1.22\nFrequency hz=1\n",
+            2,
+            "expected argument \"freq\"",
+        ),
+        (
+            "Trace Go1.22\nFrequency freq=-1\n",
+            2,
+            "failed to parse argument value",
+        ),
         ("Trace Go1.22\nFrequency freq=1 freq=2\n", 2, "non-space"),
-        ("Trace Go1.22\nStacks # no comments after an event\n", 2, "non-space"),
-        ("Trace Go1.22\nString id=1\n", 2, "unexpected end of text while reading data"),
-        ("Trace Go1.22\nString id=1\n\n  data=\"x\n", 4, "failed to parse data"),
+        (
+            "Trace Go1.22\nStacks # no comments after an event\n",
+            2,
+            "non-space",
+        ),
+        (
+            "Trace Go1.22\nString id=1\n",
+            2,
+            "unexpected end of text while reading data",
+        ),
+        (
+            "Trace Go1.22\nString id=1\n\n  data=\"x\n",
+            4,
+            "failed to parse data",
+        ),
         ("Trace Go1.22\nString id=1\nStrings\n", 3, "malformed data"),
-        ("Trace Go1.22\nStack id=1 nframes=2\npc=1 func=1 file=1 line=1\n", 2, "while reading stack"),
-        ("Trace Go1.22\nStack id=1 nframes=1\npc=1 func=1 file=1\n", 3, "no argument"),
+        (
+            "Trace Go1.22\nStack id=1 nframes=2\npc=1 func=1 file=1 line=1\n",
+            2,
+            "while reading stack",
+        ),
+        (
+            "Trace Go1.22\nStack id=1 nframes=1\npc=1 func=1 file=1\n",
+            3,
+            "no argument",
+        ),
     ];
     for &(text, line, msg) in cases {
         let e = text_error(text);
@@ -173,7 +241,10 @@ fn varints() {
         (127, &[0x7f]),
         (128, &[0x80, 0x01]),
         (300, &[0xac, 0x02]),
-        (u64::MAX, &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
+        (
+            u64::MAX,
+            &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
+        ),
     ];
     for &(v, want) in cases {
         let mut out = Vec::new();
@@ -215,7 +286,10 @@ fn encode_rejects_malformed_events() {
 fn decode_errors() {
     let h = b"go 1.22 trace\0\0\0";
     let with = |tail: &[u8]| [&h[..], tail].concat();
-    assert!(matches!(decode(b"go 1.22 trace"), Err(DecodeError::Header(_))));
+    assert!(matches!(
+        decode(b"go 1.22 trace"),
+        Err(DecodeError::Header(_))
+    ));
     assert_eq!(decode(h).unwrap().events, vec![]);
     assert_eq!(
         decode(&with(&[0])),
@@ -223,7 +297,10 @@ fn decode_errors() {
     );
     assert_eq!(
         decode(&with(&[46])),
-        Err(DecodeError::InvalidType { offset: 16, typ: 46 })
+        Err(DecodeError::InvalidType {
+            offset: 16,
+            typ: 46
+        })
     );
     assert_eq!(
         decode(&with(&[2, 8, 0x80])),
@@ -233,7 +310,9 @@ fn decode_errors() {
         decode(&with(&[5, 1, 3, b'a'])),
         Err(DecodeError::Truncated { offset: 16 })
     );
-    let overflow = with(&[8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02]);
+    let overflow = with(&[
+        8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02,
+    ]);
     assert_eq!(
         decode(&overflow),
         Err(DecodeError::VarintOverflow { offset: 17 })

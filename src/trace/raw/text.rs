@@ -137,7 +137,10 @@ impl<'a> TextReader<'a> {
             return Ok(None);
         }
         let Some((n, line)) = self.lines.next_line() else {
-            let msg = format!("unexpected end of text while reading data for {}", spec.name);
+            let msg = format!(
+                "unexpected end of text while reading data for {}",
+                spec.name
+            );
             return Err(self.lines.error(event_line, msg));
         };
         read_data(line)

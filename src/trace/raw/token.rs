@@ -115,20 +115,44 @@ mod tests {
             Ok(vec![1, 2, 3])
         );
         assert_eq!(read_args("", &[]), Ok(vec![]));
-        assert!(read_args("m=1", &["gen"]).unwrap_err().contains("expected argument"));
-        assert!(read_args("gen=1 x", &["gen"]).unwrap_err().contains("non-space"));
+        assert!(
+            read_args("m=1", &["gen"])
+                .unwrap_err()
+                .contains("expected argument")
+        );
+        assert!(
+            read_args("gen=1 x", &["gen"])
+                .unwrap_err()
+                .contains("non-space")
+        );
         assert!(read_args("gen=1 # c", &["gen"]).is_err());
         assert!(read_args("", &["gen"]).unwrap_err().contains("no argument"));
-        assert!(read_args("gen", &["gen"]).unwrap_err().contains("malformed"));
-        assert!(read_args("gen=x", &["gen"]).unwrap_err().contains("failed to parse"));
+        assert!(
+            read_args("gen", &["gen"])
+                .unwrap_err()
+                .contains("malformed")
+        );
+        assert!(
+            read_args("gen=x", &["gen"])
+                .unwrap_err()
+                .contains("failed to parse")
+        );
     }
 
     #[test]
     fn data_lines() {
         assert_eq!(read_data("\tdata=\"hi\\x00\""), Ok(b"hi\0".to_vec()));
         assert_eq!(read_data(" data = `raw` "), Ok(b"raw".to_vec()));
-        assert!(read_data("dat=\"x\"").unwrap_err().contains("malformed data"));
+        assert!(
+            read_data("dat=\"x\"")
+                .unwrap_err()
+                .contains("malformed data")
+        );
         assert!(read_data("data").unwrap_err().contains("malformed data"));
-        assert!(read_data("data=\"x").unwrap_err().contains("failed to parse data"));
+        assert!(
+            read_data("data=\"x")
+                .unwrap_err()
+                .contains("failed to parse data")
+        );
     }
 }

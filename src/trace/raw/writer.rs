@@ -42,7 +42,9 @@ impl fmt::Display for EncodeError {
             EncodeError::ArgCount { name, got } => {
                 write!(f, "{name}: {got} arguments do not fit the event's spec")
             }
-            EncodeError::UnexpectedData(name) => write!(f, "{name}: event has data but no data in its spec"),
+            EncodeError::UnexpectedData(name) => {
+                write!(f, "{name}: event has data but no data in its spec")
+            }
         }
     }
 }
@@ -73,9 +75,7 @@ pub fn write_event(out: &mut Vec<u8>, version: Version, ev: &Event) -> Result<()
             event: ev.version,
         });
     }
-    let spec = ev
-        .spec()
-        .ok_or(EncodeError::UnknownType(version, ev.typ))?;
+    let spec = ev.spec().ok_or(EncodeError::UnknownType(version, ev.typ))?;
     let extra = ev.args.len().checked_sub(spec.args.len());
     let args_fit = match extra {
         Some(extra) if spec.is_stack => extra % 4 == 0,

@@ -262,7 +262,11 @@ const fn timed_ids(
 }
 
 /// A timed event that ends (or declares active) the range begun by `start`.
-const fn timed_end(name: &'static str, args: &'static [&'static str], start: EventType) -> EventSpec {
+const fn timed_end(
+    name: &'static str,
+    args: &'static [&'static str],
+    start: EventType,
+) -> EventSpec {
     EventSpec {
         name,
         args,
@@ -315,12 +319,18 @@ const fn build_specs() -> [EventSpec; EventType::MAX_EXPERIMENTAL_EVENT.index()]
     s[T::SYNC.index()] = structural("Sync", &[]);
     s[T::END_OF_GENERATION.index()] = structural("EndOfGeneration", &[]);
 
-    s[T::PROCS_CHANGE.index()] = timed_ids("ProcsChange", &["dt", "procs_value", "stack"], &[], &[2]);
+    s[T::PROCS_CHANGE.index()] =
+        timed_ids("ProcsChange", &["dt", "procs_value", "stack"], &[], &[2]);
     s[T::PROC_START.index()] = timed("ProcStart", &["dt", "p", "p_seq"]);
     s[T::PROC_STOP.index()] = timed("ProcStop", &["dt"]);
     s[T::PROC_STEAL.index()] = timed("ProcSteal", &["dt", "p", "p_seq", "m"]);
     s[T::PROC_STATUS.index()] = timed("ProcStatus", &["dt", "p", "pstatus"]);
-    s[T::GO_CREATE.index()] = timed_ids("GoCreate", &["dt", "new_g", "new_stack", "stack"], &[], &[3, 2]);
+    s[T::GO_CREATE.index()] = timed_ids(
+        "GoCreate",
+        &["dt", "new_g", "new_stack", "stack"],
+        &[],
+        &[3, 2],
+    );
     s[T::GO_CREATE_SYSCALL.index()] = timed("GoCreateSyscall", &["dt", "new_g"]);
     s[T::GO_START.index()] = timed("GoStart", &["dt", "g", "g_seq"]);
     s[T::GO_DESTROY.index()] = timed("GoDestroy", &["dt"]);
@@ -328,9 +338,11 @@ const fn build_specs() -> [EventSpec; EventType::MAX_EXPERIMENTAL_EVENT.index()]
     s[T::GO_STOP.index()] = timed_ids("GoStop", &["dt", "reason_string", "stack"], &[1], &[2]);
     s[T::GO_BLOCK.index()] = timed_ids("GoBlock", &["dt", "reason_string", "stack"], &[1], &[2]);
     s[T::GO_UNBLOCK.index()] = timed_ids("GoUnblock", &["dt", "g", "g_seq", "stack"], &[], &[3]);
-    s[T::GO_SYSCALL_BEGIN.index()] = timed_ids("GoSyscallBegin", &["dt", "p_seq", "stack"], &[], &[2]);
+    s[T::GO_SYSCALL_BEGIN.index()] =
+        timed_ids("GoSyscallBegin", &["dt", "p_seq", "stack"], &[], &[2]);
     s[T::GO_SYSCALL_END.index()] = timed_end("GoSyscallEnd", &["dt"], T::GO_SYSCALL_BEGIN);
-    s[T::GO_SYSCALL_END_BLOCKED.index()] = timed_end("GoSyscallEndBlocked", &["dt"], T::GO_SYSCALL_BEGIN);
+    s[T::GO_SYSCALL_END_BLOCKED.index()] =
+        timed_end("GoSyscallEndBlocked", &["dt"], T::GO_SYSCALL_BEGIN);
     s[T::GO_STATUS.index()] = timed("GoStatus", &["dt", "g", "m", "gstatus"]);
     s[T::STW_BEGIN.index()] = timed_ids("STWBegin", &["dt", "kind_string", "stack"], &[1], &[2]);
     s[T::STW_END.index()] = timed_end("STWEnd", &["dt"], T::STW_BEGIN);
@@ -344,9 +356,12 @@ const fn build_specs() -> [EventSpec; EventType::MAX_EXPERIMENTAL_EVENT.index()]
         &["dt", "swept_value", "reclaimed_value"],
         T::GC_SWEEP_BEGIN,
     );
-    s[T::GC_MARK_ASSIST_ACTIVE.index()] = timed_end("GCMarkAssistActive", &["dt", "g"], T::GC_MARK_ASSIST_BEGIN);
-    s[T::GC_MARK_ASSIST_BEGIN.index()] = timed_ids("GCMarkAssistBegin", &["dt", "stack"], &[], &[1]);
-    s[T::GC_MARK_ASSIST_END.index()] = timed_end("GCMarkAssistEnd", &["dt"], T::GC_MARK_ASSIST_BEGIN);
+    s[T::GC_MARK_ASSIST_ACTIVE.index()] =
+        timed_end("GCMarkAssistActive", &["dt", "g"], T::GC_MARK_ASSIST_BEGIN);
+    s[T::GC_MARK_ASSIST_BEGIN.index()] =
+        timed_ids("GCMarkAssistBegin", &["dt", "stack"], &[], &[1]);
+    s[T::GC_MARK_ASSIST_END.index()] =
+        timed_end("GCMarkAssistEnd", &["dt"], T::GC_MARK_ASSIST_BEGIN);
     s[T::HEAP_ALLOC.index()] = timed("HeapAlloc", &["dt", "heapalloc_value"]);
     s[T::HEAP_GOAL.index()] = timed("HeapGoal", &["dt", "heapgoal_value"]);
     s[T::GO_LABEL.index()] = timed_ids("GoLabel", &["dt", "label_string"], &[1], &[]);
@@ -365,7 +380,12 @@ const fn build_specs() -> [EventSpec; EventType::MAX_EXPERIMENTAL_EVENT.index()]
     );
     s[T::USER_REGION_END.index()] = EventSpec {
         start_ev: T::USER_REGION_BEGIN,
-        ..timed_ids("UserRegionEnd", &["dt", "task", "name_string", "stack"], &[2], &[3])
+        ..timed_ids(
+            "UserRegionEnd",
+            &["dt", "task", "name_string", "stack"],
+            &[2],
+            &[3],
+        )
     };
     s[T::USER_LOG.index()] = timed_ids(
         "UserLog",
@@ -381,7 +401,12 @@ const fn build_specs() -> [EventSpec; EventType::MAX_EXPERIMENTAL_EVENT.index()]
         &[],
         &[3, 2],
     );
-    s[T::GO_STATUS_STACK.index()] = timed_ids("GoStatusStack", &["dt", "g", "m", "gstatus", "stack"], &[], &[4]);
+    s[T::GO_STATUS_STACK.index()] = timed_ids(
+        "GoStatusStack",
+        &["dt", "g", "m", "gstatus", "stack"],
+        &[],
+        &[4],
+    );
     s[T::CLOCK_SNAPSHOT.index()] = timed("ClockSnapshot", &["dt", "mono", "sec", "nsec"]);
 
     s[T::SPAN.index()] = alloc_free("Span", &["dt", "id", "npages_value", "kindclass"]);

@@ -80,10 +80,19 @@ mod tests {
 
     #[test]
     fn lookup_by_number_and_name() {
-        assert_eq!(lookup(Version::Go122, EventType::GO_START).map(|s| s.name), Some("GoStart"));
+        assert_eq!(
+            lookup(Version::Go122, EventType::GO_START).map(|s| s.name),
+            Some("GoStart")
+        );
         assert!(lookup(Version::Go122, EventType::GO_SWITCH).is_none());
-        assert_eq!(type_by_name(Version::Go123, "GoSwitch"), Some(EventType::GO_SWITCH));
-        assert_eq!(type_by_name(Version::Go126, "SpanFree"), Some(EventType::SPAN_FREE));
+        assert_eq!(
+            type_by_name(Version::Go123, "GoSwitch"),
+            Some(EventType::GO_SWITCH)
+        );
+        assert_eq!(
+            type_by_name(Version::Go126, "SpanFree"),
+            Some(EventType::SPAN_FREE)
+        );
         assert_eq!(type_by_name(Version::Go125, "SpanFree"), None);
         assert_eq!(type_by_name(Version::Go126, ""), None);
         assert_eq!(event_name(Version::Go122, EventType(200)), "Invalid(200)");

@@ -71,7 +71,7 @@ pub struct EventSpec {
 
 impl EventSpec {
     /// An unused table slot.
-    pub(super) const UNUSED: EventSpec = EventSpec {
+    pub(crate) const UNUSED: EventSpec = EventSpec {
         name: "",
         args: &[],
         string_ids: &[],

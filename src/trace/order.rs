@@ -1,0 +1,996 @@
+//! The ordering state machine: which event may happen next.
+//!
+//! Timestamps from different Ms cannot be trusted to order events, so Go's
+//! reader emulates the scheduler: it tracks every goroutine, P and M, and
+//! an event is only accepted ("advanced") once the state it requires holds.
+//! Events that move a resource between Ms carry per-generation sequence
+//! numbers (a goroutine's `GoStart`/`GoUnblock`, a P's `ProcStart`/
+//! `ProcSteal`), so the candidate with the right sequence number wins even
+//! when timestamps disagree. The reader offers the candidate with the
+//! smallest timestamp first and falls back to the others in time order.
+//!
+//! This is a faithful re-implementation of the rules of Go's
+//! `internal/trace` ordering, including its error messages, so that the
+//! same traces are accepted and the same faults reported. Accepted events
+//! are queued as [`EventRecord`]s with their execution context; some carry
+//! derived data in otherwise unused argument slots (old states, the STW
+//! reason on `STWEnd`, the task's parent and name on `UserTaskEnd`), which
+//! the [event model](super::event) reads back.
+
+use super::base::{
+    BACKGROUND_TASK, FxHashMap, GoId, NO_GOROUTINE, NO_PROC, NO_TASK, NO_THREAD, ProcId, SchedCtx, TaskId, ThreadId,
+};
+use super::batchcursor::BaseEvent;
+use super::error::{Result, trace_err};
+use super::event::EventRecord;
+use super::generation::Tables;
+use super::resources::{GoState, ProcState};
+use super::tracev2::{self, EventType, GoStatus, ProcStatus};
+use super::version::Version;
+
+/// A sequence number, scoped to the generation that set it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+struct Seq {
+    gen_no: u64,
+    seq: u64,
+}
+
+impl Seq {
+    fn new(gen_no: u64, seq: u64) -> Seq {
+        Seq { gen_no, seq }
+    }
+
+    /// Whether `self` comes immediately after `prev`.
+    fn succeeds(self, prev: Seq) -> bool {
+        self.gen_no == prev.gen_no && self.seq == prev.seq.wrapping_add(1)
+    }
+}
+
+impl std::fmt::Display for Seq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (gen={})", self.seq, self.gen_no)
+    }
+}
+
+/// A special time range (GC sweep, mark assist, STW, syscall) bound to a
+/// resource: the type of its begin event, and an optional string ID.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct RangeType {
+    typ: EventType,
+    desc: u64,
+}
+
+impl RangeType {
+    fn new(typ: EventType, desc: u64) -> RangeType {
+        let start = spec(typ).start_ev;
+        let typ = if start == EventType::NONE { typ } else { start };
+        RangeType { typ, desc }
+    }
+}
+
+impl std::fmt::Display for RangeType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{{{} {}}}", self.typ.0, self.desc)
+    }
+}
+
+fn spec(typ: EventType) -> &'static tracev2::EventSpec {
+    tracev2::specs().get(typ.index()).unwrap_or(&tracev2::EventSpec::UNUSED)
+}
+
+
+/// Ranges in flight on one resource.
+#[derive(Clone, Debug, Default)]
+struct Ranges(Vec<RangeType>);
+
+impl Ranges {
+    fn has(&self, r: RangeType) -> bool {
+        self.0.contains(&r)
+    }
+
+    fn begin(&mut self, r: RangeType) -> Result<()> {
+        if self.has(r) {
+            return Err(trace_err!(
+                "discovered event already in-flight for when starting event {}",
+                spec(r.typ).name
+            ));
+        }
+        self.0.push(r);
+        Ok(())
+    }
+
+    fn active(&mut self, r: RangeType, initial_gen: bool) -> Result<()> {
+        if initial_gen {
+            if self.has(r) {
+                return Err(trace_err!("found named active range already in first gen: {r}"));
+            }
+            self.0.push(r);
+        } else if !self.has(r) {
+            let list: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+            return Err(trace_err!(
+                "resource is missing active range: {} [{}]",
+                spec(r.typ).name,
+                list.join(" ")
+            ));
+        }
+        Ok(())
+    }
+
+    /// Ends the range begun by the start event of `end`; returns its string ID.
+    fn end(&mut self, end: EventType) -> Result<u64> {
+        let start = spec(end).start_ev;
+        let Some(i) = self.0.iter().position(|r| r.typ == start) else {
+            return Err(trace_err!("tried to end event {}, but not in-flight", spec(start).name));
+        };
+        Ok(self.0.swap_remove(i).desc)
+    }
+}
+
+#[derive(Clone, Debug)]
+struct GState<'a> {
+    status: GoStatus,
+    seq: Seq,
+    regions: Vec<(TaskId, &'a [u8])>,
+    ranges: Ranges,
+}
+
+impl GState<'_> {
+    fn new(status: GoStatus, seq: Seq) -> Self {
+        GState {
+            status,
+            seq,
+            regions: Vec::new(),
+            ranges: Ranges::default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct PState {
+    status: ProcStatus,
+    seq: Seq,
+    ranges: Ranges,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct MState {
+    g: GoId,
+    p: ProcId,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum GcState {
+    Undetermined,
+    NotRunning,
+    Running,
+}
+
+/// Requirement on one part of the scheduling context.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Need {
+    MustNotHave,
+    MayHave,
+    MustHave,
+}
+
+use Need::{MayHave, MustHave, MustNotHave};
+
+/// Requirements on (M, P, G).
+type Reqs = (Need, Need, Need);
+
+/// What events close to user code need: a thread, a P and a goroutine.
+const USER_GO: Reqs = (MustHave, MustHave, MustHave);
+
+fn validate_ctx(ctx: SchedCtx, (m, p, g): Reqs) -> Result<()> {
+    let parts = [
+        (m, ctx.m != NO_THREAD, "thread"),
+        (p, ctx.p != NO_PROC, "proc"),
+        (g, ctx.g != NO_GOROUTINE, "goroutine"),
+    ];
+    for (need, has, what) in parts {
+        match (need, has) {
+            (MustHave, false) => return Err(trace_err!("expected a {what} but didn't have one")),
+            (MustNotHave, true) => return Err(trace_err!("expected no {what} but had one")),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The ordering state, carried across generations.
+pub(crate) struct Ordering<'a> {
+    version: Version,
+    g_states: FxHashMap<GoId, GState<'a>>,
+    p_states: FxHashMap<ProcId, PState>,
+    m_states: FxHashMap<ThreadId, MState>,
+    active_tasks: FxHashMap<TaskId, (&'a [u8], TaskId)>,
+    gc_seq: u64,
+    gc_state: GcState,
+    initial_gen: u64,
+    /// Accepted events, oldest first, waiting to be taken by the reader.
+    pub(crate) queue: Vec<EventRecord>,
+}
+
+/// Outcome of trying to advance one event.
+type Advance = Result<bool>;
+
+impl<'a> Ordering<'a> {
+    pub(crate) fn new(version: Version) -> Ordering<'a> {
+        Ordering {
+            version,
+            g_states: FxHashMap::default(),
+            p_states: FxHashMap::default(),
+            m_states: FxHashMap::default(),
+            active_tasks: FxHashMap::default(),
+            gc_seq: 0,
+            gc_state: GcState::Undetermined,
+            initial_gen: 0,
+            queue: Vec::new(),
+        }
+    }
+
+    fn name(&self, typ: EventType) -> String {
+        tracev2::event_name(self.version, typ)
+    }
+
+    fn push(&mut self, ctx: SchedCtx, ev: &BaseEvent) {
+        self.queue.push(EventRecord {
+            typ: ev.typ,
+            ctx,
+            time: ev.time,
+            args: ev.args,
+        });
+    }
+
+    /// Tries to accept `ev`, which came from thread `m` in generation `gen`
+    /// (generations must be passed in increasing order). `Ok(false)` means
+    /// "not yet": another M's event must come first.
+    pub(crate) fn advance(&mut self, ev: &mut BaseEvent, t: &mut Tables<'a>, m: ThreadId, gen_no: u64) -> Advance {
+        if self.initial_gen == 0 {
+            self.initial_gen = gen_no;
+        }
+        let mut cur = SchedCtx {
+            g: NO_GOROUTINE,
+            p: NO_PROC,
+            m,
+        };
+        if m != NO_THREAD {
+            let ms = self.m_states.entry(m).or_insert(MState {
+                g: NO_GOROUTINE,
+                p: NO_PROC,
+            });
+            cur.p = ms.p;
+            cur.g = ms.g;
+        }
+        let outcome = match ev.typ {
+            EventType::PROCS_CHANGE | EventType::GO_LABEL | EventType::USER_LOG => self.annotation(ev, cur),
+            EventType::PROC_START => self.proc_start(ev, cur, gen_no),
+            EventType::PROC_STOP => self.proc_stop(ev, cur),
+            EventType::PROC_STEAL => self.proc_steal(ev, cur, gen_no),
+            EventType::PROC_STATUS => self.proc_status(ev, cur, gen_no),
+            EventType::GO_CREATE | EventType::GO_CREATE_BLOCKED => self.go_create(ev, cur, gen_no),
+            EventType::GO_CREATE_SYSCALL => self.go_create_syscall(ev, cur, gen_no),
+            EventType::GO_START => self.go_start(ev, cur, gen_no),
+            EventType::GO_DESTROY | EventType::GO_STOP | EventType::GO_BLOCK => self.go_stop_exec(ev, cur),
+            EventType::GO_DESTROY_SYSCALL => self.go_destroy_syscall(ev, cur),
+            EventType::GO_UNBLOCK => self.go_unblock(ev, cur, gen_no),
+            EventType::GO_SYSCALL_BEGIN => self.go_syscall_begin(ev, cur, gen_no),
+            EventType::GO_SYSCALL_END => self.go_syscall_end(ev, cur),
+            EventType::GO_SYSCALL_END_BLOCKED => self.go_syscall_end_blocked(ev, cur),
+            EventType::GO_STATUS | EventType::GO_STATUS_STACK => self.go_status(ev, cur, gen_no),
+            EventType::STW_BEGIN | EventType::GC_MARK_ASSIST_BEGIN => self.go_range_begin(ev, cur),
+            EventType::STW_END | EventType::GC_MARK_ASSIST_END => self.go_range_end(ev, cur),
+            EventType::GC_MARK_ASSIST_ACTIVE => self.go_range_active(ev, cur, gen_no),
+            EventType::GC_ACTIVE => self.gc_active(ev, cur, gen_no),
+            EventType::GC_BEGIN => self.gc_begin(ev, cur),
+            EventType::GC_END => self.gc_end(ev, cur),
+            EventType::GC_SWEEP_ACTIVE => self.gc_sweep_active(ev, cur, gen_no),
+            EventType::GC_SWEEP_BEGIN => self.gc_sweep_begin(ev, cur),
+            EventType::GC_SWEEP_END => self.gc_sweep_end(ev, cur),
+            EventType::HEAP_ALLOC | EventType::HEAP_GOAL => self.heap_metric(ev, cur),
+            EventType::USER_TASK_BEGIN => self.task_begin(ev, t, cur),
+            EventType::USER_TASK_END => self.task_end(ev, t, cur),
+            EventType::USER_REGION_BEGIN | EventType::USER_REGION_END => self.region(ev, t, cur),
+            EventType::GO_SWITCH | EventType::GO_SWITCH_DESTROY => self.go_switch(ev, cur, gen_no),
+            typ if typ.is_experimental() => self.alloc_free(ev, cur),
+            typ => Err(trace_err!("bad event type found while ordering: {}", typ.0)),
+        };
+        match outcome {
+            Ok(Some(new)) => {
+                if m != NO_THREAD
+                    && let Some(ms) = self.m_states.get_mut(&m)
+                {
+                    ms.p = new.p;
+                    ms.g = new.g;
+                }
+                Ok(true)
+            }
+            Ok(None) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn proc_status(&mut self, ev: &mut BaseEvent, mut cur: SchedCtx, gen_no: u64) -> Result<Option<SchedCtx>> {
+        let pid = ev.args[0] as ProcId;
+        // Go reads the status as a byte.
+        let status = ProcStatus(ev.args[1] as u8);
+        if status.0 >= 5 {
+            return Err(trace_err!("invalid status for proc {pid}: {}", status.0));
+        }
+        let mut old = ProcState::from_status(status);
+        match self.p_states.get_mut(&pid) {
+            Some(s) => {
+                if status == ProcStatus::SYSCALL_ABANDONED && s.status == ProcStatus::SYSCALL {
+                    // Already known to be in a syscall: nothing was lost.
+                    old = ProcState::Running;
+                    ev.args[1] = u64::from(ProcStatus::SYSCALL.0);
+                } else if status == ProcStatus::SYSCALL_ABANDONED && s.status == ProcStatus::SYSCALL_ABANDONED {
+                    old = ProcState::Idle;
+                    ev.args[1] = u64::from(ProcStatus::SYSCALL_ABANDONED.0);
+                } else if s.status != status {
+                    return Err(trace_err!(
+                        "inconsistent status for proc {pid}: old {} vs. new {}",
+                        s.status.name(),
+                        status.name()
+                    ));
+                }
+                s.seq = Seq::new(gen_no, 0);
+            }
+            None => {
+                self.p_states.insert(
+                    pid,
+                    PState {
+                        status,
+                        seq: Seq::new(gen_no, 0),
+                        ranges: Ranges::default(),
+                    },
+                );
+                old = if gen_no == self.initial_gen {
+                    ProcState::Undetermined
+                } else {
+                    ProcState::NotExist
+                };
+            }
+        }
+        ev.args[2] = old.code();
+        let mut new = cur;
+        if status == ProcStatus::RUNNING || status == ProcStatus::SYSCALL {
+            new.p = pid;
+        }
+        if status == ProcStatus::SYSCALL_ABANDONED && old == ProcState::Running {
+            // The status is emitted for a P about to be stolen, on behalf of
+            // the M it is bound to: report it in that M's context.
+            let bound = self.m_states.iter().filter(|(_, ms)| ms.p == pid).map(|(&mid, ms)| (mid, ms.g)).max();
+            let Some((mid, g)) = bound else {
+                return Err(trace_err!("failed to find sched context for proc {pid} that's about to be stolen"));
+            };
+            cur = SchedCtx { g, p: pid, m: mid };
+        }
+        self.push(cur, ev);
+        Ok(Some(new))
+    }
+
+    fn proc_start(&mut self, ev: &BaseEvent, cur: SchedCtx, gen_no: u64) -> Result<Option<SchedCtx>> {
+        let pid = ev.args[0] as ProcId;
+        let seq = Seq::new(gen_no, ev.args[1]);
+        let Some(state) = self.p_states.get_mut(&pid) else {
+            return Ok(None);
+        };
+        if state.status != ProcStatus::IDLE || !seq.succeeds(state.seq) || cur.p != NO_PROC {
+            return Ok(None);
+        }
+        validate_ctx(cur, (MustHave, MustNotHave, MayHave))?;
+        state.status = ProcStatus::RUNNING;
+        state.seq = seq;
+        self.push(cur, ev);
+        Ok(Some(SchedCtx { p: pid, ..cur }))
+    }
+
+    fn proc_stop(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+        let name = self.name(ev.typ);
+        let Some(state) = self.p_states.get_mut(&cur.p) else {
+            return Err(trace_err!("event {name} for proc ({}) that doesn't exist", cur.p));
+        };
+        if state.status != ProcStatus::RUNNING && state.status != ProcStatus::SYSCALL {
+            return Err(trace_err!("{name} event for proc that's not Running or Syscall"));
+        }
+        validate_ctx(cur, (MustHave, MustHave, MayHave))?;
+        state.status = ProcStatus::IDLE;
+        self.push(cur, ev);
+        Ok(Some(SchedCtx { p: NO_PROC, ..cur }))
+    }
+
+    fn proc_steal(&mut self, ev: &mut BaseEvent, cur: SchedCtx, gen_no: u64) -> Result<Option<SchedCtx>> {
+        let pid = ev.args[0] as ProcId;
+        let seq = Seq::new(gen_no, ev.args[1]);
+        let Some(state) = self.p_states.get_mut(&pid) else {
+            return Ok(None);
+        };
+        let in_syscall = state.status == ProcStatus::SYSCALL || state.status == ProcStatus::SYSCALL_ABANDONED;
+        if !in_syscall || !seq.succeeds(state.seq) {
+            return Ok(None);
+        }
+        validate_ctx(cur, (MustHave, MayHave, MayHave))?;
+        let old = state.status;
+        ev.args[3] = u64::from(old.0);
+        state.status = ProcStatus::IDLE;
+        state.seq = seq;
+        if old == ProcStatus::SYSCALL_ABANDONED {
+            // The M it was taken from is unknown; leave Ms alone.
+            self.push(cur, ev);
+            return Ok(Some(cur));
+        }
+        let mid = ev.args[2] as ThreadId;
+        if mid == cur.m {
+            if cur.p != pid {
+                return Err(trace_err!(
+                    "tried to self-steal proc {pid} (thread {mid}), but got proc {} instead",
+                    cur.p
+                ));
+            }
+            self.push(cur, ev);
+            return Ok(Some(SchedCtx { p: NO_PROC, ..cur }));
+        }
+        let Some(ms) = self.m_states.get_mut(&mid) else {
+            return Err(trace_err!("stole proc from non-existent thread {mid}"));
+        };
+        if ms.p != pid {
+            return Err(trace_err!(
+                "tried to steal proc {pid} from thread {mid}, but got proc {} instead",
+                ms.p
+            ));
+        }
+        ms.p = NO_PROC;
+        self.push(cur, ev);
+        Ok(Some(cur))
+    }
+
+    fn go_status(&mut self, ev: &mut BaseEvent, mut cur: SchedCtx, gen_no: u64) -> Result<Option<SchedCtx>> {
+        let gid = ev.args[0] as GoId;
+        let mid = ev.args[1] as ThreadId;
+        // Go reads the status as a byte.
+        let status = GoStatus(ev.args[2] as u8);
+        if status.0 >= 5 {
+            return Err(trace_err!("invalid status for goroutine {gid}: {}", status.0));
+        }
+        let mut old = GoState::from_status(status);
+        match self.g_states.get_mut(&gid) {
+            Some(s) => {
+                if s.status != status {
+                    return Err(trace_err!(
+                        "inconsistent status for goroutine {gid}: old {} vs. new {}",
+                        s.status.name(),
+                        status.name()
+                    ));
+                }
+                s.seq = Seq::new(gen_no, 0);
+            }
+            None if gen_no == self.initial_gen => {
+                self.g_states.insert(gid, GState::new(status, Seq::new(gen_no, 0)));
+                old = GoState::Undetermined;
+            }
+            None => {
+                return Err(trace_err!(
+                    "found goroutine status for new goroutine after the first generation: id={gid} status={}",
+                    status.name()
+                ));
+            }
+        }
+        // Keep the old state next to the status for the event model.
+        ev.args[2] = old.code() << 32 | u64::from(status.0);
+        let mut new = cur;
+        if status == GoStatus::RUNNING {
+            new.g = gid;
+        } else if status == GoStatus::SYSCALL {
+            if mid == NO_THREAD {
+                return Err(trace_err!("found goroutine {gid} in syscall without a thread"));
+            }
+            if mid == cur.m {
+                if gen_no != self.initial_gen && cur.g != gid {
+                    return Err(trace_err!(
+                        "inconsistent thread for syscalling goroutine {gid}: thread has goroutine {}",
+                        cur.g
+                    ));
+                }
+                new.g = gid;
+            } else {
+                // A goroutine blocked in a syscall on another thread for the
+                // whole generation.
+                match self.m_states.get(&mid) {
+                    Some(ms) => {
+                        if ms.g != gid {
+                            return Err(trace_err!(
+                                "inconsistent thread for syscalling goroutine {gid}: thread has goroutine {}",
+                                ms.g
+                            ));
+                        }
+                        cur.g = ms.g;
+                    }
+                    None => {
+                        self.m_states.insert(mid, MState { g: gid, p: NO_PROC });
+                    }
+                }
+                cur.m = mid;
+            }
+        }
+        self.push(cur, ev);
+        Ok(Some(new))
+    }
+
+    fn go_create(&mut self, ev: &BaseEvent, cur: SchedCtx, gen_no: u64) -> Result<Option<SchedCtx>> {
+        validate_ctx(cur, (MustHave, MustHave, MayHave))?;
+        if let Some(s) = self.g_states.get(&cur.g)
+            && s.status != GoStatus::RUNNING
+        {
+            return Err(trace_err!("{} event for goroutine that's not Running", self.name(ev.typ)));
+        }
+        let new_g = ev.args[0] as GoId;
+        if self.g_states.contains_key(&new_g) {
+            return Err(trace_err!("tried to create goroutine ({new_g}) that already exists"));
+        }
+        let status = if ev.typ == EventType::GO_CREATE_BLOCKED {
+            GoStatus::WAITING
+        } else {
+            GoStatus::RUNNABLE
+        };
+        self.g_states.insert(new_g, GState::new(status, Seq::new(gen_no, 0)));
+        self.push(cur, ev);
+        Ok(Some(cur))
+    }
+
+    /// The running goroutine's state, with Go's errors when it is missing or
+    /// not in `want`.
+    fn current_g(&mut self, typ: EventType, g: GoId, want: GoStatus, want_name: &str) -> Result<&mut GState<'a>> {
+        let name = self.name(typ);
+        let Some(state) = self.g_states.get_mut(&g) else {
+            return Err(trace_err!("event {name} for goroutine ({g}) that doesn't exist"));
+        };
+        if state.status != want {
+            return Err(trace_err!("{name} event for goroutine that's not {want_name}"));
+        }
+        Ok(state)
+    }
+
+    fn go_stop_exec(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+        validate_ctx(cur, USER_GO)?;
+        let state = self.current_g(ev.typ, cur.g, GoStatus::RUNNING, "Running")?;
+        match ev.typ {
+            EventType::GO_STOP => state.status = GoStatus::RUNNABLE,
+            EventType::GO_BLOCK => state.status = GoStatus::WAITING,
+            _ => {
+                self.g_states.remove(&cur.g);
+            }
+        }
+        self.push(cur, ev);
+        Ok(Some(SchedCtx { g: NO_GOROUTINE, ..cur }))
+    }
+
+    fn go_start(&mut self, ev: &BaseEvent, cur: SchedCtx, gen_no: u64) -> Result<Option<SchedCtx>> {
+        let gid = ev.args[0] as GoId;
+        let seq = Seq::new(gen_no, ev.args[1]);
+        let Some(state) = self.g_states.get_mut(&gid) else {
+            return Ok(None);
+        };
+        if state.status != GoStatus::RUNNABLE || !seq.succeeds(state.seq) {
+            return Ok(None);
+        }
+        validate_ctx(cur, (MustHave, MustHave, MustNotHave))?;
+        state.status = GoStatus::RUNNING;
+        state.seq = seq;
+        self.push(cur, ev);
+        Ok(Some(SchedCtx { g: gid, ..cur }))
+    }
+
+    fn go_unblock(&mut self, ev: &BaseEvent, cur: SchedCtx, gen_no: u64) -> Result<Option<SchedCtx>> {
+        let gid = ev.args[0] as GoId;
+        let seq = Seq::new(gen_no, ev.args[1]);
+        let Some(state) = self.g_states.get_mut(&gid) else {
+            return Ok(None);
+        };
+        if state.status != GoStatus::WAITING || !seq.succeeds(state.seq) {
+            return Ok(None);
+        }
+        state.status = GoStatus::RUNNABLE;
+        state.seq = seq;
+        self.push(cur, ev);
+        Ok(Some(cur))
+    }
+
+    fn go_switch(&mut self, ev: &BaseEvent, cur: SchedCtx, gen_no: u64) -> Result<Option<SchedCtx>> {
+        validate_ctx(cur, USER_GO)?;
+        self.current_g(ev.typ, cur.g, GoStatus::RUNNING, "Running")?;
+        let next = ev.args[0] as GoId;
+        let seq = Seq::new(gen_no, ev.args[1]);
+        match self.g_states.get(&next) {
+            Some(s) if s.status == GoStatus::WAITING && seq.succeeds(s.seq) => {}
+            _ => return Ok(None),
+        }
+        self.push(cur, ev);
+        // A switch is an unblock of `next`, then a block (or exit) of the
+        // current goroutine, then `next` starting.
+        if ev.typ == EventType::GO_SWITCH {
+            if let Some(s) = self.g_states.get_mut(&cur.g) {
+                s.status = GoStatus::WAITING;
+            }
+            self.push(cur, &derived(ev, EventType::GO_BLOCK, [0; 4]));
+        } else {
+            self.g_states.remove(&cur.g);
+            self.push(cur, &derived(ev, EventType::GO_DESTROY, [0; 4]));
+        }
+        if let Some(s) = self.g_states.get_mut(&next) {
+            s.status = GoStatus::RUNNING;
+            s.seq = seq;
+        }
+        let start_ctx = SchedCtx { g: NO_GOROUTINE, ..cur };
+        self.push(start_ctx, &derived(ev, EventType::GO_START, [next as u64, ev.args[1], 0, 0]));
+        Ok(Some(SchedCtx { g: next, ..cur }))
+    }
+
+    fn go_syscall_begin(&mut self, ev: &BaseEvent, cur: SchedCtx, gen_no: u64) -> Result<Option<SchedCtx>> {
+        validate_ctx(cur, USER_GO)?;
+        let name = self.name(ev.typ);
+        self.current_g(ev.typ, cur.g, GoStatus::RUNNING, "Running")?.status = GoStatus::SYSCALL;
+        let Some(p) = self.p_states.get_mut(&cur.p) else {
+            return Err(trace_err!("uninitialized proc {} found during {name}", cur.p));
+        };
+        p.status = ProcStatus::SYSCALL;
+        let p_seq = Seq::new(gen_no, ev.args[0]);
+        if !p_seq.succeeds(p.seq) {
+            return Err(trace_err!(
+                "failed to advance {name}: can't make sequence: {} -> {p_seq}",
+                p.seq
+            ));
+        }
+        p.seq = p_seq;
+        self.push(cur, ev);
+        Ok(Some(cur))
+    }
+
+    fn go_syscall_end(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+        validate_ctx(cur, USER_GO)?;
+        let name = self.name(ev.typ);
+        self.current_g(ev.typ, cur.g, GoStatus::SYSCALL, "Running")?.status = GoStatus::RUNNING;
+        let Some(p) = self.p_states.get_mut(&cur.p) else {
+            return Err(trace_err!("uninitialized proc {} found during {name}", cur.p));
+        };
+        if p.status != ProcStatus::SYSCALL {
+            return Err(trace_err!(
+                "expected proc {} in state Syscall, but got {} instead",
+                cur.p,
+                p.status.name()
+            ));
+        }
+        p.status = ProcStatus::RUNNING;
+        self.push(cur, ev);
+        Ok(Some(cur))
+    }
+
+    fn go_syscall_end_blocked(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+        if cur.p != NO_PROC {
+            let Some(p) = self.p_states.get(&cur.p) else {
+                return Err(trace_err!("uninitialized proc {} found during {}", cur.p, self.name(ev.typ)));
+            };
+            if p.status == ProcStatus::SYSCALL {
+                // Wait until the P has been taken away from this M.
+                return Ok(None);
+            }
+        }
+        validate_ctx(cur, (MustHave, MayHave, MustHave))?;
+        self.current_g(ev.typ, cur.g, GoStatus::SYSCALL, "Running")?.status = GoStatus::RUNNABLE;
+        self.push(cur, ev);
+        Ok(Some(SchedCtx { g: NO_GOROUTINE, ..cur }))
+    }
+
+    fn go_create_syscall(&mut self, ev: &BaseEvent, cur: SchedCtx, gen_no: u64) -> Result<Option<SchedCtx>> {
+        validate_ctx(cur, (MustHave, MayHave, MustNotHave))?;
+        let new_g = ev.args[0] as GoId;
+        if self.g_states.contains_key(&new_g) {
+            return Err(trace_err!("tried to create goroutine ({new_g}) in syscall that already exists"));
+        }
+        self.g_states.insert(new_g, GState::new(GoStatus::SYSCALL, Seq::new(gen_no, 0)));
+        self.push(cur, ev);
+        Ok(Some(SchedCtx { g: new_g, ..cur }))
+    }
+
+    fn go_destroy_syscall(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+        validate_ctx(cur, (MustHave, MayHave, MustHave))?;
+        self.current_g(ev.typ, cur.g, GoStatus::SYSCALL, "Syscall")?;
+        self.g_states.remove(&cur.g);
+        let mut new = SchedCtx { g: NO_GOROUTINE, ..cur };
+        if cur.p != NO_PROC {
+            let name = self.name(ev.typ);
+            let Some(p) = self.p_states.get_mut(&cur.p) else {
+                return Err(trace_err!("found invalid proc {} during {name}", cur.p));
+            };
+            if p.status != ProcStatus::SYSCALL {
+                return Err(trace_err!(
+                    "proc {} in unexpected state {} during {name}",
+                    cur.p,
+                    p.status.name()
+                ));
+            }
+            // The thread may be reused: the P is considered stolen from it now.
+            p.status = ProcStatus::SYSCALL_ABANDONED;
+            new.p = NO_PROC;
+            let steal = derived(
+                ev,
+                EventType::PROC_STEAL,
+                [cur.p as u64, 0, 0, u64::from(ProcStatus::SYSCALL.0)],
+            );
+            self.push(cur, &steal);
+        }
+        self.push(cur, ev);
+        Ok(Some(new))
+    }
+
+    fn task_begin(&mut self, ev: &mut BaseEvent, t: &Tables<'a>, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+        let id = ev.args[0];
+        if self.active_tasks.contains_key(&id) {
+            return Err(trace_err!("task ID conflict: {id}"));
+        }
+        let mut parent = ev.args[1];
+        if parent == BACKGROUND_TASK {
+            // 0 means "no parent" here, not the background task.
+            parent = NO_TASK;
+            ev.args[1] = NO_TASK;
+        }
+        let name_id = ev.args[2];
+        let Some(name) = t.string(name_id) else {
+            return Err(trace_err!("invalid string ID {name_id} for {} event", ev.typ.0));
+        };
+        self.active_tasks.insert(id, (name, parent));
+        validate_ctx(cur, USER_GO)?;
+        self.push(cur, ev);
+        Ok(Some(cur))
+    }
+
+    fn task_end(&mut self, ev: &mut BaseEvent, t: &mut Tables<'a>, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+        // The begin may be in an earlier generation: carry its parent and
+        // name in the spare argument slots.
+        let (parent, name) = match self.active_tasks.remove(&ev.args[0]) {
+            Some((name, parent)) => (parent, name),
+            None => (NO_TASK, &b""[..]),
+        };
+        ev.args[2] = parent;
+        ev.args[3] = if name.is_empty() {
+            0
+        } else {
+            t.extra_strings.push(name);
+            t.extra_strings.len() as u64
+        };
+        validate_ctx(cur, USER_GO)?;
+        self.push(cur, ev);
+        Ok(Some(cur))
+    }
+
+    fn region(&mut self, ev: &BaseEvent, t: &Tables<'a>, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+        validate_ctx(cur, USER_GO)?;
+        let task = ev.args[0];
+        let name_id = ev.args[1];
+        let Some(name) = t.string(name_id) else {
+            return Err(trace_err!("invalid string ID {name_id} for {} event", ev.typ.0));
+        };
+        let begin = ev.typ == EventType::USER_REGION_BEGIN;
+        let Some(g) = self.g_states.get_mut(&cur.g) else {
+            let which = if begin { "Begin" } else { "End" };
+            return Err(trace_err!(
+                "encountered EvUserRegion{which} without known state for current goroutine {}",
+                cur.g
+            ));
+        };
+        if begin {
+            g.regions.push((task, name));
+        } else if let Some(&(top_task, top_name)) = g.regions.last() {
+            // Regions begun before the trace started are not known.
+            if (top_task, top_name) != (task, name) {
+                return Err(trace_err!(
+                    "misuse of region in goroutine {}: region end {{{task} {}}} when the inner-most active region start event is {{{top_task} {}}}",
+                    cur.g,
+                    String::from_utf8_lossy(name),
+                    String::from_utf8_lossy(top_name)
+                ));
+            }
+            g.regions.pop();
+        }
+        self.push(cur, ev);
+        Ok(Some(cur))
+    }
+
+    fn gc_active(&mut self, ev: &BaseEvent, cur: SchedCtx, gen_no: u64) -> Result<Option<SchedCtx>> {
+        let seq = ev.args[0];
+        if gen_no == self.initial_gen {
+            if self.gc_state != GcState::Undetermined {
+                return Err(trace_err!("GCActive in the first generation isn't first GC event"));
+            }
+            self.gc_seq = seq;
+            self.gc_state = GcState::Running;
+            self.push(cur, ev);
+            return Ok(Some(cur));
+        }
+        if seq != self.gc_seq.wrapping_add(1) {
+            return Ok(None);
+        }
+        if self.gc_state != GcState::Running {
+            return Err(trace_err!("encountered GCActive while GC was not in progress"));
+        }
+        self.gc_seq = seq;
+        validate_ctx(cur, USER_GO)?;
+        self.push(cur, ev);
+        Ok(Some(cur))
+    }
+
+    fn gc_begin(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+        let seq = ev.args[0];
+        if self.gc_state == GcState::Undetermined {
+            self.gc_seq = seq;
+            self.gc_state = GcState::Running;
+            self.push(cur, ev);
+            return Ok(Some(cur));
+        }
+        if seq != self.gc_seq.wrapping_add(1) {
+            return Ok(None);
+        }
+        if self.gc_state == GcState::Running {
+            return Err(trace_err!("encountered GCBegin while GC was already in progress"));
+        }
+        self.gc_seq = seq;
+        self.gc_state = GcState::Running;
+        validate_ctx(cur, USER_GO)?;
+        self.push(cur, ev);
+        Ok(Some(cur))
+    }
+
+    fn gc_end(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+        let seq = ev.args[0];
+        if seq != self.gc_seq.wrapping_add(1) {
+            return Ok(None);
+        }
+        match self.gc_state {
+            GcState::NotRunning => return Err(trace_err!("encountered GCEnd when GC was not in progress")),
+            GcState::Undetermined => {
+                return Err(trace_err!("encountered GCEnd when GC was in an undetermined state"));
+            }
+            GcState::Running => {}
+        }
+        self.gc_seq = seq;
+        self.gc_state = GcState::NotRunning;
+        validate_ctx(cur, USER_GO)?;
+        self.push(cur, ev);
+        Ok(Some(cur))
+    }
+
+    fn annotation(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+        validate_ctx(cur, USER_GO)?;
+        self.push(cur, ev);
+        Ok(Some(cur))
+    }
+
+    fn heap_metric(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+        validate_ctx(cur, (MustHave, MustHave, MayHave))?;
+        self.push(cur, ev);
+        Ok(Some(cur))
+    }
+
+    fn alloc_free(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+        validate_ctx(cur, (MustHave, MayHave, MayHave))?;
+        self.push(cur, ev);
+        Ok(Some(cur))
+    }
+
+    /// The current P's state; Go's reader assumes a bound P always has one.
+    fn bound_p(&mut self, p: ProcId) -> Result<&mut PState> {
+        self.p_states
+            .get_mut(&p)
+            .ok_or_else(|| trace_err!("internal error: no state for bound proc {p}"))
+    }
+
+    fn gc_sweep_begin(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+        validate_ctx(cur, (MustHave, MustHave, MayHave))?;
+        self.bound_p(cur.p)?.ranges.begin(RangeType::new(ev.typ, 0))?;
+        self.push(cur, ev);
+        Ok(Some(cur))
+    }
+
+    fn gc_sweep_active(&mut self, ev: &BaseEvent, cur: SchedCtx, gen_no: u64) -> Result<Option<SchedCtx>> {
+        let pid = ev.args[0] as ProcId;
+        let initial = gen_no == self.initial_gen;
+        let Some(p) = self.p_states.get_mut(&pid) else {
+            return Err(trace_err!("encountered GCSweepActive for unknown proc {pid}"));
+        };
+        p.ranges.active(RangeType::new(ev.typ, 0), initial)?;
+        self.push(cur, ev);
+        Ok(Some(cur))
+    }
+
+    fn gc_sweep_end(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+        validate_ctx(cur, (MustHave, MustHave, MayHave))?;
+        self.bound_p(cur.p)?.ranges.end(ev.typ)?;
+        self.push(cur, ev);
+        Ok(Some(cur))
+    }
+
+    fn go_range_begin(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+        validate_ctx(cur, USER_GO)?;
+        let desc = if ev.typ == EventType::STW_BEGIN { ev.args[0] } else { 0 };
+        let Some(g) = self.g_states.get_mut(&cur.g) else {
+            return Err(trace_err!(
+                "encountered event of type {} without known state for current goroutine {}",
+                ev.typ.0,
+                cur.g
+            ));
+        };
+        g.ranges.begin(RangeType::new(ev.typ, desc))?;
+        self.push(cur, ev);
+        Ok(Some(cur))
+    }
+
+    fn go_range_active(&mut self, ev: &BaseEvent, cur: SchedCtx, gen_no: u64) -> Result<Option<SchedCtx>> {
+        let gid = ev.args[0] as GoId;
+        let initial = gen_no == self.initial_gen;
+        let name = self.name(ev.typ);
+        let Some(g) = self.g_states.get_mut(&gid) else {
+            return Err(trace_err!("uninitialized goroutine {gid} found during {name}"));
+        };
+        g.ranges.active(RangeType::new(ev.typ, 0), initial)?;
+        self.push(cur, ev);
+        Ok(Some(cur))
+    }
+
+    fn go_range_end(&mut self, ev: &mut BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+        validate_ctx(cur, USER_GO)?;
+        let Some(g) = self.g_states.get_mut(&cur.g) else {
+            return Err(trace_err!(
+                "encountered event of type {} without known state for current goroutine {}",
+                ev.typ.0,
+                cur.g
+            ));
+        };
+        let desc = g.ranges.end(ev.typ)?;
+        if ev.typ == EventType::STW_END {
+            // The reason lives on the begin event; carry it to the end.
+            ev.args[0] = desc;
+        }
+        self.push(cur, ev);
+        Ok(Some(cur))
+    }
+
+    /// A description of the state for "failed to advance" errors.
+    pub(crate) fn dump(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        let mut gs: Vec<_> = self.g_states.iter().collect();
+        gs.sort_by_key(|(id, _)| **id);
+        for (id, st) in gs {
+            let _ = writeln!(s, "G {id} [status={} seq={}]", st.status.name(), st.seq);
+        }
+        s.push('\n');
+        let mut ps: Vec<_> = self.p_states.iter().collect();
+        ps.sort_by_key(|(id, _)| **id);
+        for (id, st) in ps {
+            let _ = writeln!(s, "P {id} [status={} seq={}]", st.status.name(), st.seq);
+        }
+        s.push('\n');
+        let mut ms: Vec<_> = self.m_states.iter().collect();
+        ms.sort_by_key(|(id, _)| **id);
+        for (id, st) in ms {
+            let _ = writeln!(s, "M {id} [g={} p={}]", st.g, st.p);
+        }
+        s.push('\n');
+        let gc = match self.gc_state {
+            GcState::Undetermined => "Undetermined",
+            GcState::NotRunning => "NotRunning",
+            GcState::Running => "Running",
+        };
+        let _ = writeln!(s, "GC {} {gc}", self.gc_seq);
+        s
+    }
+}
+
+/// An event the ordering synthesises from `ev` (same time).
+fn derived(ev: &BaseEvent, typ: EventType, args: [u64; 4]) -> BaseEvent {
+    BaseEvent {
+        typ,
+        time: ev.time,
+        args,
+    }
+}
