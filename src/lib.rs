@@ -8,4 +8,7 @@
 //! - [`cli`]: the command-line front end (`gotv dump`, `gotv check`, ...).
 
 pub mod cli;
+pub mod model;
 pub mod trace;
+pub mod ui;
+pub mod worker;

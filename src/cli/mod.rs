@@ -72,8 +72,15 @@ pub fn main() -> ExitCode {
 }
 
 fn window(file: Option<PathBuf>, args: WindowArgs) -> ExitCode {
-    let _ = (file, args);
-    ExitCode::SUCCESS
+    if args.install_desktop {
+        return crate::ui::install_desktop();
+    }
+    crate::ui::run(crate::ui::Options {
+        file,
+        screenshot: args.screenshot,
+        size: args.size,
+        range: args.range,
+    })
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {

@@ -9,6 +9,11 @@
 //! window. Late results of superseded requests are dropped by request number,
 //! so the last trace the user asked for wins.
 //!
+//! A file is accepted when the decoder reads its header and indexes its
+//! generations; errors are shown as the decoder words them. Damage the index
+//! finds (a truncated download, a corrupt batch) does not reject the file:
+//! what precedes it is still worth seeing, so it opens with a warning.
+//!
 //! The file the user opened is watched by polling its size and modification
 //! time ([`WATCH_INTERVAL`]): a `stat` a second costs nothing, needs no
 //! platform notification API, and the UI is only woken when something changed.
@@ -19,16 +24,15 @@ use std::time::{Duration, SystemTime};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
+use crate::trace::index::GenerationEnd;
+use crate::trace::{Input, Trace};
+
 /// The sample trace shown when gotv starts without a file, so that a first
 /// start shows what the viewer does rather than an empty window.
 const SAMPLE: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/testdata/traces/sample.trace"
 ));
-
-/// Length of the header Go writes at the start of every trace
-/// (`go 1.NN trace` padded with NUL bytes).
-const HEADER_LEN: usize = 16;
 
 /// Recent files kept in Open Recent: enough for a day's work, short enough to
 /// scan at a glance.
@@ -70,15 +74,20 @@ impl Source {
     }
 }
 
-/// A trace that passed the checks the ui can make before decoding.
+/// A trace whose header was accepted and whose generations are indexed.
 #[derive(Clone, Debug)]
 pub(crate) struct Loaded {
     /// Where it came from.
     pub(crate) source: Source,
     /// Size in bytes.
     pub(crate) size: u64,
-    /// Go version from the header, e.g. `1.25`.
-    pub(crate) go_version: String,
+    /// Format version from the header, e.g. `go 1.26`.
+    pub(crate) version: String,
+    /// Number of generations the index found.
+    pub(crate) generations: usize,
+    /// Why the trace cannot be read to its end (truncated or corrupt), if so:
+    /// what precedes the damage is still worth showing.
+    pub(crate) damage: Option<String>,
     /// Size and modification time when loaded, to notice changes.
     stamp: Option<Stamp>,
 }
@@ -266,75 +275,47 @@ impl Opener {
     }
 }
 
-/// Reads what the ui checks before decoding. Runs on a loader thread.
+/// Maps the file, reads its header and indexes its generations (one pass over
+/// batch headers: cheap, but it touches the whole file, so it runs on a
+/// loader thread).
 fn load(source: &Source) -> Result<Loaded, String> {
-    let (header, size, stamp) = match source {
-        Source::Bundled => (SAMPLE.get(..HEADER_LEN).unwrap_or(SAMPLE).to_vec(), SAMPLE.len() as u64, None),
-        Source::File(path) => read_header(path)?,
-    };
-    let go_version = check_header(&header, size)?;
+    match source {
+        Source::Bundled => check(source, SAMPLE, None),
+        Source::File(path) => {
+            let meta =
+                std::fs::metadata(path).map_err(|e| format!("Cannot open the file: {e}."))?;
+            if meta.is_dir() {
+                return Err("This is a folder, not a trace file.".to_owned());
+            }
+            if meta.len() == 0 {
+                return Err("The file is empty.".to_owned());
+            }
+            let input = Input::open(path).map_err(|e| format!("Cannot read the file: {e}."))?;
+            check(source, input.bytes(), Stamp::of(path))
+        }
+    }
+}
+
+/// What the decoder says about `data` before decoding any event.
+// TODO(worker): hand the input and index to the worker instead of dropping them.
+fn check(source: &Source, data: &[u8], stamp: Option<Stamp>) -> Result<Loaded, String> {
+    let trace = Trace::open(data).map_err(|e| e.to_string())?;
+    let generations = &trace.index().generations;
+    if generations.is_empty() {
+        return Err("The trace is truncated: it has a header but no events.".to_owned());
+    }
+    let damage = generations.iter().find_map(|g| match &g.end {
+        GenerationEnd::Broken(e) | GenerationEnd::CompleteThenError(e) => Some(e.to_string()),
+        GenerationEnd::Complete | GenerationEnd::TrailingBatches => None,
+    });
     Ok(Loaded {
         source: source.clone(),
-        size,
-        go_version,
+        size: data.len() as u64,
+        version: trace.version().to_string(),
+        generations: generations.len(),
+        damage,
         stamp,
     })
-}
-
-fn read_header(path: &Path) -> Result<(Vec<u8>, u64, Option<Stamp>), String> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| format!("Cannot open the file: {e}."))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| format!("Cannot read the file: {e}."))?;
-    if meta.is_dir() {
-        return Err("This is a folder, not a trace file.".to_owned());
-    }
-    let mut header = Vec::with_capacity(HEADER_LEN);
-    file.take(HEADER_LEN as u64)
-        .read_to_end(&mut header)
-        .map_err(|e| format!("Cannot read the file: {e}."))?;
-    Ok((header, meta.len(), Stamp::of(path)))
-}
-
-/// Checks the trace header and returns the Go version it names.
-///
-/// A placeholder for the decoder's own validation: until it lands, this is all
-/// the ui can tell about a file (so a corrupt body still opens).
-// TODO(decoder): use the decoder's error type and messages instead.
-fn check_header(header: &[u8], size: u64) -> Result<String, String> {
-    const NOT_A_TRACE: &str =
-        "This is not a Go execution trace: a trace starts with \"go 1.NN trace\".";
-    if size == 0 {
-        return Err("The file is empty.".to_owned());
-    }
-    let text_len = header.iter().position(|&b| b == 0).unwrap_or(header.len());
-    let text = std::str::from_utf8(&header[..text_len]).map_err(|_| NOT_A_TRACE.to_owned())?;
-    let padding_ok = header[text_len..].iter().all(|&b| b == 0);
-    let version = text
-        .strip_prefix("go 1.")
-        .and_then(|rest| rest.strip_suffix(" trace"))
-        .filter(|minor| !minor.is_empty() && minor.bytes().all(|b| b.is_ascii_digit()));
-    match version {
-        Some(minor) if padding_ok && header.len() == HEADER_LEN => {
-            if size == HEADER_LEN as u64 {
-                Err("The trace is truncated: it has a header but no events.".to_owned())
-            } else {
-                Ok(format!("1.{minor}"))
-            }
-        }
-        _ if header.len() < HEADER_LEN && is_header_prefix(header) => {
-            Err("The trace is truncated: the file ends inside the trace header.".to_owned())
-        }
-        _ => Err(NOT_A_TRACE.to_owned()),
-    }
-}
-
-/// Whether `bytes` could be the start of a trace header that was cut off.
-fn is_header_prefix(bytes: &[u8]) -> bool {
-    let magic = b"go 1.";
-    let n = bytes.len().min(magic.len());
-    bytes[..n] == magic[..n]
 }
 
 /// Why no file dialog can open, if so. rfd asks the XDG desktop portal over
@@ -374,31 +355,46 @@ fn pick_file(start_in: Option<PathBuf>) -> Option<PathBuf> {
 mod tests {
     use super::*;
 
-    fn header(text: &str) -> Vec<u8> {
-        let mut h = text.as_bytes().to_vec();
-        h.resize(HEADER_LEN, 0);
-        h
+    /// Loads `bytes` from a temporary file named `name`, then removes it.
+    fn load_bytes(name: &str, bytes: &[u8]) -> Result<Loaded, String> {
+        let path =
+            std::env::temp_dir().join(format!("gotv-open-test-{}-{name}", std::process::id()));
+        std::fs::write(&path, bytes).expect("write");
+        let result = load(&Source::File(path.clone()));
+        let _ = std::fs::remove_file(path);
+        result
     }
 
-    #[test]
-    fn accepts_go_headers() {
-        assert_eq!(check_header(&header("go 1.25 trace"), 100), Ok("1.25".into()));
-        assert_eq!(check_header(&header("go 1.5 trace"), 100), Ok("1.5".into()));
-    }
-
-    #[test]
-    fn rejects_other_files() {
-        let not = |h: &[u8], size| check_header(h, size).unwrap_err();
-        assert!(not(&header("hello world"), 100).contains("not a Go execution trace"));
-        assert!(not(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 100).contains("not a Go"));
-        assert!(not(&header("go 1.x trace"), 100).contains("not a Go"));
-        assert!(not(&header("go 1.25 trace"), 16).contains("no events"));
-        assert!(not(b"go 1.2", 6).contains("truncated"));
-        assert!(not(b"", 0).contains("empty"));
+    fn error(name: &str, bytes: &[u8]) -> String {
+        load_bytes(name, bytes).expect_err("not a readable trace")
     }
 
     #[test]
     fn bundled_sample_is_a_trace() {
-        assert!(load(&Source::Bundled).is_ok());
+        let loaded = load(&Source::Bundled).expect("the sample loads");
+        assert!(loaded.generations > 0);
+        assert_eq!(loaded.damage, None);
+    }
+
+    #[test]
+    fn says_why_a_file_is_not_a_trace() {
+        assert!(error("text", b"hello world").contains("not a Go execution trace"));
+        assert!(error("empty", b"").contains("empty"));
+        assert!(error("header-only", b"go 1.26 trace\0\0\0").contains("no events"));
+        assert!(error("old", b"go 1.21 trace\0\0\0\0\0\0").contains("not supported"));
+        let dir = std::env::temp_dir();
+        assert!(
+            load(&Source::File(dir))
+                .expect_err("a folder")
+                .contains("folder")
+        );
+    }
+
+    #[test]
+    fn reports_damage_after_the_readable_part() {
+        let mut bytes = SAMPLE.to_vec();
+        bytes.truncate(bytes.len() * 2 / 3);
+        let loaded = load_bytes("cut.trace", &bytes).expect("the readable part loads");
+        assert!(loaded.damage.is_some());
     }
 }

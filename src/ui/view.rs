@@ -14,7 +14,7 @@
 
 use std::collections::VecDeque;
 
-use super::data::TimeSpan;
+use crate::model::TimeSpan;
 
 /// Narrowest visible range in nanoseconds: a few events apart at most, and
 /// still wide enough that one pixel is a fraction of a nanosecond (narrower
@@ -50,9 +50,9 @@ pub(crate) enum ViewCommand {
     },
     /// Show the whole trace (Home).
     Fit,
-    /// The previous view (Alt+←).
+    /// The previous view (Alt+Left).
     Back,
-    /// The view Back left (Alt+→).
+    /// The view Back left (Alt+Right).
     Forward,
 }
 
@@ -76,8 +76,10 @@ pub(crate) struct View {
 }
 
 impl View {
-    /// A view showing all of `bounds`.
+    /// A view showing all of `bounds` (at least a nanosecond, so that time
+    /// always maps to pixels).
     pub(crate) fn new(bounds: TimeSpan) -> Self {
+        let bounds = TimeSpan::new(bounds.start, bounds.end.max(bounds.start.saturating_add(1)));
         Self {
             bounds,
             visible: Range {
@@ -88,6 +90,16 @@ impl View {
             forward: Vec::new(),
             last_gesture: f64::NEG_INFINITY,
         }
+    }
+
+    /// The same view over new `bounds` (a reloaded trace): the visible range
+    /// and history are kept, clamped to the new trace.
+    pub(crate) fn rebound(&self, bounds: TimeSpan) -> Self {
+        let mut view = Self::new(bounds);
+        view.show(self.visible.start, self.visible.end);
+        view.back = self.back.clone();
+        view.forward = self.forward.clone();
+        view
     }
 
     /// The absolute time the relative times count from.
@@ -305,7 +317,13 @@ mod tests {
     #[test]
     fn pan_stays_inside_trace() {
         let mut v = view();
-        v.apply(ViewCommand::Show { start: 0.0, end: 1e6 }, 0.0);
+        v.apply(
+            ViewCommand::Show {
+                start: 0.0,
+                end: 1e6,
+            },
+            0.0,
+        );
         v.apply(ViewCommand::Pan(-5e6), 0.0);
         assert_eq!(v.visible(), (0.0, 1e6));
         v.apply(ViewCommand::Pan(5e9), 0.0);
@@ -315,7 +333,13 @@ mod tests {
     #[test]
     fn history_records_jumps_and_gestures_once() {
         let mut v = view();
-        v.apply(ViewCommand::Show { start: 0.0, end: 1e6 }, 0.0);
+        v.apply(
+            ViewCommand::Show {
+                start: 0.0,
+                end: 1e6,
+            },
+            0.0,
+        );
         // One gesture of many steps...
         for i in 0..10 {
             v.apply(ViewCommand::Pan(1e3), 1.0 + f64::from(i) * 0.016);
@@ -351,9 +375,32 @@ mod tests {
     }
 
     #[test]
+    fn rebound_keeps_the_view_inside_the_new_trace() {
+        let mut v = view();
+        v.apply(
+            ViewCommand::Show {
+                start: 9e8,
+                end: 9.5e8,
+            },
+            0.0,
+        );
+        let shorter = v.rebound(TimeSpan::new(0, 800_000_000));
+        assert_eq!(shorter.visible(), (7.5e8, 8e8));
+        assert!(shorter.can_go().0, "history survives");
+        let empty = View::new(TimeSpan::new(7, 7));
+        assert_eq!(empty.visible(), (0.0, 1.0));
+    }
+
+    #[test]
     fn mapping_round_trips() {
         let mut v = view();
-        v.apply(ViewCommand::Show { start: 1e3, end: 2e3 }, 0.0);
+        v.apply(
+            ViewCommand::Show {
+                start: 1e3,
+                end: 2e3,
+            },
+            0.0,
+        );
         let m = Mapping::new(&v, 100.0, 1100.0);
         assert_eq!(m.x(1e3), 100.0);
         assert_eq!(m.x(2e3), 1100.0);

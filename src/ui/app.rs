@@ -1,0 +1,507 @@
+//! The application: window layout, the trace being shown, and the one place
+//! where commands change state.
+//!
+//! Each frame: collect what background threads finished ([`Opener::poll`]),
+//! read keys, draw menu bar, status bar and timeline — which only *emit*
+//! [`Command`]s — then apply the commands and ask for one more frame if
+//! anything changed. Nothing here blocks: files are opened, watched and picked
+//! on other threads. Without input or news from a thread, egui paints nothing.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use egui::{Align2, Color32, FontId, RichText, ViewportCommand};
+
+use super::Options;
+use super::axis::format_duration;
+use super::open::{Event, Loaded, Opener, Source};
+use super::screenshot::{self, Readiness};
+use super::shortcuts::{self, KeyAction};
+use super::timeline::{self, TimelineState};
+use super::view::{View, ViewCommand};
+use crate::model::{TimeSpan, Timeline};
+
+/// Something the user asked for, applied after the frame is drawn.
+#[derive(Clone, Debug, PartialEq)]
+enum Command {
+    Open(Source),
+    ShowOpenDialog,
+    Reload,
+    ToggleHelp,
+    Escape,
+    ZoomToSelection,
+    DismissError,
+    Quit,
+    View(ViewCommand),
+}
+
+/// An error shown in place of the timeline until dismissed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Notice {
+    title: String,
+    message: String,
+    /// Whether "Open another file…" helps (not when the dialog is what failed).
+    offer_open: bool,
+}
+
+/// The gotv window.
+pub struct GotvApp {
+    opener: Opener,
+    trace: Option<Loaded>,
+    timeline: Timeline,
+    view: View,
+    state: TimelineState,
+    notice: Option<Notice>,
+    help: bool,
+    file_changed: bool,
+    /// `--range`, applied to the first trace that loads.
+    initial_range: Option<(i64, i64)>,
+    screenshot: Option<screenshot::Job>,
+    /// Where `run` reads the process exit code from.
+    exit_code: Rc<Cell<u8>>,
+}
+
+impl GotvApp {
+    /// The app, starting to open `options.file` (or the bundled sample).
+    pub fn new(cc: &eframe::CreationContext<'_>, options: Options) -> Self {
+        Self::with_exit_code(cc, options, Rc::default())
+    }
+
+    /// Like [`Self::new`], reporting the exit code of screenshot mode into `exit_code`.
+    pub(crate) fn with_exit_code(
+        cc: &eframe::CreationContext<'_>,
+        options: Options,
+        exit_code: Rc<Cell<u8>>,
+    ) -> Self {
+        let mut opener = Opener::new(cc.egui_ctx.clone(), cc.storage);
+        opener.open(options.file.map_or(Source::Bundled, Source::File));
+        let timeline = Timeline::default();
+        Self {
+            opener,
+            view: View::new(timeline.span),
+            timeline,
+            trace: None,
+            state: TimelineState::default(),
+            notice: None,
+            help: false,
+            file_changed: false,
+            initial_range: options.range,
+            screenshot: options.screenshot.map(screenshot::Job::new),
+            exit_code,
+        }
+    }
+
+    /// The visible time range in nanoseconds from the start of the trace
+    /// (the numbers `--range` takes).
+    pub fn visible_range(&self) -> (i64, i64) {
+        let (start, end) = self.view.visible();
+        (start.round() as i64, end.round() as i64)
+    }
+
+    fn poll(&mut self, ctx: &egui::Context) {
+        for event in self.opener.poll() {
+            match event {
+                Event::Loaded(loaded) => self.show_trace(ctx, loaded),
+                Event::Failed { source, message } => {
+                    self.notice = Some(Notice {
+                        title: format!("Could not open {}", source.name()),
+                        message,
+                        offer_open: true,
+                    });
+                }
+                Event::Picked(Some(path)) => self.opener.open(Source::File(path)),
+                Event::Picked(None) => {}
+                Event::NoDialog(message) => {
+                    self.notice = Some(Notice {
+                        title: "Cannot show a file dialog".to_owned(),
+                        message,
+                        offer_open: false,
+                    });
+                }
+                Event::Changed => self.file_changed = true,
+            }
+        }
+        // Dropping a file replaces the current trace.
+        let dropped = ctx.input(|i| i.raw.dropped_files.last().map(|f| f.path().to_path_buf()));
+        if let Some(path) = dropped {
+            self.opener.open(Source::File(path));
+        }
+    }
+
+    fn show_trace(&mut self, ctx: &egui::Context, loaded: Loaded) {
+        ctx.send_viewport_cmd(ViewportCommand::Title(format!(
+            "{} — gotv",
+            loaded.source.name()
+        )));
+        self.timeline = undecoded();
+        let reloaded = self
+            .trace
+            .as_ref()
+            .is_some_and(|t| t.source == loaded.source);
+        if reloaded {
+            // F5 keeps the user where they were.
+            self.view = self.view.rebound(self.timeline.span);
+        } else {
+            self.view = View::new(self.timeline.span);
+            self.state = TimelineState::default();
+        }
+        if let Some((start, end)) = self.initial_range.take() {
+            self.view.apply(
+                ViewCommand::Show {
+                    start: start as f64,
+                    end: end as f64,
+                },
+                0.0,
+            );
+        }
+        self.trace = Some(loaded);
+        self.notice = None;
+        self.file_changed = false;
+    }
+
+    fn apply(&mut self, command: Command, ctx: &egui::Context) {
+        match command {
+            Command::Open(source) => self.opener.open(source),
+            Command::ShowOpenDialog => {
+                let current = self.current_path().map(std::path::Path::to_path_buf);
+                self.opener.show_dialog(current.as_deref());
+            }
+            Command::Reload => {
+                if let Some(trace) = &self.trace {
+                    self.opener.open(trace.source.clone());
+                }
+            }
+            Command::ToggleHelp => self.help = !self.help,
+            Command::Escape if self.help => self.help = false,
+            Command::Escape => self.state.clear_selection(),
+            Command::ZoomToSelection => {
+                if let Some((start, end)) = self.state.selection() {
+                    self.apply(Command::View(ViewCommand::Show { start, end }), ctx);
+                }
+            }
+            Command::DismissError => self.notice = None,
+            Command::Quit => ctx.send_viewport_cmd(ViewportCommand::Close),
+            Command::View(command) => {
+                let now = ctx.input(|i| i.time);
+                self.view.apply(command, now);
+            }
+        }
+        ctx.request_repaint();
+    }
+
+    fn current_path(&self) -> Option<&std::path::Path> {
+        match &self.trace.as_ref()?.source {
+            Source::File(path) => Some(path),
+            Source::Bundled => None,
+        }
+    }
+
+    fn menu_bar(&self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui
+                    .add(egui::Button::new("Open…").shortcut_text("Ctrl+O"))
+                    .clicked()
+                {
+                    commands.push(Command::ShowOpenDialog);
+                }
+                ui.menu_button("Open Recent", |ui| {
+                    if self.opener.recent().is_empty() {
+                        ui.weak("No recent files");
+                    }
+                    for path in self.opener.recent() {
+                        if ui.button(path.display().to_string()).clicked() {
+                            commands.push(Command::Open(Source::File(path.clone())));
+                        }
+                    }
+                });
+                if ui.button("Open Bundled Sample").clicked() {
+                    commands.push(Command::Open(Source::Bundled));
+                }
+                let reload = egui::Button::new("Reload").shortcut_text("F5");
+                if ui.add_enabled(self.trace.is_some(), reload).clicked() {
+                    commands.push(Command::Reload);
+                }
+                ui.separator();
+                if ui
+                    .add(egui::Button::new("Quit").shortcut_text("Ctrl+Q"))
+                    .clicked()
+                {
+                    commands.push(Command::Quit);
+                }
+            });
+            ui.menu_button("View", |ui| {
+                let (back, forward) = self.view.can_go();
+                let items = [
+                    ("Whole Trace", "Home", true, ViewCommand::Fit),
+                    ("Back", "Alt+Left", back, ViewCommand::Back),
+                    ("Forward", "Alt+Right", forward, ViewCommand::Forward),
+                ];
+                for (label, keys, enabled, command) in items {
+                    let button = egui::Button::new(label).shortcut_text(keys);
+                    if ui.add_enabled(enabled, button).clicked() {
+                        commands.push(Command::View(command));
+                    }
+                }
+                let zoom = egui::Button::new("Zoom to Selection").shortcut_text("Z");
+                if ui
+                    .add_enabled(self.state.selection().is_some(), zoom)
+                    .clicked()
+                {
+                    commands.push(Command::ZoomToSelection);
+                }
+            });
+            ui.menu_button("Help", |ui| {
+                if ui
+                    .add(egui::Button::new("Keyboard Shortcuts").shortcut_text("?"))
+                    .clicked()
+                {
+                    commands.push(Command::ToggleHelp);
+                }
+            });
+        });
+    }
+
+    fn status_bar(&self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        ui.horizontal(|ui| {
+            match (&self.trace, self.opener.loading()) {
+                (_, Some(source)) => {
+                    ui.spinner();
+                    ui.label(format!("Opening {}…", source.name()));
+                }
+                (Some(trace), None) => {
+                    ui.strong(trace.source.name());
+                    ui.weak(format!(
+                        "{} trace · {} · {} generations",
+                        trace.version,
+                        format_size(trace.size),
+                        trace.generations
+                    ));
+                    if let Some(damage) = &trace.damage {
+                        let text =
+                            RichText::new("Damaged: only the part before the damage can be shown")
+                                .color(ui.visuals().warn_fg_color);
+                        ui.label(text).on_hover_text(damage);
+                    }
+                }
+                (None, None) => {
+                    ui.weak("No trace");
+                }
+            }
+            if self.trace.is_none() {
+                return;
+            }
+            ui.separator();
+            let (start, end) = self.view.visible();
+            ui.label(format!(
+                "{} – {} ({})",
+                format_duration(start),
+                format_duration(end),
+                format_duration(end - start)
+            ));
+            if let Some((a, b)) = self.state.selection() {
+                ui.separator();
+                ui.label(format!("Selection {}", format_duration(b - a)));
+            }
+            if let Some(t) = self.state.hover() {
+                ui.separator();
+                ui.weak(format!("Cursor {}", format_duration(t)));
+                if let Some(g) = generation_at(&self.timeline, self.view.origin(), t) {
+                    ui.weak(format!("Generation {g}"));
+                }
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui
+                    .small_button("?")
+                    .on_hover_text("Keyboard shortcuts")
+                    .clicked()
+                {
+                    commands.push(Command::ToggleHelp);
+                }
+                if self.file_changed {
+                    let hint = RichText::new("File changed on disk — F5 to reload")
+                        .color(ui.visuals().warn_fg_color);
+                    if ui.link(hint).clicked() {
+                        commands.push(Command::Reload);
+                    }
+                }
+            });
+        });
+    }
+
+    fn central(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        if let Some(notice) = &self.notice {
+            self.state.clear_hover();
+            error_panel(ui, notice, self.trace.is_some(), commands);
+        } else if self.trace.is_some() {
+            let view_commands = timeline::show(ui, &self.view, &self.timeline, &mut self.state);
+            commands.extend(view_commands.into_iter().map(Command::View));
+        } else {
+            ui.centered_and_justified(|ui| ui.spinner());
+        }
+    }
+
+    fn overlays(&self, ctx: &egui::Context, commands: &mut Vec<Command>) {
+        if self.help {
+            let modal =
+                egui::Modal::new(egui::Id::unique("gotv-shortcuts")).show(ctx, shortcuts::help_ui);
+            if modal.should_close() {
+                commands.push(Command::ToggleHelp);
+            }
+        }
+        if ctx.input(|i| !i.raw.hovered_files.is_empty()) {
+            let rect = ctx.content_rect();
+            let painter = ctx.layer_painter(egui::LayerId::new(
+                egui::Order::Foreground,
+                egui::Id::unique("gotv-drop-hint"),
+            ));
+            painter.rect_filled(rect, 0.0, Color32::from_black_alpha(180));
+            painter.text(
+                rect.center(),
+                Align2::CENTER_CENTER,
+                "Drop a Go trace to open it",
+                FontId::proportional(28.0),
+                Color32::WHITE,
+            );
+        }
+    }
+
+    fn readiness(&self) -> Readiness {
+        match (&self.trace, &self.notice, self.opener.loading()) {
+            (_, _, Some(_)) => Readiness::Loading,
+            (_, Some(_), None) => Readiness::Failed,
+            (Some(_), None, None) if self.timeline.pending == 0 => Readiness::Ready,
+            _ => Readiness::Loading,
+        }
+    }
+}
+
+impl eframe::App for GotvApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        self.poll(&ctx);
+
+        let (keys, view_keys) = shortcuts::read(&ctx);
+        let mut commands: Vec<Command> = keys.into_iter().map(from_key).collect();
+        commands.extend(view_keys.into_iter().map(Command::View));
+        let (start, end) = self.view.visible();
+        let anchor = self.state.hover().unwrap_or((start + end) / 2.0);
+        commands.extend(
+            shortcuts::held(&ctx, anchor, end - start)
+                .into_iter()
+                .map(Command::View),
+        );
+
+        egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui, &mut commands));
+        egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui, &mut commands));
+        egui::CentralPanel::default().show(ui, |ui| self.central(ui, &mut commands));
+        self.overlays(&ctx, &mut commands);
+
+        for command in commands {
+            self.apply(command, &ctx);
+        }
+        let readiness = self.readiness();
+        if let Some(job) = &mut self.screenshot
+            && let Some(code) = job.step(&ctx, readiness)
+        {
+            self.exit_code.set(code);
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        // A screenshot run must leave no trace in the user's settings.
+        if self.screenshot.is_none() {
+            self.opener.save(storage);
+        }
+    }
+
+    fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
+        visuals.panel_fill.to_normalized_gamma_f32()
+    }
+}
+
+fn from_key(action: KeyAction) -> Command {
+    match action {
+        KeyAction::Open => Command::ShowOpenDialog,
+        KeyAction::Reload => Command::Reload,
+        KeyAction::ZoomToSelection => Command::ZoomToSelection,
+        KeyAction::Escape => Command::Escape,
+        KeyAction::ToggleHelp => Command::ToggleHelp,
+        KeyAction::Quit => Command::Quit,
+    }
+}
+
+/// Shows an error in words, with ways out. Generic over the message: the
+/// decoder's errors will come through here too.
+fn error_panel(ui: &mut egui::Ui, notice: &Notice, has_trace: bool, commands: &mut Vec<Command>) {
+    ui.vertical_centered(|ui| {
+        ui.add_space(ui.available_height() / 4.0);
+        ui.label(
+            RichText::new(&notice.title)
+                .heading()
+                .color(ui.visuals().error_fg_color),
+        );
+        ui.add_space(8.0);
+        ui.label(&notice.message);
+        ui.add_space(16.0);
+        ui.horizontal(|ui| {
+            // Centre the buttons: egui cannot centre a horizontal row by itself.
+            let buttons_width = if notice.offer_open { 260.0 } else { 120.0 };
+            ui.add_space((ui.available_width() - buttons_width).max(0.0) / 2.0);
+            if notice.offer_open && ui.button("Open another file…").clicked() {
+                commands.push(Command::ShowOpenDialog);
+            }
+            let back = if has_trace {
+                "Back to the trace"
+            } else {
+                "Open the sample"
+            };
+            if ui.button(back).clicked() {
+                commands.push(if has_trace {
+                    Command::DismissError
+                } else {
+                    Command::Open(Source::Bundled)
+                });
+            }
+        });
+    });
+}
+
+/// The timeline of a trace before the worker reports: no events decoded yet,
+/// so the span is a placeholder second and there are no lanes.
+// TODO(worker): replace by the worker's timeline (span, generations, lanes).
+fn undecoded() -> Timeline {
+    Timeline {
+        span: TimeSpan::new(0, 1_000_000_000),
+        ..Timeline::default()
+    }
+}
+
+/// Index of the generation containing relative time `t`.
+fn generation_at(timeline: &Timeline, origin: i64, t: f64) -> Option<usize> {
+    let abs = origin.saturating_add(t as i64);
+    let i = timeline
+        .generations
+        .partition_point(|g: &TimeSpan| g.end <= abs);
+    timeline
+        .generations
+        .get(i)
+        .filter(|g| g.start <= abs)
+        .map(|_| i)
+}
+
+/// `4.2 KiB`, `118 MiB`.
+fn format_size(bytes: u64) -> String {
+    let mut value = bytes as f64;
+    for unit in ["B", "KiB", "MiB", "GiB"] {
+        if value < 1024.0 {
+            return if unit == "B" {
+                format!("{bytes} B")
+            } else {
+                format!("{value:.1} {unit}")
+            };
+        }
+        value /= 1024.0;
+    }
+    format!("{value:.1} TiB")
+}
