@@ -7,6 +7,7 @@
 //!   machine, producing the same event stream as Go's `internal/trace` reader.
 //! - [`cli`]: the command-line front end (`gotv dump`, `gotv check`, ...).
 
+pub mod analysis;
 pub mod cli;
 pub mod model;
 pub mod trace;

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use egui::{Event, Key, Modifiers, PointerButton, Pos2};
 use egui_kittest::Harness;
@@ -49,20 +49,27 @@ fn open(file: &Path) -> Harness<'static, GotvApp> {
         .and_then(|n| n.to_str())
         .unwrap_or_default()
         .to_owned();
+    // Decoded, so that the trace's extent no longer changes under the test.
     wait_for(&mut harness, &format!("{name} to load"), |h| {
-        h.query_by_label(&name).is_some()
+        h.query_by_label(&name).is_some() && h.state().is_ready()
     });
     harness
 }
 
-/// Steps frames until `done` holds; files are opened on other threads, so
-/// results arrive in real time, not in a known number of frames.
+/// How long a test waits for background work: decoding the sample takes
+/// well under a second, but a debug build running every test at once on a
+/// loaded CI machine can be many times slower.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// Steps frames until `done` holds; files are opened and decoded on other
+/// threads, so results arrive in real time, not in a known number of frames.
 fn wait_for(
     harness: &mut Harness<'static, GotvApp>,
     what: &str,
     done: impl Fn(&Harness<'static, GotvApp>) -> bool,
 ) {
-    for _ in 0..500 {
+    let deadline = Instant::now() + PATIENCE;
+    while Instant::now() < deadline {
         harness.step();
         if done(harness) {
             return;

@@ -51,7 +51,7 @@ var sink atomic.Pointer[[]byte]
 
 func main() {
 	out := flag.String("o", "", "output trace file")
-	sizeArg := flag.String("size", "100m", "stop once the trace has this many bytes (suffix k, m or g)")
+	sizeArg := flag.String("size", "100m", "stop once the trace has this many bytes (suffix k, m or g: powers of 1000)")
 	procs := flag.Int("procs", 4, "GOMAXPROCS while tracing")
 	flag.Parse()
 	size, err := parseSize(*sizeArg)
@@ -61,7 +61,7 @@ func main() {
 	}
 	runtime.GOMAXPROCS(*procs)
 	// A small GC target keeps the collector cycling, as on a loaded server.
-	debug.SetGCPercent(25)
+	debug.SetGCPercent(100)
 
 	f, err := os.Create(*out)
 	if err != nil {
@@ -94,13 +94,10 @@ func main() {
 
 func parseSize(s string) (int64, error) {
 	mult := int64(1)
-	switch {
-	case strings.HasSuffix(s, "k"):
-		mult, s = 1<<10, strings.TrimSuffix(s, "k")
-	case strings.HasSuffix(s, "m"):
-		mult, s = 1<<20, strings.TrimSuffix(s, "m")
-	case strings.HasSuffix(s, "g"):
-		mult, s = 1<<30, strings.TrimSuffix(s, "g")
+	for suffix, m := range map[string]int64{"k": 1e3, "m": 1e6, "g": 1e9} {
+		if strings.HasSuffix(s, suffix) {
+			mult, s = m, strings.TrimSuffix(s, suffix)
+		}
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n <= 0 {
@@ -123,10 +120,10 @@ func goSpawn(wg *sync.WaitGroup, fn func()) {
 func round(n int) {
 	rng := rand.New(rand.NewSource(int64(n)))
 	var wg sync.WaitGroup
-	goSpawn(&wg, func() { pipeline(rng.Int63(), 4, 24, 1200) })
-	goSpawn(&wg, func() { requests(rng.Int63(), 160) })
-	goSpawn(&wg, func() { contention(24, 40) })
-	goSpawn(&wg, func() { timers(rng.Int63(), 64) })
+	goSpawn(&wg, func() { pipeline(rng.Int63(), 4, 24, 3000) })
+	goSpawn(&wg, func() { requests(rng.Int63(), 16, 48) })
+	goSpawn(&wg, func() { contention(24, 100) })
+	goSpawn(&wg, func() { timers(rng.Int63(), 120) })
 	wg.Wait()
 }
 
@@ -145,13 +142,13 @@ func pipeline(seed int64, stages, workers, items int) {
 	in := make(chan int, 2)
 	first := in
 	for s := 0; s < stages; s++ {
-		out := make(chan int, 1+rng.Intn(3))
+		stageIn, out := in, make(chan int, 1+rng.Intn(3))
 		var stage sync.WaitGroup
 		for w := 0; w < workers; w++ {
 			stage.Add(1)
 			goSpawn(&wg, func() {
 				defer stage.Done()
-				for v := range in {
+				for v := range stageIn {
 					garbage(256 + v%2048)
 					out <- v + 1
 				}
@@ -171,43 +168,52 @@ func pipeline(seed int64, stages, workers, items int) {
 	wg.Wait()
 }
 
-// requests starts short-lived "request handler" goroutines, each doing a
-// small fan-out/fan-in with a deadline, like an RPC server.
-func requests(seed int64, count int) {
+// requests starts "request handler" goroutines, each serving a few batches
+// by fanning out to backend goroutines of its own and collecting their
+// replies under a deadline, like an RPC server.
+func requests(seed int64, handlers, batches int) {
 	rng := rand.New(rand.NewSource(seed))
 	var wg sync.WaitGroup
-	for i := 0; i < count; i++ {
+	for i := 0; i < handlers; i++ {
 		fan := 2 + rng.Intn(4)
 		work := 1 + rng.Intn(40)
 		goSpawn(&wg, func() {
-			replies := make(chan int)
-			var calls sync.WaitGroup
+			calls, replies := make(chan int), make(chan int)
+			var backends sync.WaitGroup
 			for j := 0; j < fan; j++ {
-				goSpawn(&calls, func() {
-					sum := 0
-					for k := 0; k < work*100; k++ {
-						sum += k ^ j
+				goSpawn(&backends, func() {
+					for call := range calls {
+						sum := 0
+						for k := 0; k < work*100; k++ {
+							sum += k ^ call
+						}
+						garbage(512 + work*64)
+						if call%5 == 0 {
+							runtime.Gosched()
+						}
+						replies <- sum
 					}
-					garbage(512 + work*64)
-					if work%5 == 0 {
-						runtime.Gosched()
-					}
-					replies <- sum
 				})
 			}
-			deadline := time.NewTimer(50 * time.Millisecond)
-			for got := 0; got < fan; got++ {
-				select {
-				case <-replies:
-				case <-deadline.C:
-					// Drain the stragglers so nobody leaks.
-					for ; got < fan; got++ {
-						<-replies
+			for b := 0; b < batches; b++ {
+				for j := 0; j < fan; j++ {
+					calls <- b*fan + j
+				}
+				deadline := time.NewTimer(50 * time.Millisecond)
+				for got := 0; got < fan; got++ {
+					select {
+					case <-replies:
+					case <-deadline.C:
+						// Late replies still arrive; wait for them without a deadline.
+						for ; got < fan; got++ {
+							<-replies
+						}
 					}
 				}
+				deadline.Stop()
 			}
-			deadline.Stop()
-			calls.Wait()
+			close(calls)
+			backends.Wait()
 		})
 	}
 	wg.Wait()

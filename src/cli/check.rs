@@ -4,29 +4,28 @@
 //! problem, its generation and byte offset go to standard error), 2 when the
 //! file cannot be read.
 
-use std::collections::HashSet;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use crate::trace::{Input, ResourceId, Trace};
+use crate::trace::{IdSet, Input, ResourceId, Trace};
 
 /// Distinct resources seen in events.
 #[derive(Default)]
 struct Seen {
-    goroutines: HashSet<i64>,
-    procs: HashSet<i64>,
-    threads: HashSet<i64>,
+    goroutines: IdSet,
+    procs: IdSet,
+    threads: IdSet,
 }
 
 impl Seen {
     fn add(&mut self, r: ResourceId) {
         match r {
-            ResourceId::Goroutine(g) if g >= 0 => self.goroutines.insert(g),
-            ResourceId::Proc(p) if p >= 0 => self.procs.insert(p),
-            ResourceId::Thread(m) if m >= 0 => self.threads.insert(m),
-            _ => false,
-        };
+            ResourceId::Goroutine(g) => self.goroutines.insert(g),
+            ResourceId::Proc(p) => self.procs.insert(p),
+            ResourceId::Thread(m) => self.threads.insert(m),
+            ResourceId::None => {}
+        }
     }
 }
 
@@ -53,8 +52,8 @@ pub fn run(path: &Path) -> ExitCode {
         seen.add(ResourceId::Goroutine(ev.goroutine()));
         seen.add(ResourceId::Proc(ev.proc()));
         seen.add(ResourceId::Thread(ev.thread()));
-        if let Some(st) = ev.state_transition() {
-            seen.add(st.transition.resource());
+        if let Some(r) = ev.transition_resource() {
+            seen.add(r);
         }
     });
     match result {
@@ -66,7 +65,7 @@ pub fn run(path: &Path) -> ExitCode {
                 trace.version(),
                 summary.generations,
                 summary.events,
-                (last - first) as f64 / 1e9,
+                last.wrapping_sub(first) as f64 / 1e9,
                 seen.goroutines.len(),
                 seen.procs.len(),
                 seen.threads.len(),

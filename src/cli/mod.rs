@@ -7,6 +7,7 @@
 
 mod check;
 mod dump;
+mod latency;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -59,6 +60,17 @@ enum Command {
         /// Trace file (`-` for standard input).
         file: PathBuf,
     },
+    /// Print the longest scheduler, block or syscall intervals as TSV.
+    Latency {
+        /// Trace file (`-` for standard input).
+        file: PathBuf,
+        /// Which intervals.
+        #[arg(long, value_enum)]
+        kind: latency::Kind,
+        /// How many rows, longest first.
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+    },
 }
 
 /// Parses the command line and runs what it asks for.
@@ -67,6 +79,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Some(Command::Dump { file }) => dump::run(&file),
         Some(Command::Check { file }) => check::run(&file),
+        Some(Command::Latency { file, kind, top }) => latency::run(&file, kind, top),
         None => window(cli.file, cli.window),
     }
 }

@@ -78,6 +78,55 @@ impl Hasher for FxHasher {
 /// A `HashMap` with [`FxHasher`].
 pub(crate) type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
+/// A set of non-negative resource IDs (goroutines, Ps, threads), cheap
+/// to update once per event: small IDs live in a bitmap, others in a hash
+/// set, and a repeated insert of the same ID is skipped.
+#[derive(Default, Clone, Debug)]
+pub struct IdSet {
+    last: Option<i64>,
+    bits: Vec<u64>,
+    large: std::collections::HashSet<i64, BuildHasherDefault<FxHasher>>,
+    len: usize,
+}
+
+impl IdSet {
+    /// IDs below this are kept in the bitmap (at most 2 MiB of it).
+    const DENSE_LIMIT: u64 = 1 << 24;
+
+    /// Adds `id`; negative IDs ("none") are ignored.
+    #[inline]
+    pub fn insert(&mut self, id: i64) {
+        if id < 0 || self.last == Some(id) {
+            return;
+        }
+        self.last = Some(id);
+        let u = id as u64;
+        if u < Self::DENSE_LIMIT {
+            let word = (u / 64) as usize;
+            if word >= self.bits.len() {
+                self.bits.resize(word + 1, 0);
+            }
+            let mask = 1u64 << (u % 64);
+            if self.bits[word] & mask == 0 {
+                self.bits[word] |= mask;
+                self.len += 1;
+            }
+        } else if self.large.insert(id) {
+            self.len += 1;
+        }
+    }
+
+    /// Number of distinct IDs.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no ID was added.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
 /// A table from trace-assigned IDs to values, as Go's string and stack
 /// tables: ID 0 is always present (the empty value); other IDs are stored
 /// densely when they are compact, in a hash map otherwise.
@@ -191,7 +240,7 @@ impl Frequency {
 /// and out-of-range inputs (Rust's `as` would saturate instead).
 #[inline]
 pub(crate) fn go_f64_to_i64(x: f64) -> i64 {
-    if x.is_nan() || x >= 9_223_372_036_854_775_808.0 || x < -9_223_372_036_854_775_808.0 {
+    if !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&x) {
         i64::MIN
     } else {
         x as i64
@@ -212,7 +261,10 @@ mod tests {
         assert_eq!(t.insert(2, 99), Err(20));
         assert_eq!(t.insert(0, 99), Err(0));
         t.compact();
-        assert_eq!((t.get(1), t.get(1 << 40), t.get(3)), (Some(10), Some(30), None));
+        assert_eq!(
+            (t.get(1), t.get(1 << 40), t.get(3)),
+            (Some(10), Some(30), None)
+        );
         let mut d: IdTable<u32> = IdTable::new();
         for i in 1..100 {
             d.insert(i, i as u32).unwrap();

@@ -24,6 +24,13 @@ pub const NO_THREAD: ThreadId = -1;
 /// overflows 64 bits; otherwise the value and the number of bytes used.
 #[inline]
 pub(crate) fn uvarint(buf: &[u8]) -> Option<(u64, usize)> {
+    match buf.first() {
+        Some(&b) if b < 0x80 => Some((u64::from(b), 1)),
+        _ => uvarint_long(buf),
+    }
+}
+
+fn uvarint_long(buf: &[u8]) -> Option<(u64, usize)> {
     let mut x = 0u64;
     let mut shift = 0u32;
     for (i, &b) in buf.iter().enumerate().take(10) {
@@ -118,7 +125,9 @@ impl<'a> ByteReader<'a> {
 
     /// Takes up to `n` bytes, returning fewer only at the end of the input.
     pub(crate) fn take_up_to(&mut self, n: u64) -> &'a [u8] {
-        let n = usize::try_from(n).unwrap_or(usize::MAX).min(self.remaining());
+        let n = usize::try_from(n)
+            .unwrap_or(usize::MAX)
+            .min(self.remaining());
         let start = self.pos;
         self.pos += n;
         &self.data[start..self.pos]
@@ -167,7 +176,11 @@ pub(crate) enum ReadBatch {
     /// an `ExperimentalBatch` byte, a quirk this reproduces.
     End,
     /// A batch of generation `gen` (0 for the bare end-of-generation marker).
-    Batch { batch: BatchRef, gen_no: u64, next: usize },
+    Batch {
+        batch: BatchRef,
+        gen_no: u64,
+        next: usize,
+    },
 }
 
 fn classify(exp: Experiment, body: &[u8], version: Version) -> BatchKind {
@@ -201,7 +214,11 @@ pub(crate) fn read_batch(data: &[u8], pos: usize, version: Version) -> Result<Re
             offset: pos,
             data: pos..pos + 1,
         };
-        return Ok(ReadBatch::Batch { batch, gen_no: 0, next: pos + 1 });
+        return Ok(ReadBatch::Batch {
+            batch,
+            gen_no: 0,
+            next: pos + 1,
+        });
     }
     if typ != EventType::EVENT_BATCH && typ != EventType::EXPERIMENTAL_BATCH {
         return Err(trace_err!("expected batch event, got event {first}").at_offset(pos));
@@ -222,11 +239,17 @@ pub(crate) fn read_batch(data: &[u8], pos: usize, version: Version) -> Result<Re
     let time = field(&mut r, "timestamp")?;
     let size = field(&mut r, "size")?;
     if size > MAX_BATCH_SIZE {
-        return Err(trace_err!("invalid batch size {size}, maximum is {MAX_BATCH_SIZE}").at_offset(pos));
+        return Err(
+            trace_err!("invalid batch size {size}, maximum is {MAX_BATCH_SIZE}").at_offset(pos),
+        );
     }
     let body = r.take_up_to(size);
     if body.len() as u64 != size {
-        return Err(trace_err!("failed to read full batch: read {} but wanted {size}", body.len()).at_offset(pos));
+        return Err(trace_err!(
+            "failed to read full batch: read {} but wanted {size}",
+            body.len()
+        )
+        .at_offset(pos));
     }
     let start = r.pos() - body.len();
     let batch = BatchRef {
@@ -237,7 +260,11 @@ pub(crate) fn read_batch(data: &[u8], pos: usize, version: Version) -> Result<Re
         offset: pos,
         data: start..r.pos(),
     };
-    Ok(ReadBatch::Batch { batch, gen_no, next: r.pos() })
+    Ok(ReadBatch::Batch {
+        batch,
+        gen_no,
+        next: r.pos(),
+    })
 }
 
 #[cfg(test)]
@@ -249,8 +276,14 @@ mod tests {
         assert_eq!(uvarint(&[0x05]), Some((5, 1)));
         assert_eq!(uvarint(&[0x80, 0x01]), Some((128, 2)));
         assert_eq!(uvarint(&[0x80]), None);
-        assert_eq!(uvarint(&[0xff; 9].iter().copied().chain([0x01]).collect::<Vec<_>>()), Some((u64::MAX, 10)));
-        assert_eq!(uvarint(&[0xff; 9].iter().copied().chain([0x02]).collect::<Vec<_>>()), None);
+        assert_eq!(
+            uvarint(&[0xff; 9].iter().copied().chain([0x01]).collect::<Vec<_>>()),
+            Some((u64::MAX, 10))
+        );
+        assert_eq!(
+            uvarint(&[0xff; 9].iter().copied().chain([0x02]).collect::<Vec<_>>()),
+            None
+        );
         assert_eq!(uvarint(&[0xff; 11]), None);
         let mut r = ByteReader::new(&[0x80], 0);
         assert_eq!(r.uvarint(), Err(ReadError::UnexpectedEof));
@@ -264,19 +297,41 @@ mod tests {
     fn batch_headers() {
         // EventBatch gen=1 m=2 time=3 size=2 body=[Strings, 0]
         let data = [1u8, 1, 2, 3, 2, 4, 0, 52];
-        let Ok(ReadBatch::Batch { batch, gen_no, next }) = read_batch(&data, 0, Version::Go126) else {
+        let Ok(ReadBatch::Batch {
+            batch,
+            gen_no,
+            next,
+        }) = read_batch(&data, 0, Version::Go126)
+        else {
             panic!("expected a batch");
         };
-        assert_eq!((gen_no, batch.m, batch.time, batch.kind, next), (1, 2, 3, BatchKind::Strings, 7));
+        assert_eq!(
+            (gen_no, batch.m, batch.time, batch.kind, next),
+            (1, 2, 3, BatchKind::Strings, 7)
+        );
         assert_eq!(batch.data, 5..7);
-        assert!(matches!(read_batch(&data, 7, Version::Go126), Ok(ReadBatch::Batch { gen_no: 0, .. })));
-        assert!(matches!(read_batch(&data, 8, Version::Go126), Ok(ReadBatch::End)));
-        let err = read_batch(&[1, 1, 2, 3, 9, 0], 0, Version::Go126).err().unwrap();
-        assert_eq!(err.message(), "failed to read full batch: read 1 but wanted 9");
+        assert!(matches!(
+            read_batch(&data, 7, Version::Go126),
+            Ok(ReadBatch::Batch { gen_no: 0, .. })
+        ));
+        assert!(matches!(
+            read_batch(&data, 8, Version::Go126),
+            Ok(ReadBatch::End)
+        ));
+        let err = read_batch(&[1, 1, 2, 3, 9, 0], 0, Version::Go126)
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.message(),
+            "failed to read full batch: read 1 but wanted 9"
+        );
         let err = read_batch(&[1, 1, 0x80], 0, Version::Go126).err().unwrap();
         assert_eq!(err.message(), "error reading batch M ID: unexpected EOF");
         let err = read_batch(&[7], 0, Version::Go126).err().unwrap();
         assert_eq!(err.message(), "expected batch event, got event 7");
-        assert!(matches!(read_batch(&[49], 0, Version::Go126), Ok(ReadBatch::End)));
+        assert!(matches!(
+            read_batch(&[49], 0, Version::Go126),
+            Ok(ReadBatch::End)
+        ));
     }
 }

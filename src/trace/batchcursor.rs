@@ -8,9 +8,11 @@
 //! because which of two cursors with equal times comes out first decides the
 //! order of equal-time events.
 
-use super::base::{Frequency, ThreadId, Time};
+use super::base::{Frequency, Time};
 use super::batch::{BatchRef, uvarint};
 use super::error::{Result, trace_err};
+use super::order::MRef;
+use super::sort::sort_like_go;
 use super::tracev2::{self, EventType};
 
 /// Most arguments after the timestamp of any timed event.
@@ -27,24 +29,31 @@ pub(crate) struct BaseEvent {
 
 /// A cursor over the event batches of one M.
 #[derive(Clone, Debug)]
-pub(crate) struct BatchCursor {
-    pub(crate) m: ThreadId,
-    /// Index into the generation's per-M batch lists.
-    pub(crate) slot: usize,
-    idx: usize,
-    off: usize,
+pub(crate) struct BatchCursor<'a> {
+    /// The thread, as the ordering refers to it.
+    pub(crate) m: MRef,
+    data: &'a [u8],
+    /// Batches after the current one.
+    batches: &'a [BatchRef],
+    /// Undecoded rest of the current batch body.
+    rest: &'a [u8],
+    /// Base time (ticks) and body end offset of the current batch.
+    batch_time: u64,
+    batch_end: usize,
     last_ts: Time,
     /// The event the cursor points at.
     pub(crate) ev: BaseEvent,
 }
 
-impl BatchCursor {
-    pub(crate) fn new(m: ThreadId, slot: usize) -> BatchCursor {
+impl<'a> BatchCursor<'a> {
+    pub(crate) fn new(m: MRef, data: &'a [u8], batches: &'a [BatchRef]) -> BatchCursor<'a> {
         BatchCursor {
             m,
-            slot,
-            idx: 0,
-            off: 0,
+            data,
+            batches,
+            rest: &[],
+            batch_time: 0,
+            batch_end: 0,
             last_ts: 0,
             ev: BaseEvent::default(),
         }
@@ -52,29 +61,25 @@ impl BatchCursor {
 
     /// Decodes the next event into `self.ev`; `false` at the end.
     #[inline]
-    pub(crate) fn next_event(&mut self, data: &[u8], batches: &[BatchRef], freq: Frequency) -> Result<bool> {
-        let body = loop {
-            let Some(b) = batches.get(self.idx) else {
+    pub(crate) fn next_event(&mut self, freq: Frequency) -> Result<bool> {
+        while self.rest.is_empty() {
+            let Some((b, tail)) = self.batches.split_first() else {
                 return Ok(false);
             };
-            let body = data.get(b.data.clone()).unwrap_or_default();
-            if self.off < body.len() {
-                if self.last_ts == 0 {
-                    self.last_ts = freq.mul(b.time);
-                }
-                break &body[self.off..];
-            }
-            self.idx += 1;
-            self.off = 0;
+            self.batches = tail;
+            self.rest = self.data.get(b.data.clone()).unwrap_or_default();
+            self.batch_time = b.time;
+            self.batch_end = b.data.end;
             self.last_ts = 0;
-        };
-        let (n, dt) = read_timed_event(body, &mut self.ev).map_err(|e| {
-            let b = &batches[self.idx];
-            e.at_offset(b.data.start + self.off)
-        })?;
+        }
+        if self.last_ts == 0 {
+            self.last_ts = freq.mul(self.batch_time);
+        }
+        let (n, dt) = read_timed_event(self.rest, &mut self.ev)
+            .map_err(|e| e.at_offset(self.batch_end - self.rest.len()))?;
         self.ev.time = freq.mul(dt).wrapping_add(self.last_ts);
         self.last_ts = self.ev.time;
-        self.off += n;
+        self.rest = &self.rest[n..];
         Ok(true)
     }
 }
@@ -88,7 +93,10 @@ fn read_timed_event(b: &[u8], e: &mut BaseEvent) -> Result<(usize, u64)> {
         return Err(trace_err!("found invalid event type: {}", typ.0));
     };
     if spec.args.is_empty() || !spec.is_timed {
-        return Err(trace_err!("found event without a timestamp: type={}", typ.0));
+        return Err(trace_err!(
+            "found event without a timestamp: type={}",
+            typ.0
+        ));
     }
     e.typ = typ;
     let mut n = 1;
@@ -106,89 +114,139 @@ fn read_timed_event(b: &[u8], e: &mut BaseEvent) -> Result<(usize, u64)> {
     Ok((n, dt))
 }
 
-/// Adds a cursor to the heap.
-pub(crate) fn heap_insert(heap: &mut Vec<BatchCursor>, bc: BatchCursor) {
-    heap.push(bc);
-    let last = heap.len() - 1;
-    heap_sift_up(heap, last);
+/// The cursors of a generation, in a min-heap keyed by the time of their
+/// next event. The heap holds indices; its operations replicate Go's heap
+/// step for step, because the arrangement decides which of two cursors with
+/// equal times is offered first.
+pub(crate) struct Frontier<'a> {
+    pub(crate) cursors: Vec<BatchCursor<'a>>,
+    pub(crate) heap: Vec<u32>,
 }
 
-/// Restores the heap after the cursor at `i` moved to a later event.
-pub(crate) fn heap_update(heap: &mut [BatchCursor], i: usize) {
-    if heap_sift_up(heap, i) != i {
-        return;
-    }
-    heap_sift_down(heap, i);
-}
-
-/// Removes the cursor at `i`.
-pub(crate) fn heap_remove(heap: &mut Vec<BatchCursor>, mut i: usize) {
-    while i > 0 {
-        heap.swap((i - 1) / 2, i);
-        i = (i - 1) / 2;
-    }
-    let last = heap.len() - 1;
-    heap.swap(0, last);
-    heap.truncate(last);
-    heap_sift_down(heap, 0);
-}
-
-fn heap_sift_up(heap: &mut [BatchCursor], mut i: usize) -> usize {
-    while i > 0 && heap[(i - 1) / 2].ev.time > heap[i].ev.time {
-        heap.swap((i - 1) / 2, i);
-        i = (i - 1) / 2;
-    }
-    i
-}
-
-fn heap_sift_down(heap: &mut [BatchCursor], mut i: usize) {
-    loop {
-        let m = min3(heap, i, 2 * i + 1, 2 * i + 2);
-        if m == i {
-            break;
-        }
-        heap.swap(i, m);
-        i = m;
-    }
-}
-
-fn min3(b: &[BatchCursor], i0: usize, i1: usize, i2: usize) -> usize {
-    let mut min_idx = i0;
-    let mut min_t = b.get(i0).map_or(Time::MAX, |c| c.ev.time);
-    for i in [i1, i2] {
-        if let Some(c) = b.get(i)
-            && c.ev.time < min_t
-        {
-            min_t = c.ev.time;
-            min_idx = i;
+impl<'a> Frontier<'a> {
+    pub(crate) fn new() -> Frontier<'a> {
+        Frontier {
+            cursors: Vec::new(),
+            heap: Vec::new(),
         }
     }
-    min_idx
+
+    #[inline]
+    fn time(&self, i: usize) -> Time {
+        self.cursors[self.heap[i] as usize].ev.time
+    }
+
+    /// The cursor at heap position `i`.
+    #[inline]
+    pub(crate) fn at(&mut self, i: usize) -> &mut BatchCursor<'a> {
+        &mut self.cursors[self.heap[i] as usize]
+    }
+
+    /// Time of the earliest next event.
+    #[inline]
+    pub(crate) fn min_time(&self) -> Option<Time> {
+        (!self.heap.is_empty()).then(|| self.time(0))
+    }
+
+    /// Adds a cursor.
+    pub(crate) fn insert(&mut self, bc: BatchCursor<'a>) {
+        self.cursors.push(bc);
+        self.heap.push((self.cursors.len() - 1) as u32);
+        self.sift_up(self.heap.len() - 1);
+    }
+
+    /// Restores the heap after the cursor at position `i` moved on.
+    #[inline]
+    pub(crate) fn update(&mut self, i: usize) {
+        if self.sift_up(i) != i {
+            return;
+        }
+        self.sift_down(i);
+    }
+
+    /// Removes the cursor at position `i`.
+    pub(crate) fn remove(&mut self, mut i: usize) {
+        while i > 0 {
+            self.heap.swap((i - 1) / 2, i);
+            i = (i - 1) / 2;
+        }
+        let last = self.heap.len() - 1;
+        self.heap.swap(0, last);
+        self.heap.truncate(last);
+        self.sift_down(0);
+    }
+
+    /// Sorts the heap by time (a sorted array is still a heap), leaving
+    /// equal times in the order Go's `slices.SortFunc` would.
+    pub(crate) fn sort(&mut self) {
+        let cursors = &self.cursors;
+        sort_like_go(&mut self.heap, &|a: &u32, b: &u32| {
+            cursors[*a as usize].ev.time < cursors[*b as usize].ev.time
+        });
+    }
+
+    #[inline]
+    fn sift_up(&mut self, mut i: usize) -> usize {
+        while i > 0 && self.time((i - 1) / 2) > self.time(i) {
+            self.heap.swap((i - 1) / 2, i);
+            i = (i - 1) / 2;
+        }
+        i
+    }
+
+    #[inline]
+    fn sift_down(&mut self, mut i: usize) {
+        loop {
+            let mut m = i;
+            let mut min_t = if i < self.heap.len() {
+                self.time(i)
+            } else {
+                Time::MAX
+            };
+            for c in [2 * i + 1, 2 * i + 2] {
+                if c < self.heap.len() && self.time(c) < min_t {
+                    min_t = self.time(c);
+                    m = c;
+                }
+            }
+            if m == i {
+                return;
+            }
+            self.heap.swap(i, m);
+            i = m;
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trace::order::Ordering;
+    use crate::trace::version::Version;
 
-    fn cursor(t: Time) -> BatchCursor {
-        let mut c = BatchCursor::new(t, 0);
+    fn cursor(m: MRef, t: Time) -> BatchCursor<'static> {
+        let mut c = BatchCursor::new(m, &[], &[]);
         c.ev.time = t;
         c
     }
 
     #[test]
     fn heap_keeps_minimum_on_top() {
-        let mut h = Vec::new();
+        let m = Ordering::new(Version::Go126).thread(1);
+        let mut f = Frontier::new();
         for t in [5, 3, 9, 1, 7] {
-            heap_insert(&mut h, cursor(t));
+            f.insert(cursor(m, t));
         }
-        assert_eq!(h[0].ev.time, 1);
-        h[0].ev.time = 8;
-        heap_update(&mut h, 0);
-        assert_eq!(h[0].ev.time, 3);
-        heap_remove(&mut h, 0);
-        assert_eq!(h[0].ev.time, 5);
-        assert_eq!(h.len(), 4);
+        assert_eq!(f.min_time(), Some(1));
+        f.at(0).ev.time = 8;
+        f.update(0);
+        assert_eq!(f.min_time(), Some(3));
+        f.remove(0);
+        assert_eq!(f.min_time(), Some(5));
+        assert_eq!(f.heap.len(), 4);
+        f.sort();
+        let times: Vec<Time> = (0..4).map(|i| f.time(i)).collect();
+        assert_eq!(times, [5, 7, 8, 9]);
     }
 
     #[test]
@@ -203,13 +261,24 @@ mod tests {
             data: 0..6,
         }];
         let freq = Frequency(1.0);
-        let mut c = BatchCursor::new(1, 0);
-        assert!(c.next_event(&data, &batches, freq).unwrap());
-        assert_eq!((c.ev.typ, c.ev.time, c.ev.args[0], c.ev.args[1]), (EventType::GO_START, 12, 7, 1));
-        let err = c.next_event(&data, &batches, freq).err().unwrap();
+        let m = Ordering::new(Version::Go126).thread(1);
+        let mut c = BatchCursor::new(m, &data, &batches);
+        assert!(c.next_event(freq).unwrap());
+        assert_eq!(
+            (c.ev.typ, c.ev.time, c.ev.args[0], c.ev.args[1]),
+            (EventType::GO_START, 12, 7, 1)
+        );
+        let err = c.next_event(freq).err().unwrap();
         assert_eq!(err.message(), "found invalid uvarint for timestamp");
+        assert_eq!(err.offset(), Some(4));
         let mut e = BaseEvent::default();
-        assert_eq!(read_timed_event(&[5], &mut e).err().unwrap().message(), "found event without a timestamp: type=5");
-        assert_eq!(read_timed_event(&[200], &mut e).err().unwrap().message(), "found invalid event type: 200");
+        assert_eq!(
+            read_timed_event(&[5], &mut e).err().unwrap().message(),
+            "found event without a timestamp: type=5"
+        );
+        assert_eq!(
+            read_timed_event(&[200], &mut e).err().unwrap().message(),
+            "found invalid event type: 200"
+        );
     }
 }

@@ -117,7 +117,9 @@ impl EventKind {
             | T::GO_SWITCH_DESTROY
             | T::GO_CREATE_BLOCKED
             | T::GO_STATUS_STACK => K::StateTransition,
-            T::STW_BEGIN | T::GC_BEGIN | T::GC_SWEEP_BEGIN | T::GC_MARK_ASSIST_BEGIN => K::RangeBegin,
+            T::STW_BEGIN | T::GC_BEGIN | T::GC_SWEEP_BEGIN | T::GC_MARK_ASSIST_BEGIN => {
+                K::RangeBegin
+            }
             T::GC_ACTIVE | T::GC_SWEEP_ACTIVE | T::GC_MARK_ASSIST_ACTIVE => K::RangeActive,
             T::STW_END | T::GC_END | T::GC_SWEEP_END | T::GC_MARK_ASSIST_END => K::RangeEnd,
             T::GO_LABEL => K::Label,
@@ -219,7 +221,9 @@ pub enum RangeName<'t> {
 impl fmt::Display for RangeName<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RangeName::StopTheWorld(r) => write!(f, "stop-the-world ({})", String::from_utf8_lossy(r)),
+            RangeName::StopTheWorld(r) => {
+                write!(f, "stop-the-world ({})", String::from_utf8_lossy(r))
+            }
             RangeName::GcMark => f.write_str("GC concurrent mark phase"),
             RangeName::GcSweep => f.write_str("GC incremental sweep"),
             RangeName::GcMarkAssist => f.write_str("GC mark assist"),
@@ -398,8 +402,12 @@ impl<'t> Event<'t> {
 
     /// Details of a Label event: the label and the goroutine it applies to.
     pub fn label(&self) -> Option<(&'t [u8], ResourceId)> {
-        (self.rec.typ == EventType::GO_LABEL)
-            .then(|| (self.string(self.rec.args[0]), ResourceId::Goroutine(self.rec.ctx.g)))
+        (self.rec.typ == EventType::GO_LABEL).then(|| {
+            (
+                self.string(self.rec.args[0]),
+                ResourceId::Goroutine(self.rec.ctx.g),
+            )
+        })
     }
 
     /// Details of a RangeBegin/RangeActive/RangeEnd event.
@@ -460,7 +468,10 @@ impl<'t> Event<'t> {
             EventType::USER_TASK_END => Some(Task {
                 id: a[0],
                 parent: a[2],
-                type_name: self.tables.map(|t| t.extra_string(a[3])).unwrap_or_default(),
+                type_name: self
+                    .tables
+                    .map(|t| t.extra_string(a[3]))
+                    .unwrap_or_default(),
             }),
             _ => None,
         }
@@ -468,7 +479,11 @@ impl<'t> Event<'t> {
 
     /// Details of a RegionBegin/RegionEnd event.
     pub fn region(&self) -> Option<Region<'t>> {
-        matches!(self.rec.typ, EventType::USER_REGION_BEGIN | EventType::USER_REGION_END).then(|| Region {
+        matches!(
+            self.rec.typ,
+            EventType::USER_REGION_BEGIN | EventType::USER_REGION_END
+        )
+        .then(|| Region {
             task: self.rec.args[0],
             type_name: self.string(self.rec.args[1]),
         })
@@ -480,6 +495,34 @@ impl<'t> Event<'t> {
             task: self.rec.args[0],
             category: self.string(self.rec.args[1]),
             message: self.string(self.rec.args[2]),
+        })
+    }
+
+    /// The resource a StateTransition event is about, without resolving
+    /// its reason or stack.
+    pub fn transition_resource(&self) -> Option<ResourceId> {
+        type T = EventType;
+        let a0 = self.rec.args[0];
+        Some(match self.rec.typ {
+            T::PROC_START | T::PROC_STEAL | T::PROC_STATUS => ResourceId::Proc(a0 as ProcId),
+            T::PROC_STOP => ResourceId::Proc(self.rec.ctx.p),
+            T::GO_CREATE
+            | T::GO_CREATE_BLOCKED
+            | T::GO_CREATE_SYSCALL
+            | T::GO_START
+            | T::GO_UNBLOCK
+            | T::GO_SWITCH
+            | T::GO_SWITCH_DESTROY
+            | T::GO_STATUS
+            | T::GO_STATUS_STACK => ResourceId::Goroutine(a0 as GoId),
+            T::GO_DESTROY
+            | T::GO_DESTROY_SYSCALL
+            | T::GO_STOP
+            | T::GO_BLOCK
+            | T::GO_SYSCALL_BEGIN
+            | T::GO_SYSCALL_END
+            | T::GO_SYSCALL_END_BLOCKED => ResourceId::Goroutine(self.rec.ctx.g),
+            _ => return None,
         })
     }
 
@@ -531,7 +574,9 @@ impl<'t> Event<'t> {
                 };
                 go(ctx.g, GoState::Running, to)
             }
-            T::GO_UNBLOCK | T::GO_SWITCH | T::GO_SWITCH_DESTROY => go(a[0] as GoId, GoState::Waiting, GoState::Runnable),
+            T::GO_UNBLOCK | T::GO_SWITCH | T::GO_SWITCH_DESTROY => {
+                go(a[0] as GoId, GoState::Waiting, GoState::Runnable)
+            }
             T::GO_SYSCALL_BEGIN => {
                 stack = self.stack();
                 go(ctx.g, GoState::Running, GoState::Syscall)
@@ -541,7 +586,11 @@ impl<'t> Event<'t> {
             T::GO_STATUS | T::GO_STATUS_STACK => {
                 stack = self.stack();
                 let status = tracev2::GoStatus((a[2] & 0xffff_ffff) as u8);
-                go(a[0] as GoId, GoState::from_code(a[2] >> 32), GoState::from_status(status))
+                go(
+                    a[0] as GoId,
+                    GoState::from_code(a[2] >> 32),
+                    GoState::from_status(status),
+                )
             }
             _ => return None,
         };
@@ -584,17 +633,28 @@ impl<'t> Event<'t> {
 
     /// Appends the text Go's `Event.String()` gives (no trailing newline).
     pub fn write_text(&self, out: &mut Vec<u8>) {
+        self.write_text_with(out, &mut |out, stack| write_stack(out, stack));
+    }
+
+    /// [`Event::write_text`] with the frames of stacks written by
+    /// `write_stack`.
+    fn write_text_with(
+        &self,
+        out: &mut Vec<u8>,
+        write_stack: &mut dyn FnMut(&mut Vec<u8>, &Stack<'_>),
+    ) {
         use std::io::Write;
         let kind = self.kind();
-        let _ = write!(
-            out,
-            "M={} P={} G={} {} Time={}",
-            self.thread(),
-            self.proc(),
-            self.goroutine(),
-            kind.name(),
-            self.time()
-        );
+        out.extend_from_slice(b"M=");
+        push_i64(out, self.thread());
+        out.extend_from_slice(b" P=");
+        push_i64(out, self.proc());
+        out.extend_from_slice(b" G=");
+        push_i64(out, self.goroutine());
+        out.push(b' ');
+        out.extend_from_slice(kind.name().as_bytes());
+        out.extend_from_slice(b" Time=");
+        push_i64(out, self.time());
         match kind {
             EventKind::Metric => {
                 if let Some(m) = self.metric() {
@@ -655,10 +715,20 @@ impl<'t> Event<'t> {
             }
             EventKind::StateTransition => {
                 if let Some(st) = self.state_transition() {
-                    let _ = match st.transition {
-                        Transition::Goroutine { id, from, to } => write!(out, " GoID={id} {from}->{to}"),
-                        Transition::Proc { id, from, to } => write!(out, " ProcID={id} {from}->{to}"),
+                    let (label, id, from, to) = match st.transition {
+                        Transition::Goroutine { id, from, to } => {
+                            (&b" GoID="[..], id, from.name(), to.name())
+                        }
+                        Transition::Proc { id, from, to } => {
+                            (&b" ProcID="[..], id, from.name(), to.name())
+                        }
                     };
+                    out.extend_from_slice(label);
+                    push_i64(out, id);
+                    out.push(b' ');
+                    out.extend_from_slice(from.as_bytes());
+                    out.extend_from_slice(b"->");
+                    out.extend_from_slice(to.as_bytes());
                     out.extend_from_slice(b" Reason=");
                     write_quoted(out, st.reason);
                     if let Some(stack) = st.stack {
@@ -704,18 +774,93 @@ impl<'t> Event<'t> {
     }
 }
 
+/// Formats events like [`Event::write_text`], remembering the text of each
+/// stack so that stacks seen before in the same generation are copied
+/// rather than formatted again (most events repeat a few stacks).
+#[derive(Default)]
+pub struct TextWriter {
+    text: Vec<u8>,
+    ranges: super::base::FxHashMap<u64, (usize, usize)>,
+}
+
+impl TextWriter {
+    /// A writer with an empty cache.
+    pub fn new() -> TextWriter {
+        TextWriter::default()
+    }
+
+    /// Appends the text of `ev` (no trailing newline) to `out`.
+    pub fn write(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
+        if ev.rec.typ == EV_SYNC {
+            // A new generation: stack IDs start over.
+            self.text.clear();
+            self.ranges.clear();
+        }
+        let text = &mut self.text;
+        let ranges = &mut self.ranges;
+        ev.write_text_with(out, &mut |out, stack| {
+            let (start, end) = *ranges.entry(stack.id).or_insert_with(|| {
+                let start = text.len();
+                write_stack(text, stack);
+                (start, text.len())
+            });
+            out.extend_from_slice(&text[start..end]);
+        });
+    }
+}
+
 /// Writes the frames of a stack, each as a function line and a file line,
 /// indented with a tab.
 fn write_stack(out: &mut Vec<u8>, stack: &Stack<'_>) {
-    use std::io::Write;
     for f in stack.frames() {
         out.push(b'\t');
         out.extend_from_slice(f.func);
-        let _ = writeln!(out, " @ {:#x}", f.pc);
-        out.extend_from_slice(b"\t\t");
+        out.extend_from_slice(b" @ 0x");
+        push_hex(out, f.pc);
+        out.extend_from_slice(b"\n\t\t");
         out.extend_from_slice(f.file);
-        let _ = writeln!(out, ":{}", f.line);
+        out.push(b':');
+        push_u64(out, f.line);
+        out.push(b'\n');
     }
+}
+
+/// Appends `v` in decimal.
+fn push_u64(out: &mut Vec<u8>, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// Appends `v` in decimal, with a minus sign if negative.
+fn push_i64(out: &mut Vec<u8>, v: i64) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    push_u64(out, v.unsigned_abs());
+}
+
+/// Appends `v` in lower-case hexadecimal, without prefix.
+fn push_hex(out: &mut Vec<u8>, mut v: u64) {
+    let mut buf = [0u8; 16];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b"0123456789abcdef"[(v & 15) as usize];
+        v >>= 4;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
 }
 
 /// Writes a Unix time as Go's `time.Unix(sec, nsec).Format(time.RFC3339Nano)`
@@ -780,11 +925,30 @@ mod tests {
     #[test]
     fn wall_clock_formatting() {
         let mut out = Vec::new();
-        write_rfc3339_nano(&mut out, 1_795_794_064, 897_438_862);
-        assert_eq!(String::from_utf8(out).unwrap(), "2026-11-26T15:41:04.897438862Z");
+        write_rfc3339_nano(&mut out, 1_795_707_664, 897_438_862);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "2026-11-26T15:41:04.897438862Z"
+        );
         let mut out = Vec::new();
         write_rfc3339_nano(&mut out, 0, 1_500_000_000);
         assert_eq!(String::from_utf8(out).unwrap(), "1970-01-01T00:00:01.5Z");
+    }
+
+    #[test]
+    fn integer_formatting() {
+        let mut out = Vec::new();
+        push_i64(&mut out, i64::MIN);
+        out.push(b' ');
+        push_u64(&mut out, 0);
+        out.push(b' ');
+        push_hex(&mut out, 0x4b2387);
+        out.push(b' ');
+        push_hex(&mut out, 0);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "-9223372036854775808 0 4b2387 0"
+        );
     }
 
     #[test]

@@ -132,7 +132,9 @@ impl<'a> Tables<'a> {
     pub fn stack_pcs(&self, id: u64) -> &[u64] {
         let r = self.stacks.get(id).unwrap_or_default();
         let start = r.start as usize;
-        self.stack_pcs.get(start..start + r.len as usize).unwrap_or_default()
+        self.stack_pcs
+            .get(start..start + r.len as usize)
+            .unwrap_or_default()
     }
 
     /// The frame recorded for `pc`.
@@ -170,17 +172,28 @@ impl<'a> Tables<'a> {
 pub(crate) enum Prepared<'a> {
     /// A complete generation, ready to be ordered; `then` is an error to
     /// report after its events (a broken batch header following it).
-    Ready { tables: Box<Tables<'a>>, then: Option<Error> },
+    Ready {
+        tables: Box<Tables<'a>>,
+        then: Option<Error>,
+    },
     /// The input ended cleanly after batches without events (Go 1.26).
     End,
 }
 
 /// Decodes the structural batches of `g` and runs Go's per-generation checks.
-pub(crate) fn prepare<'a>(data: &'a [u8], version: Version, g: &GenerationIndex) -> Result<Prepared<'a>> {
+pub(crate) fn prepare<'a>(
+    data: &'a [u8],
+    version: Version,
+    g: &GenerationIndex,
+) -> Result<Prepared<'a>> {
     prepare_inner(data, version, g).map_err(|e| e.in_generation(g.gen_no))
 }
 
-fn prepare_inner<'a>(data: &'a [u8], version: Version, g: &GenerationIndex) -> Result<Prepared<'a>> {
+fn prepare_inner<'a>(
+    data: &'a [u8],
+    version: Version,
+    g: &GenerationIndex,
+) -> Result<Prepared<'a>> {
     let mut t = Tables::new(g.gen_no, g.min_ts);
     for b in &g.batches {
         let body = data.get(b.data.clone()).unwrap_or_default();
@@ -207,10 +220,18 @@ fn prepare_inner<'a>(data: &'a [u8], version: Version, g: &GenerationIndex) -> R
         s.time = freq.mul(s.time as u64);
     }
     t.cpu_samples.sort_by_key(|s| s.time);
-    Ok(Prepared::Ready { tables: Box::new(t), then })
+    Ok(Prepared::Ready {
+        tables: Box::new(t),
+        then,
+    })
 }
 
-fn process_batch<'a>(t: &mut Tables<'a>, b: &BatchRef, body: &'a [u8], version: Version) -> Result<()> {
+fn process_batch<'a>(
+    t: &mut Tables<'a>,
+    b: &BatchRef,
+    body: &'a [u8],
+    version: Version,
+) -> Result<()> {
     match b.kind {
         BatchKind::Strings => add_strings(t, body),
         BatchKind::Stacks => add_stacks(t, body),
@@ -267,7 +288,10 @@ fn add_strings<'a>(t: &mut Tables<'a>, body: &'a [u8]) -> Result<()> {
         }
         let s = r.take_up_to(len);
         if s.len() as u64 != len {
-            return Err(trace_err!("failed to read full string: read {} but wanted {len}", s.len()));
+            return Err(trace_err!(
+                "failed to read full string: read {} but wanted {len}",
+                s.len()
+            ));
         }
         t.strings.insert(id, s).map_err(|existing| {
             trace_err!(
@@ -290,20 +314,28 @@ fn add_stacks(t: &mut Tables<'_>, body: &[u8]) -> Result<()> {
         let id = r.uvarint()?;
         let n = r.uvarint()?;
         if n > MAX_FRAMES_PER_STACK {
-            return Err(trace_err!("invalid stack size {n}, maximum is {MAX_FRAMES_PER_STACK}"));
+            return Err(trace_err!(
+                "invalid stack size {n}, maximum is {MAX_FRAMES_PER_STACK}"
+            ));
         }
         let start = stack_pcs.len();
         for i in 1..=n {
             let mut field = |what: &str| {
-                r.uvarint()
-                    .map_err(|e| trace_err!("reading frame {i}'s {what} for stack {id}: {}", e.text()))
+                r.uvarint().map_err(|e| {
+                    trace_err!("reading frame {i}'s {what} for stack {id}: {}", e.text())
+                })
             };
             let pc = field("PC")?;
             let func = field("funcID")?;
             let file = field("fileID")?;
             let line = field("line")?;
             stack_pcs.push(pc);
-            frames.entry(pc).or_insert(FrameRec { pc, func, file, line });
+            frames.entry(pc).or_insert(FrameRec {
+                pc,
+                func,
+                file,
+                line,
+            });
         }
         let range = StackRange {
             start: u32::try_from(start).map_err(|_| trace_err!("stack table too large"))?,
@@ -373,7 +405,11 @@ fn set_sync(t: &mut Tables<'_>, batch_time: u64, body: &[u8], version: Version) 
                     nsec: nsec as i64,
                 });
             }
-            _ => return Err(trace_err!("expected frequency or clock snapshot event, got {ev}")),
+            _ => {
+                return Err(trace_err!(
+                    "expected frequency or clock snapshot event, got {ev}"
+                ));
+            }
         }
     }
     Ok(())
@@ -383,13 +419,23 @@ fn set_sync(t: &mut Tables<'_>, batch_time: u64, body: &[u8], version: Version) 
 fn validate_stack_strings(t: &Tables<'_>) -> Result<()> {
     for (id, range) in t.stacks.sorted() {
         let s = range.start as usize;
-        for pc in t.stack_pcs.get(s..s + range.len as usize).unwrap_or_default() {
+        for pc in t
+            .stack_pcs
+            .get(s..s + range.len as usize)
+            .unwrap_or_default()
+        {
             let f = t.frame(*pc);
             if !t.strings.contains(f.func) {
-                return Err(trace_err!("found invalid func string ID {} for stack {id}", f.func));
+                return Err(trace_err!(
+                    "found invalid func string ID {} for stack {id}",
+                    f.func
+                ));
             }
             if !t.strings.contains(f.file) {
-                return Err(trace_err!("found invalid file string ID {} for stack {id}", f.file));
+                return Err(trace_err!(
+                    "found invalid file string ID {} for stack {id}",
+                    f.file
+                ));
             }
         }
     }
@@ -410,11 +456,18 @@ mod tests {
     #[test]
     fn builds_tables_and_checks() {
         let mut data = Vec::new();
-        data.extend(batch(1, 1, 5, &[4, 5, 1, 3, b'f', b'o', b'o', 5, 2, 1, b'x']));
+        data.extend(batch(
+            1,
+            1,
+            5,
+            &[4, 5, 1, 3, b'f', b'o', b'o', 5, 2, 1, b'x'],
+        ));
         data.extend(batch(1, 1, 5, &[2, 3, 7, 1, 0x90, 0x01, 1, 2, 42]));
         data.extend(batch(1, 1, 5, &[8, 100]));
         let idx = index::build(&data, 0, Version::Go122);
-        let Ok(Prepared::Ready { tables, then: None }) = prepare(&data, Version::Go122, &idx.generations[0]) else {
+        let Ok(Prepared::Ready { tables, then: None }) =
+            prepare(&data, Version::Go122, &idx.generations[0])
+        else {
             panic!("expected a ready generation");
         };
         assert_eq!(tables.string(1), Some(&b"foo"[..]));
@@ -426,12 +479,16 @@ mod tests {
         let mut bad = data.clone();
         bad.extend(batch(1, 1, 5, &[2, 3, 8, 1, 0x91, 0x01, 9, 2, 42]));
         let idx = index::build(&bad, 0, Version::Go122);
-        let err = prepare(&bad, Version::Go122, &idx.generations[0]).err().unwrap();
+        let err = prepare(&bad, Version::Go122, &idx.generations[0])
+            .err()
+            .unwrap();
         assert_eq!(err.message(), "found invalid func string ID 9 for stack 8");
 
         // Missing clock snapshot from Go 1.25 on.
         let idx = index::build(&data, 0, Version::Go125);
-        let err = prepare(&data, Version::Go125, &idx.generations[0]).err().unwrap();
+        let err = prepare(&data, Version::Go125, &idx.generations[0])
+            .err()
+            .unwrap();
         assert!(err.message().contains("frequency"), "{err}");
     }
 }

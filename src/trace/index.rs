@@ -16,8 +16,10 @@
 //! Scanning costs a few varints per batch (batches are up to 64 KiB), a tiny
 //! fraction of decoding, and lets any generation be decoded on its own.
 
-use super::batch::{BatchKind, BatchRef, ReadBatch, ThreadId, read_batch};
+use super::base::{Frequency, Time};
+use super::batch::{BatchKind, BatchRef, ReadBatch, ThreadId, read_batch, uvarint};
 use super::error::{Error, trace_err};
+use super::tracev2::EventType;
 use super::version::Version;
 
 /// How the batches of a generation ended.
@@ -48,6 +50,8 @@ pub struct GenerationIndex {
     pub min_ts: u64,
     /// Largest batch base timestamp, in ticks.
     pub max_batch_ts: u64,
+    /// Timestamp ticks per second, from the generation's sync batch.
+    pub ticks_per_sec: Option<u64>,
     /// Byte range of the generation in the input.
     pub span: std::ops::Range<usize>,
     /// How the generation ended.
@@ -61,12 +65,28 @@ impl GenerationIndex {
             batches: Vec::new(),
             min_ts: 0,
             max_batch_ts: 0,
+            ticks_per_sec: None,
             span: start..start,
             end: GenerationEnd::Complete,
         }
     }
 
-    fn push(&mut self, batch: BatchRef) {
+    /// The generation's time range in nanoseconds, converted as the decoder
+    /// converts event times: from its smallest batch timestamp (the time of
+    /// its first event, and of its Sync event) to its largest batch *base*
+    /// timestamp (events in that batch come later; the next generation's
+    /// start bounds them). `None` without a frequency.
+    pub fn time_range(&self) -> Option<(Time, Time)> {
+        let f = Frequency::from_ticks_per_sec(self.ticks_per_sec?);
+        Some((f.mul(self.min_ts), f.mul(self.max_batch_ts)))
+    }
+
+    fn push(&mut self, batch: BatchRef, data: &[u8], version: Version) {
+        if batch.kind == BatchKind::Sync && self.ticks_per_sec.is_none() {
+            self.ticks_per_sec = data
+                .get(batch.data.clone())
+                .and_then(|body| frequency(body, version));
+        }
         if self.min_ts == 0 || batch.time < self.min_ts {
             self.min_ts = batch.time;
         }
@@ -92,6 +112,27 @@ impl GenerationIndex {
     }
 }
 
+/// The first frequency in a sync batch body, reading only as far as it.
+fn frequency(body: &[u8], version: Version) -> Option<u64> {
+    // From Go 1.25 the body starts with a header byte and may hold a clock
+    // snapshot (four varints) before the frequency.
+    let mut rest = body.get(usize::from(version >= Version::Go125)..)?;
+    loop {
+        let (&typ, after) = rest.split_first()?;
+        match EventType(typ) {
+            EventType::FREQUENCY => return uvarint(after).map(|(f, _)| f),
+            EventType::CLOCK_SNAPSHOT => {
+                rest = after;
+                for _ in 0..4 {
+                    let (_, n) = uvarint(rest)?;
+                    rest = &rest[n..];
+                }
+            }
+            _ => return None,
+        }
+    }
+}
+
 /// The index of a whole trace.
 #[derive(Clone, Debug)]
 pub struct TraceIndex {
@@ -108,7 +149,10 @@ pub fn build(data: &[u8], body_start: usize, version: Version) -> TraceIndex {
     } else {
         scan_with_spill(data, body_start, version)
     };
-    TraceIndex { version, generations }
+    TraceIndex {
+        version,
+        generations,
+    }
 }
 
 /// Go 1.26+: generations end at `EndOfGeneration`.
@@ -120,14 +164,18 @@ fn scan_with_markers(data: &[u8], mut pos: usize, version: Version) -> Vec<Gener
             let (batch, gen_no, next) = match read_batch(data, pos, version) {
                 Ok(ReadBatch::End) => {
                     if g.has_events() {
-                        break Some(GenerationEnd::Broken(trace_err!(
-                            "incomplete generation found; trace likely truncated"
-                        )
-                        .at_offset(pos)));
+                        break Some(GenerationEnd::Broken(
+                            trace_err!("incomplete generation found; trace likely truncated")
+                                .at_offset(pos),
+                        ));
                     }
                     break Some(GenerationEnd::TrailingBatches);
                 }
-                Ok(ReadBatch::Batch { batch, gen_no, next }) => (batch, gen_no, next),
+                Ok(ReadBatch::Batch {
+                    batch,
+                    gen_no,
+                    next,
+                }) => (batch, gen_no, next),
                 Err(e) => break Some(GenerationEnd::Broken(e)),
             };
             if g.gen_no == 0 {
@@ -148,7 +196,7 @@ fn scan_with_markers(data: &[u8], mut pos: usize, version: Version) -> Vec<Gener
                         .at_offset(pos),
                 ));
             }
-            g.push(batch);
+            g.push(batch, data, version);
             pos = next;
         };
         g.span.end = pos;
@@ -176,17 +224,23 @@ fn scan_with_spill(data: &[u8], mut pos: usize, version: Version) -> Vec<Generat
             g.span.start = batch.offset;
             // Go seeds the minimum with the spilled batch's time as is.
             g.min_ts = batch.time;
-            g.push(batch);
+            g.push(batch, data, version);
         }
         let end = loop {
             let (batch, gen_no, next) = match read_batch(data, pos, version) {
                 Ok(ReadBatch::End) => break GenerationEnd::Complete,
-                Ok(ReadBatch::Batch { batch, gen_no, next }) => (batch, gen_no, next),
+                Ok(ReadBatch::Batch {
+                    batch,
+                    gen_no,
+                    next,
+                }) => (batch, gen_no, next),
                 Err(e) if g.gen_no != 0 => break GenerationEnd::CompleteThenError(e),
                 Err(e) => break GenerationEnd::Broken(e),
             };
             if gen_no == 0 {
-                break GenerationEnd::Broken(trace_err!("invalid generation number 0").at_offset(pos));
+                break GenerationEnd::Broken(
+                    trace_err!("invalid generation number 0").at_offset(pos),
+                );
             }
             if g.gen_no == 0 {
                 g.gen_no = gen_no;
@@ -199,7 +253,7 @@ fn scan_with_spill(data: &[u8], mut pos: usize, version: Version) -> Vec<Generat
             if gen_no != g.gen_no {
                 break GenerationEnd::Broken(trace_err!("generations out of order").at_offset(pos));
             }
-            g.push(batch);
+            g.push(batch, data, version);
             pos = next;
         };
         g.span.end = spill.as_ref().map_or(pos, |(b, _)| b.offset);
@@ -227,20 +281,31 @@ mod tests {
         let mut data = Vec::new();
         data.extend(batch(1, 1, 5, &[10, 0]));
         data.extend(batch(1, 2, 3, &[4]));
+        // A Go 1.26 sync batch: clock snapshot, then 15.625 M ticks per second (64 ns a tick).
+        data.extend(batch(
+            1,
+            0,
+            4,
+            &[50, 51, 1, 2, 3, 4, 8, 0xa8, 0xd6, 0xb9, 0x07],
+        ));
         data.push(52);
         data.extend(batch(2, 1, 9, &[10, 0]));
         data.push(52);
         let idx = build(&data, 0, Version::Go126);
         assert_eq!(idx.generations.len(), 2);
         let g = &idx.generations[0];
-        assert_eq!((g.gen_no, g.min_ts, g.batches.len()), (1, 3, 2));
+        assert_eq!((g.gen_no, g.min_ts, g.batches.len()), (1, 3, 3));
+        assert_eq!(g.ticks_per_sec, Some(15_625_000));
+        assert_eq!(g.time_range(), Some((192, 320)));
         assert_eq!(g.batches[1].kind, BatchKind::Strings);
         assert_eq!(idx.generations[1].end, GenerationEnd::Complete);
 
         data.extend(batch(3, 1, 9, &[10, 0]));
         let idx = build(&data, 0, Version::Go126);
         let last = idx.generations.last().unwrap();
-        assert!(matches!(&last.end, GenerationEnd::Broken(e) if e.message().contains("incomplete generation")));
+        assert!(
+            matches!(&last.end, GenerationEnd::Broken(e) if e.message().contains("incomplete generation"))
+        );
     }
 
     #[test]
@@ -254,11 +319,16 @@ mod tests {
         assert_eq!(idx.generations.len(), 2);
         assert_eq!(idx.generations[1].batches.len(), 2);
         assert_eq!(idx.generations[1].min_ts, 6);
-        assert!(matches!(&idx.generations[1].end, GenerationEnd::CompleteThenError(_)));
+        assert!(matches!(
+            &idx.generations[1].end,
+            GenerationEnd::CompleteThenError(_)
+        ));
 
         let mut data = batch(1, 1, 5, &[10, 0]);
         data.extend(batch(3, 1, 7, &[10, 0]));
         let idx = build(&data, 0, Version::Go123);
-        assert!(matches!(&idx.generations[0].end, GenerationEnd::Broken(e) if e.message() == "generations out of order"));
+        assert!(
+            matches!(&idx.generations[0].end, GenerationEnd::Broken(e) if e.message() == "generations out of order")
+        );
     }
 }

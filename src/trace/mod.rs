@@ -23,16 +23,18 @@ mod order;
 pub mod raw;
 pub mod reader;
 pub mod resources;
+mod sort;
 pub mod tracev2;
 pub mod value;
 pub mod version;
 
 pub use base::{
-    BACKGROUND_TASK, GoId, NO_GOROUTINE, NO_PROC, NO_TASK, NO_THREAD, ProcId, SchedCtx, TaskId, ThreadId, Time,
+    BACKGROUND_TASK, GoId, IdSet, NO_GOROUTINE, NO_PROC, NO_TASK, NO_THREAD, ProcId, SchedCtx,
+    TaskId, ThreadId, Time,
 };
 pub use batch::{BatchKind, BatchRef};
 pub use error::Error;
-pub use event::{Event, EventKind, EventRecord, Stack, StackFrame};
+pub use event::{Event, EventKind, EventRecord, Stack, StackFrame, TextWriter};
 pub use input::Input;
 pub use reader::{GenerationEvents, Summary, Trace};
 pub use resources::{GoState, ProcState, ResourceId, Transition};

@@ -18,7 +18,8 @@
 //! the [event model](super::event) reads back.
 
 use super::base::{
-    BACKGROUND_TASK, FxHashMap, GoId, NO_GOROUTINE, NO_PROC, NO_TASK, NO_THREAD, ProcId, SchedCtx, TaskId, ThreadId,
+    BACKGROUND_TASK, FxHashMap, GoId, NO_GOROUTINE, NO_PROC, NO_TASK, NO_THREAD, ProcId, SchedCtx,
+    TaskId, ThreadId,
 };
 use super::batchcursor::BaseEvent;
 use super::error::{Result, trace_err};
@@ -75,9 +76,10 @@ impl std::fmt::Display for RangeType {
 }
 
 fn spec(typ: EventType) -> &'static tracev2::EventSpec {
-    tracev2::specs().get(typ.index()).unwrap_or(&tracev2::EventSpec::UNUSED)
+    tracev2::specs()
+        .get(typ.index())
+        .unwrap_or(&tracev2::EventSpec::UNUSED)
 }
-
 
 /// Ranges in flight on one resource.
 #[derive(Clone, Debug, Default)]
@@ -102,7 +104,9 @@ impl Ranges {
     fn active(&mut self, r: RangeType, initial_gen: bool) -> Result<()> {
         if initial_gen {
             if self.has(r) {
-                return Err(trace_err!("found named active range already in first gen: {r}"));
+                return Err(trace_err!(
+                    "found named active range already in first gen: {r}"
+                ));
             }
             self.0.push(r);
         } else if !self.has(r) {
@@ -120,7 +124,10 @@ impl Ranges {
     fn end(&mut self, end: EventType) -> Result<u64> {
         let start = spec(end).start_ev;
         let Some(i) = self.0.iter().position(|r| r.typ == start) else {
-            return Err(trace_err!("tried to end event {}, but not in-flight", spec(start).name));
+            return Err(trace_err!(
+                "tried to end event {}, but not in-flight",
+                spec(start).name
+            ));
         };
         Ok(self.0.swap_remove(i).desc)
     }
@@ -158,6 +165,58 @@ struct MState {
     p: ProcId,
 }
 
+/// Thread states, addressable by ID or by a slot number that cursors
+/// resolve once per generation (so the hot path does no hashing). A slot
+/// can exist before its thread has a state: Go creates a thread's state
+/// only when the thread's first event is offered.
+#[derive(Default)]
+struct MTable {
+    index: FxHashMap<ThreadId, usize>,
+    slots: Vec<(ThreadId, Option<MState>)>,
+}
+
+impl MTable {
+    fn slot(&mut self, id: ThreadId) -> usize {
+        if let Some(&i) = self.index.get(&id) {
+            return i;
+        }
+        self.slots.push((id, None));
+        self.index.insert(id, self.slots.len() - 1);
+        self.slots.len() - 1
+    }
+
+    fn get(&self, id: &ThreadId) -> Option<&MState> {
+        self.index
+            .get(id)
+            .and_then(|&i| self.slots.get(i)?.1.as_ref())
+    }
+
+    fn get_mut(&mut self, id: &ThreadId) -> Option<&mut MState> {
+        let i = *self.index.get(id)?;
+        self.slots.get_mut(i)?.1.as_mut()
+    }
+
+    fn insert(&mut self, id: ThreadId, ms: MState) {
+        let i = self.slot(id);
+        if let Some(slot) = self.slots.get_mut(i) {
+            slot.1 = Some(ms);
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&ThreadId, &MState)> {
+        self.slots
+            .iter()
+            .filter_map(|(id, ms)| ms.as_ref().map(|ms| (id, ms)))
+    }
+}
+
+/// A thread as the reader's cursors refer to it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MRef {
+    pub(crate) id: ThreadId,
+    slot: usize,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum GcState {
     Undetermined,
@@ -168,18 +227,18 @@ enum GcState {
 /// Requirement on one part of the scheduling context.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Need {
-    MustNotHave,
-    MayHave,
-    MustHave,
+    Absent,
+    Optional,
+    Required,
 }
 
-use Need::{MayHave, MustHave, MustNotHave};
+use Need::{Absent, Optional, Required};
 
 /// Requirements on (M, P, G).
 type Reqs = (Need, Need, Need);
 
 /// What events close to user code need: a thread, a P and a goroutine.
-const USER_GO: Reqs = (MustHave, MustHave, MustHave);
+const USER_GO: Reqs = (Required, Required, Required);
 
 fn validate_ctx(ctx: SchedCtx, (m, p, g): Reqs) -> Result<()> {
     let parts = [
@@ -189,8 +248,8 @@ fn validate_ctx(ctx: SchedCtx, (m, p, g): Reqs) -> Result<()> {
     ];
     for (need, has, what) in parts {
         match (need, has) {
-            (MustHave, false) => return Err(trace_err!("expected a {what} but didn't have one")),
-            (MustNotHave, true) => return Err(trace_err!("expected no {what} but had one")),
+            (Required, false) => return Err(trace_err!("expected a {what} but didn't have one")),
+            (Absent, true) => return Err(trace_err!("expected no {what} but had one")),
             _ => {}
         }
     }
@@ -202,7 +261,7 @@ pub(crate) struct Ordering<'a> {
     version: Version,
     g_states: FxHashMap<GoId, GState<'a>>,
     p_states: FxHashMap<ProcId, PState>,
-    m_states: FxHashMap<ThreadId, MState>,
+    m_states: MTable,
     active_tasks: FxHashMap<TaskId, (&'a [u8], TaskId)>,
     gc_seq: u64,
     gc_state: GcState,
@@ -220,7 +279,7 @@ impl<'a> Ordering<'a> {
             version,
             g_states: FxHashMap::default(),
             p_states: FxHashMap::default(),
-            m_states: FxHashMap::default(),
+            m_states: MTable::default(),
             active_tasks: FxHashMap::default(),
             gc_seq: 0,
             gc_state: GcState::Undetermined,
@@ -229,8 +288,12 @@ impl<'a> Ordering<'a> {
         }
     }
 
-    fn name(&self, typ: EventType) -> String {
-        tracev2::event_name(self.version, typ)
+    /// The event's name for error messages (formatted only when used).
+    fn name(&self, typ: EventType) -> tracev2::EventName {
+        tracev2::EventName {
+            version: self.version,
+            typ,
+        }
     }
 
     fn push(&mut self, ctx: SchedCtx, ev: &BaseEvent) {
@@ -242,75 +305,112 @@ impl<'a> Ordering<'a> {
         });
     }
 
+    /// Resolves thread `id` for [`Ordering::advance`].
+    pub(crate) fn thread(&mut self, id: ThreadId) -> MRef {
+        MRef {
+            id,
+            slot: self.m_states.slot(id),
+        }
+    }
+
     /// Tries to accept `ev`, which came from thread `m` in generation `gen`
     /// (generations must be passed in increasing order). `Ok(false)` means
     /// "not yet": another M's event must come first.
-    pub(crate) fn advance(&mut self, ev: &mut BaseEvent, t: &mut Tables<'a>, m: ThreadId, gen_no: u64) -> Advance {
+    pub(crate) fn advance(
+        &mut self,
+        ev: &mut BaseEvent,
+        t: &mut Tables<'a>,
+        mref: MRef,
+        gen_no: u64,
+    ) -> Advance {
         if self.initial_gen == 0 {
             self.initial_gen = gen_no;
         }
+        let m = mref.id;
         let mut cur = SchedCtx {
             g: NO_GOROUTINE,
             p: NO_PROC,
             m,
         };
-        if m != NO_THREAD {
-            let ms = self.m_states.entry(m).or_insert(MState {
+        if m != NO_THREAD
+            && let Some((_, slot)) = self.m_states.slots.get_mut(mref.slot)
+        {
+            let ms = slot.get_or_insert(MState {
                 g: NO_GOROUTINE,
                 p: NO_PROC,
             });
             cur.p = ms.p;
             cur.g = ms.g;
         }
-        let outcome = match ev.typ {
-            EventType::PROCS_CHANGE | EventType::GO_LABEL | EventType::USER_LOG => self.annotation(ev, cur),
-            EventType::PROC_START => self.proc_start(ev, cur, gen_no),
-            EventType::PROC_STOP => self.proc_stop(ev, cur),
-            EventType::PROC_STEAL => self.proc_steal(ev, cur, gen_no),
-            EventType::PROC_STATUS => self.proc_status(ev, cur, gen_no),
-            EventType::GO_CREATE | EventType::GO_CREATE_BLOCKED => self.go_create(ev, cur, gen_no),
-            EventType::GO_CREATE_SYSCALL => self.go_create_syscall(ev, cur, gen_no),
-            EventType::GO_START => self.go_start(ev, cur, gen_no),
-            EventType::GO_DESTROY | EventType::GO_STOP | EventType::GO_BLOCK => self.go_stop_exec(ev, cur),
-            EventType::GO_DESTROY_SYSCALL => self.go_destroy_syscall(ev, cur),
-            EventType::GO_UNBLOCK => self.go_unblock(ev, cur, gen_no),
-            EventType::GO_SYSCALL_BEGIN => self.go_syscall_begin(ev, cur, gen_no),
-            EventType::GO_SYSCALL_END => self.go_syscall_end(ev, cur),
-            EventType::GO_SYSCALL_END_BLOCKED => self.go_syscall_end_blocked(ev, cur),
-            EventType::GO_STATUS | EventType::GO_STATUS_STACK => self.go_status(ev, cur, gen_no),
-            EventType::STW_BEGIN | EventType::GC_MARK_ASSIST_BEGIN => self.go_range_begin(ev, cur),
-            EventType::STW_END | EventType::GC_MARK_ASSIST_END => self.go_range_end(ev, cur),
-            EventType::GC_MARK_ASSIST_ACTIVE => self.go_range_active(ev, cur, gen_no),
-            EventType::GC_ACTIVE => self.gc_active(ev, cur, gen_no),
-            EventType::GC_BEGIN => self.gc_begin(ev, cur),
-            EventType::GC_END => self.gc_end(ev, cur),
-            EventType::GC_SWEEP_ACTIVE => self.gc_sweep_active(ev, cur, gen_no),
-            EventType::GC_SWEEP_BEGIN => self.gc_sweep_begin(ev, cur),
-            EventType::GC_SWEEP_END => self.gc_sweep_end(ev, cur),
-            EventType::HEAP_ALLOC | EventType::HEAP_GOAL => self.heap_metric(ev, cur),
-            EventType::USER_TASK_BEGIN => self.task_begin(ev, t, cur),
-            EventType::USER_TASK_END => self.task_end(ev, t, cur),
-            EventType::USER_REGION_BEGIN | EventType::USER_REGION_END => self.region(ev, t, cur),
-            EventType::GO_SWITCH | EventType::GO_SWITCH_DESTROY => self.go_switch(ev, cur, gen_no),
-            typ if typ.is_experimental() => self.alloc_free(ev, cur),
-            typ => Err(trace_err!("bad event type found while ordering: {}", typ.0)),
-        };
-        match outcome {
-            Ok(Some(new)) => {
-                if m != NO_THREAD
-                    && let Some(ms) = self.m_states.get_mut(&m)
-                {
-                    ms.p = new.p;
-                    ms.g = new.g;
-                }
-                Ok(true)
+        let mut new = cur;
+        let advanced = match ev.typ {
+            EventType::PROCS_CHANGE | EventType::GO_LABEL | EventType::USER_LOG => {
+                self.annotation(ev, cur, &mut new)
             }
-            Ok(None) => Ok(false),
-            Err(e) => Err(e),
+            EventType::PROC_START => self.proc_start(ev, cur, gen_no, &mut new),
+            EventType::PROC_STOP => self.proc_stop(ev, cur, &mut new),
+            EventType::PROC_STEAL => self.proc_steal(ev, cur, gen_no, &mut new),
+            EventType::PROC_STATUS => self.proc_status(ev, cur, gen_no, &mut new),
+            EventType::GO_CREATE | EventType::GO_CREATE_BLOCKED => {
+                self.go_create(ev, cur, gen_no, &mut new)
+            }
+            EventType::GO_CREATE_SYSCALL => self.go_create_syscall(ev, cur, gen_no, &mut new),
+            EventType::GO_START => self.go_start(ev, cur, gen_no, &mut new),
+            EventType::GO_DESTROY | EventType::GO_STOP | EventType::GO_BLOCK => {
+                self.go_stop_exec(ev, cur, &mut new)
+            }
+            EventType::GO_DESTROY_SYSCALL => self.go_destroy_syscall(ev, cur, &mut new),
+            EventType::GO_UNBLOCK => self.go_unblock(ev, cur, gen_no, &mut new),
+            EventType::GO_SYSCALL_BEGIN => self.go_syscall_begin(ev, cur, gen_no, &mut new),
+            EventType::GO_SYSCALL_END => self.go_syscall_end(ev, cur, &mut new),
+            EventType::GO_SYSCALL_END_BLOCKED => self.go_syscall_end_blocked(ev, cur, &mut new),
+            EventType::GO_STATUS | EventType::GO_STATUS_STACK => {
+                self.go_status(ev, cur, gen_no, &mut new)
+            }
+            EventType::STW_BEGIN | EventType::GC_MARK_ASSIST_BEGIN => {
+                self.go_range_begin(ev, cur, &mut new)
+            }
+            EventType::STW_END | EventType::GC_MARK_ASSIST_END => {
+                self.go_range_end(ev, cur, &mut new)
+            }
+            EventType::GC_MARK_ASSIST_ACTIVE => self.go_range_active(ev, cur, gen_no, &mut new),
+            EventType::GC_ACTIVE => self.gc_active(ev, cur, gen_no, &mut new),
+            EventType::GC_BEGIN => self.gc_begin(ev, cur, &mut new),
+            EventType::GC_END => self.gc_end(ev, cur, &mut new),
+            EventType::GC_SWEEP_ACTIVE => self.gc_sweep_active(ev, cur, gen_no, &mut new),
+            EventType::GC_SWEEP_BEGIN => self.gc_sweep_begin(ev, cur, &mut new),
+            EventType::GC_SWEEP_END => self.gc_sweep_end(ev, cur, &mut new),
+            EventType::HEAP_ALLOC | EventType::HEAP_GOAL => self.heap_metric(ev, cur, &mut new),
+            EventType::USER_TASK_BEGIN => self.task_begin(ev, t, cur, &mut new),
+            EventType::USER_TASK_END => self.task_end(ev, t, cur, &mut new),
+            EventType::USER_REGION_BEGIN | EventType::USER_REGION_END => {
+                self.region(ev, t, cur, &mut new)
+            }
+            EventType::GO_SWITCH | EventType::GO_SWITCH_DESTROY => {
+                self.go_switch(ev, cur, gen_no, &mut new)
+            }
+            typ if typ.is_experimental() => self.alloc_free(ev, cur, &mut new),
+            typ => Err(trace_err!("bad event type found while ordering: {}", typ.0)),
+        }?;
+        if advanced
+            && m != NO_THREAD
+            && let Some((_, Some(ms))) = self.m_states.slots.get_mut(mref.slot)
+        {
+            // Copy the fields one by one: the handlers write them one by one,
+            // and a wider load of both would stall on store forwarding.
+            ms.p = std::hint::black_box(new.p);
+            ms.g = std::hint::black_box(new.g);
         }
+        Ok(advanced)
     }
 
-    fn proc_status(&mut self, ev: &mut BaseEvent, mut cur: SchedCtx, gen_no: u64) -> Result<Option<SchedCtx>> {
+    fn proc_status(
+        &mut self,
+        ev: &mut BaseEvent,
+        mut cur: SchedCtx,
+        gen_no: u64,
+        out: &mut SchedCtx,
+    ) -> Result<bool> {
         let pid = ev.args[0] as ProcId;
         // Go reads the status as a byte.
         let status = ProcStatus(ev.args[1] as u8);
@@ -324,7 +424,9 @@ impl<'a> Ordering<'a> {
                     // Already known to be in a syscall: nothing was lost.
                     old = ProcState::Running;
                     ev.args[1] = u64::from(ProcStatus::SYSCALL.0);
-                } else if status == ProcStatus::SYSCALL_ABANDONED && s.status == ProcStatus::SYSCALL_ABANDONED {
+                } else if status == ProcStatus::SYSCALL_ABANDONED
+                    && s.status == ProcStatus::SYSCALL_ABANDONED
+                {
                     old = ProcState::Idle;
                     ev.args[1] = u64::from(ProcStatus::SYSCALL_ABANDONED.0);
                 } else if s.status != status {
@@ -360,57 +462,91 @@ impl<'a> Ordering<'a> {
         if status == ProcStatus::SYSCALL_ABANDONED && old == ProcState::Running {
             // The status is emitted for a P about to be stolen, on behalf of
             // the M it is bound to: report it in that M's context.
-            let bound = self.m_states.iter().filter(|(_, ms)| ms.p == pid).map(|(&mid, ms)| (mid, ms.g)).max();
+            let bound = self
+                .m_states
+                .iter()
+                .filter(|(_, ms)| ms.p == pid)
+                .map(|(&mid, ms)| (mid, ms.g))
+                .max();
             let Some((mid, g)) = bound else {
-                return Err(trace_err!("failed to find sched context for proc {pid} that's about to be stolen"));
+                return Err(trace_err!(
+                    "failed to find sched context for proc {pid} that's about to be stolen"
+                ));
             };
             cur = SchedCtx { g, p: pid, m: mid };
         }
         self.push(cur, ev);
-        Ok(Some(new))
+        {
+            *out = new;
+            Ok(true)
+        }
     }
 
-    fn proc_start(&mut self, ev: &BaseEvent, cur: SchedCtx, gen_no: u64) -> Result<Option<SchedCtx>> {
+    fn proc_start(
+        &mut self,
+        ev: &BaseEvent,
+        cur: SchedCtx,
+        gen_no: u64,
+        out: &mut SchedCtx,
+    ) -> Result<bool> {
         let pid = ev.args[0] as ProcId;
         let seq = Seq::new(gen_no, ev.args[1]);
         let Some(state) = self.p_states.get_mut(&pid) else {
-            return Ok(None);
+            return Ok(false);
         };
         if state.status != ProcStatus::IDLE || !seq.succeeds(state.seq) || cur.p != NO_PROC {
-            return Ok(None);
+            return Ok(false);
         }
-        validate_ctx(cur, (MustHave, MustNotHave, MayHave))?;
+        validate_ctx(cur, (Required, Absent, Optional))?;
         state.status = ProcStatus::RUNNING;
         state.seq = seq;
         self.push(cur, ev);
-        Ok(Some(SchedCtx { p: pid, ..cur }))
+        {
+            *out = SchedCtx { p: pid, ..cur };
+            Ok(true)
+        }
     }
 
-    fn proc_stop(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+    fn proc_stop(&mut self, ev: &BaseEvent, cur: SchedCtx, out: &mut SchedCtx) -> Result<bool> {
         let name = self.name(ev.typ);
         let Some(state) = self.p_states.get_mut(&cur.p) else {
-            return Err(trace_err!("event {name} for proc ({}) that doesn't exist", cur.p));
+            return Err(trace_err!(
+                "event {name} for proc ({}) that doesn't exist",
+                cur.p
+            ));
         };
         if state.status != ProcStatus::RUNNING && state.status != ProcStatus::SYSCALL {
-            return Err(trace_err!("{name} event for proc that's not Running or Syscall"));
+            return Err(trace_err!(
+                "{name} event for proc that's not Running or Syscall"
+            ));
         }
-        validate_ctx(cur, (MustHave, MustHave, MayHave))?;
+        validate_ctx(cur, (Required, Required, Optional))?;
         state.status = ProcStatus::IDLE;
         self.push(cur, ev);
-        Ok(Some(SchedCtx { p: NO_PROC, ..cur }))
+        {
+            *out = SchedCtx { p: NO_PROC, ..cur };
+            Ok(true)
+        }
     }
 
-    fn proc_steal(&mut self, ev: &mut BaseEvent, cur: SchedCtx, gen_no: u64) -> Result<Option<SchedCtx>> {
+    fn proc_steal(
+        &mut self,
+        ev: &mut BaseEvent,
+        cur: SchedCtx,
+        gen_no: u64,
+        out: &mut SchedCtx,
+    ) -> Result<bool> {
         let pid = ev.args[0] as ProcId;
         let seq = Seq::new(gen_no, ev.args[1]);
         let Some(state) = self.p_states.get_mut(&pid) else {
-            return Ok(None);
+            return Ok(false);
         };
-        let in_syscall = state.status == ProcStatus::SYSCALL || state.status == ProcStatus::SYSCALL_ABANDONED;
+        let in_syscall =
+            state.status == ProcStatus::SYSCALL || state.status == ProcStatus::SYSCALL_ABANDONED;
         if !in_syscall || !seq.succeeds(state.seq) {
-            return Ok(None);
+            return Ok(false);
         }
-        validate_ctx(cur, (MustHave, MayHave, MayHave))?;
+        validate_ctx(cur, (Required, Optional, Optional))?;
         let old = state.status;
         ev.args[3] = u64::from(old.0);
         state.status = ProcStatus::IDLE;
@@ -418,7 +554,10 @@ impl<'a> Ordering<'a> {
         if old == ProcStatus::SYSCALL_ABANDONED {
             // The M it was taken from is unknown; leave Ms alone.
             self.push(cur, ev);
-            return Ok(Some(cur));
+            return {
+                *out = cur;
+                Ok(true)
+            };
         }
         let mid = ev.args[2] as ThreadId;
         if mid == cur.m {
@@ -429,7 +568,10 @@ impl<'a> Ordering<'a> {
                 ));
             }
             self.push(cur, ev);
-            return Ok(Some(SchedCtx { p: NO_PROC, ..cur }));
+            return {
+                *out = SchedCtx { p: NO_PROC, ..cur };
+                Ok(true)
+            };
         }
         let Some(ms) = self.m_states.get_mut(&mid) else {
             return Err(trace_err!("stole proc from non-existent thread {mid}"));
@@ -442,16 +584,28 @@ impl<'a> Ordering<'a> {
         }
         ms.p = NO_PROC;
         self.push(cur, ev);
-        Ok(Some(cur))
+        {
+            *out = cur;
+            Ok(true)
+        }
     }
 
-    fn go_status(&mut self, ev: &mut BaseEvent, mut cur: SchedCtx, gen_no: u64) -> Result<Option<SchedCtx>> {
+    fn go_status(
+        &mut self,
+        ev: &mut BaseEvent,
+        mut cur: SchedCtx,
+        gen_no: u64,
+        out: &mut SchedCtx,
+    ) -> Result<bool> {
         let gid = ev.args[0] as GoId;
         let mid = ev.args[1] as ThreadId;
         // Go reads the status as a byte.
         let status = GoStatus(ev.args[2] as u8);
         if status.0 >= 5 {
-            return Err(trace_err!("invalid status for goroutine {gid}: {}", status.0));
+            return Err(trace_err!(
+                "invalid status for goroutine {gid}: {}",
+                status.0
+            ));
         }
         let mut old = GoState::from_status(status);
         match self.g_states.get_mut(&gid) {
@@ -466,7 +620,8 @@ impl<'a> Ordering<'a> {
                 s.seq = Seq::new(gen_no, 0);
             }
             None if gen_no == self.initial_gen => {
-                self.g_states.insert(gid, GState::new(status, Seq::new(gen_no, 0)));
+                self.g_states
+                    .insert(gid, GState::new(status, Seq::new(gen_no, 0)));
                 old = GoState::Undetermined;
             }
             None => {
@@ -483,7 +638,9 @@ impl<'a> Ordering<'a> {
             new.g = gid;
         } else if status == GoStatus::SYSCALL {
             if mid == NO_THREAD {
-                return Err(trace_err!("found goroutine {gid} in syscall without a thread"));
+                return Err(trace_err!(
+                    "found goroutine {gid} in syscall without a thread"
+                ));
             }
             if mid == cur.m {
                 if gen_no != self.initial_gen && cur.g != gid {
@@ -514,44 +671,72 @@ impl<'a> Ordering<'a> {
             }
         }
         self.push(cur, ev);
-        Ok(Some(new))
+        {
+            *out = new;
+            Ok(true)
+        }
     }
 
-    fn go_create(&mut self, ev: &BaseEvent, cur: SchedCtx, gen_no: u64) -> Result<Option<SchedCtx>> {
-        validate_ctx(cur, (MustHave, MustHave, MayHave))?;
+    fn go_create(
+        &mut self,
+        ev: &BaseEvent,
+        cur: SchedCtx,
+        gen_no: u64,
+        out: &mut SchedCtx,
+    ) -> Result<bool> {
+        validate_ctx(cur, (Required, Required, Optional))?;
         if let Some(s) = self.g_states.get(&cur.g)
             && s.status != GoStatus::RUNNING
         {
-            return Err(trace_err!("{} event for goroutine that's not Running", self.name(ev.typ)));
+            return Err(trace_err!(
+                "{} event for goroutine that's not Running",
+                self.name(ev.typ)
+            ));
         }
         let new_g = ev.args[0] as GoId;
         if self.g_states.contains_key(&new_g) {
-            return Err(trace_err!("tried to create goroutine ({new_g}) that already exists"));
+            return Err(trace_err!(
+                "tried to create goroutine ({new_g}) that already exists"
+            ));
         }
         let status = if ev.typ == EventType::GO_CREATE_BLOCKED {
             GoStatus::WAITING
         } else {
             GoStatus::RUNNABLE
         };
-        self.g_states.insert(new_g, GState::new(status, Seq::new(gen_no, 0)));
+        self.g_states
+            .insert(new_g, GState::new(status, Seq::new(gen_no, 0)));
         self.push(cur, ev);
-        Ok(Some(cur))
+        {
+            *out = cur;
+            Ok(true)
+        }
     }
 
     /// The running goroutine's state, with Go's errors when it is missing or
     /// not in `want`.
-    fn current_g(&mut self, typ: EventType, g: GoId, want: GoStatus, want_name: &str) -> Result<&mut GState<'a>> {
+    fn current_g(
+        &mut self,
+        typ: EventType,
+        g: GoId,
+        want: GoStatus,
+        want_name: &str,
+    ) -> Result<&mut GState<'a>> {
         let name = self.name(typ);
         let Some(state) = self.g_states.get_mut(&g) else {
-            return Err(trace_err!("event {name} for goroutine ({g}) that doesn't exist"));
+            return Err(trace_err!(
+                "event {name} for goroutine ({g}) that doesn't exist"
+            ));
         };
         if state.status != want {
-            return Err(trace_err!("{name} event for goroutine that's not {want_name}"));
+            return Err(trace_err!(
+                "{name} event for goroutine that's not {want_name}"
+            ));
         }
         Ok(state)
     }
 
-    fn go_stop_exec(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+    fn go_stop_exec(&mut self, ev: &BaseEvent, cur: SchedCtx, out: &mut SchedCtx) -> Result<bool> {
         validate_ctx(cur, USER_GO)?;
         let state = self.current_g(ev.typ, cur.g, GoStatus::RUNNING, "Running")?;
         match ev.typ {
@@ -562,48 +747,78 @@ impl<'a> Ordering<'a> {
             }
         }
         self.push(cur, ev);
-        Ok(Some(SchedCtx { g: NO_GOROUTINE, ..cur }))
+        {
+            *out = SchedCtx {
+                g: NO_GOROUTINE,
+                ..cur
+            };
+            Ok(true)
+        }
     }
 
-    fn go_start(&mut self, ev: &BaseEvent, cur: SchedCtx, gen_no: u64) -> Result<Option<SchedCtx>> {
+    fn go_start(
+        &mut self,
+        ev: &BaseEvent,
+        cur: SchedCtx,
+        gen_no: u64,
+        out: &mut SchedCtx,
+    ) -> Result<bool> {
         let gid = ev.args[0] as GoId;
         let seq = Seq::new(gen_no, ev.args[1]);
         let Some(state) = self.g_states.get_mut(&gid) else {
-            return Ok(None);
+            return Ok(false);
         };
         if state.status != GoStatus::RUNNABLE || !seq.succeeds(state.seq) {
-            return Ok(None);
+            return Ok(false);
         }
-        validate_ctx(cur, (MustHave, MustHave, MustNotHave))?;
+        validate_ctx(cur, (Required, Required, Absent))?;
         state.status = GoStatus::RUNNING;
         state.seq = seq;
         self.push(cur, ev);
-        Ok(Some(SchedCtx { g: gid, ..cur }))
+        {
+            *out = SchedCtx { g: gid, ..cur };
+            Ok(true)
+        }
     }
 
-    fn go_unblock(&mut self, ev: &BaseEvent, cur: SchedCtx, gen_no: u64) -> Result<Option<SchedCtx>> {
+    fn go_unblock(
+        &mut self,
+        ev: &BaseEvent,
+        cur: SchedCtx,
+        gen_no: u64,
+        out: &mut SchedCtx,
+    ) -> Result<bool> {
         let gid = ev.args[0] as GoId;
         let seq = Seq::new(gen_no, ev.args[1]);
         let Some(state) = self.g_states.get_mut(&gid) else {
-            return Ok(None);
+            return Ok(false);
         };
         if state.status != GoStatus::WAITING || !seq.succeeds(state.seq) {
-            return Ok(None);
+            return Ok(false);
         }
         state.status = GoStatus::RUNNABLE;
         state.seq = seq;
         self.push(cur, ev);
-        Ok(Some(cur))
+        {
+            *out = cur;
+            Ok(true)
+        }
     }
 
-    fn go_switch(&mut self, ev: &BaseEvent, cur: SchedCtx, gen_no: u64) -> Result<Option<SchedCtx>> {
+    fn go_switch(
+        &mut self,
+        ev: &BaseEvent,
+        cur: SchedCtx,
+        gen_no: u64,
+        out: &mut SchedCtx,
+    ) -> Result<bool> {
         validate_ctx(cur, USER_GO)?;
         self.current_g(ev.typ, cur.g, GoStatus::RUNNING, "Running")?;
         let next = ev.args[0] as GoId;
         let seq = Seq::new(gen_no, ev.args[1]);
         match self.g_states.get(&next) {
             Some(s) if s.status == GoStatus::WAITING && seq.succeeds(s.seq) => {}
-            _ => return Ok(None),
+            _ => return Ok(false),
         }
         self.push(cur, ev);
         // A switch is an unblock of `next`, then a block (or exit) of the
@@ -621,17 +836,36 @@ impl<'a> Ordering<'a> {
             s.status = GoStatus::RUNNING;
             s.seq = seq;
         }
-        let start_ctx = SchedCtx { g: NO_GOROUTINE, ..cur };
-        self.push(start_ctx, &derived(ev, EventType::GO_START, [next as u64, ev.args[1], 0, 0]));
-        Ok(Some(SchedCtx { g: next, ..cur }))
+        let start_ctx = SchedCtx {
+            g: NO_GOROUTINE,
+            ..cur
+        };
+        self.push(
+            start_ctx,
+            &derived(ev, EventType::GO_START, [next as u64, ev.args[1], 0, 0]),
+        );
+        {
+            *out = SchedCtx { g: next, ..cur };
+            Ok(true)
+        }
     }
 
-    fn go_syscall_begin(&mut self, ev: &BaseEvent, cur: SchedCtx, gen_no: u64) -> Result<Option<SchedCtx>> {
+    fn go_syscall_begin(
+        &mut self,
+        ev: &BaseEvent,
+        cur: SchedCtx,
+        gen_no: u64,
+        out: &mut SchedCtx,
+    ) -> Result<bool> {
         validate_ctx(cur, USER_GO)?;
         let name = self.name(ev.typ);
-        self.current_g(ev.typ, cur.g, GoStatus::RUNNING, "Running")?.status = GoStatus::SYSCALL;
+        self.current_g(ev.typ, cur.g, GoStatus::RUNNING, "Running")?
+            .status = GoStatus::SYSCALL;
         let Some(p) = self.p_states.get_mut(&cur.p) else {
-            return Err(trace_err!("uninitialized proc {} found during {name}", cur.p));
+            return Err(trace_err!(
+                "uninitialized proc {} found during {name}",
+                cur.p
+            ));
         };
         p.status = ProcStatus::SYSCALL;
         let p_seq = Seq::new(gen_no, ev.args[0]);
@@ -643,15 +877,27 @@ impl<'a> Ordering<'a> {
         }
         p.seq = p_seq;
         self.push(cur, ev);
-        Ok(Some(cur))
+        {
+            *out = cur;
+            Ok(true)
+        }
     }
 
-    fn go_syscall_end(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+    fn go_syscall_end(
+        &mut self,
+        ev: &BaseEvent,
+        cur: SchedCtx,
+        out: &mut SchedCtx,
+    ) -> Result<bool> {
         validate_ctx(cur, USER_GO)?;
         let name = self.name(ev.typ);
-        self.current_g(ev.typ, cur.g, GoStatus::SYSCALL, "Running")?.status = GoStatus::RUNNING;
+        self.current_g(ev.typ, cur.g, GoStatus::SYSCALL, "Running")?
+            .status = GoStatus::RUNNING;
         let Some(p) = self.p_states.get_mut(&cur.p) else {
-            return Err(trace_err!("uninitialized proc {} found during {name}", cur.p));
+            return Err(trace_err!(
+                "uninitialized proc {} found during {name}",
+                cur.p
+            ));
         };
         if p.status != ProcStatus::SYSCALL {
             return Err(trace_err!(
@@ -662,41 +908,80 @@ impl<'a> Ordering<'a> {
         }
         p.status = ProcStatus::RUNNING;
         self.push(cur, ev);
-        Ok(Some(cur))
+        {
+            *out = cur;
+            Ok(true)
+        }
     }
 
-    fn go_syscall_end_blocked(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+    fn go_syscall_end_blocked(
+        &mut self,
+        ev: &BaseEvent,
+        cur: SchedCtx,
+        out: &mut SchedCtx,
+    ) -> Result<bool> {
         if cur.p != NO_PROC {
             let Some(p) = self.p_states.get(&cur.p) else {
-                return Err(trace_err!("uninitialized proc {} found during {}", cur.p, self.name(ev.typ)));
+                return Err(trace_err!(
+                    "uninitialized proc {} found during {}",
+                    cur.p,
+                    self.name(ev.typ)
+                ));
             };
             if p.status == ProcStatus::SYSCALL {
                 // Wait until the P has been taken away from this M.
-                return Ok(None);
+                return Ok(false);
             }
         }
-        validate_ctx(cur, (MustHave, MayHave, MustHave))?;
-        self.current_g(ev.typ, cur.g, GoStatus::SYSCALL, "Running")?.status = GoStatus::RUNNABLE;
+        validate_ctx(cur, (Required, Optional, Required))?;
+        self.current_g(ev.typ, cur.g, GoStatus::SYSCALL, "Running")?
+            .status = GoStatus::RUNNABLE;
         self.push(cur, ev);
-        Ok(Some(SchedCtx { g: NO_GOROUTINE, ..cur }))
+        {
+            *out = SchedCtx {
+                g: NO_GOROUTINE,
+                ..cur
+            };
+            Ok(true)
+        }
     }
 
-    fn go_create_syscall(&mut self, ev: &BaseEvent, cur: SchedCtx, gen_no: u64) -> Result<Option<SchedCtx>> {
-        validate_ctx(cur, (MustHave, MayHave, MustNotHave))?;
+    fn go_create_syscall(
+        &mut self,
+        ev: &BaseEvent,
+        cur: SchedCtx,
+        gen_no: u64,
+        out: &mut SchedCtx,
+    ) -> Result<bool> {
+        validate_ctx(cur, (Required, Optional, Absent))?;
         let new_g = ev.args[0] as GoId;
         if self.g_states.contains_key(&new_g) {
-            return Err(trace_err!("tried to create goroutine ({new_g}) in syscall that already exists"));
+            return Err(trace_err!(
+                "tried to create goroutine ({new_g}) in syscall that already exists"
+            ));
         }
-        self.g_states.insert(new_g, GState::new(GoStatus::SYSCALL, Seq::new(gen_no, 0)));
+        self.g_states
+            .insert(new_g, GState::new(GoStatus::SYSCALL, Seq::new(gen_no, 0)));
         self.push(cur, ev);
-        Ok(Some(SchedCtx { g: new_g, ..cur }))
+        {
+            *out = SchedCtx { g: new_g, ..cur };
+            Ok(true)
+        }
     }
 
-    fn go_destroy_syscall(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
-        validate_ctx(cur, (MustHave, MayHave, MustHave))?;
+    fn go_destroy_syscall(
+        &mut self,
+        ev: &BaseEvent,
+        cur: SchedCtx,
+        out: &mut SchedCtx,
+    ) -> Result<bool> {
+        validate_ctx(cur, (Required, Optional, Required))?;
         self.current_g(ev.typ, cur.g, GoStatus::SYSCALL, "Syscall")?;
         self.g_states.remove(&cur.g);
-        let mut new = SchedCtx { g: NO_GOROUTINE, ..cur };
+        let mut new = SchedCtx {
+            g: NO_GOROUTINE,
+            ..cur
+        };
         if cur.p != NO_PROC {
             let name = self.name(ev.typ);
             let Some(p) = self.p_states.get_mut(&cur.p) else {
@@ -720,10 +1005,19 @@ impl<'a> Ordering<'a> {
             self.push(cur, &steal);
         }
         self.push(cur, ev);
-        Ok(Some(new))
+        {
+            *out = new;
+            Ok(true)
+        }
     }
 
-    fn task_begin(&mut self, ev: &mut BaseEvent, t: &Tables<'a>, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+    fn task_begin(
+        &mut self,
+        ev: &mut BaseEvent,
+        t: &Tables<'a>,
+        cur: SchedCtx,
+        out: &mut SchedCtx,
+    ) -> Result<bool> {
         let id = ev.args[0];
         if self.active_tasks.contains_key(&id) {
             return Err(trace_err!("task ID conflict: {id}"));
@@ -736,15 +1030,27 @@ impl<'a> Ordering<'a> {
         }
         let name_id = ev.args[2];
         let Some(name) = t.string(name_id) else {
-            return Err(trace_err!("invalid string ID {name_id} for {} event", ev.typ.0));
+            return Err(trace_err!(
+                "invalid string ID {name_id} for {} event",
+                ev.typ.0
+            ));
         };
         self.active_tasks.insert(id, (name, parent));
         validate_ctx(cur, USER_GO)?;
         self.push(cur, ev);
-        Ok(Some(cur))
+        {
+            *out = cur;
+            Ok(true)
+        }
     }
 
-    fn task_end(&mut self, ev: &mut BaseEvent, t: &mut Tables<'a>, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+    fn task_end(
+        &mut self,
+        ev: &mut BaseEvent,
+        t: &mut Tables<'a>,
+        cur: SchedCtx,
+        out: &mut SchedCtx,
+    ) -> Result<bool> {
         // The begin may be in an earlier generation: carry its parent and
         // name in the spare argument slots.
         let (parent, name) = match self.active_tasks.remove(&ev.args[0]) {
@@ -760,15 +1066,27 @@ impl<'a> Ordering<'a> {
         };
         validate_ctx(cur, USER_GO)?;
         self.push(cur, ev);
-        Ok(Some(cur))
+        {
+            *out = cur;
+            Ok(true)
+        }
     }
 
-    fn region(&mut self, ev: &BaseEvent, t: &Tables<'a>, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+    fn region(
+        &mut self,
+        ev: &BaseEvent,
+        t: &Tables<'a>,
+        cur: SchedCtx,
+        out: &mut SchedCtx,
+    ) -> Result<bool> {
         validate_ctx(cur, USER_GO)?;
         let task = ev.args[0];
         let name_id = ev.args[1];
         let Some(name) = t.string(name_id) else {
-            return Err(trace_err!("invalid string ID {name_id} for {} event", ev.typ.0));
+            return Err(trace_err!(
+                "invalid string ID {name_id} for {} event",
+                ev.typ.0
+            ));
         };
         let begin = ev.typ == EventType::USER_REGION_BEGIN;
         let Some(g) = self.g_states.get_mut(&cur.g) else {
@@ -793,62 +1111,93 @@ impl<'a> Ordering<'a> {
             g.regions.pop();
         }
         self.push(cur, ev);
-        Ok(Some(cur))
+        {
+            *out = cur;
+            Ok(true)
+        }
     }
 
-    fn gc_active(&mut self, ev: &BaseEvent, cur: SchedCtx, gen_no: u64) -> Result<Option<SchedCtx>> {
+    fn gc_active(
+        &mut self,
+        ev: &BaseEvent,
+        cur: SchedCtx,
+        gen_no: u64,
+        out: &mut SchedCtx,
+    ) -> Result<bool> {
         let seq = ev.args[0];
         if gen_no == self.initial_gen {
             if self.gc_state != GcState::Undetermined {
-                return Err(trace_err!("GCActive in the first generation isn't first GC event"));
+                return Err(trace_err!(
+                    "GCActive in the first generation isn't first GC event"
+                ));
             }
             self.gc_seq = seq;
             self.gc_state = GcState::Running;
             self.push(cur, ev);
-            return Ok(Some(cur));
+            return {
+                *out = cur;
+                Ok(true)
+            };
         }
         if seq != self.gc_seq.wrapping_add(1) {
-            return Ok(None);
+            return Ok(false);
         }
         if self.gc_state != GcState::Running {
-            return Err(trace_err!("encountered GCActive while GC was not in progress"));
+            return Err(trace_err!(
+                "encountered GCActive while GC was not in progress"
+            ));
         }
         self.gc_seq = seq;
         validate_ctx(cur, USER_GO)?;
         self.push(cur, ev);
-        Ok(Some(cur))
+        {
+            *out = cur;
+            Ok(true)
+        }
     }
 
-    fn gc_begin(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+    fn gc_begin(&mut self, ev: &BaseEvent, cur: SchedCtx, out: &mut SchedCtx) -> Result<bool> {
         let seq = ev.args[0];
         if self.gc_state == GcState::Undetermined {
             self.gc_seq = seq;
             self.gc_state = GcState::Running;
             self.push(cur, ev);
-            return Ok(Some(cur));
+            return {
+                *out = cur;
+                Ok(true)
+            };
         }
         if seq != self.gc_seq.wrapping_add(1) {
-            return Ok(None);
+            return Ok(false);
         }
         if self.gc_state == GcState::Running {
-            return Err(trace_err!("encountered GCBegin while GC was already in progress"));
+            return Err(trace_err!(
+                "encountered GCBegin while GC was already in progress"
+            ));
         }
         self.gc_seq = seq;
         self.gc_state = GcState::Running;
         validate_ctx(cur, USER_GO)?;
         self.push(cur, ev);
-        Ok(Some(cur))
+        {
+            *out = cur;
+            Ok(true)
+        }
     }
 
-    fn gc_end(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+    fn gc_end(&mut self, ev: &BaseEvent, cur: SchedCtx, out: &mut SchedCtx) -> Result<bool> {
         let seq = ev.args[0];
         if seq != self.gc_seq.wrapping_add(1) {
-            return Ok(None);
+            return Ok(false);
         }
         match self.gc_state {
-            GcState::NotRunning => return Err(trace_err!("encountered GCEnd when GC was not in progress")),
+            GcState::NotRunning => {
+                return Err(trace_err!("encountered GCEnd when GC was not in progress"));
+            }
             GcState::Undetermined => {
-                return Err(trace_err!("encountered GCEnd when GC was in an undetermined state"));
+                return Err(trace_err!(
+                    "encountered GCEnd when GC was in an undetermined state"
+                ));
             }
             GcState::Running => {}
         }
@@ -856,25 +1205,37 @@ impl<'a> Ordering<'a> {
         self.gc_state = GcState::NotRunning;
         validate_ctx(cur, USER_GO)?;
         self.push(cur, ev);
-        Ok(Some(cur))
+        {
+            *out = cur;
+            Ok(true)
+        }
     }
 
-    fn annotation(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+    fn annotation(&mut self, ev: &BaseEvent, cur: SchedCtx, out: &mut SchedCtx) -> Result<bool> {
         validate_ctx(cur, USER_GO)?;
         self.push(cur, ev);
-        Ok(Some(cur))
+        {
+            *out = cur;
+            Ok(true)
+        }
     }
 
-    fn heap_metric(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
-        validate_ctx(cur, (MustHave, MustHave, MayHave))?;
+    fn heap_metric(&mut self, ev: &BaseEvent, cur: SchedCtx, out: &mut SchedCtx) -> Result<bool> {
+        validate_ctx(cur, (Required, Required, Optional))?;
         self.push(cur, ev);
-        Ok(Some(cur))
+        {
+            *out = cur;
+            Ok(true)
+        }
     }
 
-    fn alloc_free(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
-        validate_ctx(cur, (MustHave, MayHave, MayHave))?;
+    fn alloc_free(&mut self, ev: &BaseEvent, cur: SchedCtx, out: &mut SchedCtx) -> Result<bool> {
+        validate_ctx(cur, (Required, Optional, Optional))?;
         self.push(cur, ev);
-        Ok(Some(cur))
+        {
+            *out = cur;
+            Ok(true)
+        }
     }
 
     /// The current P's state; Go's reader assumes a bound P always has one.
@@ -884,34 +1245,67 @@ impl<'a> Ordering<'a> {
             .ok_or_else(|| trace_err!("internal error: no state for bound proc {p}"))
     }
 
-    fn gc_sweep_begin(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
-        validate_ctx(cur, (MustHave, MustHave, MayHave))?;
-        self.bound_p(cur.p)?.ranges.begin(RangeType::new(ev.typ, 0))?;
+    fn gc_sweep_begin(
+        &mut self,
+        ev: &BaseEvent,
+        cur: SchedCtx,
+        out: &mut SchedCtx,
+    ) -> Result<bool> {
+        validate_ctx(cur, (Required, Required, Optional))?;
+        self.bound_p(cur.p)?
+            .ranges
+            .begin(RangeType::new(ev.typ, 0))?;
         self.push(cur, ev);
-        Ok(Some(cur))
+        {
+            *out = cur;
+            Ok(true)
+        }
     }
 
-    fn gc_sweep_active(&mut self, ev: &BaseEvent, cur: SchedCtx, gen_no: u64) -> Result<Option<SchedCtx>> {
+    fn gc_sweep_active(
+        &mut self,
+        ev: &BaseEvent,
+        cur: SchedCtx,
+        gen_no: u64,
+        out: &mut SchedCtx,
+    ) -> Result<bool> {
         let pid = ev.args[0] as ProcId;
         let initial = gen_no == self.initial_gen;
         let Some(p) = self.p_states.get_mut(&pid) else {
-            return Err(trace_err!("encountered GCSweepActive for unknown proc {pid}"));
+            return Err(trace_err!(
+                "encountered GCSweepActive for unknown proc {pid}"
+            ));
         };
         p.ranges.active(RangeType::new(ev.typ, 0), initial)?;
         self.push(cur, ev);
-        Ok(Some(cur))
+        {
+            *out = cur;
+            Ok(true)
+        }
     }
 
-    fn gc_sweep_end(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
-        validate_ctx(cur, (MustHave, MustHave, MayHave))?;
+    fn gc_sweep_end(&mut self, ev: &BaseEvent, cur: SchedCtx, out: &mut SchedCtx) -> Result<bool> {
+        validate_ctx(cur, (Required, Required, Optional))?;
         self.bound_p(cur.p)?.ranges.end(ev.typ)?;
         self.push(cur, ev);
-        Ok(Some(cur))
+        {
+            *out = cur;
+            Ok(true)
+        }
     }
 
-    fn go_range_begin(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+    fn go_range_begin(
+        &mut self,
+        ev: &BaseEvent,
+        cur: SchedCtx,
+        out: &mut SchedCtx,
+    ) -> Result<bool> {
         validate_ctx(cur, USER_GO)?;
-        let desc = if ev.typ == EventType::STW_BEGIN { ev.args[0] } else { 0 };
+        let desc = if ev.typ == EventType::STW_BEGIN {
+            ev.args[0]
+        } else {
+            0
+        };
         let Some(g) = self.g_states.get_mut(&cur.g) else {
             return Err(trace_err!(
                 "encountered event of type {} without known state for current goroutine {}",
@@ -921,22 +1315,41 @@ impl<'a> Ordering<'a> {
         };
         g.ranges.begin(RangeType::new(ev.typ, desc))?;
         self.push(cur, ev);
-        Ok(Some(cur))
+        {
+            *out = cur;
+            Ok(true)
+        }
     }
 
-    fn go_range_active(&mut self, ev: &BaseEvent, cur: SchedCtx, gen_no: u64) -> Result<Option<SchedCtx>> {
+    fn go_range_active(
+        &mut self,
+        ev: &BaseEvent,
+        cur: SchedCtx,
+        gen_no: u64,
+        out: &mut SchedCtx,
+    ) -> Result<bool> {
         let gid = ev.args[0] as GoId;
         let initial = gen_no == self.initial_gen;
         let name = self.name(ev.typ);
         let Some(g) = self.g_states.get_mut(&gid) else {
-            return Err(trace_err!("uninitialized goroutine {gid} found during {name}"));
+            return Err(trace_err!(
+                "uninitialized goroutine {gid} found during {name}"
+            ));
         };
         g.ranges.active(RangeType::new(ev.typ, 0), initial)?;
         self.push(cur, ev);
-        Ok(Some(cur))
+        {
+            *out = cur;
+            Ok(true)
+        }
     }
 
-    fn go_range_end(&mut self, ev: &mut BaseEvent, cur: SchedCtx) -> Result<Option<SchedCtx>> {
+    fn go_range_end(
+        &mut self,
+        ev: &mut BaseEvent,
+        cur: SchedCtx,
+        out: &mut SchedCtx,
+    ) -> Result<bool> {
         validate_ctx(cur, USER_GO)?;
         let Some(g) = self.g_states.get_mut(&cur.g) else {
             return Err(trace_err!(
@@ -951,7 +1364,10 @@ impl<'a> Ordering<'a> {
             ev.args[0] = desc;
         }
         self.push(cur, ev);
-        Ok(Some(cur))
+        {
+            *out = cur;
+            Ok(true)
+        }
     }
 
     /// A description of the state for "failed to advance" errors.

@@ -18,17 +18,20 @@
 //! if it were the first of the trace), for viewers that load generations on
 //! demand.
 
+use std::ops::ControlFlow;
 use std::thread;
 
 use super::base::{SchedCtx, Time};
-use super::batchcursor::{BatchCursor, heap_insert, heap_remove, heap_update};
+use super::batchcursor::{BatchCursor, Frontier};
 use super::error::{Error, Result, trace_err};
+#[cfg(test)]
+use super::event::EventKind;
 use super::event::{Event, EventRecord};
 use super::generation::{Prepared, Tables, prepare};
 use super::index::{self, TraceIndex};
 use super::order::Ordering;
 use super::tracev2::{self, EventType};
-use super::version::{HeaderError, Version, read_header};
+use super::version::{Version, read_header};
 
 /// A trace whose header has been read and whose generations are indexed.
 pub struct Trace<'a> {
@@ -50,10 +53,10 @@ pub struct Summary {
 impl<'a> Trace<'a> {
     /// Reads the header and indexes the generations.
     pub fn open(data: &'a [u8]) -> Result<Trace<'a>> {
-        let (version, header_len) = read_header(data).map_err(|e| match e {
-            HeaderError::NotATrace => Error::new("not a Go execution trace (bad header)").at_offset(0),
-            HeaderError::UnknownVersion(v) => Error::new(e.to_string()).at_offset(5 + v.to_string().len() - 2),
-        })?;
+        // Go's wording: "bad file format: not a Go execution trace?" or
+        // "unknown or unsupported trace version go 1.N".
+        let (version, header_len) =
+            read_header(data).map_err(|e| Error::new(e.to_string()).at_offset(0))?;
         if version.is_v1() {
             return Err(trace_err!(
                 "Go 1.{} trace (format v1) is not supported yet",
@@ -80,6 +83,19 @@ impl<'a> Trace<'a> {
     /// event Go's reader yields before the fault is yielded first, then the
     /// error is returned.
     pub fn for_each_event(&self, mut f: impl FnMut(Event<'_>)) -> Result<Summary> {
+        self.try_for_each_event(|ev| {
+            f(ev);
+            ControlFlow::Continue(())
+        })
+    }
+
+    /// Like [`Trace::for_each_event`], but `f` can stop the reading early
+    /// (for instance when the output pipe is closed); the summary then
+    /// covers the events yielded so far.
+    pub fn try_for_each_event(
+        &self,
+        mut f: impl FnMut(Event<'_>) -> ControlFlow<()>,
+    ) -> Result<Summary> {
         let version = self.version();
         let data = self.data;
         let gens = &self.index.generations;
@@ -104,7 +120,9 @@ impl<'a> Trace<'a> {
                         }
                         Ok(Prepared::End) => break,
                         Ok(Prepared::Ready { mut tables, then }) => {
-                            state.run_generation(data, &mut tables, &mut f)?;
+                            if state.run_generation(data, &mut tables, &mut f)?.is_break() {
+                                return Ok(());
+                            }
                             if let Some(e) = then {
                                 state.emit_sync(None, &mut f);
                                 return Err(e);
@@ -134,8 +152,11 @@ impl<'a> Trace<'a> {
         let mut state = ReaderState::new(self.version());
         state.syncs = i as u64;
         let mut records = Vec::new();
-        let r = state.run_generation_records(self.data, &mut tables, &mut |_, rec| records.push(rec));
-        Some(r.map(|()| GenerationEvents { tables, records }))
+        let r = state.run_generation_records(self.data, &mut tables, &mut |_, rec| {
+            records.push(rec);
+            ControlFlow::Continue(())
+        });
+        Some(r.map(|_| GenerationEvents { tables, records }))
     }
 }
 
@@ -163,12 +184,16 @@ impl<'a> GenerationEvents<'a> {
 
     /// The `i`-th event.
     pub fn get(&self, i: usize) -> Option<Event<'_>> {
-        self.records.get(i).map(|&rec| Event::new(Some(&*self.tables), rec))
+        self.records
+            .get(i)
+            .map(|&rec| Event::new(Some(&*self.tables), rec))
     }
 
     /// The events in order.
     pub fn iter(&self) -> impl Iterator<Item = Event<'_>> {
-        self.records.iter().map(|&rec| Event::new(Some(&*self.tables), rec))
+        self.records
+            .iter()
+            .map(|&rec| Event::new(Some(&*self.tables), rec))
     }
 }
 
@@ -202,15 +227,25 @@ impl<'a> ReaderState<'a> {
     }
 
     /// Emits a Sync event that does not start a generation.
-    fn emit_sync(&mut self, tables: Option<&Tables<'_>>, f: &mut impl FnMut(Event<'_>)) {
+    fn emit_sync(
+        &mut self,
+        tables: Option<&Tables<'_>>,
+        f: &mut impl FnMut(Event<'_>) -> ControlFlow<()>,
+    ) {
         self.syncs += 1;
         let mut rec = EventRecord::sync(self.last_ts, self.syncs);
         self.clamp(&mut rec);
-        f(Event::new(tables, rec));
+        // Nothing follows a Sync that does not start a generation.
+        let _ = f(Event::new(tables, rec));
     }
 
     /// Orders generation `t` and yields its events.
-    fn run_generation(&mut self, data: &'a [u8], t: &mut Tables<'a>, f: &mut impl FnMut(Event<'_>)) -> Result<()> {
+    fn run_generation(
+        &mut self,
+        data: &'a [u8],
+        t: &mut Tables<'a>,
+        f: &mut impl FnMut(Event<'_>) -> ControlFlow<()>,
+    ) -> Result<ControlFlow<()>> {
         self.summary.generations += 1;
         let gen_no = t.gen_no;
         self.run_generation_records(data, t, &mut |t, rec| f(Event::new(Some(t), rec)))
@@ -224,47 +259,57 @@ impl<'a> ReaderState<'a> {
         &mut self,
         data: &'a [u8],
         t: &mut Tables<'a>,
-        out: &mut impl FnMut(&Tables<'a>, EventRecord),
-    ) -> Result<()> {
+        out: &mut impl FnMut(&Tables<'a>, EventRecord) -> ControlFlow<()>,
+    ) -> Result<ControlFlow<()>> {
         let freq = t.freq();
-        let mut frontier: Vec<BatchCursor> = Vec::new();
-        for (slot, (m, batches)) in t.event_batches.iter().enumerate() {
-            let mut bc = BatchCursor::new(*m, slot);
-            if bc.next_event(data, batches, freq)? {
-                heap_insert(&mut frontier, bc);
+        let event_batches = std::mem::take(&mut t.event_batches);
+        let mut frontier = Frontier::new();
+        for (m, batches) in &event_batches {
+            let mut bc = BatchCursor::new(self.order.thread(*m), data, batches);
+            if bc.next_event(freq)? {
+                frontier.insert(bc);
             }
         }
         self.syncs += 1;
         let mut sync = EventRecord::sync(freq.mul(t.min_ts), self.syncs);
         sync.args[1] = 1;
         self.clamp(&mut sync);
-        out(t, sync);
+        if out(t, sync).is_break() {
+            return Ok(ControlFlow::Break(()));
+        }
 
         let mut next_sample = 0;
         loop {
             let sample = t.cpu_samples.get(next_sample).copied();
-            if frontier.is_empty() && sample.is_none() {
-                return Ok(());
+            let min_time = frontier.min_time();
+            if min_time.is_none() && sample.is_none() {
+                return Ok(ControlFlow::Continue(()));
             }
             if let Some(s) = sample
-                && frontier.first().is_none_or(|c| s.time < c.ev.time)
+                && min_time.is_none_or(|t| s.time < t)
             {
                 next_sample += 1;
                 let mut rec = EventRecord {
                     typ: EventType::CPU_SAMPLE,
-                    ctx: SchedCtx { g: s.g, p: s.p, m: s.m },
+                    ctx: SchedCtx {
+                        g: s.g,
+                        p: s.p,
+                        m: s.m,
+                    },
                     time: s.time,
                     args: [s.stack, 0, 0, 0],
                 };
                 self.clamp(&mut rec);
-                out(t, rec);
+                if out(t, rec).is_break() {
+                    return Ok(ControlFlow::Break(()));
+                }
                 continue;
             }
-            if !self.try_advance(data, t, &mut frontier, 0)? {
-                sort_frontier(&mut frontier);
+            if !self.try_advance(t, &mut frontier, 0)? {
+                frontier.sort();
                 let mut advanced = false;
-                for i in 1..frontier.len() {
-                    if self.try_advance(data, t, &mut frontier, i)? {
+                for i in 1..frontier.heap.len() {
+                    if self.try_advance(t, &mut frontier, i)? {
                         advanced = true;
                         break;
                     }
@@ -279,35 +324,41 @@ impl<'a> ReaderState<'a> {
                 }
             }
             let mut queue = std::mem::take(&mut self.order.queue);
+            let mut flow = ControlFlow::Continue(());
             for rec in queue.iter_mut() {
                 validate_table_ids(t, rec)?;
                 self.clamp(rec);
-                out(t, *rec);
+                flow = out(t, *rec);
+                if flow.is_break() {
+                    break;
+                }
             }
             queue.clear();
             self.order.queue = queue;
+            if flow.is_break() {
+                return Ok(flow);
+            }
         }
     }
 
     /// Offers the event under cursor `i` to the ordering; on success moves
     /// the cursor on and restores the heap.
+    #[inline]
     fn try_advance(
         &mut self,
-        data: &'a [u8],
         t: &mut Tables<'a>,
-        frontier: &mut Vec<BatchCursor>,
+        frontier: &mut Frontier<'_>,
         i: usize,
     ) -> Result<bool> {
         let gen_no = t.gen_no;
-        let bc = &mut frontier[i];
+        let bc = frontier.at(i);
         if !self.order.advance(&mut bc.ev, t, bc.m, gen_no)? {
             return Ok(false);
         }
-        let batches = &t.event_batches[bc.slot].1;
-        if bc.next_event(data, batches, t.freq())? {
-            heap_update(frontier, i);
+        if bc.next_event(t.freq())? {
+            frontier.update(i);
         } else {
-            heap_remove(frontier, i);
+            frontier.remove(i);
         }
         Ok(true)
     }
@@ -321,40 +372,212 @@ fn validate_table_ids(t: &Tables<'_>, rec: &EventRecord) -> Result<()> {
     for &i in spec.stack_ids {
         let id = rec.args.get(i.wrapping_sub(1)).copied().unwrap_or_default();
         if !t.stacks.contains(id) {
-            return Err(trace_err!("found invalid stack ID {id} for event {}", spec.name));
+            return Err(trace_err!(
+                "found invalid stack ID {id} for event {}",
+                spec.name
+            ));
         }
     }
     for &i in spec.string_ids {
         let id = rec.args.get(i.wrapping_sub(1)).copied().unwrap_or_default();
         if !t.strings.contains(id) {
-            return Err(trace_err!("found invalid string ID {id} for event {}", spec.name));
+            return Err(trace_err!(
+                "found invalid string ID {id} for event {}",
+                spec.name
+            ));
         }
     }
     Ok(())
 }
 
-/// Sorts the frontier by next-event time, as Go's `slices.SortFunc`
-/// (insertion sort, which it uses for up to 12 elements).
-fn sort_frontier(frontier: &mut [BatchCursor]) {
-    for i in 1..frontier.len() {
-        let mut j = i;
-        while j > 0 && frontier[j].ev.time < frontier[j - 1].ev.time {
-            frontier.swap(j, j - 1);
-            j -= 1;
-        }
-    }
-}
-
-fn dump_frontier(frontier: &[BatchCursor]) -> String {
+fn dump_frontier(frontier: &Frontier<'_>) -> String {
     use std::fmt::Write;
     let mut s = String::new();
-    for bc in frontier {
-        let spec = tracev2::specs().get(bc.ev.typ.index()).unwrap_or(&tracev2::EventSpec::UNUSED);
-        let _ = write!(s, "M {} [{} time={}", bc.m, spec.name, bc.ev.time);
+    for bc in frontier
+        .heap
+        .iter()
+        .filter_map(|&i| frontier.cursors.get(i as usize))
+    {
+        let spec = tracev2::specs()
+            .get(bc.ev.typ.index())
+            .unwrap_or(&tracev2::EventSpec::UNUSED);
+        let _ = write!(s, "M {} [{} time={}", bc.m.id, spec.name, bc.ev.time);
         for (name, v) in spec.args.iter().skip(1).zip(bc.ev.args) {
             let _ = write!(s, " {name}={v}");
         }
         s.push_str("]\n");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn varint(out: &mut Vec<u8>, mut v: u64) {
+        while v >= 0x80 {
+            out.push(v as u8 | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+
+    /// A batch of generation 1 on thread `m` with base time 100.
+    fn batch(out: &mut Vec<u8>, m: u64, body: &[u64]) {
+        let mut b = Vec::new();
+        for &v in body {
+            if v >> 40 == 1 {
+                b.push(v as u8);
+            } else {
+                varint(&mut b, v);
+            }
+        }
+        out.push(1);
+        for v in [1, m, 100, b.len() as u64] {
+            varint(out, v);
+        }
+        out.extend_from_slice(&b);
+    }
+
+    /// Event type marker for `batch` bodies.
+    fn ev(t: EventType) -> u64 {
+        u64::from(t.0) | 1 << 40
+    }
+
+    fn dump(data: &[u8]) -> (Vec<String>, Option<String>) {
+        let trace = Trace::open(data).unwrap();
+        let mut lines = Vec::new();
+        let r = trace.for_each_event(|e| lines.push(e.to_string()));
+        (lines, r.err().map(|e| e.message().to_owned()))
+    }
+
+    fn go122() -> Vec<u8> {
+        let mut data = Version::Go122.header();
+        // Sync batch: 1e9 ticks per second, so a tick is a nanosecond.
+        batch(&mut data, 0, &[ev(EventType::FREQUENCY), 1_000_000_000]);
+        data
+    }
+
+    #[test]
+    fn orders_and_prints_like_go() {
+        let mut data = go122();
+        #[rustfmt::skip]
+        batch(&mut data, 1, &[
+            ev(EventType::PROC_STATUS), 0, 0, 1,
+            ev(EventType::GO_STATUS), 1, 1, 1, 2,
+            ev(EventType::GO_STOP), 1, 0, 0,
+        ]);
+        let (lines, err) = dump(&data);
+        assert_eq!(err, None);
+        assert_eq!(
+            lines,
+            [
+                // As Go prints it: times strictly increase after the Sync.
+                "M=-1 P=-1 G=-1 Sync Time=100 N=1",
+                "M=1 P=-1 G=-1 StateTransition Time=101 ProcID=0 Undetermined->Running Reason=\"\"",
+                "M=1 P=0 G=-1 StateTransition Time=102 GoID=1 Undetermined->Running Reason=\"\"",
+                "M=1 P=0 G=1 StateTransition Time=103 GoID=1 Running->Runnable Reason=\"\"",
+                "M=-1 P=-1 G=-1 Sync Time=104 N=2",
+            ]
+        );
+    }
+
+    #[test]
+    fn waits_for_sequence_numbers_across_threads() {
+        let mut data = go122();
+        // Thread 2's GoStart (seq 1) has the earliest time but must wait for
+        // thread 1 to establish the goroutine as runnable.
+        #[rustfmt::skip]
+        batch(&mut data, 1, &[
+            ev(EventType::PROC_STATUS), 5, 0, 1,
+            ev(EventType::GO_STATUS), 1, 7, 1, 1,
+        ]);
+        #[rustfmt::skip]
+        batch(&mut data, 2, &[
+            ev(EventType::PROC_STATUS), 0, 1, 1,
+            ev(EventType::GO_START), 0, 7, 1,
+        ]);
+        let (lines, err) = dump(&data);
+        assert_eq!(err, None);
+        let starts: Vec<&str> = lines
+            .iter()
+            .map(|l| &l[..l.find(" Time").unwrap()])
+            .collect();
+        // Go 1.27 prints these for the same bytes.
+        assert_eq!(
+            starts,
+            [
+                "M=-1 P=-1 G=-1 Sync",
+                "M=2 P=-1 G=-1 StateTransition",
+                "M=1 P=-1 G=-1 StateTransition",
+                "M=1 P=0 G=-1 StateTransition",
+                "M=2 P=1 G=-1 StateTransition",
+                "M=-1 P=-1 G=-1 Sync",
+            ]
+        );
+        assert_eq!(
+            lines[4],
+            "M=2 P=1 G=-1 StateTransition Time=107 GoID=7 Runnable->Running Reason=\"\""
+        );
+    }
+
+    #[test]
+    fn reports_go_errors_after_the_events_before_them() {
+        let mut data = go122();
+        #[rustfmt::skip]
+        batch(&mut data, 1, &[
+            ev(EventType::PROC_STATUS), 0, 0, 1,
+            ev(EventType::GO_STOP), 1, 0, 0,
+        ]);
+        let (lines, err) = dump(&data);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(
+            err.as_deref(),
+            Some("expected a goroutine but didn't have one")
+        );
+
+        // Truncated right after a complete generation: Go emits a Sync, then the error.
+        let mut data = go122();
+        batch(&mut data, 1, &[ev(EventType::PROC_STATUS), 0, 0, 1]);
+        data.extend_from_slice(&[1, 2, 1]);
+        let (lines, err) = dump(&data);
+        assert_eq!(lines.len(), 3);
+        assert_eq!(err.as_deref(), Some("error reading batch timestamp: EOF"));
+    }
+
+    #[test]
+    fn rejects_other_files_clearly() {
+        let e = Trace::open(b"go 1.21 trace\0\0\0").err().unwrap();
+        assert_eq!(
+            e.message(),
+            "Go 1.21 trace (format v1) is not supported yet"
+        );
+        let e = Trace::open(b"\x89PNG").err().unwrap();
+        assert!(e.message().contains("not a Go execution trace"));
+        let e = Trace::open(b"go 1.24 trace\0\0\0").err().unwrap();
+        assert!(
+            e.message().contains("unsupported trace version go 1.24"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn decodes_a_generation_alone() {
+        let mut data = go122();
+        #[rustfmt::skip]
+        batch(&mut data, 1, &[
+            ev(EventType::PROC_STATUS), 0, 0, 1,
+            ev(EventType::GO_STATUS), 1, 1, 1, 2,
+        ]);
+        let trace = Trace::open(&data).unwrap();
+        let g = trace.decode_generation(0).unwrap().unwrap();
+        assert_eq!(g.len(), 3);
+        assert_eq!(g.get(0).unwrap().kind(), EventKind::Sync);
+        let st = g.get(2).unwrap().state_transition().unwrap();
+        assert_eq!(
+            st.transition.resource(),
+            crate::trace::ResourceId::Goroutine(1)
+        );
+        assert!(trace.decode_generation(1).is_none());
+    }
 }

@@ -71,9 +71,10 @@ impl GoState {
     }
 }
 
-impl fmt::Display for GoState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl GoState {
+    /// The name Go prints.
+    pub fn name(self) -> &'static str {
+        match self {
             GoState::Undetermined => "Undetermined",
             GoState::NotExist => "NotExist",
             GoState::Runnable => "Runnable",
@@ -81,7 +82,13 @@ impl fmt::Display for GoState {
             GoState::Waiting => "Waiting",
             GoState::Syscall => "Syscall",
             GoState::Bad => "Bad",
-        })
+        }
+    }
+}
+
+impl fmt::Display for GoState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -139,15 +146,22 @@ impl ProcState {
     }
 }
 
-impl fmt::Display for ProcState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl ProcState {
+    /// The name Go prints.
+    pub fn name(self) -> &'static str {
+        match self {
             ProcState::Undetermined => "Undetermined",
             ProcState::NotExist => "NotExist",
             ProcState::Running => "Running",
             ProcState::Idle => "Idle",
             ProcState::Bad => "Bad",
-        })
+        }
+    }
+}
+
+impl fmt::Display for ProcState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 

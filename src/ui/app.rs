@@ -1,11 +1,13 @@
 //! The application: window layout, the trace being shown, and the one place
 //! where commands change state.
 //!
-//! Each frame: collect what background threads finished ([`Opener::poll`]),
-//! read keys, draw menu bar, status bar and timeline — which only *emit*
-//! [`Command`]s — then apply the commands and ask for one more frame if
-//! anything changed. Nothing here blocks: files are opened, watched and picked
-//! on other threads. Without input or news from a thread, egui paints nothing.
+//! Each frame: collect what background threads finished ([`Opener::poll`],
+//! the worker's decoded generations), read keys, draw menu bar, status bar,
+//! side panel and timeline — which only *emit* [`Command`]s — then apply the
+//! commands, ask for one more frame if anything changed, and tell the worker
+//! what is on screen. Nothing here blocks: files are opened, watched, picked
+//! and decoded on other threads, which wake the window when they have news.
+//! Without input or news, egui paints nothing.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -14,12 +16,22 @@ use egui::{Align2, Color32, FontId, RichText, ViewportCommand};
 
 use super::Options;
 use super::axis::format_duration;
-use super::open::{Event, Loaded, Opener, Source};
+use super::details::{self, PanelAction};
+use super::open::{Event, Opener, Source};
 use super::screenshot::{self, Readiness};
+use super::session::{Incoming, Session};
 use super::shortcuts::{self, KeyAction};
 use super::timeline::{self, TimelineState};
 use super::view::{View, ViewCommand};
-use crate::model::{TimeSpan, Timeline};
+use crate::model::{LaneKey, TimeSpan, Timeline};
+use crate::worker::Progress;
+
+/// Default width of the selected span's side panel, in points: fits a
+/// function name and a nanosecond timestamp without wrapping.
+const DETAILS_WIDTH: f32 = 300.0;
+
+/// Width of the decoding progress bar in the status bar, in points.
+const PROGRESS_WIDTH: f32 = 220.0;
 
 /// Something the user asked for, applied after the frame is drawn.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,6 +41,8 @@ enum Command {
     Reload,
     ToggleHelp,
     Escape,
+    CloseDetails,
+    RevealLane(LaneKey),
     ZoomToSelection,
     DismissError,
     Quit,
@@ -47,8 +61,10 @@ struct Notice {
 /// The gotv window.
 pub struct GotvApp {
     opener: Opener,
-    trace: Option<Loaded>,
-    timeline: Timeline,
+    /// The trace on screen.
+    session: Option<Session>,
+    /// The trace being opened, shown once indexed.
+    incoming: Option<Incoming>,
     view: View,
     state: TimelineState,
     notice: Option<Notice>,
@@ -73,14 +89,12 @@ impl GotvApp {
         options: Options,
         exit_code: Rc<Cell<u8>>,
     ) -> Self {
-        let mut opener = Opener::new(cc.egui_ctx.clone(), cc.storage);
-        opener.open(options.file.map_or(Source::Bundled, Source::File));
-        let timeline = Timeline::default();
-        Self {
+        let opener = Opener::new(cc.egui_ctx.clone(), cc.storage);
+        let mut app = Self {
             opener,
-            view: View::new(timeline.span),
-            timeline,
-            trace: None,
+            view: View::new(TimeSpan::default()),
+            session: None,
+            incoming: None,
             state: TimelineState::default(),
             notice: None,
             help: false,
@@ -88,7 +102,10 @@ impl GotvApp {
             initial_range: options.range,
             screenshot: options.screenshot.map(screenshot::Job::new),
             exit_code,
-        }
+        };
+        let source = options.file.map_or(Source::Bundled, Source::File);
+        app.open(source, &cc.egui_ctx);
+        app
     }
 
     /// The visible time range in nanoseconds from the start of the trace
@@ -98,18 +115,47 @@ impl GotvApp {
         (start.round() as i64, end.round() as i64)
     }
 
+    /// Whether the trace is on screen with everything visible decoded (what
+    /// `--screenshot` waits for).
+    pub fn is_ready(&self) -> bool {
+        self.readiness() == Readiness::Ready
+    }
+
+    /// How far decoding of the trace on screen is, if one is.
+    pub fn progress(&self) -> Option<Progress> {
+        self.session.as_ref().map(|s| s.worker.progress())
+    }
+
+    /// Starts opening `source`: the opener checks it while the worker indexes it.
+    fn open(&mut self, source: Source, ctx: &egui::Context) {
+        self.opener.open(source.clone());
+        self.incoming = Some(Incoming::start(source, ctx));
+    }
+
+    /// The timeline on screen (empty without a trace).
+    fn timeline(&self) -> Option<&Timeline> {
+        self.session.as_ref().map(|s| s.worker.timeline())
+    }
+
     fn poll(&mut self, ctx: &egui::Context) {
         for event in self.opener.poll() {
             match event {
-                Event::Loaded(loaded) => self.show_trace(ctx, loaded),
+                Event::Loaded(loaded) => {
+                    if let Some(incoming) =
+                        self.incoming.as_mut().filter(|i| i.source == loaded.source)
+                    {
+                        incoming.accept(loaded);
+                    }
+                }
                 Event::Failed { source, message } => {
+                    self.incoming = None;
                     self.notice = Some(Notice {
                         title: format!("Could not open {}", source.name()),
                         message,
                         offer_open: true,
                     });
                 }
-                Event::Picked(Some(path)) => self.opener.open(Source::File(path)),
+                Event::Picked(Some(path)) => self.open(Source::File(path), ctx),
                 Event::Picked(None) => {}
                 Event::NoDialog(message) => {
                     self.notice = Some(Notice {
@@ -124,25 +170,37 @@ impl GotvApp {
         // Dropping a file replaces the current trace.
         let dropped = ctx.input(|i| i.raw.dropped_files.last().map(|f| f.path().to_path_buf()));
         if let Some(path) = dropped {
-            self.opener.open(Source::File(path));
+            self.open(Source::File(path), ctx);
+        }
+        if self.incoming.as_mut().is_some_and(Incoming::poll)
+            && let Some(session) = self.incoming.take().and_then(Incoming::into_session)
+        {
+            self.show_trace(ctx, session);
+        }
+        if let Some(session) = &mut self.session
+            && session.worker.poll()
+        {
+            self.view.refit(session.worker.timeline().span);
         }
     }
 
-    fn show_trace(&mut self, ctx: &egui::Context, loaded: Loaded) {
+    fn show_trace(&mut self, ctx: &egui::Context, session: Session) {
+        let loaded = &session.loaded;
         ctx.send_viewport_cmd(ViewportCommand::Title(format!(
             "{} — gotv",
             loaded.source.name()
         )));
-        self.timeline = undecoded();
+        let span = session.worker.timeline().span;
         let reloaded = self
-            .trace
+            .session
             .as_ref()
-            .is_some_and(|t| t.source == loaded.source);
+            .is_some_and(|t| t.loaded.source == loaded.source);
         if reloaded {
             // F5 keeps the user where they were.
-            self.view = self.view.rebound(self.timeline.span);
+            self.view = self.view.rebound(span);
+            self.state.clear_selected();
         } else {
-            self.view = View::new(self.timeline.span);
+            self.view = View::new(span);
             self.state = TimelineState::default();
         }
         if let Some((start, end)) = self.initial_range.take() {
@@ -154,26 +212,31 @@ impl GotvApp {
                 0.0,
             );
         }
-        self.trace = Some(loaded);
+        self.session = Some(session);
         self.notice = None;
         self.file_changed = false;
     }
 
     fn apply(&mut self, command: Command, ctx: &egui::Context) {
         match command {
-            Command::Open(source) => self.opener.open(source),
+            Command::Open(source) => self.open(source, ctx),
             Command::ShowOpenDialog => {
                 let current = self.current_path().map(std::path::Path::to_path_buf);
                 self.opener.show_dialog(current.as_deref());
             }
             Command::Reload => {
-                if let Some(trace) = &self.trace {
-                    self.opener.open(trace.source.clone());
+                if let Some(session) = &self.session {
+                    self.open(session.loaded.source.clone(), ctx);
                 }
             }
             Command::ToggleHelp => self.help = !self.help,
             Command::Escape if self.help => self.help = false,
-            Command::Escape => self.state.clear_selection(),
+            Command::Escape => {
+                self.state.clear_selection();
+                self.state.clear_selected();
+            }
+            Command::CloseDetails => self.state.clear_selected(),
+            Command::RevealLane(key) => self.state.reveal(key),
             Command::ZoomToSelection => {
                 if let Some((start, end)) = self.state.selection() {
                     self.apply(Command::View(ViewCommand::Show { start, end }), ctx);
@@ -190,7 +253,7 @@ impl GotvApp {
     }
 
     fn current_path(&self) -> Option<&std::path::Path> {
-        match &self.trace.as_ref()?.source {
+        match &self.session.as_ref()?.loaded.source {
             Source::File(path) => Some(path),
             Source::Bundled => None,
         }
@@ -219,7 +282,7 @@ impl GotvApp {
                     commands.push(Command::Open(Source::Bundled));
                 }
                 let reload = egui::Button::new("Reload").shortcut_text("F5");
-                if ui.add_enabled(self.trace.is_some(), reload).clicked() {
+                if ui.add_enabled(self.session.is_some(), reload).clicked() {
                     commands.push(Command::Reload);
                 }
                 ui.separator();
@@ -253,7 +316,7 @@ impl GotvApp {
             });
             ui.menu_button("Help", |ui| {
                 if ui
-                    .add(egui::Button::new("Keyboard Shortcuts").shortcut_text("?"))
+                    .add(egui::Button::new("Shortcuts and Colours").shortcut_text("?"))
                     .clicked()
                 {
                     commands.push(Command::ToggleHelp);
@@ -264,12 +327,14 @@ impl GotvApp {
 
     fn status_bar(&self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         ui.horizontal(|ui| {
-            match (&self.trace, self.opener.loading()) {
+            let opening = self.incoming.as_ref().map(|i| &i.source);
+            match (&self.session, opening) {
                 (_, Some(source)) => {
                     ui.spinner();
                     ui.label(format!("Opening {}…", source.name()));
                 }
-                (Some(trace), None) => {
+                (Some(session), None) => {
+                    let trace = &session.loaded;
                     ui.strong(trace.source.name());
                     ui.weak(format!(
                         "{} trace · {} · {} generations",
@@ -283,14 +348,15 @@ impl GotvApp {
                                 .color(ui.visuals().warn_fg_color);
                         ui.label(text).on_hover_text(damage);
                     }
+                    decoding_status(ui, session);
                 }
                 (None, None) => {
                     ui.weak("No trace");
                 }
             }
-            if self.trace.is_none() {
+            let Some(timeline) = self.timeline() else {
                 return;
-            }
+            };
             ui.separator();
             let (start, end) = self.view.visible();
             ui.label(format!(
@@ -306,7 +372,7 @@ impl GotvApp {
             if let Some(t) = self.state.hover() {
                 ui.separator();
                 ui.weak(format!("Cursor {}", format_duration(t)));
-                if let Some(g) = generation_at(&self.timeline, self.view.origin(), t) {
+                if let Some(g) = generation_at(timeline, self.view.origin(), t) {
                     ui.weak(format!("Generation {g}"));
                 }
             }
@@ -332,10 +398,11 @@ impl GotvApp {
     fn central(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         if let Some(notice) = &self.notice {
             self.state.clear_hover();
-            error_panel(ui, notice, self.trace.is_some(), commands);
-        } else if self.trace.is_some() {
-            let view_commands = timeline::show(ui, &self.view, &self.timeline, &mut self.state);
-            commands.extend(view_commands.into_iter().map(Command::View));
+            error_panel(ui, notice, self.session.is_some(), commands);
+        } else if let Some(session) = &mut self.session {
+            let output = timeline::show(ui, &self.view, &session.worker, &mut self.state);
+            commands.extend(output.commands.into_iter().map(Command::View));
+            session.worker.set_viewport(output.viewport);
         } else {
             ui.centered_and_justified(|ui| ui.spinner());
         }
@@ -367,11 +434,46 @@ impl GotvApp {
     }
 
     fn readiness(&self) -> Readiness {
-        match (&self.trace, &self.notice, self.opener.loading()) {
-            (_, _, Some(_)) => Readiness::Loading,
-            (_, Some(_), None) => Readiness::Failed,
-            (Some(_), None, None) if self.timeline.pending == 0 => Readiness::Ready,
+        let loading = self.opener.loading().is_some() || self.incoming.is_some();
+        match (self.timeline(), &self.notice, loading) {
+            (_, _, true) => Readiness::Loading,
+            (_, Some(_), false) => Readiness::Failed,
+            (Some(timeline), None, false) if timeline.pending == 0 => Readiness::Ready,
             _ => Readiness::Loading,
+        }
+    }
+
+    /// The side panel of the selected span, if one is selected.
+    ///
+    /// The panel opens once a double-click can no longer follow the click
+    /// that selected the span: opening it at once would narrow the timeline
+    /// under the pointer, and the second click of a double-click (zoom to
+    /// the span) would land on another time.
+    fn details_panel(&self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        let (Some((picked, since)), Some(timeline)) = (self.state.selected(), self.timeline())
+        else {
+            return;
+        };
+        let now = ui.input(|i| i.time);
+        let delay = ui.ctx().options(|o| o.input_options.max_double_click_delay);
+        let wait = since + delay - now;
+        if wait > 0.0 {
+            ui.ctx().request_repaint_after_secs(wait as f32);
+            return;
+        }
+        let origin = self.view.origin();
+        let panel = egui::Panel::right("details")
+            .resizable(true)
+            .default_size(DETAILS_WIDTH)
+            .show(ui, |ui| details::panel(ui, picked, timeline, origin));
+        match panel.inner {
+            Some(PanelAction::Zoom) => {
+                let (start, end) = picked.zoom_range(origin);
+                commands.push(Command::View(ViewCommand::Show { start, end }));
+            }
+            Some(PanelAction::Close) => commands.push(Command::CloseDetails),
+            Some(PanelAction::Reveal(key)) => commands.push(Command::RevealLane(key)),
+            None => {}
         }
     }
 }
@@ -394,6 +496,7 @@ impl eframe::App for GotvApp {
 
         egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui, &mut commands));
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui, &mut commands));
+        self.details_panel(ui, &mut commands);
         egui::CentralPanel::default().show(ui, |ui| self.central(ui, &mut commands));
         self.overlays(&ctx, &mut commands);
 
@@ -412,6 +515,22 @@ impl eframe::App for GotvApp {
         // A screenshot run must leave no trace in the user's settings.
         if self.screenshot.is_none() {
             self.opener.save(storage);
+        }
+    }
+
+    fn raw_input_hook(&mut self, _ctx: &egui::Context, raw_input: &mut egui::RawInput) {
+        // A screenshot must not depend on where the display's pointer happens
+        // to be (Xvfb puts it in the middle of the window): no hover line, no
+        // tooltip.
+        if self.screenshot.is_some() {
+            raw_input.events.retain(|e| {
+                !matches!(
+                    e,
+                    egui::Event::PointerMoved(_)
+                        | egui::Event::MouseMoved(_)
+                        | egui::Event::PointerButton { .. }
+                )
+            });
         }
     }
 
@@ -467,13 +586,31 @@ fn error_panel(ui: &mut egui::Ui, notice: &Notice, has_trace: bool, commands: &m
     });
 }
 
-/// The timeline of a trace before the worker reports: no events decoded yet,
-/// so the span is a placeholder second and there are no lanes.
-// TODO(worker): replace by the worker's timeline (span, generations, lanes).
-fn undecoded() -> Timeline {
-    Timeline {
-        span: TimeSpan::new(0, 1_000_000_000),
-        ..Timeline::default()
+/// Decoding progress and failures in the status bar: a bar while
+/// generations are being decoded, a warning when some could not be.
+fn decoding_status(ui: &mut egui::Ui, session: &Session) {
+    let Progress { done, total } = session.worker.progress();
+    if done < total {
+        let bar = egui::ProgressBar::new(done as f32 / total.max(1) as f32)
+            .desired_width(PROGRESS_WIDTH)
+            .text(format!("Decoding {done}/{total} generations"));
+        ui.add(bar);
+    }
+    let errors = session.worker.errors();
+    if !errors.is_empty() {
+        let text = match errors.len() {
+            1 => "1 part could not be read".to_owned(),
+            n => format!("{n} parts could not be read"),
+        };
+        let details: Vec<String> = errors
+            .iter()
+            .map(|e| match e.generation {
+                Some(g) => format!("Generation {g}: {}", e.message),
+                None => e.message.clone(),
+            })
+            .collect();
+        ui.label(RichText::new(text).color(ui.visuals().error_fg_color))
+            .on_hover_text(details.join("\n"));
     }
 }
 
@@ -491,7 +628,7 @@ fn generation_at(timeline: &Timeline, origin: i64, t: f64) -> Option<usize> {
 }
 
 /// `4.2 KiB`, `118 MiB`.
-fn format_size(bytes: u64) -> String {
+pub(crate) fn format_size(bytes: u64) -> String {
     let mut value = bytes as f64;
     for unit in ["B", "KiB", "MiB", "GiB"] {
         if value < 1024.0 {

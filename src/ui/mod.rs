@@ -2,25 +2,37 @@
 //!
 //! Go engineers double-click a trace (or drop it on the window) and see the
 //! whole run at once, then zoom into latency outliers. The ui draws lanes from
-//! what the model layer provides (`crate::model::Timeline`) and never waits for the file or the
-//! decoder: every slow step runs on another thread and wakes the window when
-//! it is done, so the first frame comes at once and frames stay cheap.
+//! what the background worker (`crate::worker::Worker`) answers each frame —
+//! the lane list (`crate::model::Timeline`) and per-lane draw items for the
+//! visible range — and never waits for the file or the decoder: every slow
+//! step runs on another thread and wakes the window when it is done, so the
+//! first frame comes at once and frames stay cheap.
 //!
 //! Modules, one concept each:
 //! - `app`: the window layout and the one place commands change state;
 //! - `view`: the visible range, navigation and history, time ↔ pixel mapping;
 //! - `axis`: adaptive ticks and time formatting;
 //! - `timeline`: axis, generation bands and virtualised lanes, pointer input;
+//! - `lanes`: painting a lane's spans from the worker's draw items, hit tests;
+//! - `plots`: the heap, goroutine and GOMAXPROCS plot lanes;
+//! - `palette`: span colours and their legend;
+//! - `details`: the hover tooltip and the selected span's side panel;
 //! - `shortcuts`: keys and the `?` overlay;
 //! - `open`: opening, recent files, the file dialog and the file watcher;
+//! - `session`: a trace on screen with its worker, and one being opened;
 //! - `screenshot`: `--screenshot` mode;
 //! - `desktop`: the icon and `--install-desktop`.
 
 mod app;
 mod axis;
 mod desktop;
+mod details;
+mod lanes;
 mod open;
+mod palette;
+mod plots;
 mod screenshot;
+mod session;
 mod shortcuts;
 mod timeline;
 mod view;

@@ -29,7 +29,7 @@ use crate::trace::{Input, Trace};
 
 /// The sample trace shown when gotv starts without a file, so that a first
 /// start shows what the viewer does rather than an empty window.
-const SAMPLE: &[u8] = include_bytes!(concat!(
+pub(crate) const SAMPLE: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/testdata/traces/sample.trace"
 ));
@@ -296,8 +296,9 @@ fn load(source: &Source) -> Result<Loaded, String> {
     }
 }
 
-/// What the decoder says about `data` before decoding any event.
-// TODO(worker): hand the input and index to the worker instead of dropping them.
+/// What the decoder says about `data` before decoding any event. The
+/// worker indexes the file again on its own thread, in parallel (see
+/// `super::session`): its API takes a path, not an opened input.
 fn check(source: &Source, data: &[u8], stamp: Option<Stamp>) -> Result<Loaded, String> {
     let trace = Trace::open(data).map_err(|e| e.to_string())?;
     let generations = &trace.index().generations;

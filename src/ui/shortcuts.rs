@@ -30,6 +30,9 @@ pub(crate) const HELP: &[(&str, &str)] = &[
     ("Wheel", "Scroll the lanes up and down"),
     ("Shift+Drag", "Select a time range and show its length"),
     ("Z", "Zoom to the selection"),
+    ("Hover a span", "Its state, start and duration"),
+    ("Click a span", "Show its details in the side panel"),
+    ("Double-click a span", "Zoom to it"),
     ("Esc", "Clear the selection, close this overlay"),
     ("Home", "Show the whole trace"),
     (
@@ -141,8 +144,17 @@ pub(crate) fn held(ctx: &egui::Context, anchor: f64, width: f64) -> Vec<ViewComm
     commands
 }
 
-/// Paints the shortcut list into an overlay `ui`.
+/// Paints the shortcut list and the colour legend side by side into an overlay `ui`.
 pub(crate) fn help_ui(ui: &mut egui::Ui) {
+    ui.horizontal_top(|ui| {
+        ui.vertical(shortcuts_ui);
+        ui.add_space(24.0);
+        ui.vertical(super::palette::legend_ui);
+    });
+}
+
+/// The shortcut list.
+fn shortcuts_ui(ui: &mut egui::Ui) {
     ui.heading("Keyboard and mouse");
     ui.add_space(6.0);
     egui::Grid::new("shortcuts")

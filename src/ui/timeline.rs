@@ -3,8 +3,14 @@
 //!
 //! Pointer input becomes [`ViewCommand`]s for the app to apply after the frame
 //! (see [`super::view`]); the widget itself only keeps what belongs to the
-//! widget: which lanes are folded, where the lanes are scrolled to, and the
-//! selection being dragged.
+//! widget: which lanes are folded, where the lanes are scrolled to, the
+//! range being dragged and the span the user clicked.
+//!
+//! Lane contents come from the worker each frame ([`Worker::lane_items`],
+//! [`Worker::plot`]), for the visible rows and time range only, and are
+//! painted by [`super::lanes`] and [`super::plots`]. The frame reports back
+//! what it showed ([`Output::viewport`]) so the worker decodes what is on
+//! screen first.
 //!
 //! Lanes are virtualised: a goroutine lane per goroutine can mean tens of
 //! thousands of rows, so only rows intersecting the scroll viewport are laid
@@ -14,12 +20,17 @@
 
 use std::collections::HashSet;
 
-use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, UiBuilder, Vec2};
+use egui::{Align2, Color32, FontId, Pos2, Rangef, Rect, Sense, Stroke, UiBuilder, Vec2};
 
 use super::axis::{self, AXIS_HEIGHT, Ticks, format_duration};
+use super::details::{self, Picked};
+use super::lanes::{self, Scene};
+use super::palette;
+use super::plots;
 use super::view::{Mapping, View, ViewCommand};
 use crate::model::timeline::ROW_HEIGHT;
-use crate::model::{Lane, LaneGroup, LaneKey, Timeline};
+use crate::model::{Lane, LaneGroup, LaneKey, TimeSpan, Timeline};
+use crate::worker::{GenerationError, Viewport, Worker};
 
 /// Width of the name column, in points: fits `G123456 runtime.gcBgMarkWorker`
 /// truncated to its start, which is what identifies a goroutine.
@@ -34,6 +45,10 @@ const BAND_ALPHA: f32 = 0.07;
 
 /// Size of the fold triangle in the name column, in points.
 const FOLD_ICON: f32 = 10.0;
+
+/// Space left above a lane scrolled into view, in points: its section's
+/// header and the lane before it stay visible for context.
+const REVEAL_MARGIN: f32 = 2.0 * GROUP_HEADER_HEIGHT;
 
 /// Generations narrower than this many points are not shaded.
 const MIN_BAND_PX: f32 = 3.0;
@@ -51,6 +66,12 @@ pub(crate) struct TimelineState {
     selection: Option<(f64, f64)>,
     /// Relative time under the pointer, if it is over the timeline.
     hover: Option<f64>,
+    /// The span the user clicked: its details are in the side panel.
+    selected: Option<Picked>,
+    /// When it was clicked (egui time, seconds).
+    selected_at: f64,
+    /// A lane to scroll into view in the next frame.
+    reveal: Option<LaneKey>,
 }
 
 impl TimelineState {
@@ -74,6 +95,30 @@ impl TimelineState {
     pub(crate) fn clear_hover(&mut self) {
         self.hover = None;
     }
+
+    /// The span the user clicked, if any, and when (egui time, seconds).
+    pub(crate) fn selected(&self) -> Option<(&Picked, f64)> {
+        self.selected.as_ref().map(|p| (p, self.selected_at))
+    }
+
+    /// Drops the selected span (closes the side panel).
+    pub(crate) fn clear_selected(&mut self) {
+        self.selected = None;
+    }
+
+    /// Scrolls lane `key` into view in the next frame, unfolding its section.
+    pub(crate) fn reveal(&mut self, key: LaneKey) {
+        self.collapsed_groups.remove(&key.group());
+        self.reveal = Some(key);
+    }
+}
+
+/// What a frame of the timeline produced.
+pub(crate) struct Output {
+    /// View changes the user asked for.
+    pub(crate) commands: Vec<ViewCommand>,
+    /// What is on screen, for the worker.
+    pub(crate) viewport: Viewport,
 }
 
 /// A row of the lane area: a section header or a lane.
@@ -137,13 +182,15 @@ fn visible_generations(generations: &[(f64, f64)], start: f64, end: f64) -> std:
     first..last.max(first)
 }
 
-/// Draws the timeline into `ui` and returns the view changes the user asked for.
+/// Draws the timeline of `worker`'s trace into `ui`; returns the view
+/// changes the user asked for and what was on screen.
 pub(crate) fn show(
     ui: &mut egui::Ui,
     view: &View,
-    timeline: &Timeline,
+    worker: &Worker,
     state: &mut TimelineState,
-) -> Vec<ViewCommand> {
+) -> Output {
+    let timeline = worker.timeline();
     let area = ui.available_rect_before_wrap();
     let body = Rect::from_x_y_ranges((area.left() + NAME_COLUMN)..=area.right(), area.y_range());
     let axis_rect = Rect::from_x_y_ranges(body.x_range(), area.top()..=area.top() + AXIS_HEIGHT);
@@ -171,17 +218,92 @@ pub(crate) fn show(
     let band = visuals.text_color().gamma_multiply(BAND_ALPHA);
     paint_generations(&painter, body, &mapping, &generations, band);
 
-    let ticks = Ticks::new(&mapping, view.visible(), |s| {
+    let text = visuals.text_color();
+    paint_axis(&painter, &visuals, axis_rect, lanes_rect, &mapping, view);
+
+    let (start, end) = view.visible();
+    let range = TimeSpan::new(
+        origin.saturating_add(start.floor() as i64),
+        origin.saturating_add(end.ceil() as i64),
+    );
+    let frame = LaneFrame {
+        worker,
+        mapping: &mapping,
+        origin,
+        range,
+        body: body.x_range(),
+        pointer: response.hover_pos(),
+        text,
+    };
+    let mut lanes_ui = ui.new_child(UiBuilder::new().max_rect(lanes_rect));
+    let shown = show_lanes(&mut lanes_ui, &frame, state, scroll_by);
+    if timeline.lanes.is_empty() {
+        painter.text(
+            lanes_rect.center(),
+            Align2::CENTER_CENTER,
+            "Lanes appear here once the trace's events are decoded.",
+            FontId::proportional(14.0),
+            visuals.weak_text_color(),
+        );
+    }
+    paint_errors(
+        &painter,
+        Rect::from_x_y_ranges(body.x_range(), lanes_rect.y_range()),
+        &mapping,
+        origin,
+        &timeline.generations,
+        worker.errors(),
+        visuals.extreme_bg_color,
+    );
+
+    paint_selection(
+        &painter,
+        body,
+        lanes_rect.top(),
+        &mapping,
+        state.selection(),
+        text,
+    );
+    if let Some(t) = state.hover {
+        painter.vline(
+            mapping.x(t),
+            body.y_range(),
+            Stroke::new(1.0, text.gamma_multiply(0.35)),
+        );
+    }
+    span_input(&response, state, &shown, origin, &mut commands);
+    show_tooltip(response, &shown, timeline, origin);
+    ui.advance_cursor_after_rect(area);
+    Output {
+        commands,
+        viewport: Viewport {
+            range,
+            width_px: body.width(),
+            lanes: shown.lanes,
+        },
+    }
+}
+
+/// The time axis over the body and its grid lines down the lanes.
+fn paint_axis(
+    painter: &egui::Painter,
+    visuals: &egui::Visuals,
+    axis_rect: Rect,
+    lanes_rect: Rect,
+    mapping: &Mapping,
+    view: &View,
+) {
+    let ticks = Ticks::new(mapping, view.visible(), |s| {
         painter
             .layout_no_wrap(s.to_owned(), FontId::proportional(12.0), Color32::WHITE)
             .size()
             .x
     });
     let text = visuals.text_color();
-    axis::paint(&painter, axis_rect, &mapping, &ticks, text);
+    axis::paint(painter, axis_rect, mapping, &ticks, text);
     if let Some(base) = ticks.base_label() {
         painter.text(
-            Pos2::new(body.left() - 6.0, axis_rect.top() + 3.0),
+            Pos2::new(axis_rect.left() - 6.0, axis_rect.top() + 3.0),
             Align2::RIGHT_TOP,
             base,
             FontId::proportional(12.0),
@@ -200,37 +322,133 @@ pub(crate) fn show(
     for t in ticks.major() {
         painter.vline(mapping.x(t), lanes_rect.y_range(), grid);
     }
-
-    let mut lanes_ui = ui.new_child(UiBuilder::new().max_rect(lanes_rect));
-    show_lanes(&mut lanes_ui, timeline, state, scroll_by);
-    if timeline.lanes.is_empty() {
-        painter.text(
-            lanes_rect.center(),
-            Align2::CENTER_CENTER,
-            "Lanes appear here once the trace's events are decoded.",
-            FontId::proportional(14.0),
-            visuals.weak_text_color(),
-        );
-    }
-
-    paint_selection(
-        &painter,
-        body,
-        lanes_rect.top(),
-        &mapping,
-        state.selection(),
-        text,
-    );
-    if let Some(t) = state.hover {
-        painter.vline(
-            mapping.x(t),
-            body.y_range(),
-            Stroke::new(1.0, text.gamma_multiply(0.35)),
-        );
-    }
-    ui.advance_cursor_after_rect(area);
-    commands
 }
+
+/// What every lane row of a frame needs.
+struct LaneFrame<'a> {
+    worker: &'a Worker,
+    mapping: &'a Mapping,
+    origin: i64,
+    /// The visible range, absolute.
+    range: TimeSpan,
+    /// Screen columns right of the name column.
+    body: Rangef,
+    /// The pointer, if it is over the lanes' body.
+    pointer: Option<Pos2>,
+    text: Color32,
+}
+
+/// What the lanes showed this frame.
+#[derive(Default)]
+struct Shown {
+    /// Keys of the lanes on screen, top to bottom.
+    lanes: Vec<LaneKey>,
+    /// The item under the pointer.
+    hovered: Option<Picked>,
+    /// The plot values under the pointer.
+    plot_values: Option<String>,
+}
+
+/// Click selects the span under the pointer (or clears the selection),
+/// double-click zooms to it.
+fn span_input(
+    response: &egui::Response,
+    state: &mut TimelineState,
+    shown: &Shown,
+    origin: i64,
+    commands: &mut Vec<ViewCommand>,
+) {
+    let (shift, now) = response.ctx.input(|i| (i.modifiers.shift, i.time));
+    if response.clicked() && !shift {
+        state.selected = shown.hovered.clone();
+        state.selected_at = now;
+    }
+    if response.double_clicked()
+        && let Some(picked) = &shown.hovered
+    {
+        let (start, end) = picked.zoom_range(origin);
+        commands.push(ViewCommand::Show { start, end });
+    }
+}
+
+/// The tooltip of what is under the pointer.
+fn show_tooltip(response: egui::Response, shown: &Shown, timeline: &Timeline, origin: i64) {
+    if response.dragged() {
+        return;
+    }
+    if let Some(picked) = &shown.hovered {
+        response.on_hover_ui_at_pointer(|ui| details::tooltip(ui, picked, timeline, origin));
+    } else if let Some(values) = &shown.plot_values {
+        response.on_hover_text_at_pointer(values);
+    }
+}
+
+/// Marks where decoding failed: the failed generation's band is tinted and
+/// a line is drawn where its data ends, labelled with the error.
+fn paint_errors(
+    painter: &egui::Painter,
+    lanes: Rect,
+    mapping: &Mapping,
+    origin: i64,
+    generations: &[TimeSpan],
+    errors: &[GenerationError],
+    background: Color32,
+) {
+    for error in errors {
+        let Some(band) = error.generation.and_then(|g| generations.get(g)) else {
+            continue;
+        };
+        let x = |t: i64| {
+            mapping
+                .x((t - origin) as f64)
+                .clamp(lanes.left(), lanes.right())
+        };
+        let after = error.message.starts_with(AFTER_GENERATION);
+        let (x0, x1) = (x(band.start), x(band.end));
+        if !after && x1 > x0 {
+            let tint = Rect::from_x_y_ranges(x0..=x1, lanes.y_range());
+            painter.rect_filled(tint, 0.0, palette::ERROR.gamma_multiply(0.12));
+        }
+        let at = if after { x1 } else { x0 };
+        if at <= lanes.left() || at >= lanes.right() {
+            continue;
+        }
+        painter.vline(at, lanes.y_range(), Stroke::new(2.0, palette::ERROR));
+        let label = format!("The trace cannot be read from here: {}", error.message);
+        paint_error_label(painter, lanes, at, label, background);
+    }
+}
+
+/// The error text next to its marker at `x`: on the side with more room,
+/// on an opaque box so it stays readable over the spans.
+fn paint_error_label(
+    painter: &egui::Painter,
+    lanes: Rect,
+    x: f32,
+    label: String,
+    background: Color32,
+) {
+    let room_right = lanes.right() - x;
+    let room_left = x - lanes.left();
+    let width = (room_right.max(room_left) - 16.0).min(ERROR_LABEL_WIDTH);
+    let galley = painter.layout(label, FontId::proportional(12.0), palette::ERROR, width);
+    let size = galley.size();
+    let left = if room_right >= room_left {
+        x + 6.0
+    } else {
+        x - 6.0 - size.x
+    };
+    let pos = Pos2::new(left, lanes.top() + 6.0);
+    painter.rect_filled(Rect::from_min_size(pos, size).expand(4.0), 3.0, background);
+    painter.galley(pos, galley, palette::ERROR);
+}
+
+/// Widest an error label gets, in points: a few lines of a decoder message.
+const ERROR_LABEL_WIDTH: f32 = 420.0;
+
+/// How the worker words an error found after a generation that decoded
+/// completely: the data ends at that generation's end, not its start.
+const AFTER_GENERATION: &str = "after this generation";
 
 /// Turns pointer input over the body into commands and selection changes;
 /// returns how far to scroll the lanes (points, from a vertical drag).
@@ -340,9 +558,16 @@ fn paint_selection(
     );
 }
 
-/// The name column and lane rows inside a vertical scroll area.
-fn show_lanes(ui: &mut egui::Ui, timeline: &Timeline, state: &mut TimelineState, scroll_by: f32) {
-    let (rows, total) = layout(&timeline.lanes, state);
+/// The name column and lane rows inside a vertical scroll area; returns
+/// what was on screen.
+fn show_lanes(
+    ui: &mut egui::Ui,
+    frame: &LaneFrame<'_>,
+    state: &mut TimelineState,
+    scroll_by: f32,
+) -> Shown {
+    let lanes = &frame.worker.timeline().lanes;
+    let (rows, total) = layout(lanes, state);
     let mut area = egui::ScrollArea::vertical()
         .id_salt("lanes")
         .auto_shrink([false, false])
@@ -350,20 +575,40 @@ fn show_lanes(ui: &mut egui::Ui, timeline: &Timeline, state: &mut TimelineState,
             drag: egui::containers::scroll_area::DragScroll::Never,
             ..Default::default()
         });
-    if scroll_by != 0.0 {
+    if let Some(top) = state
+        .reveal
+        .take()
+        .and_then(|key| lane_top(lanes, &rows, key))
+    {
+        area = area.vertical_scroll_offset((top - REVEAL_MARGIN).max(0.0));
+    } else if scroll_by != 0.0 {
         area = area.vertical_scroll_offset((state.scroll + scroll_by).max(0.0));
     }
     let mut toggles = Vec::new();
+    let mut shown = Shown::default();
     let output = area.show_viewport(ui, |ui, viewport| {
         let (content, _) =
             ui.allocate_exact_size(Vec2::new(ui.available_width(), total), Sense::hover());
+        let painter = ui.painter().clone();
+        let scene = Scene {
+            painter: &painter,
+            mapping: frame.mapping,
+            origin: frame.origin,
+            body: frame.body,
+        };
         for row in visible_rows(&rows, viewport.top(), viewport.bottom()) {
             let rect = Rect::from_x_y_ranges(
                 content.x_range(),
                 content.top() + row.top..=content.top() + row.top + row.height,
             );
-            if let Some(toggle) = show_row(ui, rect, row.kind, &timeline.lanes, state) {
+            if let Some(toggle) = show_row(ui, rect, row.kind, lanes, state) {
                 toggles.push(toggle);
+            }
+            if let RowKind::Lane(index) = row.kind
+                && let Some(lane) = lanes.get(index)
+            {
+                let body = Rect::from_x_y_ranges(frame.body, rect.y_range());
+                paint_lane(&scene, frame, lane.key, body, state, &mut shown);
             }
         }
     });
@@ -372,11 +617,58 @@ fn show_lanes(ui: &mut egui::Ui, timeline: &Timeline, state: &mut TimelineState,
         match toggle {
             RowKind::Group(group, _) => flip(&mut state.collapsed_groups, group),
             RowKind::Lane(index) => {
-                if let Some(lane) = timeline.lanes.get(index) {
+                if let Some(lane) = lanes.get(index) {
                     flip(&mut state.collapsed_lanes, lane.key);
                 }
             }
         }
+    }
+    shown
+}
+
+/// Offset of lane `key`'s row from the top of the lane area, if it is laid out.
+fn lane_top(lanes: &[Lane], rows: &[Row], key: LaneKey) -> Option<f32> {
+    let index = lanes.binary_search_by_key(&key, |l| l.key).ok()?;
+    rows.iter()
+        .find(|r| r.kind == RowKind::Lane(index))
+        .map(|r| r.top)
+}
+
+/// Paints the contents of lane `key` into `body` (its rows right of the
+/// name column) and records it in `shown`.
+fn paint_lane(
+    scene: &Scene<'_>,
+    frame: &LaneFrame<'_>,
+    key: LaneKey,
+    body: Rect,
+    state: &TimelineState,
+    shown: &mut Shown,
+) {
+    shown.lanes.push(key);
+    let ns_per_px = frame.mapping.ns_per_px();
+    if let LaneKey::Plot(kind) = key {
+        let fetch =
+            |series, out: &mut Vec<_>| frame.worker.plot(series, frame.range, ns_per_px, out);
+        if let Some(values) = plots::paint(scene, kind, body, fetch, frame.pointer, frame.text) {
+            shown.plot_values = Some(values);
+        }
+        return;
+    }
+    let mut items = Vec::new();
+    frame
+        .worker
+        .lane_items(key, frame.range, ns_per_px, &mut items);
+    let rows = (body.height() / ROW_HEIGHT).round() as usize;
+    let hit = lanes::paint(scene, key, body, rows, &items, frame.pointer);
+    if let Some(item) = hit.and_then(|i| items.get(i)) {
+        shown.hovered = Some(Picked::new(key, item));
+    }
+    if let Some(selected) = state
+        .selected
+        .as_ref()
+        .filter(|s| s.lane == key && s.row < rows)
+    {
+        lanes::paint_selected(scene, body, selected.start, selected.end, selected.row);
     }
 }
 
@@ -430,7 +722,9 @@ fn show_row(
     let layout = egui::Layout::left_to_right(egui::Align::Center);
     let mut label_ui = ui.new_child(UiBuilder::new().max_rect(label_rect).layout(layout));
     if !foldable {
-        label_ui.add(egui::Label::new(text).truncate());
+        // The colour of the foldable lanes' button text, so names read alike.
+        let color = label_ui.visuals().widgets.inactive.fg_stroke.color;
+        label_ui.add(egui::Label::new(egui::RichText::new(text).color(color)).truncate());
         return None;
     }
     let response = label_ui.add(egui::Button::new(text).frame(false).truncate());

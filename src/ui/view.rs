@@ -102,6 +102,31 @@ impl View {
         view
     }
 
+    /// Adapts the view to the trace's refined extent (the worker replaces
+    /// estimated generation ranges by exact ones as it decodes): a view of
+    /// the whole trace keeps showing all of it, any other view keeps the
+    /// same absolute range, and so does the history.
+    pub(crate) fn refit(&mut self, bounds: TimeSpan) {
+        let mut view = Self::new(bounds);
+        if view.bounds == self.bounds {
+            return;
+        }
+        let shift = (self.bounds.start - view.bounds.start) as f64;
+        let moved = |r: &Range| Range {
+            start: r.start + shift,
+            end: r.end + shift,
+        };
+        let whole = self.visible.start <= 0.0 && self.visible.end >= self.trace_len();
+        if !whole {
+            let target = moved(&self.visible);
+            view.show(target.start, target.end);
+        }
+        view.back = self.back.iter().map(moved).collect();
+        view.forward = self.forward.iter().map(moved).collect();
+        view.last_gesture = self.last_gesture;
+        *self = view;
+    }
+
     /// The absolute time the relative times count from.
     pub(crate) fn origin(&self) -> i64 {
         self.bounds.start
@@ -389,6 +414,24 @@ mod tests {
         assert!(shorter.can_go().0, "history survives");
         let empty = View::new(TimeSpan::new(7, 7));
         assert_eq!(empty.visible(), (0.0, 1.0));
+    }
+
+    #[test]
+    fn refit_follows_the_trace_growing() {
+        let mut whole = view();
+        whole.refit(TimeSpan::new(5 * SECOND, 7 * SECOND));
+        assert_eq!(whole.visible(), (0.0, 2e9), "the whole trace stays in view");
+        let mut zoomed = view();
+        zoomed.apply(
+            ViewCommand::Show {
+                start: 1e8,
+                end: 2e8,
+            },
+            0.0,
+        );
+        zoomed.refit(TimeSpan::new(4 * SECOND, 7 * SECOND));
+        assert_eq!(zoomed.visible(), (1.1e9, 1.2e9), "the same absolute range");
+        assert!(zoomed.can_go().0);
     }
 
     #[test]

@@ -56,12 +56,27 @@ pub fn type_by_name(version: Version, name: &str) -> Option<EventType> {
 /// The name Go's reader uses for `typ` in error messages: the spec name, or
 /// `Invalid(N)` for a type the version does not define.
 pub fn event_name(version: Version, typ: EventType) -> String {
-    if specs_for(version).is_empty() {
-        return "<v1 trace event type>".to_owned();
-    }
-    match lookup(version, typ) {
-        Some(spec) => spec.name.to_owned(),
-        None => format!("Invalid({})", typ.0),
+    EventName { version, typ }.to_string()
+}
+
+/// [`event_name`] without allocating, for formatting into messages.
+#[derive(Clone, Copy, Debug)]
+pub struct EventName {
+    /// The trace version whose table names the type.
+    pub version: Version,
+    /// The type.
+    pub typ: EventType,
+}
+
+impl std::fmt::Display for EventName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if specs_for(self.version).is_empty() {
+            return f.write_str("<v1 trace event type>");
+        }
+        match lookup(self.version, self.typ) {
+            Some(spec) => f.write_str(spec.name),
+            None => write!(f, "Invalid({})", self.typ.0),
+        }
     }
 }
 

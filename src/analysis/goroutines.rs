@@ -1,0 +1,456 @@
+//! Goroutine analysis: where goroutines spent their time, per start function.
+//!
+//! Per goroutine, the time is split as Go's `internal/trace/summary.go` splits
+//! it (the numbers of `go tool trace`'s goroutine pages):
+//!
+//! - execution (running), scheduler wait (runnable), block time per reason
+//!   (waiting), syscall time, and syscall block time: the part of a syscall
+//!   after its P was taken away (the P went idle while the goroutine was in
+//!   the syscall), which Go reports as "Block time (syscall)";
+//! - a goroutine first seen in a generation's status (`Undetermined`) is
+//!   taken to have been in that state since the generation's Sync;
+//! - waiting with reason `forever` counts as the goroutine's end, as exiting
+//!   does; goroutines alive at the end of the trace are closed at its last
+//!   event, their open state counted up to it.
+//!
+//! Two deviations, where Go's bookkeeping slips: for a goroutine still in a
+//! syscall that lost its P when the trace ends, Go adds the time since the P
+//! was lost to the scheduler wait *and* the whole syscall to the syscall
+//! time, while here the open syscall is split exactly as a closed one is; and
+//! when a goroutine leaves a syscall, Go forgets whichever goroutine is now
+//! in a syscall on the P it entered on (possibly another one, after a P
+//! steal), while here only its own entry is forgotten.
+//!
+//! A goroutine's start function is the outermost frame of the first
+//! transition stack seen for it (Go's `GoroutineSummary.Name`/`PC`); those
+//! never seen with a stack get the empty name. Goroutines are folded into
+//! their start function's totals when they end, so memory is bounded by the
+//! live goroutines plus one record per start function.
+
+use std::collections::HashMap;
+
+use super::labels::{Label, Labels};
+use super::step::{GoChange, Step, What};
+use crate::trace::{GoId, GoState, NO_PROC, ProcId, Time};
+
+/// Total and maximum of a per-goroutine quantity over a group.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stat {
+    /// Sum over the goroutines, nanoseconds.
+    pub total: Time,
+    /// Largest value for one goroutine, nanoseconds.
+    pub max: Time,
+}
+
+impl Stat {
+    fn add(&mut self, v: Time) {
+        self.total += v;
+        self.max = self.max.max(v);
+    }
+
+    /// The mean over `count` goroutines (0 for none).
+    pub fn mean(&self, count: u64) -> Time {
+        if count == 0 {
+            0
+        } else {
+            self.total / count as Time
+        }
+    }
+}
+
+/// The goroutines sharing a start function, and where their time went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StartFunction {
+    /// Function name (empty if no stack was ever seen).
+    pub name: Label,
+    /// The start PC seen first (0 if none).
+    pub pc: u64,
+    /// Number of goroutines.
+    pub count: u64,
+    /// Time from creation (or the first Sync) to exit (or the trace end).
+    pub lifetime: Stat,
+    /// Running.
+    pub exec: Stat,
+    /// Runnable, waiting to be scheduled.
+    pub sched_wait: Stat,
+    /// Blocked, per reason (in order of first appearance).
+    pub block: Vec<(Label, Stat)>,
+    /// In a syscall, holding a P.
+    pub syscall: Stat,
+    /// In a syscall after losing the P.
+    pub syscall_block: Stat,
+}
+
+/// One goroutine's time split, as it accumulates.
+#[derive(Clone, Debug, Default)]
+struct Times {
+    exec: Time,
+    sched_wait: Time,
+    block: Vec<(Label, Time)>,
+    syscall: Time,
+    syscall_block: Time,
+}
+
+impl Times {
+    fn add_block(&mut self, reason: Label, d: Time) {
+        match self.block.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, t)) => *t += d,
+            None => self.block.push((reason, d)),
+        }
+    }
+
+    /// Adds `d` spent in `state` (for a syscall: holding a P or not).
+    fn add_state(&mut self, state: GoState, reason: Label, has_p: bool, d: Time) {
+        match state {
+            GoState::Running => self.exec += d,
+            GoState::Runnable => self.sched_wait += d,
+            GoState::Waiting => self.add_block(reason, d),
+            GoState::Syscall if has_p => self.syscall += d,
+            GoState::Syscall => self.syscall_block += d,
+            _ => {}
+        }
+    }
+}
+
+/// A live goroutine.
+#[derive(Clone, Debug)]
+struct Live {
+    name: Option<(Label, u64)>,
+    created: Time,
+    times: Times,
+    /// The current state and when it began.
+    state: GoState,
+    since: Time,
+    reason: Label,
+    /// When the syscall in progress lost its P.
+    lost_p: Option<Time>,
+}
+
+impl Live {
+    fn new(created: Time) -> Live {
+        Live {
+            name: None,
+            created,
+            times: Times::default(),
+            state: GoState::NotExist,
+            since: created,
+            reason: Label::EMPTY,
+            lost_p: None,
+        }
+    }
+
+    /// Counts the current state up to `time`.
+    fn leave_state(&mut self, time: Time) {
+        match (self.state, self.lost_p.take()) {
+            (GoState::Syscall, Some(lost)) => {
+                self.times.syscall += lost - self.since;
+                self.times.syscall_block += time - lost;
+            }
+            (state, _) => self
+                .times
+                .add_state(state, self.reason, true, time - self.since),
+        }
+    }
+}
+
+/// The streaming state of the goroutine analysis.
+#[derive(Debug, Default)]
+pub(crate) struct GoroutineTracker {
+    live: HashMap<GoId, Live>,
+    /// Which goroutine is in a syscall on which P.
+    syscall_on_p: HashMap<ProcId, GoId>,
+    groups: HashMap<Label, StartFunction>,
+    order: Vec<Label>,
+    sync_time: Option<Time>,
+    last_time: Time,
+}
+
+impl GoroutineTracker {
+    /// Feeds one step.
+    pub fn step(&mut self, step: &Step<'_>, labels: &mut Labels) {
+        let sync = *self.sync_time.get_or_insert(step.time);
+        self.last_time = step.time;
+        match step.what {
+            What::Sync => self.sync_time = Some(step.time),
+            What::Go(change) if change.from != change.to => {
+                self.go_change(step, sync, &change, labels)
+            }
+            What::ProcIdle(p) => self.proc_idle(step.time, p),
+            _ => {}
+        }
+    }
+
+    /// Closes every live goroutine at the last event and returns the start
+    /// functions, by total execution time, longest first.
+    pub fn finish(mut self) -> Vec<StartFunction> {
+        let mut ids: Vec<GoId> = self.live.keys().copied().collect();
+        ids.sort_unstable();
+        for id in ids {
+            self.end(id, self.last_time);
+        }
+        let mut groups = self.groups;
+        let mut out: Vec<StartFunction> =
+            self.order.iter().filter_map(|l| groups.remove(l)).collect();
+        out.sort_by_key(|g| std::cmp::Reverse(g.exec.total));
+        out
+    }
+
+    fn go_change(&mut self, step: &Step<'_>, sync: Time, c: &GoChange<'_>, labels: &mut Labels) {
+        let time = step.time;
+        // Only time spent waiting is kept per reason.
+        let reason = if c.to == GoState::Waiting {
+            labels.intern(c.reason)
+        } else {
+            Label::EMPTY
+        };
+        match c.from {
+            GoState::Undetermined | GoState::NotExist => self.appear(step, sync, c, reason),
+            GoState::Syscall => self.syscall_on_p.retain(|_, id| *id != c.id),
+            _ => {}
+        }
+        let Some(g) = self.live.get_mut(&c.id) else {
+            return;
+        };
+        if !matches!(c.from, GoState::Undetermined | GoState::NotExist) {
+            g.leave_state(time);
+        }
+        if g.name.is_none()
+            && let Some((pc, func)) = c.stack.root()
+        {
+            g.name = Some((labels.intern(func), pc));
+        }
+        g.state = c.to;
+        g.since = time;
+        g.reason = reason;
+        match c.to {
+            GoState::NotExist => self.end(c.id, time),
+            GoState::Waiting if c.reason == b"forever" => self.end(c.id, time),
+            GoState::Syscall => {
+                self.syscall_on_p.insert(step.proc, c.id);
+            }
+            _ => {}
+        }
+    }
+
+    /// Starts tracking a goroutine that is created, or first seen in a
+    /// status, which counts as in that state since the generation's Sync.
+    fn appear(&mut self, step: &Step<'_>, sync: Time, c: &GoChange<'_>, reason: Label) {
+        let g = if c.from == GoState::NotExist {
+            Live::new(step.time)
+        } else {
+            let mut g = Live::new(sync);
+            let has_p = step.proc != NO_PROC;
+            g.times.add_state(c.to, reason, has_p, step.time - sync);
+            g
+        };
+        self.live.insert(c.id, g);
+    }
+
+    fn proc_idle(&mut self, time: Time, p: ProcId) {
+        if let Some(id) = self.syscall_on_p.remove(&p)
+            && let Some(g) = self.live.get_mut(&id)
+            && g.state == GoState::Syscall
+        {
+            g.lost_p = Some(time);
+        }
+    }
+
+    /// Ends goroutine `id` at `time` and folds it into its start function.
+    fn end(&mut self, id: GoId, time: Time) {
+        let Some(mut g) = self.live.remove(&id) else {
+            return;
+        };
+        if time > g.since {
+            g.leave_state(time);
+        }
+        let (name, pc) = g.name.unwrap_or((Label::EMPTY, 0));
+        let group = self.groups.entry(name).or_insert_with(|| {
+            self.order.push(name);
+            StartFunction {
+                name,
+                pc,
+                count: 0,
+                lifetime: Stat::default(),
+                exec: Stat::default(),
+                sched_wait: Stat::default(),
+                block: Vec::new(),
+                syscall: Stat::default(),
+                syscall_block: Stat::default(),
+            }
+        });
+        fold(group, &g.times, time - g.created);
+    }
+}
+
+/// Adds one goroutine's times to its group.
+fn fold(group: &mut StartFunction, t: &Times, lifetime: Time) {
+    group.count += 1;
+    group.lifetime.add(lifetime);
+    group.exec.add(t.exec);
+    group.sched_wait.add(t.sched_wait);
+    group.syscall.add(t.syscall);
+    group.syscall_block.add(t.syscall_block);
+    for &(reason, d) in &t.block {
+        match group.block.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, s)) => s.add(d),
+            None => {
+                let mut s = Stat::default();
+                s.add(d);
+                group.block.push((reason, s));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::step::Frames;
+    use crate::trace::GoState::*;
+
+    fn sync(time: Time) -> Step<'static> {
+        Step {
+            time,
+            goroutine: -1,
+            proc: -1,
+            what: What::Sync,
+        }
+    }
+
+    fn go(
+        time: Time,
+        proc: ProcId,
+        id: GoId,
+        from: GoState,
+        to: GoState,
+        reason: &'static str,
+    ) -> Step<'static> {
+        go_with(time, proc, id, from, to, reason, Frames::None)
+    }
+
+    fn go_with(
+        time: Time,
+        proc: ProcId,
+        id: GoId,
+        from: GoState,
+        to: GoState,
+        reason: &'static str,
+        stack: Frames<'static>,
+    ) -> Step<'static> {
+        let change = GoChange {
+            id,
+            from,
+            to,
+            reason: reason.as_bytes(),
+            stack,
+        };
+        Step {
+            time,
+            goroutine: -1,
+            proc,
+            what: What::Go(change),
+        }
+    }
+
+    fn idle(time: Time, p: ProcId) -> Step<'static> {
+        Step {
+            time,
+            goroutine: -1,
+            proc: p,
+            what: What::ProcIdle(p),
+        }
+    }
+
+    fn run(steps: &[Step<'_>]) -> (Vec<StartFunction>, Labels) {
+        let mut labels = Labels::default();
+        let mut t = GoroutineTracker::default();
+        for s in steps {
+            t.step(s, &mut labels);
+        }
+        (t.finish(), labels)
+    }
+
+    fn stat(total: Time, max: Time) -> Stat {
+        Stat { total, max }
+    }
+
+    #[test]
+    fn time_is_split_per_state_and_grouped_by_start_function() {
+        let worker = || Frames::Root(0x10, b"main.worker");
+        let (groups, labels) = run(&[
+            sync(100),
+            go_with(
+                110,
+                0,
+                1,
+                Undetermined,
+                Waiting,
+                "",
+                Frames::Root(0x20, b"main.main"),
+            ),
+            go_with(120, 0, 2, NotExist, Runnable, "", worker()),
+            go(130, 0, 2, Runnable, Running, ""),
+            go(140, 0, 2, Running, Syscall, ""),
+            idle(150, 0),
+            go(170, 1, 2, Syscall, Runnable, ""),
+            go(175, 1, 2, Runnable, Running, ""),
+            go(180, 1, 2, Running, Waiting, "chan receive"),
+            go(200, 1, 2, Waiting, Runnable, ""),
+            go(201, 1, 2, Runnable, Running, ""),
+            go(211, 1, 2, Running, NotExist, ""),
+            go_with(220, 0, 3, NotExist, Runnable, "", worker()),
+            go(230, 0, 3, Runnable, Running, ""),
+            go(260, 0, 3, Running, Waiting, "forever"),
+            go(300, 0, 1, Waiting, Waiting, ""),
+            go(310, 0, 1, Waiting, Runnable, ""),
+            sync(400),
+        ]);
+        assert_eq!(groups.len(), 2);
+        let w = &groups[0];
+        assert_eq!(
+            (labels.text(w.name).as_str(), w.pc, w.count),
+            ("main.worker", 0x10, 2)
+        );
+        assert_eq!(w.lifetime, stat(131, 91));
+        assert_eq!(w.exec, stat(55, 30));
+        assert_eq!(w.exec.mean(w.count), 27);
+        assert_eq!(w.sched_wait, stat(26, 16));
+        assert_eq!(w.syscall, stat(10, 10));
+        assert_eq!(w.syscall_block, stat(20, 20));
+        let blocks: Vec<(String, Stat)> =
+            w.block.iter().map(|&(r, s)| (labels.text(r), s)).collect();
+        assert_eq!(blocks, [("chan receive".to_string(), stat(20, 20))]);
+
+        let m = &groups[1];
+        assert_eq!(
+            (labels.text(m.name).as_str(), m.pc, m.count),
+            ("main.main", 0x20, 1)
+        );
+        assert_eq!(m.lifetime, stat(300, 300));
+        assert_eq!(m.exec, stat(0, 0));
+        assert_eq!(m.sched_wait, stat(90, 90));
+        assert_eq!(m.block, [(Label::EMPTY, stat(210, 210))]);
+    }
+
+    #[test]
+    fn syscalls_with_and_without_a_p() {
+        let (groups, _) = run(&[
+            sync(0),
+            go(10, -1, 5, Undetermined, Syscall, ""),
+            go(30, 2, 5, Syscall, Running, ""),
+            go(40, 1, 6, Undetermined, Running, ""),
+            go(50, 1, 6, Running, Syscall, ""),
+            idle(60, 1),
+            sync(100),
+        ]);
+        assert_eq!(groups.len(), 1);
+        let g = &groups[0];
+        assert_eq!((g.name, g.pc, g.count), (Label::EMPTY, 0, 2));
+        // G6: 40 from the Sync plus 10; G5: from its first step to the end.
+        assert_eq!(g.exec, stat(50 + 70, 70));
+        assert_eq!(g.syscall, stat(20 + 10, 20));
+        assert_eq!(g.syscall_block, stat(10 + 40, 40));
+        assert_eq!(g.lifetime, stat(200, 100));
+        assert_eq!(Stat::default().mean(0), 0);
+    }
+}

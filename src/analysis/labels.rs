@@ -1,0 +1,89 @@
+//! Interned names: block reasons, region and task types, start functions.
+//!
+//! The same few strings recur on thousands of events; analyses store a
+//! 4-byte [`Label`] instead, and the names live once in [`Labels`]. Names are
+//! kept as the trace's bytes (not necessarily UTF-8) so they can be printed
+//! exactly as the event dump prints them.
+
+use std::collections::HashMap;
+
+use crate::trace::value::write_quoted;
+
+/// An interned name; [`Label::EMPTY`] is the empty name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Label(u32);
+
+impl Label {
+    /// The empty name.
+    pub const EMPTY: Label = Label(0);
+}
+
+/// The table of interned names.
+#[derive(Clone, Debug)]
+pub struct Labels {
+    names: Vec<Box<[u8]>>,
+    ids: HashMap<Box<[u8]>, Label>,
+}
+
+impl Default for Labels {
+    fn default() -> Labels {
+        let mut labels = Labels {
+            names: Vec::new(),
+            ids: HashMap::new(),
+        };
+        labels.intern(b"");
+        labels
+    }
+}
+
+impl Labels {
+    /// The label of `name`, added if new.
+    pub(crate) fn intern(&mut self, name: &[u8]) -> Label {
+        if let Some(&label) = self.ids.get(name) {
+            return label;
+        }
+        let label = Label(self.names.len() as u32);
+        self.names.push(name.into());
+        self.ids.insert(name.into(), label);
+        label
+    }
+
+    /// The name's bytes, as in the trace.
+    pub fn bytes(&self, label: Label) -> &[u8] {
+        self.names.get(label.0 as usize).map_or(&[], |n| n)
+    }
+
+    /// The name as text (invalid UTF-8 replaced).
+    pub fn text(&self, label: Label) -> String {
+        String::from_utf8_lossy(self.bytes(label)).into_owned()
+    }
+
+    /// Appends the name as the event dump prints it inside its quotes: Go's
+    /// escaping, so control characters (tabs, newlines) never appear raw.
+    pub fn write_escaped(&self, label: Label, out: &mut Vec<u8>) {
+        let start = out.len();
+        write_quoted(out, self.bytes(label));
+        // Drop the surrounding quotes write_quoted adds.
+        out.pop();
+        out.remove(start);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interning_is_stable_and_escaping_matches_the_dump() {
+        let mut labels = Labels::default();
+        assert_eq!(labels.intern(b""), Label::EMPTY);
+        let a = labels.intern(b"chan receive");
+        assert_eq!(labels.intern(b"chan receive"), a);
+        assert_ne!(labels.intern(b"select"), a);
+        assert_eq!(labels.text(a), "chan receive");
+        let odd = labels.intern(b"a\t\"b\"\xff");
+        let mut out = b"x".to_vec();
+        labels.write_escaped(odd, &mut out);
+        assert_eq!(out, b"xa\\t\\\"b\\\"\\xff");
+    }
+}

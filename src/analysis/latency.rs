@@ -1,0 +1,522 @@
+//! Latency intervals and their outliers.
+//!
+//! An interval is a span of time a goroutine spent in one situation, from the
+//! event that put it there to the event that took it out:
+//!
+//! - [`LatencyKind::Sched`]: runnable, waiting for a P (the scheduler
+//!   latency of Go's `cmd/trace` "sched" profile);
+//! - [`LatencyKind::Block`]: waiting, labelled with the reason of the
+//!   transition into waiting, exactly as the dump prints it;
+//! - [`LatencyKind::Syscall`]: in a system call;
+//! - [`LatencyKind::Region`] and [`LatencyKind::Task`]: user regions (per
+//!   goroutine, innermost ending first) and tasks, labelled by type;
+//! - [`LatencyKind::StopTheWorld`] and [`LatencyKind::MarkAssist`]: the
+//!   goroutine-scoped GC ranges, stop-the-world labelled by its reason.
+//!
+//! The goroutine kinds follow Go's `cmd/trace/pprof.go`: an interval opens
+//! when a goroutine enters the state and closes at its next transition to any
+//! other state. Transitions whose two states are equal say nothing new: at
+//! every generation start Go's reader re-states each goroutine's status as
+//! such a transition (`Waiting->Waiting`, with an empty reason), so they
+//! neither close nor restart an interval, which is how intervals crossing
+//! generation boundaries come out whole. Likewise a mark assist found active
+//! at a generation start continues the one already open.
+//!
+//! Only intervals whose both ends are in the trace are measured: one entered
+//! from `Undetermined` (the goroutine was already in that state when the
+//! trace began), a range first seen active, a region or task whose begin is
+//! missing, and anything still open when the trace ends (or when its
+//! goroutine exits) are dropped, since their length is unknown.
+//!
+//! Memory stays bounded by what is open at a time, plus per kind a [`TopK`]
+//! of the longest intervals and [`LogHistogram`]s of all of them.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::histogram::LogHistogram;
+use super::labels::{Label, Labels};
+use super::step::{Edge, GcRange, GoChange, Step, What};
+use super::topk::TopK;
+use crate::trace::{GoId, GoState, TaskId, Time};
+
+/// What an interval measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LatencyKind {
+    /// Runnable until running.
+    Sched,
+    /// Waiting (blocked), by reason.
+    Block,
+    /// In a system call.
+    Syscall,
+    /// A user region, by type.
+    Region,
+    /// A user task, by type.
+    Task,
+    /// A stop-the-world pause, by reason.
+    StopTheWorld,
+    /// A GC mark assist.
+    MarkAssist,
+}
+
+impl LatencyKind {
+    /// Every kind.
+    pub const ALL: [LatencyKind; 7] = [
+        LatencyKind::Sched,
+        LatencyKind::Block,
+        LatencyKind::Syscall,
+        LatencyKind::Region,
+        LatencyKind::Task,
+        LatencyKind::StopTheWorld,
+        LatencyKind::MarkAssist,
+    ];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The kind of interval a goroutine state opens, if any.
+    fn of_state(state: GoState) -> Option<LatencyKind> {
+        match state {
+            GoState::Runnable => Some(LatencyKind::Sched),
+            GoState::Waiting => Some(LatencyKind::Block),
+            GoState::Syscall => Some(LatencyKind::Syscall),
+            _ => None,
+        }
+    }
+}
+
+/// One measured interval.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Interval {
+    /// What was measured.
+    pub kind: LatencyKind,
+    /// The goroutine (for tasks: the one that began it).
+    pub goroutine: GoId,
+    /// Start, in the trace's nanoseconds (as the dump's `Time=`).
+    pub start: Time,
+    /// End, same clock.
+    pub end: Time,
+    /// Block or stop-the-world reason, region or task type; empty otherwise.
+    pub label: Label,
+}
+
+impl Interval {
+    /// Length in nanoseconds.
+    pub fn duration(&self) -> Time {
+        self.end - self.start
+    }
+}
+
+/// An interval ordered by how much of an outlier it is: longer first, then
+/// earlier, then lower goroutine ID (the rest only makes the order total).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Ranked(Interval);
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Ranked) -> std::cmp::Ordering {
+        let (a, b) = (&self.0, &other.0);
+        a.duration()
+            .cmp(&b.duration())
+            .then(b.start.cmp(&a.start))
+            .then(b.goroutine.cmp(&a.goroutine))
+            .then(b.kind.cmp(&a.kind))
+            .then(b.label.cmp(&a.label))
+    }
+}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Ranked) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The measured intervals of one kind.
+#[derive(Clone, Debug)]
+struct KindStats {
+    top: TopK<Ranked>,
+    all: LogHistogram,
+    by_label: BTreeMap<Label, LogHistogram>,
+}
+
+/// Outliers and distributions of every kind of interval in a trace.
+#[derive(Clone, Debug)]
+pub struct Latencies {
+    kinds: Vec<KindStats>,
+}
+
+impl Latencies {
+    fn new(top: usize) -> Latencies {
+        let stats = KindStats {
+            top: TopK::new(top),
+            all: LogHistogram::default(),
+            by_label: BTreeMap::new(),
+        };
+        Latencies {
+            kinds: vec![stats; LatencyKind::ALL.len()],
+        }
+    }
+
+    fn record(&mut self, interval: Interval) {
+        let k = &mut self.kinds[interval.kind.index()];
+        k.all.add(interval.duration());
+        k.by_label
+            .entry(interval.label)
+            .or_default()
+            .add(interval.duration());
+        k.top.offer(Ranked(interval));
+    }
+
+    /// The longest intervals of a kind (as many as the analysis was asked to
+    /// keep), longest first, ties by start time then goroutine.
+    pub fn outliers(&self, kind: LatencyKind) -> Vec<Interval> {
+        self.kinds[kind.index()]
+            .top
+            .sorted()
+            .into_iter()
+            .map(|r| r.0)
+            .collect()
+    }
+
+    /// The distribution of all intervals of a kind.
+    pub fn histogram(&self, kind: LatencyKind) -> &LogHistogram {
+        &self.kinds[kind.index()].all
+    }
+
+    /// The distribution of the intervals of a kind, per label (block reason,
+    /// region or task type, ...), in label order.
+    pub fn by_label(&self, kind: LatencyKind) -> impl Iterator<Item = (Label, &LogHistogram)> {
+        self.kinds[kind.index()]
+            .by_label
+            .iter()
+            .map(|(&l, h)| (l, h))
+    }
+}
+
+/// An open goroutine state: since when, why, and whether its start is known.
+#[derive(Clone, Copy, Debug)]
+struct OpenState {
+    state: GoState,
+    since: Time,
+    label: Label,
+    known: bool,
+}
+
+/// An open range, region or task; `since` is `None` when its start
+/// precedes the trace.
+#[derive(Clone, Copy, Debug)]
+struct Open {
+    since: Option<Time>,
+    label: Label,
+    goroutine: GoId,
+}
+
+/// The streaming state that turns steps into intervals.
+#[derive(Debug)]
+pub(crate) struct LatencyTracker {
+    states: HashMap<GoId, OpenState>,
+    regions: HashMap<GoId, Vec<Open>>,
+    tasks: HashMap<TaskId, Open>,
+    ranges: HashMap<(GoId, LatencyKind), Open>,
+    out: Latencies,
+}
+
+impl LatencyTracker {
+    /// A tracker keeping the `top` longest intervals of each kind.
+    pub fn new(top: usize) -> LatencyTracker {
+        LatencyTracker {
+            states: HashMap::new(),
+            regions: HashMap::new(),
+            tasks: HashMap::new(),
+            ranges: HashMap::new(),
+            out: Latencies::new(top),
+        }
+    }
+
+    /// Feeds one step.
+    pub fn step(&mut self, step: &Step<'_>, labels: &mut Labels) {
+        match step.what {
+            What::Go(change) => self.go_change(step.time, &change, labels),
+            What::Range(edge, range) => self.range(step.time, edge, range, labels),
+            What::Region(edge, name) => self.region(step.time, edge, step.goroutine, name, labels),
+            What::Task(edge, id, name) => {
+                self.task(step.time, edge, id, step.goroutine, name, labels)
+            }
+            _ => {}
+        }
+    }
+
+    /// The result; whatever is still open is dropped.
+    pub fn finish(self) -> Latencies {
+        self.out
+    }
+
+    fn go_change(&mut self, time: Time, c: &GoChange<'_>, labels: &mut Labels) {
+        if c.from == c.to {
+            return;
+        }
+        if let Some(open) = self.states.remove(&c.id)
+            && open.known
+            && let Some(kind) = LatencyKind::of_state(open.state)
+        {
+            self.out.record(Interval {
+                kind,
+                goroutine: c.id,
+                start: open.since,
+                end: time,
+                label: open.label,
+            });
+        }
+        if c.to == GoState::NotExist {
+            self.regions.remove(&c.id);
+            return;
+        }
+        let label = if c.to == GoState::Waiting {
+            labels.intern(c.reason)
+        } else {
+            Label::EMPTY
+        };
+        let open = OpenState {
+            state: c.to,
+            since: time,
+            label,
+            known: c.from != GoState::Undetermined,
+        };
+        self.states.insert(c.id, open);
+    }
+
+    fn range(&mut self, time: Time, edge: Edge, range: GcRange<'_>, labels: &mut Labels) {
+        let (kind, label, g) = match range {
+            GcRange::StopTheWorld(reason, g) => {
+                (LatencyKind::StopTheWorld, labels.intern(reason), g)
+            }
+            GcRange::MarkAssist(g) => (LatencyKind::MarkAssist, Label::EMPTY, g),
+            GcRange::Sweep => return,
+        };
+        let key = (g, kind);
+        match edge {
+            Edge::Begin => {
+                let open = Open {
+                    since: Some(time),
+                    label,
+                    goroutine: g,
+                };
+                self.ranges.insert(key, open);
+            }
+            Edge::Active => {
+                let open = Open {
+                    since: None,
+                    label,
+                    goroutine: g,
+                };
+                self.ranges.entry(key).or_insert(open);
+            }
+            Edge::End => {
+                if let Some(open) = self.ranges.remove(&key) {
+                    self.close(kind, open, time);
+                }
+            }
+        }
+    }
+
+    fn region(&mut self, time: Time, edge: Edge, g: GoId, name: &[u8], labels: &mut Labels) {
+        match edge {
+            Edge::Begin | Edge::Active => {
+                let open = Open {
+                    since: Some(time),
+                    label: labels.intern(name),
+                    goroutine: g,
+                };
+                self.regions.entry(g).or_default().push(open);
+            }
+            Edge::End => {
+                if let Some(open) = self.regions.get_mut(&g).and_then(Vec::pop) {
+                    self.close(LatencyKind::Region, open, time);
+                }
+            }
+        }
+    }
+
+    fn task(
+        &mut self,
+        time: Time,
+        edge: Edge,
+        id: TaskId,
+        g: GoId,
+        name: &[u8],
+        labels: &mut Labels,
+    ) {
+        match edge {
+            Edge::Begin | Edge::Active => {
+                let open = Open {
+                    since: Some(time),
+                    label: labels.intern(name),
+                    goroutine: g,
+                };
+                self.tasks.insert(id, open);
+            }
+            Edge::End => {
+                if let Some(open) = self.tasks.remove(&id) {
+                    self.close(LatencyKind::Task, open, time);
+                }
+            }
+        }
+    }
+
+    fn close(&mut self, kind: LatencyKind, open: Open, end: Time) {
+        if let Some(start) = open.since {
+            self.out.record(Interval {
+                kind,
+                goroutine: open.goroutine,
+                start,
+                end,
+                label: open.label,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::step::{Frames, GoChange};
+    use crate::trace::GoState::*;
+
+    fn go(time: Time, id: GoId, from: GoState, to: GoState, reason: &'static str) -> Step<'static> {
+        Step {
+            time,
+            goroutine: -1,
+            proc: 0,
+            what: What::Go(GoChange {
+                id,
+                from,
+                to,
+                reason: reason.as_bytes(),
+                stack: Frames::None,
+            }),
+        }
+    }
+
+    fn on(time: Time, g: GoId, what: What<'static>) -> Step<'static> {
+        Step {
+            time,
+            goroutine: g,
+            proc: 0,
+            what,
+        }
+    }
+
+    fn run(steps: &[Step<'_>]) -> (Latencies, Labels) {
+        let mut labels = Labels::default();
+        let mut t = LatencyTracker::new(100);
+        for s in steps {
+            t.step(s, &mut labels);
+        }
+        (t.finish(), labels)
+    }
+
+    fn spans(l: &Latencies, kind: LatencyKind) -> Vec<(GoId, Time, Time)> {
+        l.outliers(kind)
+            .iter()
+            .map(|i| (i.goroutine, i.start, i.end))
+            .collect()
+    }
+
+    #[test]
+    fn goroutine_states_become_intervals() {
+        let (l, labels) = run(&[
+            go(10, 1, NotExist, Runnable, ""),
+            go(15, 2, Undetermined, Runnable, ""),
+            go(20, 1, Runnable, Running, ""),
+            go(25, 2, Runnable, Running, ""),
+            go(30, 1, Running, Waiting, "chan receive"),
+            // A generation boundary re-states the status: no split.
+            go(40, 1, Waiting, Waiting, ""),
+            go(50, 1, Waiting, Runnable, ""),
+            go(60, 1, Runnable, Running, ""),
+            go(70, 1, Running, Syscall, ""),
+            go(75, 1, Syscall, Running, ""),
+            go(80, 1, Running, Waiting, "select"),
+        ]);
+        assert_eq!(
+            spans(&l, LatencyKind::Sched),
+            vec![(1, 10, 20), (1, 50, 60)]
+        );
+        assert_eq!(spans(&l, LatencyKind::Syscall), vec![(1, 70, 75)]);
+        let block = l.outliers(LatencyKind::Block);
+        assert_eq!(block.len(), 1);
+        assert_eq!((block[0].start, block[0].end), (30, 50));
+        assert_eq!(labels.text(block[0].label), "chan receive");
+        assert_eq!(l.histogram(LatencyKind::Block).count(), 1);
+        let reasons: Vec<String> = l
+            .by_label(LatencyKind::Block)
+            .map(|(r, _)| labels.text(r))
+            .collect();
+        assert_eq!(reasons, ["chan receive"]);
+    }
+
+    #[test]
+    fn outliers_are_longest_first_then_earliest_then_lowest_goroutine() {
+        let (l, _) = run(&[
+            go(0, 3, NotExist, Runnable, ""),
+            go(1, 2, NotExist, Runnable, ""),
+            go(2, 1, NotExist, Runnable, ""),
+            go(11, 3, Runnable, Running, ""),
+            go(11, 2, Runnable, Running, ""),
+            go(12, 1, Runnable, Running, ""),
+        ]);
+        assert_eq!(
+            spans(&l, LatencyKind::Sched),
+            vec![(3, 0, 11), (2, 1, 11), (1, 2, 12)]
+        );
+    }
+
+    #[test]
+    fn ranges_regions_and_tasks() {
+        let stw = GcRange::StopTheWorld(b"GC mark termination", 1);
+        let (l, labels) = run(&[
+            on(1, 5, What::Range(Edge::Active, GcRange::MarkAssist(5))),
+            on(2, 5, What::Range(Edge::End, GcRange::MarkAssist(5))),
+            on(3, 6, What::Range(Edge::Begin, GcRange::MarkAssist(6))),
+            on(4, 6, What::Range(Edge::Active, GcRange::MarkAssist(6))),
+            on(9, 6, What::Range(Edge::End, GcRange::MarkAssist(6))),
+            on(10, 1, What::Range(Edge::Begin, stw)),
+            on(12, 1, What::Range(Edge::End, stw)),
+            on(13, 1, What::Region(Edge::End, b"before")),
+            on(14, 1, What::Task(Edge::Begin, 7, b"job")),
+            on(15, 1, What::Region(Edge::Begin, b"outer")),
+            on(16, 1, What::Region(Edge::Begin, b"inner")),
+            on(18, 1, What::Region(Edge::End, b"inner")),
+            on(19, 2, What::Task(Edge::End, 7, b"job")),
+            on(20, 2, What::Task(Edge::End, 8, b"")),
+            on(25, 1, What::Region(Edge::End, b"outer")),
+            on(26, 1, What::Region(Edge::Begin, b"lost")),
+            go(27, 1, Running, NotExist, ""),
+        ]);
+        assert_eq!(spans(&l, LatencyKind::MarkAssist), vec![(6, 3, 9)]);
+        assert_eq!(spans(&l, LatencyKind::StopTheWorld), vec![(1, 10, 12)]);
+        let regions = l.outliers(LatencyKind::Region);
+        let names: Vec<(String, Time)> = regions
+            .iter()
+            .map(|r| (labels.text(r.label), r.duration()))
+            .collect();
+        assert_eq!(names, [("outer".to_string(), 10), ("inner".to_string(), 2)]);
+        assert_eq!(spans(&l, LatencyKind::Task), vec![(1, 14, 19)]);
+    }
+
+    #[test]
+    fn top_limits_what_is_kept_but_not_the_histogram() {
+        let mut labels = Labels::default();
+        let mut t = LatencyTracker::new(1);
+        for s in [
+            go(0, 1, NotExist, Runnable, ""),
+            go(0, 2, NotExist, Runnable, ""),
+            go(5, 1, Runnable, Running, ""),
+            go(9, 2, Runnable, Running, ""),
+        ] {
+            t.step(&s, &mut labels);
+        }
+        let l = t.finish();
+        assert_eq!(spans(&l, LatencyKind::Sched), vec![(2, 0, 9)]);
+        assert_eq!(l.histogram(LatencyKind::Sched).count(), 2);
+    }
+}

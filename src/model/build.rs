@@ -1,0 +1,647 @@
+//! Building a generation's model from its events.
+//!
+//! One pass over the generation's events, in order, follows every goroutine
+//! through its states the way Go's `internal/trace` summarizer does
+//! (`summary.go`): a state lasts from the transition into it to the
+//! transition out of it, and a goroutine first named by a status event (the
+//! generation's opening statement of where everything stands) has been in
+//! that state since the generation began. Closing a state emits its span on
+//! the goroutine's lane, and for running time also on the lanes of the P and
+//! M it ran on; syscall time goes to the M as well. GC ranges, user regions
+//! and tasks are paired begin-to-end the same way; what is still open at the
+//! last event is cut there, and what ends without a begin in this generation
+//! began at its start. A generation is thus built on its own, and spans that
+//! cross a generation boundary are split at it.
+//!
+//! Lane layouts (row indices):
+//! - goroutine: [`G_STATES`], [`G_MARKS`] (CPU samples, logs), then one row
+//!   per nesting depth of user regions from [`G_REGIONS`];
+//! - P: [`P_GOROUTINES`], [`P_GC`] (sweeps, mark assists);
+//! - M: [`M_WORK`] (running, syscalls), [`M_MARKS`] (samples without a goroutine);
+//! - GC: [`GC_MARK`], [`GC_STW`], [`GC_SWEEP`] and [`GC_ASSIST`] (the last
+//!   two aggregated over Ps and goroutines: "someone is sweeping");
+//! - tasks: up to [`MAX_TASK_ROWS`] rows, first fit.
+//!
+//! Goroutine counts by state are kept as deltas and summed at the end, so a
+//! goroutine whose status arrives late still counts from the generation's
+//! start.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::generation::{GenerationModel, GoroutineInfo, LaneData};
+use super::intern::{Interner, StrId};
+use super::plot::{Series, SeriesBuilder};
+use super::span::{Row, RowBuilder, Span, SpanKind};
+use super::timeline::{LaneKey, TimeSpan};
+use crate::trace::event::{Range, RangeName, StateTransition};
+use crate::trace::{Event, EventKind, GoState, ResourceId, Transition};
+
+/// Goroutine lane: its states.
+pub(crate) const G_STATES: usize = 0;
+/// Goroutine lane: CPU samples and log messages.
+pub(crate) const G_MARKS: usize = 1;
+/// Goroutine lane: the first row of user regions.
+pub(crate) const G_REGIONS: usize = 2;
+/// P lane: the goroutines it ran.
+pub(crate) const P_GOROUTINES: usize = 0;
+/// P lane: GC work on it.
+pub(crate) const P_GC: usize = 1;
+/// M lane: the goroutines it ran and its syscalls.
+pub(crate) const M_WORK: usize = 0;
+/// M lane: CPU samples taken without a goroutine.
+pub(crate) const M_MARKS: usize = 1;
+/// GC lane: concurrent mark phases.
+pub(crate) const GC_MARK: usize = 0;
+/// GC lane: stop-the-world pauses.
+pub(crate) const GC_STW: usize = 1;
+/// GC lane: sweeping on any P.
+pub(crate) const GC_SWEEP: usize = 2;
+/// GC lane: mark assists by any goroutine.
+pub(crate) const GC_ASSIST: usize = 3;
+
+/// Deepest nesting of user regions given a row; deeper regions are not
+/// drawn. Real programs nest a few levels; this bounds what a hostile trace
+/// can make a lane cost.
+const MAX_REGION_DEPTH: usize = 16;
+
+/// Rows of the tasks lane. Tasks that find no free row are merged into the
+/// last one (a span counting them), which keeps the lane readable when a
+/// server runs thousands of concurrent requests.
+const MAX_TASK_ROWS: usize = 8;
+
+/// The goroutine states counted in the goroutine plot, with their series.
+const COUNTED: [(SpanKind, Series); 4] = [
+    (SpanKind::Running, Series::Running),
+    (SpanKind::Runnable, Series::Runnable),
+    (SpanKind::Waiting, Series::Waiting),
+    (SpanKind::Syscall, Series::Syscall),
+];
+
+/// Builds the model of one generation from its events in order.
+pub fn build<'t>(events: impl IntoIterator<Item = Event<'t>>) -> GenerationModel {
+    let mut b = Builder::default();
+    for ev in events {
+        b.event(&ev);
+    }
+    b.finish()
+}
+
+/// A goroutine's current state, with the lanes its span goes to.
+#[derive(Clone, Copy)]
+struct Open {
+    kind: SpanKind,
+    since: i64,
+    label: StrId,
+    p_lane: Option<u32>,
+    m_lane: Option<u32>,
+}
+
+/// What is known about a goroutine while building.
+struct Track {
+    lane: u32,
+    state: Option<Open>,
+    regions: Vec<(i64, StrId)>,
+}
+
+/// Counts overlapping ranges of one kind, for the aggregated GC rows.
+#[derive(Default)]
+struct Coverage {
+    depth: u32,
+    since: i64,
+    peak: u32,
+}
+
+impl Coverage {
+    fn up(&mut self, t: i64) {
+        if self.depth == 0 {
+            self.since = t;
+            self.peak = 0;
+        }
+        self.depth += 1;
+        self.peak = self.peak.max(self.depth);
+    }
+
+    /// Returns the covered span `(start, peak)` when the last range ends.
+    fn down(&mut self) -> Option<(i64, u32)> {
+        self.depth = self.depth.checked_sub(1)?;
+        (self.depth == 0).then_some((self.since, self.peak))
+    }
+}
+
+/// Goroutines per counted state, streamed into series as states change.
+/// States established by status events count from the generation's start,
+/// though their status arrives later: they are added to every point at the
+/// end (`initial`), so the series need no sorting.
+#[derive(Default)]
+struct Counts {
+    now: [i64; 4],
+    initial: [i64; 4],
+    series: [SeriesBuilder; 4],
+}
+
+impl Counts {
+    fn change(&mut self, t: i64, kind: SpanKind, delta: i64) {
+        if let Some(i) = COUNTED.iter().position(|&(k, _)| k == kind) {
+            self.now[i] += delta;
+            self.series[i].push(t, self.now[i]);
+        }
+    }
+
+    fn count_from_start(&mut self, kind: SpanKind) {
+        if let Some(i) = COUNTED.iter().position(|&(k, _)| k == kind) {
+            self.initial[i] += 1;
+        }
+    }
+
+    fn finish(self, start: i64) -> impl Iterator<Item = (Series, Vec<super::plot::PlotPoint>)> {
+        let Counts { initial, mut series, .. } = self;
+        for s in &mut series {
+            s.zero_at(start);
+        }
+        COUNTED.into_iter().zip(series).zip(initial).map(|(((_, name), s), offset)| (name, s.finish(offset)))
+    }
+}
+
+#[derive(Default)]
+struct Builder {
+    span: Option<TimeSpan>,
+    strings: Option<Interner>,
+    goroutines: Vec<GoroutineInfo>,
+    tracks: Vec<Track>,
+    slots: HashMap<i64, u32>,
+    lanes: Vec<(LaneKey, Vec<RowBuilder>)>,
+    lane_index: HashMap<LaneKey, u32>,
+    mark: Option<i64>,
+    stw: Option<(i64, StrId)>,
+    sweeps: HashMap<i64, i64>,
+    assists: HashMap<i64, (i64, i64)>,
+    sweeping: Coverage,
+    assisting: Coverage,
+    open_tasks: HashMap<u64, (i64, StrId)>,
+    tasks: Vec<Span>,
+    counts: Counts,
+    plots: BTreeMap<Series, SeriesBuilder>,
+}
+
+impl Builder {
+    fn start(&self) -> i64 {
+        self.span.map_or(0, |s| s.start)
+    }
+
+    fn strings(&mut self) -> &mut Interner {
+        self.strings.get_or_insert_with(Interner::new)
+    }
+
+    fn intern(&mut self, bytes: &[u8]) -> StrId {
+        self.strings().intern_bytes(bytes)
+    }
+
+    /// The index of lane `key`, added if new.
+    fn lane(&mut self, key: LaneKey) -> u32 {
+        if let Some(&i) = self.lane_index.get(&key) {
+            return i;
+        }
+        let i = u32::try_from(self.lanes.len()).unwrap_or(u32::MAX);
+        self.lanes.push((key, Vec::new()));
+        self.lane_index.insert(key, i);
+        i
+    }
+
+    /// Appends a span to row `row` of lane number `lane`.
+    fn push_at(&mut self, lane: u32, row: usize, (start, end): (i64, i64), kind: SpanKind, value: u32) {
+        let Some((_, rows)) = self.lanes.get_mut(lane as usize) else { return };
+        if rows.len() <= row {
+            rows.resize_with(row + 1, RowBuilder::default);
+        }
+        if let Some(r) = rows.get_mut(row) {
+            r.push(start, end, kind, value);
+        }
+    }
+
+    fn push(&mut self, key: LaneKey, row: usize, span: (i64, i64), kind: SpanKind, value: u32) {
+        let lane = self.lane(key);
+        self.push_at(lane, row, span, kind, value);
+    }
+
+    /// The goroutine's index in the generation's table, added if new.
+    fn slot(&mut self, id: i64) -> u32 {
+        if let Some(&slot) = self.slots.get(&id) {
+            return slot;
+        }
+        let slot = u32::try_from(self.goroutines.len()).unwrap_or(u32::MAX);
+        let lane = self.lane(LaneKey::Goroutine(id));
+        self.slots.insert(id, slot);
+        self.goroutines.push(GoroutineInfo { id, name: 0 });
+        self.tracks.push(Track {
+            lane,
+            state: None,
+            regions: Vec::new(),
+        });
+        slot
+    }
+
+    fn track(&mut self, slot: u32) -> Option<&mut Track> {
+        self.tracks.get_mut(slot as usize)
+    }
+
+    fn event(&mut self, ev: &Event<'_>) {
+        let t = ev.time();
+        let span = self.span.get_or_insert(TimeSpan::new(t, t));
+        span.end = span.end.max(t);
+        match ev.kind() {
+            EventKind::StateTransition => {
+                if let Some(st) = ev.state_transition() {
+                    self.transition(ev, &st);
+                }
+            }
+            EventKind::RangeBegin | EventKind::RangeActive => {
+                if let Some(r) = ev.range() {
+                    let at = if ev.kind() == EventKind::RangeActive { self.start() } else { t };
+                    self.range_begin(ev, r, at);
+                }
+            }
+            EventKind::RangeEnd => {
+                if let Some(r) = ev.range() {
+                    self.range_end(ev, r);
+                }
+            }
+            EventKind::Metric => self.metric(ev),
+            EventKind::StackSample => self.sample(ev),
+            EventKind::TaskBegin | EventKind::TaskEnd => self.task(ev),
+            EventKind::RegionBegin | EventKind::RegionEnd => self.region(ev),
+            EventKind::Log => self.log(ev),
+            _ => {}
+        }
+    }
+
+    fn transition(&mut self, ev: &Event<'_>, st: &StateTransition<'_>) {
+        match st.transition {
+            Transition::Proc { id, .. } => {
+                self.lane(LaneKey::Proc(id));
+            }
+            Transition::Goroutine { id, from, to } => {
+                let slot = self.slot(id);
+                self.name_goroutine(slot, st);
+                let status = from == GoState::Undetermined || from == to;
+                if self.track(slot).is_some_and(|t| t.state.is_none()) {
+                    // The goroutine has been in this state since the start.
+                    let initial = if status { to } else { from };
+                    self.open(slot, initial, None, ev, 0);
+                }
+                if status {
+                    return;
+                }
+                let label = self.intern(st.reason);
+                self.close(slot, ev.time());
+                self.open(slot, to, Some(ev.time()), ev, label);
+            }
+        }
+    }
+
+    /// Names a goroutine after the outermost frame of the first stack seen
+    /// on one of its transitions, as Go's summarizer does.
+    fn name_goroutine(&mut self, slot: u32, st: &StateTransition<'_>) {
+        let unnamed = self.goroutines.get(slot as usize).is_some_and(|g| g.name == 0);
+        let Some(root) = st.stack.filter(|_| unnamed).and_then(|s| s.frames().last()) else {
+            return;
+        };
+        let name = self.intern(root.func);
+        if let Some(g) = self.goroutines.get_mut(slot as usize) {
+            g.name = name;
+        }
+    }
+
+    /// Enters `state` at `at` (`None`: since the generation's start).
+    fn open(&mut self, slot: u32, state: GoState, at: Option<i64>, ev: &Event<'_>, label: StrId) {
+        let kind = match state {
+            GoState::Running => SpanKind::Running,
+            GoState::Runnable => SpanKind::Runnable,
+            GoState::Waiting => SpanKind::Waiting,
+            GoState::Syscall => SpanKind::Syscall,
+            _ => return,
+        };
+        let (p, m) = (ev.proc(), ev.thread());
+        let p_lane = (kind == SpanKind::Running && p >= 0).then(|| self.lane(LaneKey::Proc(p)));
+        let on_thread = matches!(kind, SpanKind::Running | SpanKind::Syscall) && m >= 0;
+        let m_lane = on_thread.then(|| self.lane(LaneKey::Thread(m)));
+        match at {
+            Some(t) => self.counts.change(t, kind, 1),
+            None => self.counts.count_from_start(kind),
+        }
+        let since = at.unwrap_or_else(|| self.start());
+        if let Some(track) = self.track(slot) {
+            track.state = Some(Open {
+                kind,
+                since,
+                label,
+                p_lane,
+                m_lane,
+            });
+        }
+    }
+
+    fn close(&mut self, slot: u32, t: i64) {
+        let Some((lane, open)) = self.track(slot).and_then(|track| Some((track.lane, track.state.take()?))) else {
+            return;
+        };
+        self.counts.change(t, open.kind, -1);
+        self.push_at(lane, G_STATES, (open.since, t), open.kind, open.label);
+        if let Some(p) = open.p_lane {
+            self.push_at(p, P_GOROUTINES, (open.since, t), open.kind, slot);
+        }
+        if let Some(m) = open.m_lane {
+            self.push_at(m, M_WORK, (open.since, t), open.kind, slot);
+        }
+    }
+
+    fn range_begin(&mut self, ev: &Event<'_>, r: Range<'_>, at: i64) {
+        match (r.name, r.scope) {
+            (RangeName::GcMark, _) => self.mark = Some(at),
+            (RangeName::StopTheWorld(reason), _) => self.stw = Some((at, self.intern(reason))),
+            (RangeName::GcSweep, ResourceId::Proc(p)) => {
+                self.sweeps.insert(p, at);
+                self.sweeping.up(at);
+            }
+            (RangeName::GcMarkAssist, ResourceId::Goroutine(g)) => {
+                self.assists.insert(g, (at, ev.proc()));
+                self.assisting.up(at);
+            }
+            _ => {}
+        }
+    }
+
+    fn range_end(&mut self, ev: &Event<'_>, r: Range<'_>) {
+        let (t, start) = (ev.time(), self.start());
+        match (r.name, r.scope) {
+            (RangeName::GcMark, _) => {
+                let since = self.mark.take().unwrap_or(start);
+                self.push(LaneKey::Gc, GC_MARK, (since, t), SpanKind::GcMark, 0);
+            }
+            (RangeName::StopTheWorld(reason), _) => {
+                let (since, label) = match self.stw.take() {
+                    Some(open) => open,
+                    None => (start, self.intern(reason)),
+                };
+                self.push(LaneKey::Gc, GC_STW, (since, t), SpanKind::StopTheWorld, label);
+            }
+            (RangeName::GcSweep, ResourceId::Proc(p)) => {
+                let since = self.sweeps.remove(&p).unwrap_or(start);
+                self.push(LaneKey::Proc(p), P_GC, (since, t), SpanKind::GcSweep, 0);
+                if let Some((since, peak)) = self.sweeping.down() {
+                    self.push(LaneKey::Gc, GC_SWEEP, (since, t), SpanKind::GcSweep, peak);
+                }
+            }
+            (RangeName::GcMarkAssist, ResourceId::Goroutine(g)) => {
+                let (since, p) = self.assists.remove(&g).unwrap_or((start, ev.proc()));
+                if p >= 0 {
+                    self.push(LaneKey::Proc(p), P_GC, (since, t), SpanKind::GcAssist, 0);
+                }
+                if let Some((since, peak)) = self.assisting.down() {
+                    self.push(LaneKey::Gc, GC_ASSIST, (since, t), SpanKind::GcAssist, peak);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn metric(&mut self, ev: &Event<'_>) {
+        let Some(m) = ev.metric() else { return };
+        let series = match m.name {
+            "/memory/classes/heap/objects:bytes" => Series::HeapAlloc,
+            "/gc/heap/goal:bytes" => Series::HeapGoal,
+            "/sched/gomaxprocs:threads" => Series::Gomaxprocs,
+            _ => return,
+        };
+        let value = i64::try_from(m.value).unwrap_or(i64::MAX);
+        self.plots.entry(series).or_default().push(ev.time(), value);
+    }
+
+    /// A mark on the goroutine's lane, or on the M's when no goroutine ran.
+    fn mark_on(&mut self, ev: &Event<'_>, kind: SpanKind, label: StrId) {
+        let (t, g, m) = (ev.time(), ev.goroutine(), ev.thread());
+        if g >= 0 {
+            let slot = self.slot(g);
+            if let Some(lane) = self.track(slot).map(|t| t.lane) {
+                self.push_at(lane, G_MARKS, (t, t), kind, label);
+            }
+        } else if m >= 0 {
+            self.push(LaneKey::Thread(m), M_MARKS, (t, t), kind, label);
+        }
+    }
+
+    fn sample(&mut self, ev: &Event<'_>) {
+        let leaf = ev.stack().and_then(|s| s.frames().next()).map(|f| f.func).unwrap_or_default();
+        let label = self.intern(leaf);
+        self.mark_on(ev, SpanKind::CpuSample, label);
+    }
+
+    fn log(&mut self, ev: &Event<'_>) {
+        let Some(log) = ev.log() else { return };
+        let message = String::from_utf8_lossy(log.message);
+        let text = match log.category {
+            [] => message.into_owned(),
+            category => format!("{}: {message}", String::from_utf8_lossy(category)),
+        };
+        let label = self.strings().intern(&text);
+        self.mark_on(ev, SpanKind::Log, label);
+    }
+
+    fn task(&mut self, ev: &Event<'_>) {
+        let Some(task) = ev.task() else { return };
+        let label = self.intern(task.type_name);
+        if ev.kind() == EventKind::TaskBegin {
+            self.open_tasks.insert(task.id, (ev.time(), label));
+            return;
+        }
+        let (since, label) = self.open_tasks.remove(&task.id).unwrap_or((self.start(), label));
+        self.tasks.push(Span::new(since, ev.time(), SpanKind::Task, label));
+    }
+
+    fn region(&mut self, ev: &Event<'_>) {
+        let (Some(region), g) = (ev.region(), ev.goroutine()) else { return };
+        if g < 0 {
+            return;
+        }
+        let label = self.intern(region.type_name);
+        let start = self.start();
+        let slot = self.slot(g);
+        let Some(track) = self.track(slot) else { return };
+        if ev.kind() == EventKind::RegionBegin {
+            track.regions.push((ev.time(), label));
+            return;
+        }
+        let (since, label) = track.regions.pop().unwrap_or((start, label));
+        let (lane, depth) = (track.lane, track.regions.len());
+        self.push_region(lane, depth, (since, ev.time()), label);
+    }
+
+    fn push_region(&mut self, lane: u32, depth: usize, span: (i64, i64), label: StrId) {
+        if depth < MAX_REGION_DEPTH {
+            self.push_at(lane, G_REGIONS + depth, span, SpanKind::Region, label);
+        }
+    }
+
+    /// Closes everything still open at the last event and assembles the model.
+    fn finish(mut self) -> GenerationModel {
+        let span = self.span.unwrap_or_default();
+        let end = span.end;
+        for slot in 0..self.tracks.len() as u32 {
+            self.close(slot, end);
+            while let Some((lane, since, label, depth)) = self.track(slot).and_then(|t| {
+                let (since, label) = t.regions.pop()?;
+                Some((t.lane, since, label, t.regions.len()))
+            }) {
+                self.push_region(lane, depth, (since, end), label);
+            }
+        }
+        self.close_gc(end);
+        let open_tasks: Vec<(i64, StrId)> = self.open_tasks.drain().map(|(_, open)| open).collect();
+        self.tasks.extend(open_tasks.into_iter().map(|(since, label)| Span::new(since, end, SpanKind::Task, label)));
+        let tasks = std::mem::take(&mut self.tasks);
+        if let Some(rows) = pack_tasks(tasks, self.strings()) {
+            let lane = self.lane(LaneKey::Tasks);
+            if let Some(entry) = self.lanes.get_mut(lane as usize) {
+                entry.1 = rows;
+            }
+        }
+        let mut plots: Vec<_> = self.plots.into_iter().map(|(s, b)| (s, b.finish(0))).collect();
+        plots.extend(self.counts.finish(span.start));
+        plots.retain(|(_, p)| !p.is_empty());
+        plots.sort_by_key(|(s, _)| *s);
+        let (spans, lanes) = concatenate(self.lanes);
+        let mut goroutines = self.goroutines;
+        goroutines.shrink_to_fit();
+        GenerationModel {
+            span,
+            spans,
+            strings: self.strings.unwrap_or_else(Interner::new).finish(),
+            goroutines,
+            lanes,
+            plots,
+        }
+    }
+
+    /// Cuts the GC ranges still open at `end`.
+    fn close_gc(&mut self, end: i64) {
+        if let Some(since) = self.mark.take() {
+            self.push(LaneKey::Gc, GC_MARK, (since, end), SpanKind::GcMark, 0);
+        }
+        if let Some((since, label)) = self.stw.take() {
+            self.push(LaneKey::Gc, GC_STW, (since, end), SpanKind::StopTheWorld, label);
+        }
+        let mut sweeps: Vec<(i64, i64)> = self.sweeps.drain().collect();
+        sweeps.sort_unstable();
+        for (p, since) in sweeps {
+            self.push(LaneKey::Proc(p), P_GC, (since, end), SpanKind::GcSweep, 0);
+        }
+        let mut assists: Vec<(i64, i64)> = self.assists.drain().map(|(_, open)| open).collect();
+        assists.sort_unstable();
+        for (since, p) in assists.into_iter().filter(|&(_, p)| p >= 0) {
+            self.push(LaneKey::Proc(p), P_GC, (since, end), SpanKind::GcAssist, 0);
+        }
+        for (row, kind) in [(GC_SWEEP, SpanKind::GcSweep), (GC_ASSIST, SpanKind::GcAssist)] {
+            let coverage = if kind == SpanKind::GcSweep { &self.sweeping } else { &self.assisting };
+            if coverage.depth > 0 {
+                let (since, peak) = (coverage.since, coverage.peak);
+                self.push(LaneKey::Gc, row, (since, end), kind, peak);
+            }
+        }
+    }
+}
+
+/// Puts the rows of every lane into one vector, lanes sorted by key.
+fn concatenate(mut built: Vec<(LaneKey, Vec<RowBuilder>)>) -> (Vec<Span>, Vec<LaneData>) {
+    built.sort_unstable_by_key(|(key, _)| *key);
+    let rows: Vec<(LaneKey, Vec<Row>)> =
+        built.into_iter().map(|(key, rows)| (key, rows.into_iter().map(RowBuilder::finish).collect())).collect();
+    let total = rows.iter().flat_map(|(_, r)| r).map(Vec::len).sum();
+    let mut spans = Vec::with_capacity(total);
+    let lanes = rows
+        .into_iter()
+        .map(|(key, rows)| LaneData {
+            key,
+            rows: rows
+                .into_iter()
+                .map(|row| {
+                    let start = spans.len();
+                    spans.extend(row);
+                    start..spans.len()
+                })
+                .collect(),
+        })
+        .collect();
+    (spans, lanes)
+}
+
+/// Packs tasks into at most [`MAX_TASK_ROWS`] rows, first fit by start;
+/// `None` without tasks. A span standing for several tasks is labelled
+/// "N tasks".
+fn pack_tasks(mut tasks: Vec<Span>, strings: &mut Interner) -> Option<Vec<RowBuilder>> {
+    if tasks.is_empty() {
+        return None;
+    }
+    tasks.sort_unstable_by_key(|s| (s.start, s.end()));
+    // Per row: (start, end, label, tasks) of its spans.
+    let mut rows: Vec<Vec<(i64, i64, StrId, u32)>> = Vec::new();
+    for task in tasks {
+        let entry = (task.start, task.end(), task.value(), 1);
+        match rows.iter().position(|r| r.last().is_none_or(|s| s.1 <= task.start)) {
+            Some(i) => rows[i].push(entry),
+            None if rows.len() < MAX_TASK_ROWS => rows.push(vec![entry]),
+            None => {
+                if let Some(last) = rows.last_mut().and_then(|r| r.last_mut()) {
+                    last.1 = last.1.max(task.end());
+                    last.3 = last.3.saturating_add(1);
+                }
+            }
+        }
+    }
+    let mut built = Vec::with_capacity(rows.len());
+    for r in rows {
+        let mut b = RowBuilder::default();
+        for (start, end, label, tasks) in r {
+            let label = if tasks > 1 { strings.intern(&format!("{tasks} tasks")) } else { label };
+            b.push(start, end, SpanKind::Task, label);
+        }
+        built.push(b);
+    }
+    Some(built)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_stream_and_status_counts_from_the_start() {
+        let mut c = Counts::default();
+        c.change(5, SpanKind::Running, 1);
+        c.count_from_start(SpanKind::Waiting);
+        c.change(5, SpanKind::Waiting, -1);
+        c.change(1 << 20, SpanKind::Running, -1);
+        let series: Vec<_> = c.finish(0).collect();
+        let get = |s: Series| -> Vec<(i64, i64)> {
+            let (_, points) = series.iter().find(|(x, _)| *x == s).unwrap();
+            points.iter().map(|p| (p.t, p.last)).collect()
+        };
+        assert_eq!(get(Series::Running), [(0, 0), (5, 1), (1 << 20, 0)]);
+        assert_eq!(get(Series::Waiting), [(0, 1), (5, 0)], "1 from the start, 0 once it stops waiting");
+        assert_eq!(get(Series::Syscall), [(0, 0)]);
+    }
+
+    #[test]
+    fn tasks_pack_first_fit_and_overflow_merges() {
+        let task = |a, b| Span::new(a, b, SpanKind::Task, 0);
+        let mut tasks = vec![task(0, 10), task(5, 15), task(10, 20)];
+        tasks.extend((0..=MAX_TASK_ROWS as i64).map(|i| task(100 + i, 200)));
+        let mut strings = Interner::new();
+        let rows: Vec<_> = pack_tasks(tasks, &mut strings).unwrap().into_iter().map(RowBuilder::finish).collect();
+        assert_eq!(rows.len(), MAX_TASK_ROWS);
+        let first: Vec<_> = rows[0].iter().map(|s| (s.start, s.end())).collect();
+        assert_eq!(first, [(0, 10), (10, 20), (100, 200)]);
+        let last = rows[MAX_TASK_ROWS - 1].last().unwrap();
+        let strings = strings.finish();
+        assert_eq!(strings.get(last.value()), "2 tasks", "the task without a row is merged into the last row");
+        assert!(pack_tasks(Vec::new(), &mut Interner::new()).is_none());
+    }
+}

@@ -1,0 +1,212 @@
+//! The model of one generation: its lanes in full detail, and the summary
+//! that outlives it.
+//!
+//! A [`GenerationModel`] is what the worker caches for generations near the
+//! view (a few tens of bytes per event); a [`GenerationSummary`] is what it
+//! keeps for every generation (a pyramid per row and downsampled plots, a
+//! small fraction of that), so the whole trace can always be drawn.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use super::intern::Strings;
+use super::lod::Pyramid;
+use super::plot::{PlotPoint, Series, downsample};
+use super::span::Span;
+use super::timeline::{LaneKey, TimeSpan};
+
+/// Finest summary buckets per generation for P, M, GC and task lanes and
+/// plots: ~1000 is a pixel per bucket when one generation fills the screen.
+/// There are few such lanes, so this costs little.
+const FINE_BUCKETS: i64 = 1024;
+
+/// Finest summary buckets per generation for goroutine lanes. A trace can
+/// have hundreds of thousands of goroutines, so their summaries must stay a
+/// handful of cells each; 32 buckets still show a goroutine's rhythm in the
+/// whole-trace view, where a generation is a few dozen pixels wide. Zooming
+/// further loads the generation's full detail.
+const GOROUTINE_BUCKETS: i64 = 32;
+
+/// A goroutine of the generation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct GoroutineInfo {
+    /// Goroutine ID.
+    pub(crate) id: i64,
+    /// Start function (Go's `GoroutineSummary.Name`), or 0 if not seen.
+    pub(crate) name: u32,
+}
+
+/// One lane's rows in full detail: ranges of [`GenerationModel`]'s spans.
+#[derive(Debug)]
+pub(crate) struct LaneData {
+    pub(crate) key: LaneKey,
+    pub(crate) rows: Vec<Range<usize>>,
+}
+
+/// Everything one generation draws, in full detail.
+///
+/// The spans of all rows live in one vector (each row a range of it): one
+/// allocation, which the allocator hands back to the OS as a whole when the
+/// cache drops the generation, where a hundred thousand small row vectors
+/// would leave the heap fragmented and the RSS high.
+#[derive(Debug)]
+pub struct GenerationModel {
+    pub(crate) span: TimeSpan,
+    pub(crate) spans: Vec<Span>,
+    pub(crate) strings: Strings,
+    pub(crate) goroutines: Vec<GoroutineInfo>,
+    /// Sorted by key.
+    pub(crate) lanes: Vec<LaneData>,
+    /// Sorted by series.
+    pub(crate) plots: Vec<(Series, Vec<PlotPoint>)>,
+}
+
+/// One lane's summary.
+#[derive(Debug)]
+pub(crate) struct LaneSummary {
+    pub(crate) key: LaneKey,
+    /// A goroutine's start function.
+    pub(crate) name: Option<Box<str>>,
+    pub(crate) rows: Vec<Pyramid>,
+}
+
+/// What is kept of a generation once its detail is dropped.
+#[derive(Debug)]
+pub struct GenerationSummary {
+    pub(crate) span: TimeSpan,
+    /// Sorted by key.
+    pub(crate) lanes: Vec<LaneSummary>,
+    /// Sorted by series.
+    pub(crate) plots: Vec<(Series, Vec<PlotPoint>)>,
+    /// Bucket width of the plots, the finest resolution the summary offers.
+    pub(crate) plot_width: i64,
+}
+
+impl GenerationModel {
+    /// The generation's time span: from its first event to its last.
+    pub fn span(&self) -> TimeSpan {
+        self.span
+    }
+
+    /// The lane `key`, if the generation has it.
+    pub(crate) fn lane(&self, key: LaneKey) -> Option<&LaneData> {
+        let i = self.lanes.binary_search_by_key(&key, |l| l.key).ok()?;
+        self.lanes.get(i)
+    }
+
+    /// The rows of `lane`, top to bottom.
+    pub(crate) fn rows<'a>(&'a self, lane: &'a LaneData) -> impl Iterator<Item = &'a [Span]> + 'a {
+        lane.rows.iter().map(|r| self.spans.get(r.clone()).unwrap_or_default())
+    }
+
+    /// The samples of `series`.
+    pub(crate) fn series(&self, series: Series) -> &[PlotPoint] {
+        find_series(&self.plots, series)
+    }
+
+    /// The goroutine a P or M lane's running or syscall span shows.
+    pub(crate) fn goroutine(&self, span: &Span) -> Option<GoroutineInfo> {
+        self.goroutines.get(span.value() as usize).copied()
+    }
+
+    /// Approximate heap bytes held, for the cache's budget.
+    pub fn bytes(&self) -> usize {
+        let spans: usize = self
+            .lanes
+            .iter()
+            .flat_map(|l| &l.rows)
+            .map(|r| r.len())
+            .sum();
+        let points: usize = self.plots.iter().map(|(_, p)| p.len()).sum();
+        spans * size_of::<Span>()
+            + points * size_of::<PlotPoint>()
+            + self.lanes.len() * size_of::<LaneData>()
+            + self.goroutines.len() * size_of::<GoroutineInfo>()
+            + self.strings.bytes()
+    }
+
+    /// The summary to keep once the detail is dropped.
+    pub fn summarize(&self) -> GenerationSummary {
+        let names: HashMap<i64, u32> = self.goroutines.iter().map(|g| (g.id, g.name)).collect();
+        let lanes = self
+            .lanes
+            .iter()
+            .map(|lane| {
+                let buckets = match lane.key {
+                    LaneKey::Goroutine(_) => GOROUTINE_BUCKETS,
+                    _ => FINE_BUCKETS,
+                };
+                let rows = self.rows(lane).map(|r| Pyramid::build(r, self.span, buckets)).collect();
+                LaneSummary {
+                    key: lane.key,
+                    name: goroutine_name(&self.strings, &names, lane.key),
+                    rows,
+                }
+            })
+            .collect();
+        let plot_width = (self.span.len() / FINE_BUCKETS).max(1);
+        let plots = self
+            .plots
+            .iter()
+            .map(|(s, points)| (*s, downsample(points, self.span, plot_width)))
+            .collect();
+        GenerationSummary {
+            span: self.span,
+            lanes,
+            plots,
+            plot_width,
+        }
+    }
+}
+
+/// The start function of goroutine lane `key`, if known.
+fn goroutine_name(strings: &Strings, names: &HashMap<i64, u32>, key: LaneKey) -> Option<Box<str>> {
+    let LaneKey::Goroutine(id) = key else {
+        return None;
+    };
+    let name = strings.get(*names.get(&id)?);
+    (!name.is_empty()).then(|| name.into())
+}
+
+impl GenerationSummary {
+    /// The generation's time span.
+    pub fn span(&self) -> TimeSpan {
+        self.span
+    }
+
+    /// The summary of lane `key`, if the generation has it.
+    pub(crate) fn lane(&self, key: LaneKey) -> Option<&LaneSummary> {
+        let i = self.lanes.binary_search_by_key(&key, |l| l.key).ok()?;
+        self.lanes.get(i)
+    }
+
+    /// The downsampled `series`.
+    pub(crate) fn series(&self, series: Series) -> &[PlotPoint] {
+        find_series(&self.plots, series)
+    }
+
+    /// Approximate heap bytes held.
+    pub fn bytes(&self) -> usize {
+        let rows: usize = self
+            .lanes
+            .iter()
+            .flat_map(|l| &l.rows)
+            .map(Pyramid::bytes)
+            .sum();
+        let names: usize = self
+            .lanes
+            .iter()
+            .filter_map(|l| l.name.as_ref())
+            .map(|n| n.len())
+            .sum();
+        let points: usize = self.plots.iter().map(|(_, p)| p.len()).sum();
+        rows + names + self.lanes.len() * size_of::<LaneSummary>() + points * size_of::<PlotPoint>()
+    }
+}
+
+fn find_series(plots: &[(Series, Vec<PlotPoint>)], series: Series) -> &[PlotPoint] {
+    plots
+        .iter()
+        .find(|(s, _)| *s == series)
+        .map_or(&[], |(_, p)| p)
+}

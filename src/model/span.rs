@@ -1,0 +1,230 @@
+//! Spans: the unit every lane row is made of.
+//!
+//! A 1 GB trace holds on the order of 10⁸ state changes, and a busy
+//! generation yields about 1.7 spans per event, so a span is kept to 16
+//! bytes: the start in nanoseconds, the length (32 bits: up to 4.29 s;
+//! [`RowBuilder`] splits longer spans), and a tag packing the kind (8 bits)
+//! with a 24-bit kind-specific value (see [`Span::value`]). A [`Row`] keeps
+//! spans sorted by start and non-overlapping, which makes ends sorted too:
+//! culling a row to the visible range is two binary searches. `RowBuilder`
+//! enforces that invariant on data from a file, whatever the file says.
+
+use super::timeline::TimeSpan;
+
+/// What a span shows: a state, a GC activity, a user annotation or a mark.
+/// The ui picks the colour family from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum SpanKind {
+    /// A goroutine runs (on its goroutine lane, its P's and its M's).
+    Running,
+    /// A goroutine is ready to run; the label is why it stopped, if it did.
+    Runnable,
+    /// A goroutine is blocked; the label is the reason.
+    Waiting,
+    /// A goroutine is in a system call.
+    Syscall,
+    /// The GC's concurrent mark phase.
+    GcMark,
+    /// A stop-the-world pause; the label is the reason.
+    StopTheWorld,
+    /// Sweeping: on a P, or aggregated on the GC lane (with the most Ps at once).
+    GcSweep,
+    /// Mark assists: on a P, or aggregated on the GC lane (with the most at once).
+    GcAssist,
+    /// A user region; the label is its type.
+    Region,
+    /// A user task; the label is its type (or "N tasks" for a span merging several).
+    Task,
+    /// A CPU profile sample (an instant); the label is the innermost function.
+    CpuSample,
+    /// A user log message (an instant); the label is the message.
+    Log,
+}
+
+impl SpanKind {
+    /// Every kind, in discriminant order.
+    pub const ALL: [SpanKind; 12] = [
+        SpanKind::Running,
+        SpanKind::Runnable,
+        SpanKind::Waiting,
+        SpanKind::Syscall,
+        SpanKind::GcMark,
+        SpanKind::StopTheWorld,
+        SpanKind::GcSweep,
+        SpanKind::GcAssist,
+        SpanKind::Region,
+        SpanKind::Task,
+        SpanKind::CpuSample,
+        SpanKind::Log,
+    ];
+
+    /// The kind with discriminant `code`.
+    pub(crate) fn from_code(code: u8) -> SpanKind {
+        Self::ALL
+            .get(usize::from(code))
+            .copied()
+            .unwrap_or(SpanKind::Running)
+    }
+
+    /// Whether time in this kind counts as work in summaries' busy fraction
+    /// (waiting to run or blocked does not).
+    pub fn is_busy(self) -> bool {
+        !matches!(self, SpanKind::Runnable | SpanKind::Waiting)
+    }
+
+    /// A short name for tooltips and legends.
+    pub fn name(self) -> &'static str {
+        match self {
+            SpanKind::Running => "running",
+            SpanKind::Runnable => "runnable",
+            SpanKind::Waiting => "waiting",
+            SpanKind::Syscall => "syscall",
+            SpanKind::GcMark => "GC mark",
+            SpanKind::StopTheWorld => "stop-the-world",
+            SpanKind::GcSweep => "sweep",
+            SpanKind::GcAssist => "mark assist",
+            SpanKind::Region => "region",
+            SpanKind::Task => "task",
+            SpanKind::CpuSample => "CPU sample",
+            SpanKind::Log => "log",
+        }
+    }
+}
+
+/// Bits of [`Span`]'s tag that hold its value; the rest hold the kind.
+const VALUE_BITS: u32 = 24;
+
+/// Largest [`Span::value`].
+pub(crate) const MAX_VALUE: u32 = (1 << VALUE_BITS) - 1;
+
+/// One span (or, with zero length, one instant).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Span {
+    /// First nanosecond.
+    pub(crate) start: i64,
+    len: u32,
+    tag: u32,
+}
+
+impl Span {
+    /// A span of `kind` over `[start, end)`, cut to 2³² ns (`RowBuilder`
+    /// splits longer ones); `value` is kept to 24 bits.
+    pub(crate) fn new(start: i64, end: i64, kind: SpanKind, value: u32) -> Span {
+        Span {
+            start,
+            len: u32::try_from(end.saturating_sub(start).max(0)).unwrap_or(u32::MAX),
+            tag: (kind as u32) << VALUE_BITS | value.min(MAX_VALUE),
+        }
+    }
+
+    /// What the span shows.
+    pub(crate) fn kind(&self) -> SpanKind {
+        SpanKind::from_code((self.tag >> VALUE_BITS) as u8)
+    }
+
+    /// Kind-specific: on P and M lanes the goroutine's index in the
+    /// generation's goroutine table (for running and syscall spans); on the
+    /// GC lane the most Ps or goroutines at once (sweeps, assists);
+    /// otherwise a label in the
+    /// generation's strings ([`StrId`](super::intern::StrId)).
+    pub(crate) fn value(&self) -> u32 {
+        self.tag & MAX_VALUE
+    }
+
+    /// First nanosecond after the span.
+    pub(crate) fn end(&self) -> i64 {
+        self.start + i64::from(self.len)
+    }
+
+    /// Length in nanoseconds.
+    pub(crate) fn len(&self) -> i64 {
+        i64::from(self.len)
+    }
+
+    fn with_start(self, start: i64, end: i64) -> Span {
+        Span::new(start, end, self.kind(), self.value())
+    }
+}
+
+/// Spans sorted by start, non-overlapping (so also sorted by end).
+pub(crate) type Row = Vec<Span>;
+
+/// The indices of `row`'s spans that intersect `view` (instants at its
+/// edges included): two binary searches.
+pub(crate) fn visible(row: &[Span], view: TimeSpan) -> std::ops::Range<usize> {
+    let first = row.partition_point(|s| s.end() < view.start);
+    let last = row.partition_point(|s| s.start < view.end);
+    first..last.max(first)
+}
+
+/// Builds a [`Row`], keeping its invariant: a span that starts before the
+/// previous one ends (which a well-formed trace never produces) is clipped
+/// to start there, and dropped if nothing is left. Spans longer than a
+/// [`Span`] can hold are split.
+#[derive(Default)]
+pub(crate) struct RowBuilder {
+    spans: Row,
+}
+
+impl RowBuilder {
+    /// Appends `span` over `[start, end)` after the spans so far.
+    pub(crate) fn push(&mut self, start: i64, end: i64, kind: SpanKind, value: u32) {
+        let mut start = start;
+        if let Some(prev) = self.spans.last() {
+            if end < prev.end() || (end == prev.end() && start < prev.start) {
+                return;
+            }
+            start = start.max(prev.end().min(end));
+        }
+        let mut span = Span::new(start, end, kind, value);
+        while span.end() < end {
+            self.spans.push(span);
+            span = span.with_start(span.end(), end);
+        }
+        self.spans.push(span);
+    }
+
+    /// The finished row, without spare capacity.
+    pub(crate) fn finish(mut self) -> Row {
+        self.spans.shrink_to_fit();
+        self.spans
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn span_packs_kind_and_value() {
+        let span = Span::new(5, 9, SpanKind::Log, MAX_VALUE + 7);
+        assert_eq!(std::mem::size_of::<Span>(), 16);
+        assert_eq!(
+            (span.kind(), span.value(), span.len(), span.end()),
+            (SpanKind::Log, MAX_VALUE, 4, 9)
+        );
+        for kind in SpanKind::ALL {
+            assert_eq!(SpanKind::from_code(kind as u8), kind);
+        }
+    }
+
+    #[test]
+    fn builder_keeps_rows_sorted_and_disjoint() {
+        let mut b = RowBuilder::default();
+        for (start, end) in [(0, 10), (5, 20), (15, 15), (30, 30), (30, 30), (25, 40), (0, 1)] {
+            b.push(start, end, SpanKind::Waiting, 7);
+        }
+        let row = b.finish();
+        let bounds: Vec<(i64, i64)> = row.iter().map(|s| (s.start, s.end())).collect();
+        assert_eq!(bounds, [(0, 10), (10, 20), (30, 30), (30, 30), (30, 40)]);
+        assert_eq!(visible(&row, TimeSpan::new(20, 30)), 1..2);
+        assert_eq!(visible(&row, TimeSpan::new(20, 31)), 1..5);
+        assert_eq!(visible(&row, TimeSpan::new(41, 50)), 5..5);
+        let mut b = RowBuilder::default();
+        b.push(0, 10_000_000_000, SpanKind::Waiting, 1);
+        let long = b.finish();
+        assert_eq!(long.len(), 3, "split into pieces of at most 2³² ns");
+        assert_eq!((long[0].start, long[2].end(), long[2].value()), (0, 10_000_000_000, 1));
+    }
+}

@@ -1,0 +1,235 @@
+//! What the timeline frame draws without looking at spans: the trace's time
+//! span, its generation bands and the list of lanes.
+//!
+//! These are the types of the ui's contract (`ui::data`), owned here so the
+//! worker can fill them: the ui only reads them. Lanes are identified by a
+//! [`LaneKey`] rather than by their position, because the lane list grows as
+//! generations are decoded (a goroutine first seen in generation 7 gets its
+//! lane then) and positions shift.
+
+/// A half-open time interval `[start, end)` in trace nanoseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct TimeSpan {
+    /// First nanosecond inside the span.
+    pub start: i64,
+    /// First nanosecond after the span.
+    pub end: i64,
+}
+
+impl TimeSpan {
+    /// The span `[start, end)`; a reversed pair is swapped.
+    pub fn new(start: i64, end: i64) -> Self {
+        Self {
+            start: start.min(end),
+            end: start.max(end),
+        }
+    }
+
+    /// Length in nanoseconds.
+    pub fn len(self) -> i64 {
+        self.end.saturating_sub(self.start)
+    }
+
+    /// Whether the span is empty.
+    pub fn is_empty(self) -> bool {
+        self.end <= self.start
+    }
+
+    /// Whether the two spans share at least one nanosecond, or `self` is an
+    /// instant inside `other`.
+    pub fn overlaps(self, other: TimeSpan) -> bool {
+        self.start < other.end && other.start < self.end.max(self.start + 1)
+    }
+
+    /// The smallest span covering both.
+    pub fn union(self, other: TimeSpan) -> TimeSpan {
+        TimeSpan::new(self.start.min(other.start), self.end.max(other.end))
+    }
+}
+
+/// The sections lanes are grouped in, in the order Go engineers read them:
+/// what the runtime did as a whole (GC, plots, tasks), what the scheduler had
+/// (Ps), what the OS ran (Ms), what the program did (Gs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LaneGroup {
+    /// The GC lane, the plots and user tasks.
+    Runtime,
+    /// One lane per P (logical processor).
+    Procs,
+    /// One lane per M (OS thread).
+    Threads,
+    /// One lane per goroutine.
+    Goroutines,
+}
+
+impl LaneGroup {
+    /// Heading of the section in the name column.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Runtime => "Runtime",
+            Self::Procs => "Procs",
+            Self::Threads => "Threads",
+            Self::Goroutines => "Goroutines",
+        }
+    }
+}
+
+/// Which plot a plot lane shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PlotKind {
+    /// Heap in use and heap goal, in bytes.
+    Heap,
+    /// Goroutines by state: running, runnable, waiting, in syscall.
+    Goroutines,
+    /// GOMAXPROCS.
+    Procs,
+}
+
+impl PlotKind {
+    /// The series the plot draws, bottom to top.
+    pub fn series(self) -> &'static [super::Series] {
+        use super::Series as S;
+        match self {
+            PlotKind::Heap => &[S::HeapAlloc, S::HeapGoal],
+            PlotKind::Goroutines => &[S::Running, S::Runnable, S::Waiting, S::Syscall],
+            PlotKind::Procs => &[S::Gomaxprocs],
+        }
+    }
+}
+
+/// The identity of a lane, stable across generations. The derived order is
+/// the display order: runtime lanes, then Ps, Ms and goroutines by ID.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LaneKey {
+    /// A plot over time.
+    Plot(PlotKind),
+    /// GC: mark phases, stop-the-world pauses, sweeping and mark assists.
+    Gc,
+    /// User tasks (`runtime/trace.NewTask`), packed into rows.
+    Tasks,
+    /// A P.
+    Proc(i64),
+    /// An M.
+    Thread(i64),
+    /// A goroutine.
+    Goroutine(i64),
+}
+
+impl LaneKey {
+    /// The section the lane belongs to.
+    pub fn group(self) -> LaneGroup {
+        match self {
+            LaneKey::Plot(_) | LaneKey::Gc | LaneKey::Tasks => LaneGroup::Runtime,
+            LaneKey::Proc(_) => LaneGroup::Procs,
+            LaneKey::Thread(_) => LaneGroup::Threads,
+            LaneKey::Goroutine(_) => LaneGroup::Goroutines,
+        }
+    }
+
+    /// Text in the name column; `name` is a goroutine's start function.
+    pub fn label(self, name: Option<&str>) -> String {
+        match self {
+            LaneKey::Plot(PlotKind::Heap) => "Heap".to_owned(),
+            LaneKey::Plot(PlotKind::Goroutines) => "Goroutines".to_owned(),
+            LaneKey::Plot(PlotKind::Procs) => "GOMAXPROCS".to_owned(),
+            LaneKey::Gc => "GC".to_owned(),
+            LaneKey::Tasks => "Tasks".to_owned(),
+            LaneKey::Proc(id) => format!("P{id}"),
+            LaneKey::Thread(id) => format!("M{id}"),
+            LaneKey::Goroutine(id) => match name {
+                Some(name) if !name.is_empty() => format!("G{id} {name}"),
+                _ => format!("G{id}"),
+            },
+        }
+    }
+}
+
+/// One horizontal row of the timeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lane {
+    /// Identity, to ask the worker for the lane's draw items.
+    pub key: LaneKey,
+    /// Text in the name column, e.g. `P3`, `M12`, `G42 main.worker`.
+    pub label: String,
+    /// The section the lane belongs to.
+    pub group: LaneGroup,
+    /// Height in points when expanded: one [`ROW_HEIGHT`] per row of spans
+    /// (states, marks, nested regions), or [`PLOT_HEIGHT`] for plots.
+    pub height: f32,
+    /// Whether the lane has more than one row to fold.
+    pub collapsible: bool,
+}
+
+/// Height of one row of spans, in points: one line of small text.
+pub const ROW_HEIGHT: f32 = 16.0;
+
+/// Height of a plot lane, in points: tall enough to read a trend, short
+/// enough that three plots leave room for the Ps.
+pub const PLOT_HEIGHT: f32 = 48.0;
+
+impl Lane {
+    /// The lane `key` with `rows` rows of spans.
+    pub fn new(key: LaneKey, name: Option<&str>, rows: usize) -> Lane {
+        let height = match key {
+            LaneKey::Plot(_) => PLOT_HEIGHT,
+            _ => ROW_HEIGHT * rows.max(1) as f32,
+        };
+        Lane {
+            key,
+            label: key.label(name),
+            group: key.group(),
+            height,
+            collapsible: rows > 1,
+        }
+    }
+}
+
+/// Everything the timeline frame draws that does not need decoded events.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Timeline {
+    /// The whole trace: what Home fits.
+    pub span: TimeSpan,
+    /// Time range of each generation, in trace order (estimated from the
+    /// index until the generation is decoded, then exact).
+    pub generations: Vec<TimeSpan>,
+    /// Rows, top to bottom, sorted by [`LaneKey`].
+    pub lanes: Vec<Lane>,
+    /// Pieces of work the worker still has to finish before what is visible
+    /// is drawn from decoded data (0 = the picture is complete).
+    pub pending: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_overlap_and_keys_sort_for_display() {
+        let a = TimeSpan::new(10, 0);
+        assert_eq!((a.start, a.end, a.len()), (0, 10, 10));
+        assert!(a.overlaps(TimeSpan::new(9, 20)));
+        assert!(!a.overlaps(TimeSpan::new(10, 20)));
+        assert!(
+            TimeSpan::new(5, 5).overlaps(a),
+            "an instant inside a span overlaps it"
+        );
+        let mut keys = [
+            LaneKey::Goroutine(1),
+            LaneKey::Proc(2),
+            LaneKey::Gc,
+            LaneKey::Thread(0),
+            LaneKey::Plot(PlotKind::Heap),
+        ];
+        keys.sort();
+        let groups: Vec<LaneGroup> = keys.iter().map(|k| k.group()).collect();
+        assert!(groups.is_sorted());
+        assert_eq!(
+            LaneKey::Goroutine(42).label(Some("main.worker")),
+            "G42 main.worker"
+        );
+        assert_eq!(
+            Lane::new(LaneKey::Proc(1), None, 2).height,
+            2.0 * ROW_HEIGHT
+        );
+    }
+}

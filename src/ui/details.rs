@@ -1,0 +1,355 @@
+//! What the user learns about one span: the hover tooltip and the side panel
+//! of the selected span.
+//!
+//! Draw items borrow the worker's data for one frame, so what the pointer is
+//! on is copied into a [`Picked`] (a few strings, once per frame at most):
+//! the selection must survive the next decode, eviction or reload.
+
+use egui::RichText;
+
+use super::axis::format_duration;
+use crate::model::{DrawItem, ItemKind, LaneKey, SpanKind, Timeline};
+
+/// Space around a span zoomed to (double-click), as a fraction of its
+/// length on each side: enough to see what came before and after it.
+const ZOOM_MARGIN: f64 = 0.1;
+
+/// Smallest margin around a zoomed-to span, in nanoseconds, so an instant
+/// (a log message, a CPU sample) gets a window too.
+const MIN_ZOOM_MARGIN_NS: f64 = 500.0;
+
+/// A draw item, copied out of the frame that drew it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Picked {
+    /// The lane it is on.
+    pub(crate) lane: LaneKey,
+    /// Row within the lane.
+    pub(crate) row: usize,
+    /// First nanosecond (absolute trace time).
+    pub(crate) start: i64,
+    /// First nanosecond after (equal to `start` for instants).
+    pub(crate) end: i64,
+    /// What it shows.
+    pub(crate) what: What,
+}
+
+/// What a [`Picked`] item shows.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum What {
+    /// One span.
+    Span {
+        /// Its kind.
+        kind: SpanKind,
+        /// Start function, reason, region or task type, message; may be empty.
+        label: String,
+        /// The goroutine it belongs to or runs.
+        goroutine: Option<i64>,
+        /// Aggregated count (GC rows, merged tasks), 0 otherwise.
+        count: u32,
+    },
+    /// A fold block of this many spans.
+    Fold(usize),
+    /// A summary bucket.
+    Summary {
+        /// The kind covering most of it.
+        kind: SpanKind,
+        /// Busy fraction.
+        busy: f32,
+        /// Spans starting in it.
+        count: u32,
+    },
+}
+
+impl Picked {
+    /// Copies `item` of lane `lane`.
+    pub(crate) fn new(lane: LaneKey, item: &DrawItem<'_>) -> Self {
+        let what = match item.kind {
+            ItemKind::Span {
+                kind,
+                label,
+                goroutine,
+                count,
+                ..
+            } => What::Span {
+                kind,
+                label: label.to_owned(),
+                goroutine,
+                count,
+            },
+            ItemKind::Fold { count } => What::Fold(count),
+            ItemKind::Summary { kind, busy, count } => What::Summary { kind, busy, count },
+        };
+        Self {
+            lane,
+            row: item.row,
+            start: item.start,
+            end: item.end,
+            what,
+        }
+    }
+
+    /// The range to show when zooming to it, relative to `origin`.
+    pub(crate) fn zoom_range(&self, origin: i64) -> (f64, f64) {
+        let (start, end) = ((self.start - origin) as f64, (self.end - origin) as f64);
+        let margin = ((end - start) * ZOOM_MARGIN).max(MIN_ZOOM_MARGIN_NS);
+        (start - margin, end + margin)
+    }
+
+    /// One line naming it: `waiting: chan receive`, `37 spans`, ….
+    pub(crate) fn title(&self) -> String {
+        match &self.what {
+            What::Span { kind, label, .. } if label.is_empty() || is_function(*kind, self.lane) => {
+                kind.name().to_owned()
+            }
+            What::Span { kind, label, .. } => format!("{}: {label}", kind.name()),
+            What::Fold(count) => format!("{count} spans (zoom in to see them)"),
+            What::Summary { kind, .. } => format!("mostly {}", kind.name()),
+        }
+    }
+}
+
+/// Whether a span's label names a function rather than a reason or type.
+fn is_function(kind: SpanKind, lane: LaneKey) -> bool {
+    match kind {
+        SpanKind::Running | SpanKind::Syscall => {
+            matches!(lane, LaneKey::Proc(_) | LaneKey::Thread(_))
+        }
+        SpanKind::CpuSample => true,
+        _ => false,
+    }
+}
+
+/// What the label of a span of `kind` on `lane` is, for the details grid.
+fn label_caption(kind: SpanKind, lane: LaneKey) -> &'static str {
+    match kind {
+        _ if is_function(kind, lane) => "Function",
+        SpanKind::Region => "Region",
+        SpanKind::Task => "Task",
+        SpanKind::Log => "Message",
+        _ => "Reason",
+    }
+}
+
+/// The start function of goroutine `id`, as its lane names it.
+fn start_function(timeline: &Timeline, id: i64) -> Option<&str> {
+    let key = LaneKey::Goroutine(id);
+    let i = timeline.lanes.binary_search_by_key(&key, |l| l.key).ok()?;
+    let label = &timeline.lanes.get(i)?.label;
+    label.split_once(' ').map(|(_, name)| name)
+}
+
+/// `G42 main.worker`, or `G42` without a known start function.
+fn goroutine_text(timeline: &Timeline, id: i64) -> String {
+    match start_function(timeline, id) {
+        Some(name) => format!("G{id} {name}"),
+        None => format!("G{id}"),
+    }
+}
+
+/// A point in time, relative to the trace start, to the nanosecond.
+fn format_instant(ns: f64) -> String {
+    format!("{:.9} s", ns / 1e9)
+}
+
+/// The rows of the details grid: (caption, value).
+fn facts(picked: &Picked, timeline: &Timeline, origin: i64) -> Vec<(&'static str, String)> {
+    let mut rows = vec![("Lane", picked.lane.label(None))];
+    match &picked.what {
+        What::Span {
+            kind,
+            label,
+            goroutine,
+            count,
+        } => {
+            rows.push(("Kind", kind.name().to_owned()));
+            if !label.is_empty() {
+                rows.push((label_caption(*kind, picked.lane), label.clone()));
+            }
+            if let Some(g) = goroutine {
+                rows.push(("Goroutine", goroutine_text(timeline, *g)));
+            }
+            if *count > 1 {
+                rows.push(("At most at once", count.to_string()));
+            }
+        }
+        What::Fold(count) => rows.push(("Spans", count.to_string())),
+        What::Summary { kind, busy, count } => {
+            rows.push(("Mostly", kind.name().to_owned()));
+            rows.push(("Busy", format!("{:.0} %", busy * 100.0)));
+            rows.push(("Spans", count.to_string()));
+        }
+    }
+    let start = (picked.start - origin) as f64;
+    rows.push(("Start", format_instant(start)));
+    if picked.end > picked.start {
+        rows.push(("End", format_instant((picked.end - origin) as f64)));
+        rows.push((
+            "Duration",
+            format_duration((picked.end - picked.start) as f64),
+        ));
+    }
+    rows
+}
+
+/// The hover tooltip of `picked`.
+pub(crate) fn tooltip(ui: &mut egui::Ui, picked: &Picked, timeline: &Timeline, origin: i64) {
+    ui.strong(picked.title());
+    if let What::Span {
+        goroutine: Some(g), ..
+    } = picked.what
+    {
+        ui.label(goroutine_text(timeline, g));
+    }
+    let start = (picked.start - origin) as f64;
+    if picked.end > picked.start {
+        ui.label(format!(
+            "{} at {}",
+            format_duration((picked.end - picked.start) as f64),
+            format_duration(start)
+        ));
+    } else {
+        ui.label(format!("at {}", format_instant(start)));
+    }
+}
+
+/// What the user asked for in the side panel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PanelAction {
+    /// Zoom the view to the span.
+    Zoom,
+    /// Scroll this lane into view (the goroutine a P or M ran).
+    Reveal(LaneKey),
+    /// Close the panel (clear the selection).
+    Close,
+}
+
+/// The side panel of the selected span.
+pub(crate) fn panel(
+    ui: &mut egui::Ui,
+    picked: &Picked,
+    timeline: &Timeline,
+    origin: i64,
+) -> Option<PanelAction> {
+    let mut action = None;
+    ui.horizontal(|ui| {
+        ui.heading("Selected span");
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.small_button("Close").on_hover_text("Esc").clicked() {
+                action = Some(PanelAction::Close);
+            }
+        });
+    });
+    ui.label(RichText::new(picked.title()).strong());
+    ui.add_space(6.0);
+    egui::Grid::new("span-details")
+        .num_columns(2)
+        .spacing([12.0, 4.0])
+        .striped(true)
+        .show(ui, |ui| {
+            for (caption, value) in facts(picked, timeline, origin) {
+                ui.weak(caption);
+                ui.add(egui::Label::new(value).wrap());
+                ui.end_row();
+            }
+        });
+    ui.add_space(8.0);
+    if let Some(function) = stack_root(picked, timeline) {
+        ui.strong("Stack");
+        ui.label(RichText::new(function).monospace())
+            .on_hover_text("The goroutine's start function (the outermost frame of its stack)");
+        ui.add_space(8.0);
+    }
+    ui.horizontal(|ui| {
+        if ui.button("Zoom to span").clicked() {
+            action = Some(PanelAction::Zoom);
+        }
+        if let What::Span {
+            goroutine: Some(g), ..
+        } = picked.what
+            && picked.lane != LaneKey::Goroutine(g)
+            && ui.button(format!("Show G{g}'s lane")).clicked()
+        {
+            action = Some(PanelAction::Reveal(LaneKey::Goroutine(g)));
+        }
+    });
+    action
+}
+
+/// The function the span's goroutine started in: the root of every stack
+/// it has. The model keeps no per-span stacks, so this is the frame the
+/// panel can show.
+fn stack_root(picked: &Picked, timeline: &Timeline) -> Option<String> {
+    let What::Span {
+        kind,
+        label,
+        goroutine,
+        ..
+    } = &picked.what
+    else {
+        return None;
+    };
+    if *kind == SpanKind::CpuSample && !label.is_empty() {
+        return Some(label.clone());
+    }
+    goroutine
+        .and_then(|g| start_function(timeline, g))
+        .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Lane;
+
+    fn timeline() -> Timeline {
+        Timeline {
+            lanes: vec![
+                Lane::new(LaneKey::Proc(0), None, 1),
+                Lane::new(LaneKey::Goroutine(7), Some("main.worker"), 2),
+            ],
+            ..Timeline::default()
+        }
+    }
+
+    fn picked(kind: SpanKind, lane: LaneKey, label: &str) -> Picked {
+        let item = DrawItem {
+            start: 1_000,
+            end: 3_000,
+            row: 0,
+            kind: ItemKind::Span {
+                kind,
+                label,
+                color_key: 0,
+                goroutine: Some(7),
+                count: 0,
+            },
+        };
+        Picked::new(lane, &item)
+    }
+
+    #[test]
+    fn facts_name_the_goroutine_and_time() {
+        let p = picked(SpanKind::Running, LaneKey::Proc(0), "main.worker");
+        let facts = facts(&p, &timeline(), 0);
+        assert!(facts.contains(&("Function", "main.worker".to_owned())));
+        assert!(facts.contains(&("Goroutine", "G7 main.worker".to_owned())));
+        assert!(facts.contains(&("Duration", "2.00 µs".to_owned())));
+        assert_eq!(stack_root(&p, &timeline()).as_deref(), Some("main.worker"));
+        assert_eq!(p.title(), "running");
+    }
+
+    #[test]
+    fn blocked_spans_show_their_reason() {
+        let p = picked(SpanKind::Waiting, LaneKey::Goroutine(7), "chan receive");
+        assert_eq!(p.title(), "waiting: chan receive");
+        let facts = facts(&p, &timeline(), 0);
+        assert!(facts.contains(&("Reason", "chan receive".to_owned())));
+    }
+
+    #[test]
+    fn zoom_leaves_room_around_the_span() {
+        let p = picked(SpanKind::Running, LaneKey::Proc(0), "");
+        let (start, end) = p.zoom_range(1_000);
+        assert!(start < 0.0 && end > 2_000.0);
+    }
+}

@@ -1,0 +1,73 @@
+//! A trace on screen: what the opener learned about the file, and the
+//! worker that decodes it and answers the lanes' draw queries.
+//!
+//! Opening runs two things at once on other threads: the opener checks the
+//! file (header, index, damage — the words an error needs) and the worker
+//! indexes it again to send the generation bands. Running them side by
+//! side costs a second pass over the batch headers but no latency: the
+//! trace is shown as soon as both answered, with the axis and bands in its
+//! first frame. Until then the previous trace stays on screen, so a reload
+//! (F5) keeps the user's place, and a newer open drops the older one with
+//! its worker thread.
+
+use super::open::{Loaded, Source};
+use crate::worker::{self, Worker};
+
+/// A trace being shown.
+pub(crate) struct Session {
+    /// What the opener found.
+    pub(crate) loaded: Loaded,
+    /// Decodes it and answers draw queries.
+    pub(crate) worker: Worker,
+}
+
+/// A trace being opened: its worker started, the opener's answer maybe in.
+pub(crate) struct Incoming {
+    /// Where it comes from.
+    pub(crate) source: Source,
+    worker: Worker,
+    loaded: Option<Loaded>,
+}
+
+impl Incoming {
+    /// Starts the worker on `source`; it wakes `ctx` when something arrives.
+    pub(crate) fn start(source: Source, ctx: &egui::Context) -> Self {
+        let ctx = ctx.clone();
+        let worker = Worker::start(worker_source(&source), move || ctx.request_repaint());
+        Self {
+            source,
+            worker,
+            loaded: None,
+        }
+    }
+
+    /// The opener accepted the file.
+    pub(crate) fn accept(&mut self, loaded: Loaded) {
+        self.loaded = Some(loaded);
+    }
+
+    /// Takes in the worker's news; returns whether the trace can be shown:
+    /// the opener accepted the file and the worker has the bands (or gave up).
+    pub(crate) fn poll(&mut self) -> bool {
+        self.worker.poll();
+        let indexed = !self.worker.timeline().generations.is_empty();
+        let failed = self.worker.errors().iter().any(|e| e.generation.is_none());
+        self.loaded.is_some() && (indexed || failed)
+    }
+
+    /// The session to show, once the opener accepted the file.
+    pub(crate) fn into_session(self) -> Option<Session> {
+        Some(Session {
+            loaded: self.loaded?,
+            worker: self.worker,
+        })
+    }
+}
+
+/// What the worker reads for `source`.
+fn worker_source(source: &Source) -> worker::Source {
+    match source {
+        Source::Bundled => worker::Source::Bytes(super::open::SAMPLE.to_vec()),
+        Source::File(path) => worker::Source::File(path.clone()),
+    }
+}

@@ -1,0 +1,241 @@
+//! The background worker: indexes and decodes a trace off the ui thread and
+//! answers the ui's per-frame draw queries.
+//!
+//! The ui creates a [`Worker`] per opened trace. A background thread
+//! ([`thread`]) opens the file, builds the generation index and at once
+//! sends the generation bands, so the first frame shows the time axis and
+//! the whole run before anything is decoded. It then decodes generations on
+//! all cores — the ones the viewport shows first, then the rest — and sends
+//! each one's summary (and, when the view is zoomed into it, its full
+//! detail) with a repaint request. A generation that fails to decode is
+//! reported and the others still load.
+//!
+//! On the ui thread, [`Worker::poll`] takes in what arrived; the
+//! [`Worker::set_viewport`] call each frame tells the thread what matters
+//! now (superseding the previous request, so panning never queues stale
+//! work); [`Worker::lane_items`] and [`Worker::plot`] answer from what is
+//! loaded — full detail if cached and useful at this zoom, summaries
+//! otherwise — in a few binary searches per lane and generation.
+//!
+//! Memory: summaries of every generation (small), full detail of the
+//! generations near the view under [`cache::DETAIL_BUDGET`], decodes in
+//! flight under the schedule's budget, and mapped file pages released after
+//! each decode ([`pages`]).
+
+mod bands;
+mod cache;
+mod pages;
+mod schedule;
+mod store;
+mod thread;
+
+use std::path::PathBuf;
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::model::{
+    DrawItem, GenerationModel, GenerationSummary, LaneKey, PlotPoint, Series, TimeSpan, Timeline,
+};
+use store::Store;
+use thread::Notifier;
+
+/// What to open.
+#[derive(Debug)]
+pub enum Source {
+    /// A file (memory-mapped); `-` reads standard input.
+    File(PathBuf),
+    /// Bytes already in memory.
+    Bytes(Vec<u8>),
+}
+
+/// What the ui shows, for scheduling: decoding goes where the view is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Viewport {
+    /// The visible time range.
+    pub range: TimeSpan,
+    /// Width of the lanes' drawing area in pixels.
+    pub width_px: f32,
+    /// The lanes on screen: full detail is loaded when one of them needs
+    /// more resolution than its summary has.
+    pub lanes: Vec<LaneKey>,
+}
+
+impl Viewport {
+    /// Nanoseconds per pixel.
+    pub fn ns_per_px(&self) -> f64 {
+        self.range.len() as f64 / f64::from(self.width_px.max(1.0))
+    }
+}
+
+/// A problem reported by the worker: with a generation, that generation
+/// could not be decoded (the others still load); without, the trace could
+/// not be opened or read past some point.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GenerationError {
+    /// Index of the generation in the trace, if the problem is in one.
+    pub generation: Option<usize>,
+    /// What went wrong, as the decoder words it.
+    pub message: String,
+}
+
+/// How far decoding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// Generations summarised or failed.
+    pub done: usize,
+    /// Generations in the trace (0 until indexed).
+    pub total: usize,
+}
+
+/// From the ui to the worker thread.
+enum Command {
+    /// The visible generations (most central first) and those wanted in
+    /// full detail; replaces earlier wants.
+    Wants {
+        focus: Vec<usize>,
+        detail: Vec<usize>,
+    },
+    /// The ui dropped this generation's detail.
+    Evicted(usize),
+    /// Stop.
+    Shutdown,
+}
+
+/// From the worker thread to the ui.
+enum Update {
+    /// The index is built: each generation's estimated time range.
+    Indexed { bands: Vec<TimeSpan> },
+    /// A generation is decoded.
+    Decoded {
+        generation: usize,
+        summary: GenerationSummary,
+        detail: Option<GenerationModel>,
+    },
+    /// Something could not be read.
+    Failed {
+        generation: Option<usize>,
+        message: String,
+    },
+}
+
+/// A trace being loaded in the background; the ui's handle.
+pub struct Worker {
+    commands: Sender<Command>,
+    updates: Receiver<Update>,
+    thread: Option<JoinHandle<()>>,
+    last_wants: Option<(Vec<usize>, Vec<usize>)>,
+    store: Store,
+}
+
+impl Worker {
+    /// Starts loading `source` on a background thread. `repaint` is called
+    /// (from that thread) whenever something new arrived; pass
+    /// `move || ctx.request_repaint()` with a clone of the `egui::Context`.
+    pub fn start(source: Source, repaint: impl Fn() + Send + Sync + 'static) -> Worker {
+        let (commands, command_rx) = crossbeam_channel::unbounded();
+        let (update_tx, updates) = crossbeam_channel::unbounded();
+        let notifier = Notifier {
+            updates: update_tx,
+            repaint: Box::new(repaint),
+        };
+        let thread = std::thread::Builder::new()
+            .name("gotv-worker".into())
+            .spawn(move || thread::run(source, command_rx, notifier))
+            .ok();
+        let mut worker = Worker {
+            commands,
+            updates,
+            thread,
+            last_wants: None,
+            store: Store::default(),
+        };
+        if worker.thread.is_none() {
+            let message = "cannot start the worker thread".to_owned();
+            worker.store.apply(Update::Failed {
+                generation: None,
+                message,
+            });
+        }
+        worker
+    }
+
+    /// Takes in everything that arrived; call once per frame. Returns
+    /// whether anything changed.
+    pub fn poll(&mut self) -> bool {
+        let mut changed = false;
+        while let Ok(update) = self.updates.try_recv() {
+            changed = true;
+            for command in self.store.apply(update) {
+                let _ = self.commands.send(command);
+            }
+        }
+        // New summaries can change what needs decoding for the same view.
+        if changed && let Some(viewport) = self.store.viewport().cloned() {
+            self.set_viewport(viewport);
+        }
+        changed
+    }
+
+    /// Tells the worker what is on screen; cheap when nothing changed.
+    pub fn set_viewport(&mut self, viewport: Viewport) {
+        let wants = self.store.set_viewport(viewport);
+        if self.last_wants.as_ref() != Some(&wants) {
+            let (focus, detail) = wants.clone();
+            let _ = self.commands.send(Command::Wants { focus, detail });
+            self.last_wants = Some(wants);
+        }
+    }
+
+    /// The trace's span, generation bands, lanes and pending work.
+    pub fn timeline(&self) -> &Timeline {
+        self.store.timeline()
+    }
+
+    /// Appends to `out` what to draw for lane `key` over `view` at
+    /// `ns_per_px`: spans and fold blocks where full detail is loaded,
+    /// summary buckets elsewhere, in generation order, row by row.
+    pub fn lane_items<'a>(
+        &'a self,
+        key: LaneKey,
+        view: TimeSpan,
+        ns_per_px: f64,
+        out: &mut Vec<DrawItem<'a>>,
+    ) {
+        self.store.lane_items(key, view, ns_per_px, out);
+    }
+
+    /// Appends to `out` the pixel columns of `series` over `view` (one
+    /// point per column at most; each value holds until the next point).
+    pub fn plot(&self, series: Series, view: TimeSpan, ns_per_px: f64, out: &mut Vec<PlotPoint>) {
+        self.store.plot(series, view, ns_per_px, out);
+    }
+
+    /// Problems so far.
+    pub fn errors(&self) -> &[GenerationError] {
+        self.store.errors()
+    }
+
+    /// Generations decoded so far.
+    pub fn progress(&self) -> Progress {
+        self.store.progress()
+    }
+
+    /// Stops the background thread and waits for it (decodes in flight
+    /// finish first). Dropping the worker stops it without waiting.
+    pub fn shutdown(mut self) {
+        let _ = self.commands.send(Command::Shutdown);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.commands.send(Command::Shutdown);
+    }
+}
+
+#[cfg(test)]
+mod tests;

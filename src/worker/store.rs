@@ -1,0 +1,323 @@
+//! The ui side of the worker: what has arrived, and answering draw queries
+//! from it.
+//!
+//! Lives on the ui thread and is only touched there, so queries take no
+//! lock. It keeps the summary of every decoded generation, the full detail
+//! of a few in a [`DetailCache`], the lane list (the union of the lanes of
+//! all summaries so far) and the errors. Per generation, a query draws full
+//! detail when it is cached and the summary is coarser than a pixel for the
+//! lane, and the summary otherwise.
+
+use std::collections::BTreeMap;
+
+use super::cache::{DETAIL_BUDGET, DetailCache};
+use super::{Command, GenerationError, Progress, Update, Viewport};
+use crate::model::query::{detail_items, series_columns, summary_items, summary_suffices};
+use crate::model::{
+    DrawItem, GenerationModel, GenerationSummary, Lane, LaneKey, PlotKind, PlotPoint, Series,
+    TimeSpan, Timeline,
+};
+
+/// What the ui knows of one generation.
+#[derive(Default)]
+struct Generation {
+    summary: Option<GenerationSummary>,
+    failed: bool,
+}
+
+/// A lane's shape so far.
+#[derive(Default)]
+struct LaneInfo {
+    rows: usize,
+    name: Option<Box<str>>,
+}
+
+/// The lanes every trace has, shown from the first frame.
+const RUNTIME_LANES: [LaneKey; 4] = [
+    LaneKey::Plot(PlotKind::Heap),
+    LaneKey::Plot(PlotKind::Goroutines),
+    LaneKey::Plot(PlotKind::Procs),
+    LaneKey::Gc,
+];
+
+/// Everything received from the worker thread.
+#[derive(Default)]
+pub(crate) struct Store {
+    timeline: Timeline,
+    generations: Vec<Generation>,
+    lanes: BTreeMap<LaneKey, LaneInfo>,
+    cache: DetailCache,
+    errors: Vec<GenerationError>,
+    viewport: Option<Viewport>,
+    indexed: bool,
+    fatal: bool,
+}
+
+impl Store {
+    pub(crate) fn timeline(&self) -> &Timeline {
+        &self.timeline
+    }
+
+    pub(crate) fn errors(&self) -> &[GenerationError] {
+        &self.errors
+    }
+
+    pub(crate) fn progress(&self) -> Progress {
+        Progress {
+            done: self
+                .generations
+                .iter()
+                .filter(|g| g.summary.is_some() || g.failed)
+                .count(),
+            total: self.generations.len(),
+        }
+    }
+
+    /// Takes in one update; returns commands for the worker thread.
+    pub(crate) fn apply(&mut self, update: Update) -> Vec<Command> {
+        let mut commands = Vec::new();
+        match update {
+            Update::Indexed { bands } => {
+                self.indexed = true;
+                self.generations = bands.iter().map(|_| Generation::default()).collect();
+                self.timeline.generations = bands;
+                for key in RUNTIME_LANES {
+                    self.lanes.entry(key).or_default();
+                }
+                self.refresh_lanes();
+            }
+            Update::Decoded {
+                generation,
+                summary,
+                detail,
+            } => {
+                self.add_summary(generation, summary);
+                if let Some(model) = detail {
+                    commands = self.add_detail(generation, model);
+                }
+            }
+            Update::Failed {
+                generation,
+                message,
+            } => {
+                match generation.and_then(|g| self.generations.get_mut(g)) {
+                    Some(g) => g.failed = true,
+                    None => self.fatal |= !self.indexed,
+                }
+                self.errors.push(GenerationError {
+                    generation,
+                    message,
+                });
+            }
+        }
+        self.timeline.span = self
+            .timeline
+            .generations
+            .iter()
+            .copied()
+            .reduce(TimeSpan::union)
+            .unwrap_or_default();
+        self.timeline.pending = self.pending();
+        commands
+    }
+
+    fn add_summary(&mut self, generation: usize, summary: GenerationSummary) {
+        let Some(slot) = self.generations.get_mut(generation) else {
+            return;
+        };
+        if slot.summary.is_some() {
+            return;
+        }
+        if let Some(band) = self
+            .timeline
+            .generations
+            .get_mut(generation)
+            .filter(|_| !summary.span().is_empty())
+        {
+            *band = summary.span();
+        }
+        let mut changed = false;
+        for lane in &summary.lanes {
+            let info = self.lanes.entry(lane.key).or_insert_with(|| {
+                changed = true;
+                LaneInfo::default()
+            });
+            if lane.rows.len() > info.rows || (info.name.is_none() && lane.name.is_some()) {
+                info.rows = info.rows.max(lane.rows.len());
+                info.name = info.name.take().or_else(|| lane.name.clone());
+                changed = true;
+            }
+        }
+        slot.summary = Some(summary);
+        if changed {
+            self.refresh_lanes();
+        }
+    }
+
+    fn refresh_lanes(&mut self) {
+        self.timeline.lanes = self
+            .lanes
+            .iter()
+            .map(|(&key, info)| Lane::new(key, info.name.as_deref(), info.rows))
+            .collect();
+    }
+
+    fn add_detail(&mut self, generation: usize, model: GenerationModel) -> Vec<Command> {
+        let visible = self.visible();
+        let evicted = self
+            .cache
+            .insert(generation, model, &visible, DETAIL_BUDGET);
+        evicted.into_iter().map(Command::Evicted).collect()
+    }
+
+    /// The last viewport set.
+    pub(crate) fn viewport(&self) -> Option<&Viewport> {
+        self.viewport.as_ref()
+    }
+
+    /// Records the viewport; returns what the worker thread should decode:
+    /// the visible generations, most central first, and those wanted in
+    /// full detail.
+    pub(crate) fn set_viewport(&mut self, viewport: Viewport) -> (Vec<usize>, Vec<usize>) {
+        self.viewport = Some(viewport);
+        let mut focus = self.visible();
+        for &g in &focus {
+            self.cache.touch(g);
+        }
+        let centre = self
+            .viewport
+            .as_ref()
+            .map_or(0, |v| v.range.start / 2 + v.range.end / 2);
+        let band = |g: usize| {
+            self.timeline
+                .generations
+                .get(g)
+                .copied()
+                .unwrap_or_default()
+        };
+        focus.sort_by_key(|&g| (band(g).start / 2 + band(g).end / 2).abs_diff(centre));
+        let detail = focus
+            .iter()
+            .copied()
+            .filter(|&g| self.needs_detail(g))
+            .collect();
+        self.timeline.pending = self.pending();
+        (focus, detail)
+    }
+
+    /// Generations intersecting the viewport (all without one).
+    fn visible(&self) -> Vec<usize> {
+        let all = TimeSpan::new(i64::MIN, i64::MAX);
+        self.overlapping(self.viewport.as_ref().map_or(all, |v| v.range))
+            .collect()
+    }
+
+    fn overlapping(&self, view: TimeSpan) -> impl Iterator<Item = usize> + '_ {
+        self.timeline
+            .generations
+            .iter()
+            .enumerate()
+            .filter(move |(_, b)| b.overlaps(view))
+            .map(|(g, _)| g)
+    }
+
+    /// The decoded generations drawn in `view`, each with the part of the
+    /// view it draws. Go's generations overlap by a few milliseconds (the
+    /// next one's first batches start before this one's last event); in the
+    /// overlap the earlier generation has the real events, while the later
+    /// one only knows the states its status events establish, so each
+    /// generation draws from where the previous one ends.
+    fn territories(
+        &self,
+        view: TimeSpan,
+    ) -> impl Iterator<Item = (&GenerationSummary, usize, TimeSpan)> + '_ {
+        let bands = &self.timeline.generations;
+        self.overlapping(view).filter_map(move |g| {
+            let summary = self.generations.get(g)?.summary.as_ref()?;
+            let from = g
+                .checked_sub(1)
+                .and_then(|p| bands.get(p))
+                .map_or(view.start, |prev| prev.end.max(view.start));
+            (from < view.end).then_some((summary, g, TimeSpan::new(from, view.end)))
+        })
+    }
+
+    /// Whether the viewport shows generation `g` finer than its summary.
+    fn needs_detail(&self, g: usize) -> bool {
+        let Some(v) = &self.viewport else {
+            return false;
+        };
+        match self
+            .generations
+            .get(g)
+            .and_then(|known| known.summary.as_ref())
+        {
+            Some(s) => v
+                .lanes
+                .iter()
+                .any(|&key| !summary_suffices(s, key, v.ns_per_px())),
+            None => self
+                .timeline
+                .generations
+                .get(g)
+                .is_some_and(|b| v.range.len() < b.len()),
+        }
+    }
+
+    /// Visible generations not yet drawn from decoded data.
+    fn pending(&self) -> usize {
+        if !self.indexed {
+            return usize::from(!self.fatal);
+        }
+        let waiting = |&g: &usize| {
+            self.generations.get(g).is_some_and(|known| {
+                !known.failed
+                    && (known.summary.is_none()
+                        || (self.needs_detail(g) && self.cache.get(g).is_none()))
+            })
+        };
+        self.visible().into_iter().filter(waiting).count()
+    }
+
+    /// The draw items of lane `key` over `view`.
+    pub(crate) fn lane_items<'a>(
+        &'a self,
+        key: LaneKey,
+        view: TimeSpan,
+        ns_per_px: f64,
+        out: &mut Vec<DrawItem<'a>>,
+    ) {
+        for (summary, g, part) in self.territories(view) {
+            let first = out.len();
+            match self.cache.get(g) {
+                Some(model) if !summary_suffices(summary, key, ns_per_px) => {
+                    detail_items(model, key, part, ns_per_px, out);
+                }
+                _ => summary_items(summary, key, part, ns_per_px, out),
+            }
+            for item in out.get_mut(first..).unwrap_or_default() {
+                item.start = item.start.max(part.start).min(item.end);
+            }
+        }
+    }
+
+    /// The pixel columns of `series` over `view`.
+    pub(crate) fn plot(
+        &self,
+        series: Series,
+        view: TimeSpan,
+        ns_per_px: f64,
+        out: &mut Vec<PlotPoint>,
+    ) {
+        for (summary, g, part) in self.territories(view) {
+            series_columns(
+                self.cache.get(g),
+                summary,
+                series,
+                (part, view.start),
+                ns_per_px,
+                out,
+            );
+        }
+    }
+}

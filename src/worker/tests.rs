@@ -1,0 +1,149 @@
+//! The worker thread on the committed real traces: what it sends, in which
+//! order.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use super::thread::{Notifier, run};
+use super::{Command, Source, Update};
+
+fn trace(name: &str) -> Source {
+    Source::File(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/traces")
+            .join(name),
+    )
+}
+
+/// Runs the worker thread on `source` until every generation is decoded or
+/// failed; returns the updates in arrival order and the repaint count.
+fn updates(source: Source) -> (Vec<Update>, usize) {
+    let (commands, command_rx) = crossbeam_channel::unbounded();
+    let (update_tx, update_rx) = crossbeam_channel::unbounded();
+    let repaints = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&repaints);
+    let notifier = Notifier {
+        updates: update_tx,
+        repaint: Box::new(move || {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }),
+    };
+    let thread = std::thread::spawn(move || run(source, command_rx, notifier));
+    let mut got = Vec::new();
+    let mut remaining = usize::MAX;
+    while remaining > 0 {
+        let Ok(update) = update_rx.recv_timeout(Duration::from_secs(120)) else {
+            break;
+        };
+        match &update {
+            Update::Indexed { bands } => remaining = bands.len(),
+            Update::Decoded { .. }
+            | Update::Failed {
+                generation: Some(_),
+                ..
+            } => remaining -= 1,
+            Update::Failed {
+                generation: None, ..
+            } => remaining = 0,
+        }
+        got.push(update);
+    }
+    let _ = commands.send(Command::Shutdown);
+    thread.join().unwrap();
+    (got, repaints.load(Ordering::Relaxed))
+}
+
+#[test]
+fn bands_come_first_then_every_generation() {
+    let (updates, repaints) = updates(trace("sample.trace"));
+    let Some(Update::Indexed { bands }) = updates.first() else {
+        panic!("the index comes first")
+    };
+    assert_eq!(bands.len(), 8);
+    assert_eq!(repaints, updates.len(), "every update wakes the ui");
+    let mut decoded = vec![false; bands.len()];
+    for update in &updates[1..] {
+        let Update::Decoded {
+            generation,
+            summary,
+            detail,
+        } = update
+        else {
+            panic!("no failures expected")
+        };
+        assert!(detail.is_none(), "detail only when wanted");
+        assert!(!decoded[*generation], "each generation once");
+        decoded[*generation] = true;
+        assert_eq!(
+            bands[*generation].start,
+            summary.span().start,
+            "estimated band starts exactly at the first event"
+        );
+        // Go's generations overlap by a few milliseconds: a band ends where
+        // the next one starts, before the generation's last event.
+        let (band, total) = (bands[*generation], bands[7].end - bands[0].start);
+        assert!(
+            (summary.span().end - band.end).abs() < total / 50,
+            "{band:?} vs {:?}",
+            summary.span()
+        );
+    }
+    assert!(decoded.iter().all(|&d| d));
+}
+
+#[test]
+fn a_broken_generation_is_reported_and_the_others_load() {
+    let (updates, _) = updates(trace("truncated-go1.27.trace"));
+    let Some(Update::Indexed { bands }) = updates.first() else {
+        panic!("the index comes first")
+    };
+    let failed: Vec<usize> = updates
+        .iter()
+        .filter_map(|u| match u {
+            Update::Failed {
+                generation,
+                message,
+            } => {
+                assert!(
+                    message.contains("truncated") || message.contains("batch"),
+                    "{message}"
+                );
+                *generation
+            }
+            _ => None,
+        })
+        .collect();
+    let decoded = updates
+        .iter()
+        .filter(|u| matches!(u, Update::Decoded { .. }))
+        .count();
+    assert_eq!(
+        failed,
+        [bands.len() - 1],
+        "the last generation is cut short"
+    );
+    assert_eq!(decoded, bands.len() - 1);
+    assert!(decoded >= 5);
+}
+
+#[test]
+fn unreadable_input_is_reported() {
+    let (updates, _) = updates(Source::Bytes(b"not a trace".to_vec()));
+    assert!(matches!(
+        updates.as_slice(),
+        [Update::Failed {
+            generation: None,
+            ..
+        }]
+    ));
+    let (updates, _) = updates_of_missing_file();
+    assert!(
+        matches!(updates.as_slice(), [Update::Failed { generation: None, message }] if message.contains("cannot read"))
+    );
+}
+
+fn updates_of_missing_file() -> (Vec<Update>, usize) {
+    updates(Source::File(PathBuf::from("/nonexistent/gotv.trace")))
+}

@@ -1,0 +1,202 @@
+//! The background thread: opens and indexes the trace, then decodes
+//! generations on a pool of scoped threads, one per core, in the order the
+//! [`Schedule`] gives, until the ui shuts it down.
+//!
+//! The input and the trace index live on this thread's stack, and the pool
+//! threads borrow them (scoped threads), so nothing about the trace is
+//! shared with the ui but the messages. Each decode's result is sent as
+//! soon as it is ready, followed by a repaint request. A generation that
+//! fails (or makes the decoder panic) is reported and not retried; the
+//! others still load.
+
+use std::ops::Range;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use super::schedule::{Job, Schedule};
+use super::{Command, Source, Update, bands, pages};
+use crate::model::{self, GenerationModel};
+use crate::trace::index::GenerationEnd;
+use crate::trace::{Input, Trace};
+
+/// Sends updates to the ui and wakes it.
+pub(crate) struct Notifier {
+    pub(crate) updates: Sender<Update>,
+    pub(crate) repaint: Box<dyn Fn() + Send + Sync>,
+}
+
+impl Notifier {
+    fn send(&self, update: Update) {
+        // The ui may be gone (a new file opened); then nobody listens.
+        if self.updates.send(update).is_ok() {
+            (self.repaint)();
+        }
+    }
+}
+
+/// The schedule and the signal that it changed.
+struct Shared {
+    schedule: Mutex<Schedule>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Schedule> {
+        self.schedule.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The worker thread's body.
+pub(crate) fn run(source: Source, commands: Receiver<Command>, notifier: Notifier) {
+    let input = match source {
+        Source::File(path) => {
+            Input::open(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+        }
+        Source::Bytes(bytes) => Ok(Input::Owned(bytes)),
+    };
+    let input = match input {
+        Ok(input) => input,
+        Err(message) => {
+            return notifier.send(Update::Failed {
+                generation: None,
+                message,
+            });
+        }
+    };
+    pages::indexing(&input, true);
+    let opened = Trace::open(input.bytes());
+    pages::indexing(&input, false);
+    let trace = match opened {
+        Ok(trace) => trace,
+        Err(e) => {
+            return notifier.send(Update::Failed {
+                generation: None,
+                message: e.to_string(),
+            });
+        }
+    };
+    notifier.send(Update::Indexed {
+        bands: bands::estimate(trace.index(), input.bytes()),
+    });
+    pages::release(&input, 0..input.bytes().len());
+    let sizes = trace
+        .index()
+        .generations
+        .iter()
+        .map(|g| g.span.len())
+        .collect();
+    let shared = Shared {
+        schedule: Mutex::new(Schedule::new(sizes)),
+        changed: Condvar::new(),
+    };
+    let threads = thread::available_parallelism().map_or(1, |n| n.get());
+    thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| decode_loop(&trace, &input, &shared, &notifier));
+        }
+        coordinate(&commands, &shared);
+    });
+}
+
+/// Applies the ui's commands to the schedule until shutdown.
+fn coordinate(commands: &Receiver<Command>, shared: &Shared) {
+    while let Ok(command) = commands.recv() {
+        let mut schedule = shared.lock();
+        match command {
+            Command::Wants { focus, detail } => schedule.set_wants(focus, detail),
+            Command::Evicted(generation) => schedule.evicted(generation),
+            Command::Shutdown => break,
+        }
+        drop(schedule);
+        shared.changed.notify_all();
+    }
+    shared.lock().shutdown = true;
+    shared.changed.notify_all();
+}
+
+/// One pool thread: takes jobs until shutdown.
+fn decode_loop(trace: &Trace<'_>, input: &Input, shared: &Shared, notifier: &Notifier) {
+    while let Some(job) = next_job(shared) {
+        let g = job.generation;
+        let result = decode(trace, g);
+        if let Some(bytes) = trace
+            .index()
+            .generations
+            .get(g)
+            .map(|index| index.span.clone())
+        {
+            pages::release(input, inner_pages(bytes));
+        }
+        let finished = shared.lock().finish(job, result.is_ok());
+        shared.changed.notify_all();
+        match result {
+            Ok(model) => {
+                let summary = model.summarize();
+                let detail = finished.send_detail.then_some(model);
+                notifier.send(Update::Decoded {
+                    generation: g,
+                    summary,
+                    detail,
+                });
+            }
+            Err(message) => notifier.send(Update::Failed {
+                generation: Some(g),
+                message,
+            }),
+        }
+        if let (true, Some(GenerationEnd::CompleteThenError(e))) = (
+            finished.first,
+            trace.index().generations.get(g).map(|index| &index.end),
+        ) {
+            notifier.send(Update::Failed {
+                generation: Some(g),
+                message: format!("after this generation: {e}"),
+            });
+        }
+    }
+}
+
+/// Waits for a job; `None` at shutdown.
+fn next_job(shared: &Shared) -> Option<Job> {
+    let mut schedule = shared.lock();
+    loop {
+        if schedule.shutdown {
+            return None;
+        }
+        if let Some(job) = schedule.next() {
+            return Some(job);
+        }
+        schedule = shared
+            .changed
+            .wait(schedule)
+            .unwrap_or_else(PoisonError::into_inner);
+    }
+}
+
+/// The range minus its first and last page, which neighbouring generations
+/// share and may be decoding right now (releasing them would be harmless,
+/// only wasteful).
+fn inner_pages(range: Range<usize>) -> Range<usize> {
+    const PAGE: usize = 4096;
+    (range.start.div_ceil(PAGE) * PAGE)..(range.end / PAGE * PAGE)
+}
+
+/// Decodes and models generation `g`; a decoder panic becomes an error.
+fn decode(trace: &Trace<'_>, g: usize) -> Result<GenerationModel, String> {
+    let decoded = catch_unwind(AssertUnwindSafe(|| match trace.decode_generation(g) {
+        None => Ok(model::build(std::iter::empty())),
+        Some(Ok(events)) => Ok(model::build(events.iter())),
+        Some(Err(e)) => Err(e.to_string()),
+    }));
+    decoded.unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(format!("the decoder failed on this generation: {why}"))
+    })
+}

@@ -1,0 +1,537 @@
+//! `gotv latency` against intervals computed independently from Go's own
+//! decoding: the `go tool trace -d=parsed` text committed next to each trace.
+//!
+//! The reference implementation below reads only the oracle's goroutine
+//! `StateTransition` lines and applies the definition directly: an interval
+//! of a state opens when a goroutine enters it from a different, known
+//! (not `Undetermined`) state and closes at its next transition to a
+//! different state; equal-state transitions (generation-start statuses) are
+//! ignored; intervals open at the end are dropped. The output must agree
+//! with gotv's, row for row.
+
+mod common;
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The kinds and the goroutine state each measures.
+const KINDS: [(&str, &str); 3] = [
+    ("sched", "Runnable"),
+    ("block", "Waiting"),
+    ("syscall", "Syscall"),
+];
+
+/// Traces that must be covered: one per format era.
+const REQUIRED: [&str; 4] = [
+    "workload-go1.22",
+    "workload-go1.25",
+    "sample",
+    "cpuprofile-go1.27",
+];
+
+fn traces_dir() -> PathBuf {
+    common::repo_root().join("testdata").join("traces")
+}
+
+/// The oracle's `key=value` lines.
+fn oracle(name: &str) -> HashMap<String, String> {
+    let text =
+        fs::read_to_string(traces_dir().join(format!("{name}.oracle"))).expect("oracle file");
+    text.lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The `-d=parsed` text, plain or gzipped.
+fn parsed_text(name: &str) -> String {
+    let plain = traces_dir().join(format!("{name}.parsed"));
+    if plain.exists() {
+        return fs::read_to_string(plain).expect("parsed file");
+    }
+    let gz =
+        fs::File::open(traces_dir().join(format!("{name}.parsed.gz"))).expect("parsed.gz file");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(gz)
+        .read_to_string(&mut text)
+        .expect("gunzip");
+    text
+}
+
+/// Every committed trace in the v2 format (Go 1.22+), by name.
+fn v2_traces() -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(traces_dir())
+        .expect("traces dir")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|f| f.strip_suffix(".oracle").map(str::to_string))
+        .filter(|n| {
+            oracle(n)
+                .get("header")
+                .is_some_and(|h| h != "go 1.21 trace")
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// A goroutine transition from an oracle line.
+struct Transition<'a> {
+    time: i64,
+    id: i64,
+    from: &'a str,
+    to: &'a str,
+    reason: &'a str,
+}
+
+/// Parses `M=.. P=.. G=.. StateTransition Time=T GoID=N From->To Reason="R"`;
+/// `None` for any other line (P transitions, other events, stacks).
+fn parse(line: &str) -> Option<Transition<'_>> {
+    let (head, reason) = line.split_once(" Reason=\"")?;
+    let fields: Vec<&str> = head.split(' ').collect();
+    let [_, _, _, "StateTransition", time, id, states] = fields[..] else {
+        return None;
+    };
+    let (from, to) = states.split_once("->")?;
+    Some(Transition {
+        time: time.strip_prefix("Time=")?.parse().ok()?,
+        id: id.strip_prefix("GoID=")?.parse().ok()?,
+        from,
+        to,
+        reason: reason.strip_suffix('"')?,
+    })
+}
+
+/// One expected row.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Row {
+    neg_duration: i64,
+    start: i64,
+    goroutine: i64,
+    end: i64,
+    detail: String,
+}
+
+/// The intervals of `state` in the oracle text, as TSV.
+fn expected(text: &str, state: &str) -> String {
+    // Per goroutine: current state, since when, reason, start known.
+    let mut open: HashMap<i64, (&str, i64, &str, bool)> = HashMap::new();
+    let mut rows = Vec::new();
+    for t in text.lines().filter_map(parse) {
+        if t.from == t.to {
+            continue;
+        }
+        if let Some((s, since, reason, known)) = open.remove(&t.id)
+            && known
+            && s == state
+        {
+            let detail = if state == "Waiting" { reason } else { "" };
+            rows.push(Row {
+                neg_duration: since - t.time,
+                start: since,
+                goroutine: t.id,
+                end: t.time,
+                detail: detail.to_string(),
+            });
+        }
+        if t.to != "NotExist" {
+            open.insert(t.id, (t.to, t.time, t.reason, t.from != "Undetermined"));
+        }
+    }
+    rows.sort();
+    let mut tsv = String::from("goroutine\tstart_ns\tend_ns\tduration_ns\tdetail\n");
+    for r in rows {
+        tsv += &format!(
+            "{}\t{}\t{}\t{}\t{}\n",
+            r.goroutine, r.start, r.end, -r.neg_duration, r.detail
+        );
+    }
+    tsv
+}
+
+fn gotv_latency(name: &str, kind: &str, top: &str) -> std::process::Output {
+    let trace = traces_dir().join(format!("{name}.trace"));
+    Command::new(common::gotv_bin())
+        .arg("latency")
+        .arg(&trace)
+        .args(["--kind", kind, "--top", top])
+        .output()
+        .expect("run gotv")
+}
+
+#[test]
+fn intervals_agree_with_go_oracle_on_every_v2_trace() {
+    let names = v2_traces();
+    for required in REQUIRED {
+        assert!(
+            names.iter().any(|n| n == required),
+            "missing test trace {required}"
+        );
+    }
+    for name in &names {
+        let oracle = oracle(name);
+        let text = parsed_text(name);
+        let mut counts = Vec::new();
+        for (kind, state) in KINDS {
+            let out = gotv_latency(name, kind, "100000");
+            let want_exit = oracle.get("exit").map_or("0", String::as_str);
+            assert_eq!(
+                out.status.code().map(|c| c.to_string()).as_deref(),
+                Some(want_exit),
+                "{name} {kind}"
+            );
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let want_err = oracle.get("stderr").map_or("", String::as_str);
+            assert!(
+                stderr.contains(want_err),
+                "{name} {kind}: stderr {stderr:?}"
+            );
+            let got = String::from_utf8(out.stdout).expect("UTF-8 output");
+            let want = expected(&text, state);
+            assert!(
+                got == want,
+                "{name} --kind {kind}: output differs from the oracle\n{}",
+                first_diff(&got, &want)
+            );
+            counts.push(format!("{kind}={}", want.lines().count() - 1));
+        }
+        eprintln!("{name}: {}", counts.join(" "));
+    }
+}
+
+fn first_diff(got: &str, want: &str) -> String {
+    let (g, w): (Vec<&str>, Vec<&str>) = (got.lines().collect(), want.lines().collect());
+    let i = g
+        .iter()
+        .zip(&w)
+        .position(|(a, b)| a != b)
+        .unwrap_or(g.len().min(w.len()));
+    format!(
+        "rows: got {} want {}; first difference at line {i}:\n  got:  {:?}\n  want: {:?}",
+        g.len(),
+        w.len(),
+        g.get(i),
+        w.get(i)
+    )
+}
+
+#[test]
+fn top_limits_rows_and_defaults_to_twenty() {
+    let name = "workload-go1.25";
+    let text = parsed_text(name);
+    let want: Vec<String> = expected(&text, "Waiting")
+        .lines()
+        .take(6)
+        .map(str::to_string)
+        .collect();
+    let out = gotv_latency(name, "block", "5");
+    assert!(out.status.success());
+    let got: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(got, want);
+
+    let trace = traces_dir().join(format!("{name}.trace"));
+    let out = Command::new(common::gotv_bin())
+        .args(["latency", "--kind", "sched"])
+        .arg(&trace)
+        .output()
+        .expect("run gotv");
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 21);
+}
+
+#[test]
+fn usage_and_io_errors_exit_2_and_bad_traces_exit_1() {
+    let run = |args: &[&str]| {
+        Command::new(common::gotv_bin())
+            .arg("latency")
+            .args(args)
+            .output()
+            .expect("run gotv")
+            .status
+            .code()
+    };
+    let trace = traces_dir().join("sample.trace");
+    let trace = trace.to_str().expect("UTF-8 path");
+    assert_eq!(run(&[trace, "--kind", "latency"]), Some(2));
+    assert_eq!(run(&[trace]), Some(2));
+    assert_eq!(run(&["/nonexistent/x.trace", "--kind", "sched"]), Some(2));
+    let v1 = traces_dir().join("workload-go1.21.trace");
+    assert_eq!(
+        run(&[v1.to_str().expect("UTF-8 path"), "--kind", "sched"]),
+        Some(1)
+    );
+}
+
+/// An interval as `(goroutine, start, end, label)`.
+type Span = (i64, i64, i64, String);
+
+/// An interval's begin as `(goroutine, start, label)`.
+type Begun = (i64, i64, String);
+
+/// The regions, tasks and goroutine-scoped GC ranges in the oracle text, as
+/// spans sorted like the outliers: longest first,
+/// then by start and goroutine. A region or task whose begin is missing, one
+/// still open at the end, a region left open when its goroutine exits and a
+/// range first seen active are not measured.
+fn expected_ranges(text: &str, kind: &str) -> Vec<Span> {
+    let field = |line: &str, key: &str| -> Option<String> {
+        let rest = &line[line.find(key)? + key.len()..];
+        Some(match rest.strip_prefix('"') {
+            Some(quoted) => quoted[..quoted.find('"')?].to_string(),
+            None => rest.split([' ', ')']).next()?.to_string(),
+        })
+    };
+    let num = |line: &str, key: &str| field(line, key).and_then(|v| v.parse::<i64>().ok());
+    let mut regions: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
+    let mut tasks: HashMap<String, Begun> = HashMap::new();
+    // `None`: first seen active, start unknown.
+    let mut ranges: HashMap<(String, i64), Option<Begun>> = HashMap::new();
+    let mut rows = Vec::new();
+    for line in text.lines() {
+        let fields: Vec<&str> = line.splitn(6, ' ').collect();
+        let [_, _, g, event, time, ..] = fields[..] else {
+            continue;
+        };
+        let (Some(g), Some(time)) = (g.strip_prefix("G="), time.strip_prefix("Time=")) else {
+            continue;
+        };
+        let (Ok(g), Ok(time)) = (g.parse::<i64>(), time.parse::<i64>()) else {
+            continue;
+        };
+        match (event, kind) {
+            ("RegionBegin", "region") => regions
+                .entry(g)
+                .or_default()
+                .push((time, field(line, "Type=").unwrap_or_default())),
+            ("RegionEnd", "region") => {
+                if let Some((start, name)) = regions.get_mut(&g).and_then(Vec::pop) {
+                    rows.push((g, start, time, name));
+                }
+            }
+            ("StateTransition", "region") if line.contains("->NotExist ") => {
+                if let Some(id) = num(line, "GoID=") {
+                    regions.remove(&id);
+                }
+            }
+            ("TaskBegin", "task") => {
+                let id = field(line, "ID=").unwrap_or_default();
+                tasks.insert(id, (g, time, field(line, "Type=").unwrap_or_default()));
+            }
+            ("TaskEnd", "task") => {
+                let id = field(line, "ID=").unwrap_or_default();
+                if let Some((g, start, name)) = tasks.remove(&id) {
+                    rows.push((g, start, time, name));
+                }
+            }
+            ("RangeBegin" | "RangeActive" | "RangeEnd", "stw" | "assist") => {
+                let name = field(line, "Name=").unwrap_or_default();
+                let label = match (kind, name.strip_prefix("stop-the-world (")) {
+                    ("stw", Some(reason)) => reason.trim_end_matches(')').to_string(),
+                    ("assist", None) if name == "GC mark assist" => String::new(),
+                    _ => continue,
+                };
+                let Some(scope) = num(line, "Scope=Goroutine(") else {
+                    continue;
+                };
+                let key = (label.clone(), scope);
+                match event {
+                    "RangeBegin" => {
+                        ranges.insert(key, Some((scope, time, label)));
+                    }
+                    "RangeActive" => {
+                        ranges.entry(key).or_insert(None);
+                    }
+                    _ => {
+                        if let Some(Some((g, start, label))) = ranges.remove(&key) {
+                            rows.push((g, start, time, label));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    rows.sort_by_key(|&(g, start, end, _)| (start - end, start, g));
+    rows
+}
+
+#[test]
+fn regions_tasks_and_gc_ranges_agree_with_go_oracle() {
+    use gotv::analysis::{LatencyKind, analyze};
+    let kinds = [
+        ("region", LatencyKind::Region),
+        ("task", LatencyKind::Task),
+        ("stw", LatencyKind::StopTheWorld),
+        ("assist", LatencyKind::MarkAssist),
+    ];
+    for name in REQUIRED {
+        let data = fs::read(traces_dir().join(format!("{name}.trace"))).expect("trace");
+        let trace = gotv::trace::Trace::open(&data).expect("valid trace");
+        let (analysis, error) = analyze(&trace, usize::MAX);
+        assert!(error.is_none(), "{name}: {error:?}");
+        let text = parsed_text(name);
+        let mut counts = Vec::new();
+        for (label, kind) in kinds {
+            let got: Vec<Span> = analysis
+                .latencies
+                .outliers(kind)
+                .iter()
+                .map(|i| (i.goroutine, i.start, i.end, analysis.labels.text(i.label)))
+                .collect();
+            let want = expected_ranges(&text, label);
+            assert!(
+                got == want,
+                "{name} {label}: got {} want {} intervals",
+                got.len(),
+                want.len()
+            );
+            counts.push(format!("{label}={}", want.len()));
+        }
+        eprintln!("{name}: {}", counts.join(" "));
+    }
+}
+
+/// A `go tool trace` web server on a trace, stopped when dropped.
+struct GoTraceServer {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl GoTraceServer {
+    fn start(go: &std::path::Path, trace: &std::path::Path) -> GoTraceServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        // Run the tool's binary itself, not `go tool trace`, whose child
+        // would outlive a kill of the `go` process.
+        let tool = Command::new(go)
+            .args(["tool", "-n", "trace"])
+            .env("GOTOOLCHAIN", "local")
+            .output()
+            .expect("go tool -n trace");
+        let tool = String::from_utf8(tool.stdout).expect("UTF-8 path");
+        let child = Command::new(tool.trim())
+            .arg(format!("-http=127.0.0.1:{port}"))
+            .arg(trace)
+            // Go opens a browser through $BROWSER; make that a no-op.
+            .env("BROWSER", "true")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start go tool trace");
+        GoTraceServer { child, port }
+    }
+
+    /// The body of `GET path`, retrying while the server starts.
+    fn get(&self, path: &str) -> String {
+        use std::io::Write;
+        for _ in 0..600 {
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
+                let request = format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n");
+                let mut response = String::new();
+                if s.write_all(request.as_bytes()).is_ok()
+                    && s.read_to_string(&mut response).is_ok()
+                {
+                    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+                    assert!(
+                        response.starts_with("HTTP/1.0 200")
+                            || response.starts_with("HTTP/1.1 200"),
+                        "{response}"
+                    );
+                    return body.to_string();
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("go tool trace did not answer on port {}", self.port);
+    }
+}
+
+impl Drop for GoTraceServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The `(window, mmu)` pairs of `/mmu?mode=plot`'s `"curve"`.
+fn mmu_curve(json: &str) -> Vec<(i64, f64)> {
+    let pairs = regex::Regex::new(r"\[([0-9.e+-]+),([0-9.e+-]+)\]").expect("regex");
+    pairs
+        .captures_iter(json)
+        .map(|c| {
+            (
+                c[1].parse::<f64>().expect("window") as i64,
+                c[2].parse().expect("mmu"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn mmu_agrees_with_go_tool_trace() {
+    use gotv::analysis::{Analyzer, UtilFlags};
+    let Some(go) = common::go_toolchain(common::SPEC_GO) else {
+        return;
+    };
+    let flag_sets = [
+        ("stw|background|assist", UtilFlags::DEFAULT),
+        (
+            "stw|background|assist|sweep",
+            UtilFlags {
+                sweep: true,
+                ..UtilFlags::DEFAULT
+            },
+        ),
+        (
+            "stw",
+            UtilFlags {
+                stw: true,
+                background: false,
+                assist: false,
+                sweep: false,
+            },
+        ),
+        (
+            "assist|sweep",
+            UtilFlags {
+                stw: false,
+                background: false,
+                assist: true,
+                sweep: true,
+            },
+        ),
+    ];
+    for name in REQUIRED {
+        let path = traces_dir().join(format!("{name}.trace"));
+        let server = GoTraceServer::start(&go, &path);
+        let data = fs::read(&path).expect("trace");
+        let trace = gotv::trace::Trace::open(&data).expect("valid trace");
+        for (query, flags) in flag_sets {
+            let mut analyzer = Analyzer::new(0, flags);
+            trace
+                .for_each_event(|ev| analyzer.event(&ev))
+                .expect("valid trace");
+            let util = analyzer.finish().utilization;
+            let curve = mmu_curve(&server.get(&format!("/mmu?mode=plot&flags={query}")));
+            assert!(curve.len() >= 50, "{name} {query}: {curve:?}");
+            // Go's band search also tries a 1 ns window starting at the
+            // trace's last event, past which it takes the utilisation to be
+            // 0: its MMU(1 ns) is always 0. Windows that fit are compared.
+            for (window, want) in curve.into_iter().filter(|&(w, _)| w >= 2) {
+                let got = util.mmu(window);
+                assert!(
+                    (got - want).abs() < 1e-9,
+                    "{name} {query} window {window}: got {got} want {want}"
+                );
+            }
+        }
+        eprintln!("{name}: MMU agrees for {} flag sets", flag_sets.len());
+    }
+}

@@ -1,0 +1,298 @@
+//! The worker as the ui uses it: start it on a committed trace, set the
+//! viewport, poll, and draw lanes and plots at every zoom level.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use gotv::model::query::FOLD_PX;
+use gotv::model::{ItemKind, LaneGroup, LaneKey, Series, TimeSpan};
+use gotv::worker::{Source, Viewport, Worker};
+
+/// Width of the drawing area the tests pretend to have.
+const WIDTH_PX: f32 = 2000.0;
+
+fn start(name: &str) -> (Worker, Arc<AtomicUsize>) {
+    let repaints = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&repaints);
+    let path = common::repo_root().join("testdata/traces").join(name);
+    let worker = Worker::start(Source::File(path), move || {
+        counter.fetch_add(1, Ordering::Relaxed);
+    });
+    (worker, repaints)
+}
+
+fn viewport(worker: &Worker, range: TimeSpan) -> Viewport {
+    Viewport {
+        range,
+        width_px: WIDTH_PX,
+        lanes: worker
+            .timeline()
+            .lanes
+            .iter()
+            .map(|l| l.key)
+            .take(60)
+            .collect(),
+    }
+}
+
+/// Polls (as frames would) until `done`, or fails after a minute.
+fn poll_until(worker: &mut Worker, what: &str, done: impl Fn(&Worker) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done(worker) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        worker.poll();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn loads_the_whole_trace_and_draws_every_zoom_level() {
+    let (mut worker, repaints) = start("sample.trace");
+    poll_until(&mut worker, "the index", |w| {
+        !w.timeline().generations.is_empty()
+    });
+    let whole = worker.timeline().span;
+    assert_eq!(worker.timeline().generations.len(), 8);
+    worker.set_viewport(viewport(&worker, whole));
+    poll_until(&mut worker, "every generation", |w| {
+        w.progress().done == w.progress().total && w.timeline().pending == 0
+    });
+    assert!(
+        repaints.load(Ordering::Relaxed) >= 9,
+        "the index and each generation woke the ui"
+    );
+    assert!(worker.errors().is_empty(), "{:?}", worker.errors());
+
+    let timeline = worker.timeline().clone();
+    let groups = |g: LaneGroup| timeline.lanes.iter().filter(|l| l.group == g).count();
+    assert!(groups(LaneGroup::Runtime) >= 5, "GC, tasks, three plots");
+    assert_eq!(groups(LaneGroup::Procs), 4, "GOMAXPROCS=4");
+    assert!(groups(LaneGroup::Threads) >= 4 && groups(LaneGroup::Goroutines) > 1000);
+    assert!(
+        timeline.lanes.is_sorted_by_key(|l| l.key),
+        "lanes in display order"
+    );
+    assert!(
+        timeline
+            .lanes
+            .iter()
+            .any(|l| l.label.starts_with("G1 ") && l.label.ends_with("main.main"))
+    );
+
+    // Zoomed out: summaries only, bounded per row.
+    let ns_per_px = whole.len() as f64 / f64::from(WIDTH_PX);
+    let started = Instant::now();
+    for lane in &timeline.lanes {
+        let mut items = Vec::new();
+        worker.lane_items(lane.key, whole, ns_per_px, &mut items);
+        assert!(
+            items
+                .iter()
+                .all(|i| matches!(i.kind, ItemKind::Summary { .. }))
+        );
+        let rows = items.iter().map(|i| i.row + 1).max().unwrap_or(0);
+        assert!(
+            items.len() <= rows * (WIDTH_PX as usize + 16),
+            "{:?}: {} items",
+            lane.key,
+            items.len()
+        );
+    }
+    eprintln!(
+        "whole trace, all {} lanes: {:?}",
+        timeline.lanes.len(),
+        started.elapsed()
+    );
+    let mut heap = Vec::new();
+    worker.plot(Series::HeapAlloc, whole, ns_per_px, &mut heap);
+    assert!(!heap.is_empty() && heap.len() <= WIDTH_PX as usize + 1);
+    assert!(
+        heap.windows(2).all(|w| w[0].t < w[1].t),
+        "columns in time order"
+    );
+
+    // Zoomed into 2 ms of the busiest generation: full detail, folded.
+    let band = timeline.generations[0];
+    let zoom = TimeSpan::new(
+        band.start + band.len() / 2,
+        band.start + band.len() / 2 + 2_000_000,
+    );
+    worker.set_viewport(viewport(&worker, zoom));
+    assert!(worker.timeline().pending > 0, "detail is on its way");
+    poll_until(&mut worker, "the detail", |w| w.timeline().pending == 0);
+    let ns_per_px = zoom.len() as f64 / f64::from(WIDTH_PX);
+    let mut spans = 0;
+    let mut items = Vec::new();
+    for key in (0..4).map(LaneKey::Proc) {
+        items.clear();
+        worker.lane_items(key, zoom, ns_per_px, &mut items);
+        assert!(
+            items
+                .iter()
+                .all(|i| !matches!(i.kind, ItemKind::Summary { .. })),
+            "{key:?} drawn from detail"
+        );
+        let rows = items.iter().map(|i| i.row + 1).max().unwrap_or(0);
+        assert!(items.len() as f64 <= rows as f64 * (f64::from(WIDTH_PX) / FOLD_PX + 2.0));
+        spans += items
+            .iter()
+            .filter(|i| {
+                matches!(
+                    i.kind,
+                    ItemKind::Span {
+                        goroutine: Some(_),
+                        ..
+                    }
+                )
+            })
+            .count();
+    }
+    assert!(
+        spans > 0,
+        "Ps ran goroutines in the middle of the first generation"
+    );
+
+    // A frame at every zoom from 1 µs to the whole trace stays cheap.
+    for len in [1_000, 1_000_000, 100_000_000, whole.len()] {
+        let view = TimeSpan::new(zoom.start, zoom.start + len);
+        let started = Instant::now();
+        let mut items = Vec::new();
+        for lane in timeline.lanes.iter().take(60) {
+            items.clear();
+            worker.lane_items(lane.key, view, len as f64 / f64::from(WIDTH_PX), &mut items);
+        }
+        eprintln!("60 lanes over {len} ns: {:?}", started.elapsed());
+    }
+    worker.shutdown();
+}
+
+#[test]
+fn a_corrupt_generation_is_reported_while_the_others_load() {
+    let (mut worker, _) = start("truncated-go1.27.trace");
+    poll_until(&mut worker, "the index", |w| {
+        !w.timeline().generations.is_empty()
+    });
+    let total = worker.timeline().generations.len();
+    poll_until(&mut worker, "every generation", |w| {
+        w.progress().done == total
+    });
+    let errors = worker.errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].generation, Some(total - 1));
+    assert!(
+        worker
+            .timeline()
+            .lanes
+            .iter()
+            .any(|l| matches!(l.key, LaneKey::Goroutine(_)))
+    );
+    worker.shutdown();
+}
+
+#[test]
+fn a_file_that_is_not_a_trace_is_reported() {
+    let mut worker = Worker::start(Source::Bytes(b"hello".to_vec()), || {});
+    poll_until(&mut worker, "the error", |w| !w.errors().is_empty());
+    assert_eq!(worker.errors()[0].generation, None);
+    assert_eq!(worker.timeline().pending, 0, "nothing left to wait for");
+}
+
+/// Peak and current resident set size in MiB, from `/proc/self/status`.
+fn rss_mib() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+            .map_or(0, |kib| kib >> 10)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+/// Browsing a large trace: `GOTV_BIG_TRACE=/path/to/trace cargo test
+/// --release --test model_worker -- --ignored --nocapture` prints how long
+/// the index, every summary and a deep zoom take, the RSS, and the cost of
+/// a frame at every zoom level.
+#[test]
+#[ignore = "needs a large trace in GOTV_BIG_TRACE"]
+fn browse_a_big_trace() {
+    let Some(path) = std::env::var_os("GOTV_BIG_TRACE") else {
+        return;
+    };
+    let started = Instant::now();
+    let mut worker = Worker::start(Source::File(path.into()), || {});
+    poll_until(&mut worker, "the index", |w| {
+        !w.timeline().generations.is_empty()
+    });
+    let whole = worker.timeline().span;
+    let gens = worker.timeline().generations.clone();
+    eprintln!(
+        "index: {:?}, {} generations, {:?} MiB RSS",
+        started.elapsed(),
+        gens.len(),
+        rss_mib()
+    );
+    worker.set_viewport(viewport(&worker, whole));
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while worker.progress().done < gens.len() && Instant::now() < deadline {
+        worker.poll();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let lanes = worker.timeline().lanes.len();
+    eprintln!(
+        "all summaries: {:?}, {lanes} lanes, (peak, now) {:?} MiB RSS",
+        started.elapsed(),
+        rss_mib()
+    );
+    let frame = |worker: &Worker, view: TimeSpan| {
+        let t = Instant::now();
+        let mut n = 0;
+        for lane in worker.timeline().lanes.iter().take(60) {
+            let mut items = Vec::new();
+            worker.lane_items(
+                lane.key,
+                view,
+                view.len() as f64 / f64::from(WIDTH_PX),
+                &mut items,
+            );
+            n += items.len();
+        }
+        (t.elapsed(), n)
+    };
+    eprintln!("frame, whole trace: {:?}", frame(&worker, whole));
+    for g in [gens.len() / 2, gens.len() / 2 + 1, 1] {
+        let band = gens[g];
+        let zoom = TimeSpan::new(
+            band.start + band.len() / 3,
+            band.start + band.len() / 3 + 1_000_000,
+        );
+        let t = Instant::now();
+        worker.set_viewport(viewport(&worker, zoom));
+        poll_until(&mut worker, "the detail", |w| w.timeline().pending == 0);
+        eprintln!(
+            "zoom into generation {g}: detail in {:?}, (peak, now) {:?} MiB RSS",
+            t.elapsed(),
+            rss_mib()
+        );
+        let view = TimeSpan::new(zoom.start, zoom.start + 1_000_000_000);
+        let mut worst = (Duration::ZERO, None, 0);
+        for lane in worker.timeline().lanes.iter().take(60) {
+            let t = Instant::now();
+            let mut items = Vec::new();
+            worker.lane_items(lane.key, view, view.len() as f64 / f64::from(WIDTH_PX), &mut items);
+            worst = worst.max((t.elapsed(), Some(lane.key), items.len()));
+        }
+        eprintln!("TEMP worst {worst:?}");
+        for len in [1_000, 1_000_000, 100_000_000, 1_000_000_000] {
+            eprintln!(
+                "  frame over {len} ns: {:?}",
+                frame(&worker, TimeSpan::new(zoom.start, zoom.start + len))
+            );
+        }
+    }
+    worker.shutdown();
+}
