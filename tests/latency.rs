@@ -7,7 +7,12 @@
 //! (not `Undetermined`) state and closes at its next transition to a
 //! different state; equal-state transitions (generation-start statuses) are
 //! ignored; intervals open at the end are dropped. The output must agree
-//! with gotv's, row for row.
+//! with gotv's, row for row. Regions, tasks, stop-the-world and mark-assist
+//! intervals are checked the same way through the library.
+//!
+//! The goroutine analysis and the MMU are checked against `go tool trace`
+//! itself: its web server's goroutine pages (per start function and per
+//! goroutine, every statistic) and MMU plot data.
 
 mod common;
 
@@ -533,5 +538,167 @@ fn mmu_agrees_with_go_tool_trace() {
             }
         }
         eprintln!("{name}: MMU agrees for {} flag sets", flag_sets.len());
+    }
+}
+
+/// Nanoseconds of a Go `time.Duration` string: `0s`, `1.5µs`, `2m3.000000001s`.
+fn go_duration(s: &str) -> i64 {
+    let (neg, mut rest) = match s.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, s),
+    };
+    let mut ns: i64 = 0;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(rest.len());
+        let (num, tail) = rest.split_at(num_len);
+        let unit_len = tail
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(tail.len());
+        let (unit, tail) = tail.split_at(unit_len);
+        let scale: i64 = match unit {
+            "ns" => 1,
+            "µs" | "us" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            _ => panic!("bad duration {s:?}"),
+        };
+        let (int, frac) = num.split_once('.').unwrap_or((num, ""));
+        ns += int.parse::<i64>().expect("duration digits") * scale;
+        if !frac.is_empty() {
+            let digits: i64 = frac.parse().expect("duration fraction");
+            ns += digits * scale / 10_i64.pow(frac.len() as u32);
+        }
+        rest = tail;
+    }
+    if neg { -ns } else { ns }
+}
+
+/// Text of HTML as html/template escapes it.
+fn html_text(s: &str) -> String {
+    let entities = regex::Regex::new(r"&(#\d+|lt|gt|amp|quot);").expect("regex");
+    entities
+        .replace_all(s, |c: &regex::Captures| match &c[1] {
+            "lt" => "<".to_string(),
+            "gt" => ">".to_string(),
+            "amp" => "&".to_string(),
+            "quot" => "\"".to_string(),
+            n => {
+                char::from_u32(n[1..].parse().expect("entity")).map_or(String::new(), String::from)
+            }
+        })
+        .into_owned()
+}
+
+fn url_query_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `/goroutines`: start function, count and total execution time per group.
+fn go_groups(html: &str) -> Vec<(String, u64, i64)> {
+    let row = regex::Regex::new(r#"<a href="/goroutine\?name=[^"]*">([^<]*)</a></code></td>\s*<td>(\d+)</td>\s*<td>([^<]*)</td>"#)
+        .expect("regex");
+    row.captures_iter(html)
+        .map(|c| {
+            let name = html_text(&c[1]);
+            let name = if name == "(Inactive, no stack trace sampled)" {
+                String::new()
+            } else {
+                name
+            };
+            (name, c[2].parse().expect("count"), go_duration(&c[3]))
+        })
+        .collect()
+}
+
+/// `/goroutine?name=`: per statistic of the breakdown table (`Total`,
+/// `Execution time`, `Block time (R)`, ...), its sum and maximum over the
+/// group's goroutines.
+fn go_group_stats(html: &str) -> HashMap<String, (i64, i64)> {
+    let start = html
+        .find(r#"<h3 id="breakdown">"#)
+        .expect("breakdown table");
+    let end = html.find(r#"<h3 id="ranges">"#).expect("ranges table");
+    let table = &html[start..end];
+    let header = regex::Regex::new(r#"<th class="link"[^>]*>\s*([^<]*?)\s*</th>"#).expect("regex");
+    let names: Vec<String> = header
+        .captures_iter(table)
+        .map(|c| html_text(&c[1]))
+        .collect();
+    let cell = regex::Regex::new(r"<td> ([^<]*)</td>").expect("regex");
+    let mut stats: HashMap<String, (i64, i64)> = HashMap::new();
+    for row in table.split("<tr>").skip(2) {
+        let values: Vec<i64> = cell
+            .captures_iter(row)
+            .map(|c| go_duration(c[1].trim()))
+            .collect();
+        assert_eq!(values.len(), names.len(), "row {row}");
+        for (name, v) in names.iter().zip(values) {
+            let s = stats.entry(name.clone()).or_default();
+            s.0 += v;
+            s.1 = s.1.max(v);
+        }
+    }
+    stats
+}
+
+#[test]
+fn goroutine_analysis_agrees_with_go_tool_trace() {
+    use gotv::analysis::{Stat, analyze};
+    let Some(go) = common::go_toolchain(common::SPEC_GO) else {
+        return;
+    };
+    assert_eq!(go_duration("2m3.000000001s"), 123_000_000_001);
+    assert_eq!(go_duration("1.5µs"), 1500);
+    for name in REQUIRED {
+        let path = traces_dir().join(format!("{name}.trace"));
+        let server = GoTraceServer::start(&go, &path);
+        let data = fs::read(&path).expect("trace");
+        let trace = gotv::trace::Trace::open(&data).expect("valid trace");
+        let (analysis, error) = analyze(&trace, 0);
+        assert!(error.is_none());
+        let ours: HashMap<String, _> = analysis
+            .start_functions
+            .iter()
+            .map(|g| (analysis.labels.text(g.name), g))
+            .collect();
+        let groups = go_groups(&server.get("/goroutines"));
+        assert_eq!(groups.len(), ours.len(), "{name}: groups");
+        for (func, count, exec) in &groups {
+            let g = ours
+                .get(func)
+                .unwrap_or_else(|| panic!("{name}: no group {func:?}"));
+            assert_eq!((g.count, g.exec.total), (*count, *exec), "{name} {func}");
+            let mut want =
+                go_group_stats(&server.get(&format!("/goroutine?name={}", url_query_escape(func))));
+            let unknown = want.remove("Unknown time").unwrap_or_default();
+            assert_eq!(unknown, (0, 0), "{name} {func}: unknown time");
+            let mut got: HashMap<String, (i64, i64)> = HashMap::new();
+            let mut put = |k: &str, s: Stat| {
+                got.insert(k.to_string(), (s.total, s.max));
+            };
+            put("Total", g.lifetime);
+            put("Execution time", g.exec);
+            put("Sched wait time", g.sched_wait);
+            put("Syscall execution time", g.syscall);
+            put("Block time (syscall)", g.syscall_block);
+            for &(reason, s) in &g.block {
+                put(&format!("Block time ({})", analysis.labels.text(reason)), s);
+            }
+            got.retain(|k, v| *v != (0, 0) || want.contains_key(k));
+            want.retain(|k, v| *v != (0, 0) || got.contains_key(k));
+            assert_eq!(got, want, "{name} {func}");
+        }
+        eprintln!("{name}: {} start functions agree", groups.len());
     }
 }

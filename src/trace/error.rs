@@ -33,9 +33,12 @@ impl Error {
         }))
     }
 
-    /// Attaches the generation number, unless one is already known.
+    /// Attaches the generation number, unless one is already known or it is
+    /// 0 (Go's "no generation yet").
     pub(crate) fn in_generation(mut self, generation: u64) -> Error {
-        self.0.generation.get_or_insert(generation);
+        if generation != 0 {
+            self.0.generation.get_or_insert(generation);
+        }
         self
     }
 

@@ -8,8 +8,16 @@
 //! - [`version`] and [`tracev2`]: the header and the event table;
 //! - [`index`]: one cheap pass over batch headers listing the generations;
 //! - [`generation`]: a generation's tables (strings, stacks, samples, clocks);
-//! - [`order`] (private): the scheduler-emulating ordering state machine;
-//! - [`reader`]: ties these together into the ordered stream of [`Event`]s.
+//! - `order` (private): the scheduler-emulating ordering state machine, fed
+//!   by per-M batch cursors merged in time order (`batchcursor`);
+//! - [`reader`]: ties these together into the ordered stream of [`Event`]s;
+//! - [`event`]: the event model and its `go tool trace -d=parsed` text;
+//! - [`raw`]: the text format of Go's `internal/trace/raw` and a writer.
+//!
+//! Start with [`Input::open`], [`Trace::open`], then either
+//! [`Trace::for_each_event`] (the whole trace, in Go's order, with Go's
+//! cross-generation validation) or [`Trace::decode_generation`] (one
+//! generation on its own, for viewers that load generations on demand).
 
 mod base;
 mod batch;

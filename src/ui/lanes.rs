@@ -189,8 +189,23 @@ fn paint_label(painter: &egui::Painter, r: Rect, text: String, color: Color32) {
     painter.galley(pos, galley, color);
 }
 
-/// Outlines the selected item, if it is on screen.
-pub(crate) fn paint_selected(scene: &Scene<'_>, rect: Rect, start: i64, end: i64, row: usize) {
+/// How an outlined item is emphasised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Emphasis {
+    /// Under the pointer: a thin outline, feedback for what a click picks.
+    Hovered,
+    /// Selected (its details are in the side panel): a bold accent outline.
+    Selected,
+}
+
+/// Outlines the item from `start` to `end` on row `row` of the lane drawn
+/// in `rect`, if it is on screen.
+pub(crate) fn paint_outline(
+    scene: &Scene<'_>,
+    rect: Rect,
+    (start, end, row): (i64, i64, usize),
+    emphasis: Emphasis,
+) {
     let top = rect.top() + row as f32 * ROW_HEIGHT;
     if top >= rect.bottom() {
         return;
@@ -201,12 +216,16 @@ pub(crate) fn paint_selected(scene: &Scene<'_>, rect: Rect, start: i64, end: i64
         ItemShape::Span
     };
     let r = scene.item_rect(start, end, shape, top).intersect(rect);
-    if r.width() > 0.0 {
-        let stroke = Stroke::new(2.0, Color32::from_rgb(0x00, 0xad, 0xd8));
-        scene
-            .painter
-            .rect_stroke(r.expand(1.0), 1.0, stroke, egui::StrokeKind::Outside);
+    if r.width() <= 0.0 {
+        return;
     }
+    let stroke = match emphasis {
+        Emphasis::Hovered => Stroke::new(1.0, Color32::WHITE),
+        Emphasis::Selected => Stroke::new(2.0, Color32::from_rgb(0x00, 0xad, 0xd8)),
+    };
+    scene
+        .painter
+        .rect_stroke(r, 1.0, stroke, egui::StrokeKind::Outside);
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use egui::{Align2, Color32, FontId, Pos2, Rangef, Rect, Sense, Stroke, UiBuilder
 
 use super::axis::{self, AXIS_HEIGHT, Ticks, format_duration};
 use super::details::{self, Picked};
-use super::lanes::{self, Scene};
+use super::lanes::{self, Emphasis, Scene};
 use super::palette;
 use super::plots;
 use super::view::{Mapping, View, ViewCommand};
@@ -661,6 +661,8 @@ fn paint_lane(
     let rows = (body.height() / ROW_HEIGHT).round() as usize;
     let hit = lanes::paint(scene, key, body, rows, &items, frame.pointer);
     if let Some(item) = hit.and_then(|i| items.get(i)) {
+        let at = (item.start, item.end, item.row);
+        lanes::paint_outline(scene, body, at, Emphasis::Hovered);
         shown.hovered = Some(Picked::new(key, item));
     }
     if let Some(selected) = state
@@ -668,7 +670,8 @@ fn paint_lane(
         .as_ref()
         .filter(|s| s.lane == key && s.row < rows)
     {
-        lanes::paint_selected(scene, body, selected.start, selected.end, selected.row);
+        let at = (selected.start, selected.end, selected.row);
+        lanes::paint_outline(scene, body, at, Emphasis::Selected);
     }
 }
 
