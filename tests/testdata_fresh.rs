@@ -202,10 +202,10 @@ fn testdata_oracle_is_current_for_smallest_traces() {
         traces().into_iter().map(|t| (fs::metadata(&t).unwrap().len(), t)).collect();
     by_size.sort();
     let mut chosen: Vec<PathBuf> = by_size.iter().take(3).map(|(_, t)| t.clone()).collect();
-    if let Some((_, t)) = by_size.iter().find(|(_, t)| oracle(t)["exit"] != "0") {
-        if !chosen.contains(t) {
-            chosen.push(t.clone());
-        }
+    if let Some((_, t)) = by_size.iter().find(|(_, t)| oracle(t)["exit"] != "0")
+        && !chosen.contains(t)
+    {
+        chosen.push(t.clone());
     }
     for trace in chosen {
         let name = name_of(&trace);

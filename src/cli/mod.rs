@@ -39,7 +39,7 @@ struct WindowArgs {
     #[arg(long, value_name = "WxH", value_parser = parse_size)]
     size: Option<(u32, u32)>,
 
-    /// Visible time range in trace nanoseconds, e.g. 1000:2000000.
+    /// Visible time range in nanoseconds from the start of the trace (as the time axis counts), e.g. 0:2000000.
     #[arg(long, value_name = "START_NS:END_NS", value_parser = parse_range)]
     range: Option<(i64, i64)>,
 
