@@ -42,7 +42,7 @@ done
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=$repo/target/bench
 mkdir -p "$out"
-export GOTOOLCHAIN=local GOFLAGS= GOWORK=off
+export GOTOOLCHAIN=local GOFLAGS='' GOWORK=off
 
 # GNU time reports peak RSS; bash's `time` keyword does not.
 if [ ! -x /usr/bin/time ]; then

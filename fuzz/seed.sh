@@ -24,7 +24,7 @@ for t in "$repo"/testdata/traces/*.trace; do
   n=$((n + 2))
 done
 
-export GOTOOLCHAIN=local GOFLAGS= GOWORK=off
+export GOTOOLCHAIN=local GOFLAGS='' GOWORK=off
 go=$(bash "$repo/testdata/go-toolchains.sh" 1.27.3 | cut -f2)
 seeds=$("$go" env GOROOT)/src/internal/trace/testdata/fuzz/FuzzReader
 "$go" run "$repo/fuzz/goseeds.go" "$seeds" "$corpus"

@@ -278,15 +278,6 @@ fn browse_a_big_trace() {
             t.elapsed(),
             rss_mib()
         );
-        let view = TimeSpan::new(zoom.start, zoom.start + 1_000_000_000);
-        let mut worst = (Duration::ZERO, None, 0);
-        for lane in worker.timeline().lanes.iter().take(60) {
-            let t = Instant::now();
-            let mut items = Vec::new();
-            worker.lane_items(lane.key, view, view.len() as f64 / f64::from(WIDTH_PX), &mut items);
-            worst = worst.max((t.elapsed(), Some(lane.key), items.len()));
-        }
-        eprintln!("TEMP worst {worst:?}");
         for len in [1_000, 1_000_000, 100_000_000, 1_000_000_000] {
             eprintln!(
                 "  frame over {len} ns: {:?}",

@@ -154,11 +154,19 @@ impl Counts {
     }
 
     fn finish(self, start: i64) -> impl Iterator<Item = (Series, Vec<super::plot::PlotPoint>)> {
-        let Counts { initial, mut series, .. } = self;
+        let Counts {
+            initial,
+            mut series,
+            ..
+        } = self;
         for s in &mut series {
             s.zero_at(start);
         }
-        COUNTED.into_iter().zip(series).zip(initial).map(|(((_, name), s), offset)| (name, s.finish(offset)))
+        COUNTED
+            .into_iter()
+            .zip(series)
+            .zip(initial)
+            .map(|(((_, name), s), offset)| (name, s.finish(offset)))
     }
 }
 
@@ -208,8 +216,17 @@ impl Builder {
     }
 
     /// Appends a span to row `row` of lane number `lane`.
-    fn push_at(&mut self, lane: u32, row: usize, (start, end): (i64, i64), kind: SpanKind, value: u32) {
-        let Some((_, rows)) = self.lanes.get_mut(lane as usize) else { return };
+    fn push_at(
+        &mut self,
+        lane: u32,
+        row: usize,
+        (start, end): (i64, i64),
+        kind: SpanKind,
+        value: u32,
+    ) {
+        let Some((_, rows)) = self.lanes.get_mut(lane as usize) else {
+            return;
+        };
         if rows.len() <= row {
             rows.resize_with(row + 1, RowBuilder::default);
         }
@@ -256,7 +273,11 @@ impl Builder {
             }
             EventKind::RangeBegin | EventKind::RangeActive => {
                 if let Some(r) = ev.range() {
-                    let at = if ev.kind() == EventKind::RangeActive { self.start() } else { t };
+                    let at = if ev.kind() == EventKind::RangeActive {
+                        self.start()
+                    } else {
+                        t
+                    };
                     self.range_begin(ev, r, at);
                 }
             }
@@ -301,7 +322,10 @@ impl Builder {
     /// Names a goroutine after the outermost frame of the first stack seen
     /// on one of its transitions, as Go's summarizer does.
     fn name_goroutine(&mut self, slot: u32, st: &StateTransition<'_>) {
-        let unnamed = self.goroutines.get(slot as usize).is_some_and(|g| g.name == 0);
+        let unnamed = self
+            .goroutines
+            .get(slot as usize)
+            .is_some_and(|g| g.name == 0);
         let Some(root) = st.stack.filter(|_| unnamed).and_then(|s| s.frames().last()) else {
             return;
         };
@@ -341,7 +365,10 @@ impl Builder {
     }
 
     fn close(&mut self, slot: u32, t: i64) {
-        let Some((lane, open)) = self.track(slot).and_then(|track| Some((track.lane, track.state.take()?))) else {
+        let Some((lane, open)) = self
+            .track(slot)
+            .and_then(|track| Some((track.lane, track.state.take()?)))
+        else {
             return;
         };
         self.counts.change(t, open.kind, -1);
@@ -382,7 +409,13 @@ impl Builder {
                     Some(open) => open,
                     None => (start, self.intern(reason)),
                 };
-                self.push(LaneKey::Gc, GC_STW, (since, t), SpanKind::StopTheWorld, label);
+                self.push(
+                    LaneKey::Gc,
+                    GC_STW,
+                    (since, t),
+                    SpanKind::StopTheWorld,
+                    label,
+                );
             }
             (RangeName::GcSweep, ResourceId::Proc(p)) => {
                 let since = self.sweeps.remove(&p).unwrap_or(start);
@@ -430,7 +463,11 @@ impl Builder {
     }
 
     fn sample(&mut self, ev: &Event<'_>) {
-        let leaf = ev.stack().and_then(|s| s.frames().next()).map(|f| f.func).unwrap_or_default();
+        let leaf = ev
+            .stack()
+            .and_then(|s| s.frames().next())
+            .map(|f| f.func)
+            .unwrap_or_default();
         let label = self.intern(leaf);
         self.mark_on(ev, SpanKind::CpuSample, label);
     }
@@ -453,19 +490,27 @@ impl Builder {
             self.open_tasks.insert(task.id, (ev.time(), label));
             return;
         }
-        let (since, label) = self.open_tasks.remove(&task.id).unwrap_or((self.start(), label));
-        self.tasks.push(Span::new(since, ev.time(), SpanKind::Task, label));
+        let (since, label) = self
+            .open_tasks
+            .remove(&task.id)
+            .unwrap_or((self.start(), label));
+        self.tasks
+            .push(Span::new(since, ev.time(), SpanKind::Task, label));
     }
 
     fn region(&mut self, ev: &Event<'_>) {
-        let (Some(region), g) = (ev.region(), ev.goroutine()) else { return };
+        let (Some(region), g) = (ev.region(), ev.goroutine()) else {
+            return;
+        };
         if g < 0 {
             return;
         }
         let label = self.intern(region.type_name);
         let start = self.start();
         let slot = self.slot(g);
-        let Some(track) = self.track(slot) else { return };
+        let Some(track) = self.track(slot) else {
+            return;
+        };
         if ev.kind() == EventKind::RegionBegin {
             track.regions.push((ev.time(), label));
             return;
@@ -496,7 +541,11 @@ impl Builder {
         }
         self.close_gc(end);
         let open_tasks: Vec<(i64, StrId)> = self.open_tasks.drain().map(|(_, open)| open).collect();
-        self.tasks.extend(open_tasks.into_iter().map(|(since, label)| Span::new(since, end, SpanKind::Task, label)));
+        self.tasks.extend(
+            open_tasks
+                .into_iter()
+                .map(|(since, label)| Span::new(since, end, SpanKind::Task, label)),
+        );
         let tasks = std::mem::take(&mut self.tasks);
         if let Some(rows) = pack_tasks(tasks, self.strings()) {
             let lane = self.lane(LaneKey::Tasks);
@@ -504,7 +553,11 @@ impl Builder {
                 entry.1 = rows;
             }
         }
-        let mut plots: Vec<_> = self.plots.into_iter().map(|(s, b)| (s, b.finish(0))).collect();
+        let mut plots: Vec<_> = self
+            .plots
+            .into_iter()
+            .map(|(s, b)| (s, b.finish(0)))
+            .collect();
         plots.extend(self.counts.finish(span.start));
         plots.retain(|(_, p)| !p.is_empty());
         plots.sort_by_key(|(s, _)| *s);
@@ -527,7 +580,13 @@ impl Builder {
             self.push(LaneKey::Gc, GC_MARK, (since, end), SpanKind::GcMark, 0);
         }
         if let Some((since, label)) = self.stw.take() {
-            self.push(LaneKey::Gc, GC_STW, (since, end), SpanKind::StopTheWorld, label);
+            self.push(
+                LaneKey::Gc,
+                GC_STW,
+                (since, end),
+                SpanKind::StopTheWorld,
+                label,
+            );
         }
         let mut sweeps: Vec<(i64, i64)> = self.sweeps.drain().collect();
         sweeps.sort_unstable();
@@ -539,8 +598,15 @@ impl Builder {
         for (since, p) in assists.into_iter().filter(|&(_, p)| p >= 0) {
             self.push(LaneKey::Proc(p), P_GC, (since, end), SpanKind::GcAssist, 0);
         }
-        for (row, kind) in [(GC_SWEEP, SpanKind::GcSweep), (GC_ASSIST, SpanKind::GcAssist)] {
-            let coverage = if kind == SpanKind::GcSweep { &self.sweeping } else { &self.assisting };
+        for (row, kind) in [
+            (GC_SWEEP, SpanKind::GcSweep),
+            (GC_ASSIST, SpanKind::GcAssist),
+        ] {
+            let coverage = if kind == SpanKind::GcSweep {
+                &self.sweeping
+            } else {
+                &self.assisting
+            };
             if coverage.depth > 0 {
                 let (since, peak) = (coverage.since, coverage.peak);
                 self.push(LaneKey::Gc, row, (since, end), kind, peak);
@@ -552,8 +618,10 @@ impl Builder {
 /// Puts the rows of every lane into one vector, lanes sorted by key.
 fn concatenate(mut built: Vec<(LaneKey, Vec<RowBuilder>)>) -> (Vec<Span>, Vec<LaneData>) {
     built.sort_unstable_by_key(|(key, _)| *key);
-    let rows: Vec<(LaneKey, Vec<Row>)> =
-        built.into_iter().map(|(key, rows)| (key, rows.into_iter().map(RowBuilder::finish).collect())).collect();
+    let rows: Vec<(LaneKey, Vec<Row>)> = built
+        .into_iter()
+        .map(|(key, rows)| (key, rows.into_iter().map(RowBuilder::finish).collect()))
+        .collect();
     let total = rows.iter().flat_map(|(_, r)| r).map(Vec::len).sum();
     let mut spans = Vec::with_capacity(total);
     let lanes = rows
@@ -585,22 +653,27 @@ fn pack_tasks(mut tasks: Vec<Span>, strings: &mut Interner) -> Option<Vec<RowBui
     let mut rows: Vec<Vec<(i64, i64, StrId, u32)>> = Vec::new();
     for task in tasks {
         let entry = (task.start, task.end(), task.value(), 1);
-        match rows.iter().position(|r| r.last().is_none_or(|s| s.1 <= task.start)) {
-            Some(i) => rows[i].push(entry),
-            None if rows.len() < MAX_TASK_ROWS => rows.push(vec![entry]),
-            None => {
-                if let Some(last) = rows.last_mut().and_then(|r| r.last_mut()) {
-                    last.1 = last.1.max(task.end());
-                    last.3 = last.3.saturating_add(1);
-                }
-            }
+        let free = rows
+            .iter()
+            .position(|r| r.last().is_none_or(|s| s.1 <= task.start));
+        if let Some(row) = free.and_then(|i| rows.get_mut(i)) {
+            row.push(entry);
+        } else if rows.len() < MAX_TASK_ROWS {
+            rows.push(vec![entry]);
+        } else if let Some(last) = rows.last_mut().and_then(|r| r.last_mut()) {
+            last.1 = last.1.max(task.end());
+            last.3 = last.3.saturating_add(1);
         }
     }
     let mut built = Vec::with_capacity(rows.len());
     for r in rows {
         let mut b = RowBuilder::default();
         for (start, end, label, tasks) in r {
-            let label = if tasks > 1 { strings.intern(&format!("{tasks} tasks")) } else { label };
+            let label = if tasks > 1 {
+                strings.intern(&format!("{tasks} tasks"))
+            } else {
+                label
+            };
             b.push(start, end, SpanKind::Task, label);
         }
         built.push(b);
@@ -625,7 +698,11 @@ mod tests {
             points.iter().map(|p| (p.t, p.last)).collect()
         };
         assert_eq!(get(Series::Running), [(0, 0), (5, 1), (1 << 20, 0)]);
-        assert_eq!(get(Series::Waiting), [(0, 1), (5, 0)], "1 from the start, 0 once it stops waiting");
+        assert_eq!(
+            get(Series::Waiting),
+            [(0, 1), (5, 0)],
+            "1 from the start, 0 once it stops waiting"
+        );
         assert_eq!(get(Series::Syscall), [(0, 0)]);
     }
 
@@ -635,13 +712,21 @@ mod tests {
         let mut tasks = vec![task(0, 10), task(5, 15), task(10, 20)];
         tasks.extend((0..=MAX_TASK_ROWS as i64).map(|i| task(100 + i, 200)));
         let mut strings = Interner::new();
-        let rows: Vec<_> = pack_tasks(tasks, &mut strings).unwrap().into_iter().map(RowBuilder::finish).collect();
+        let rows: Vec<_> = pack_tasks(tasks, &mut strings)
+            .unwrap()
+            .into_iter()
+            .map(RowBuilder::finish)
+            .collect();
         assert_eq!(rows.len(), MAX_TASK_ROWS);
         let first: Vec<_> = rows[0].iter().map(|s| (s.start, s.end())).collect();
         assert_eq!(first, [(0, 10), (10, 20), (100, 200)]);
         let last = rows[MAX_TASK_ROWS - 1].last().unwrap();
         let strings = strings.finish();
-        assert_eq!(strings.get(last.value()), "2 tasks", "the task without a row is merged into the last row");
+        assert_eq!(
+            strings.get(last.value()),
+            "2 tasks",
+            "the task without a row is merged into the last row"
+        );
         assert!(pack_tasks(Vec::new(), &mut Interner::new()).is_none());
     }
 }

@@ -65,7 +65,9 @@ fn gallop(slice: &[Span], pred: impl Fn(&Span) -> bool) -> usize {
         below += step;
         step *= 2;
     }
-    let window = slice.get(below..(below + step).min(slice.len())).unwrap_or_default();
+    let window = slice
+        .get(below..(below + step).min(slice.len()))
+        .unwrap_or_default();
     below + window.partition_point(pred)
 }
 
@@ -131,9 +133,15 @@ mod tests {
 
     #[test]
     fn galloping_agrees_with_binary_search() {
-        let r: Vec<Span> = (0..1000i64).map(|i| Span::new(i * 3, i * 3 + 1, SpanKind::Running, 0)).collect();
+        let r: Vec<Span> = (0..1000i64)
+            .map(|i| Span::new(i * 3, i * 3 + 1, SpanKind::Running, 0))
+            .collect();
         for t in [-1, 0, 1, 2, 3, 50, 1000, 2997, 2998, 5000] {
-            assert_eq!(gallop(&r, |s| s.start < t), r.partition_point(|s| s.start < t), "{t}");
+            assert_eq!(
+                gallop(&r, |s| s.start < t),
+                r.partition_point(|s| s.start < t),
+                "{t}"
+            );
         }
         assert_eq!(gallop(&[], |_| true), 0);
     }

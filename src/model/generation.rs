@@ -96,7 +96,9 @@ impl GenerationModel {
 
     /// The rows of `lane`, top to bottom.
     pub(crate) fn rows<'a>(&'a self, lane: &'a LaneData) -> impl Iterator<Item = &'a [Span]> + 'a {
-        lane.rows.iter().map(|r| self.spans.get(r.clone()).unwrap_or_default())
+        lane.rows
+            .iter()
+            .map(|r| self.spans.get(r.clone()).unwrap_or_default())
     }
 
     /// The samples of `series`.
@@ -136,7 +138,10 @@ impl GenerationModel {
                     LaneKey::Goroutine(_) => GOROUTINE_BUCKETS,
                     _ => FINE_BUCKETS,
                 };
-                let rows = self.rows(lane).map(|r| Pyramid::build(r, self.span, buckets)).collect();
+                let rows = self
+                    .rows(lane)
+                    .map(|r| Pyramid::build(r, self.span, buckets))
+                    .collect();
                 LaneSummary {
                     key: lane.key,
                     name: goroutine_name(&self.strings, &names, lane.key),

@@ -8,10 +8,14 @@
 //! kinds over the bucket's length), its dominant kind (most time, or most
 //! spans for instants) and how many spans start in it.
 //!
-//! A level is built from the spans in one pass: a span inside one bucket adds
-//! to that bucket; a span covering buckets entirely adds one *run* cell for
-//! all of them (a goroutine waiting for a whole generation costs one cell,
-//! not a thousand). Adjacent cells with the same kind and busy fraction are
+//! The finest level is built from the spans in one pass ([`Grid`]): each
+//! span adds its time to the bucket it starts in and the one it ends in, and
+//! the buckets it covers entirely between them become one *run* (a goroutine
+//! waiting for a whole generation costs one run, not a thousand buckets).
+//! Each coarser level is made from the one below by merging bucket pairs and
+//! halving runs, so the whole pyramid costs one pass over the spans plus
+//! twice the finest level's buckets. A level's cells are its non-empty
+//! buckets and its runs, adjacent cells with the same kind and busy fraction
 //! merged, so a level never has more cells than twice the spans, and usually
 //! far fewer.
 //!
@@ -108,18 +112,18 @@ impl Pyramid {
     /// `span`, with about `buckets` buckets in the finest level.
     pub(crate) fn build(row: &[Span], span: TimeSpan, buckets: i64) -> Pyramid {
         let mut levels: Vec<Level> = Vec::new();
-        if row.is_empty() {
-            return Pyramid { levels };
-        }
         let len = span.len().max(1);
         let finest = (len / buckets.max(1)).max(1);
         let mut shift = 63 - finest.leading_zeros();
         if 1i64 << shift < finest {
             shift += 1;
         }
-        while shift < 62 {
-            let level = build_level(row, span.start, shift);
-            let done = level.cells.len() <= 1 || (1i64 << shift) >= len;
+        let Some(mut grid) = Grid::from_row(row, span, shift) else {
+            return Pyramid { levels };
+        };
+        loop {
+            let level = grid.level();
+            let done = level.cells.len() <= 1 || grid.width() >= len || grid.shift >= 61;
             let keep = levels
                 .last()
                 .is_none_or(|l| level.cells.len() * KEEP_RATIO.1 <= l.cells.len() * KEEP_RATIO.0);
@@ -129,10 +133,7 @@ impl Pyramid {
             if done {
                 break;
             }
-            shift += 1;
-        }
-        for level in &mut levels {
-            level.cells.shrink_to_fit();
+            grid = grid.coarser();
         }
         Pyramid { levels }
     }
@@ -160,22 +161,14 @@ impl Pyramid {
     }
 }
 
-/// What one bucket has accumulated so far.
+/// What one bucket has accumulated: time and starting spans per kind.
+#[derive(Clone, Copy, Default)]
 struct Bucket {
-    index: i64,
     time: [i64; KINDS],
     spans: [u32; KINDS],
 }
 
 impl Bucket {
-    fn new(index: i64) -> Bucket {
-        Bucket {
-            index,
-            time: [0; KINDS],
-            spans: [0; KINDS],
-        }
-    }
-
     fn add(&mut self, kind: SpanKind, time: i64, starts: bool) {
         let k = kind as usize;
         if let (Some(t), Some(n)) = (self.time.get_mut(k), self.spans.get_mut(k)) {
@@ -184,7 +177,19 @@ impl Bucket {
         }
     }
 
-    fn cell(&self, shift: u32) -> Cell {
+    fn merge(&mut self, other: &Bucket) {
+        for k in 0..KINDS {
+            self.time[k] += other.time[k];
+            self.spans[k] += other.spans[k];
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.spans.iter().all(|&n| n == 0) && self.time.iter().all(|&t| t == 0)
+    }
+
+    /// The bucket as the cell `[first, end)` of buckets `2^shift` wide.
+    fn cell(&self, first: usize, end: usize, shift: u32) -> Cell {
         let dominant = (0..KINDS)
             .max_by_key(|&k| (self.time[k], self.spans[k]))
             .unwrap_or_default();
@@ -195,8 +200,8 @@ impl Bucket {
             .sum();
         let fraction = (busy as f64 * 255.0 / (1i64 << shift) as f64).ceil();
         Cell {
-            first: bucket_u32(self.index),
-            end: bucket_u32(self.index + 1),
+            first: bucket_u32(first),
+            end: bucket_u32(end),
             busy: fraction.clamp(0.0, 255.0) as u8,
             kind: dominant as u8,
             count: self.spans.iter().sum::<u32>().min(u32::from(u16::MAX)) as u16,
@@ -204,8 +209,167 @@ impl Bucket {
     }
 }
 
-fn bucket_u32(index: i64) -> u32 {
+fn bucket_u32(index: usize) -> u32 {
     u32::try_from(index).unwrap_or(u32::MAX)
+}
+
+/// Buckets wholly covered by one span: `[first, end)`, of that kind.
+#[derive(Clone, Copy)]
+struct Run {
+    first: usize,
+    end: usize,
+    kind: SpanKind,
+}
+
+/// One level being built: partial buckets and runs.
+struct Grid {
+    shift: u32,
+    origin: i64,
+    /// Time of spans that cover their bucket partly, and span starts.
+    buckets: Vec<Bucket>,
+    /// Sorted, disjoint, never overlapping a non-empty bucket.
+    runs: Vec<Run>,
+}
+
+impl Grid {
+    fn width(&self) -> i64 {
+        1 << self.shift
+    }
+
+    /// The finest level of `row` over `span`; `None` for an empty row.
+    fn from_row(row: &[Span], span: TimeSpan, shift: u32) -> Option<Grid> {
+        let (first, last) = (row.first()?, row.last()?);
+        let origin = (span.start.min(first.start) >> shift) << shift;
+        let end = span.end.max(last.end()).max(last.start + 1);
+        let n = usize::try_from(((end - 1 - origin) >> shift) + 1).ok()?;
+        let mut grid = Grid {
+            shift,
+            origin,
+            buckets: vec![Bucket::default(); n],
+            runs: Vec::new(),
+        };
+        for s in row {
+            grid.add(s);
+        }
+        Some(grid)
+    }
+
+    fn index(&self, t: i64) -> usize {
+        usize::try_from((t - self.origin) >> self.shift).unwrap_or_default()
+    }
+
+    fn add(&mut self, s: &Span) {
+        let (kind, first) = (s.kind(), self.index(s.start));
+        let last = if s.len() > 0 {
+            self.index(s.end() - 1)
+        } else {
+            first
+        };
+        let bucket_start = |b: usize| self.origin + ((b as i64) << self.shift);
+        let (head, tail) = if last == first {
+            (s.len(), 0)
+        } else {
+            (
+                bucket_start(first + 1) - s.start,
+                s.end() - bucket_start(last),
+            )
+        };
+        if let Some(b) = self.buckets.get_mut(first) {
+            b.add(kind, head, true);
+        }
+        if last > first {
+            if let Some(b) = self.buckets.get_mut(last) {
+                b.add(kind, tail, false);
+            }
+            if last > first + 1 {
+                self.runs.push(Run {
+                    first: first + 1,
+                    end: last,
+                    kind,
+                });
+            }
+        }
+    }
+
+    /// The level's cells.
+    fn level(&self) -> Level {
+        let mut cells = Vec::new();
+        let mut runs = self.runs.iter().peekable();
+        let mut i = 0;
+        while i < self.buckets.len() {
+            if let Some(run) = runs.next_if(|r| r.first <= i) {
+                let busy = if run.kind.is_busy() { 255 } else { 0 };
+                let (first, end) = (bucket_u32(run.first), bucket_u32(run.end));
+                push_cell(
+                    &mut cells,
+                    Cell {
+                        first,
+                        end,
+                        busy,
+                        kind: run.kind as u8,
+                        count: 0,
+                    },
+                );
+                i = i.max(run.end);
+                continue;
+            }
+            if let Some(b) = self.buckets.get(i).filter(|b| !b.is_empty()) {
+                push_cell(&mut cells, b.cell(i, i + 1, self.shift));
+            }
+            i += 1;
+        }
+        cells.shrink_to_fit();
+        Level {
+            shift: self.shift,
+            origin: self.origin,
+            cells,
+        }
+    }
+
+    /// The level with buckets twice as wide.
+    fn coarser(&self) -> Grid {
+        let shift = self.shift + 1;
+        let origin = (self.origin >> shift) << shift;
+        // Fine bucket `f` is bucket `f + offset` counted from the new origin.
+        let offset = usize::from(origin != self.origin);
+        let n = (self.buckets.len() + offset).div_ceil(2);
+        let mut buckets = vec![Bucket::default(); n];
+        for (f, b) in self.buckets.iter().enumerate() {
+            if let Some(c) = buckets.get_mut((f + offset) / 2) {
+                c.merge(b);
+            }
+        }
+        let mut runs = Vec::with_capacity(self.runs.len());
+        for run in &self.runs {
+            let (mut first, mut end) = (run.first + offset, run.end + offset);
+            // A run's odd ends cover only half of a coarse bucket.
+            if first % 2 == 1 {
+                if let Some(c) = buckets.get_mut(first / 2) {
+                    c.add(run.kind, self.width(), false);
+                }
+                first += 1;
+            }
+            if end % 2 == 1 && end > first {
+                if let Some(c) = buckets.get_mut(end / 2) {
+                    c.add(run.kind, self.width(), false);
+                }
+                end -= 1;
+            }
+            if end > first {
+                runs.push(Run {
+                    first: first / 2,
+                    end: end / 2,
+                    kind: run.kind,
+                });
+            }
+        }
+        Grid {
+            shift,
+            origin,
+            buckets,
+            runs,
+        }
+    }
 }
 
 /// Appends `cell`, merging it into the previous one when they touch and
@@ -222,61 +386,20 @@ fn push_cell(cells: &mut Vec<Cell>, cell: Cell) {
     cells.push(cell);
 }
 
-/// One level: buckets of `2^shift` ns from `start` rounded down.
-fn build_level(row: &[Span], start: i64, shift: u32) -> Level {
-    let origin = (start >> shift) << shift;
-    let bucket_of = |t: i64| (t.saturating_sub(origin)).max(0) >> shift;
-    let bucket_start = |b: i64| origin + (b << shift);
-    let mut cells = Vec::new();
-    let mut acc: Option<Bucket> = None;
-    for s in row {
-        let (kind, first) = (s.kind(), bucket_of(s.start));
-        let last = if s.len() > 0 {
-            bucket_of(s.end() - 1)
-        } else {
-            first
-        };
-        if acc.as_ref().is_some_and(|b| b.index != first) {
-            acc.take().inspect(|b| push_cell(&mut cells, b.cell(shift)));
-        }
-        let bucket = acc.get_or_insert_with(|| Bucket::new(first));
-        if last == first {
-            bucket.add(kind, s.len(), true);
-            continue;
-        }
-        bucket.add(kind, bucket_start(first + 1) - s.start, true);
-        push_cell(&mut cells, bucket.cell(shift));
-        if last > first + 1 {
-            let busy = if kind.is_busy() { 255 } else { 0 };
-            let run = Cell {
-                first: bucket_u32(first + 1),
-                end: bucket_u32(last),
-                busy,
-                kind: kind as u8,
-                count: 0,
-            };
-            push_cell(&mut cells, run);
-        }
-        let mut tail = Bucket::new(last);
-        tail.add(kind, s.end() - bucket_start(last), false);
-        acc = Some(tail);
-    }
-    if let Some(b) = acc {
-        push_cell(&mut cells, b.cell(shift));
-    }
-    Level {
-        shift,
-        origin,
-        cells,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn span(start: i64, end: i64, kind: SpanKind) -> Span {
         Span::new(start, end, kind, 0)
+    }
+
+    /// The level of `row` with buckets of `2^shift` ns from `start`.
+    fn build_level(row: &[Span], start: i64, shift: u32) -> Level {
+        let end = row.last().map_or(start, Span::end);
+        Grid::from_row(row, TimeSpan::new(start, end), shift)
+            .unwrap()
+            .level()
     }
 
     #[test]
@@ -354,6 +477,32 @@ mod tests {
             );
         }
         assert_eq!(at(1e12), p.levels.last().map(Level::width));
+    }
+
+    #[test]
+    fn coarsening_equals_building_at_the_coarser_width() {
+        // Irregular spans: gaps, spans inside a bucket, spans over many.
+        let kinds = [
+            SpanKind::Running,
+            SpanKind::Waiting,
+            SpanKind::Syscall,
+            SpanKind::Log,
+        ];
+        let mut row = Vec::new();
+        let mut t = 13;
+        for i in 0..3000i64 {
+            let len = (i * 7919 % 97) * (1 + i % 5) * (1 + (i % 13 == 0) as i64 * 400);
+            let kind = kinds[(i * 31 % 4) as usize];
+            let len = if kind == SpanKind::Log { 0 } else { len };
+            row.push(span(t, t + len, kind));
+            t += len + i * 13 % 29;
+        }
+        let gen_span = TimeSpan::new(13, t + 5);
+        for shift in 3..14 {
+            let fine = Grid::from_row(&row, gen_span, shift).unwrap();
+            let direct = Grid::from_row(&row, gen_span, shift + 1).unwrap();
+            assert_eq!(fine.coarser().level(), direct.level(), "shift {shift}");
+        }
     }
 
     #[test]

@@ -134,7 +134,9 @@ pub(crate) fn columns(
 ) {
     let per_px = ns_per_px.max(1e-9);
     let column = |t: i64| ((t - origin) as f64 / per_px).floor() as i64;
-    let first = series.partition_point(|p| p.t <= part.start).saturating_sub(1);
+    let first = series
+        .partition_point(|p| p.t <= part.start)
+        .saturating_sub(1);
     let last = series.partition_point(|p| p.t < part.end);
     for p in series.get(first..last).unwrap_or_default() {
         let p = PlotPoint {
@@ -162,7 +164,11 @@ mod tests {
         for (t, v) in [(0, 1), (5, 3), (1 << DETAIL_SHIFT, 2)] {
             b.push(t, v);
         }
-        let got: Vec<_> = b.finish(10).iter().map(|p| (p.t, p.min, p.max, p.last)).collect();
+        let got: Vec<_> = b
+            .finish(10)
+            .iter()
+            .map(|p| (p.t, p.min, p.max, p.last))
+            .collect();
         assert_eq!(got, [(0, 11, 13, 13), (1 << DETAIL_SHIFT, 12, 12, 12)]);
     }
 
@@ -182,9 +188,25 @@ mod tests {
         columns(&s, TimeSpan::new(10, 30), 10, 10.0, &mut out);
         let got: Vec<_> = out.iter().map(|p| (p.t, p.min, p.max, p.last)).collect();
         assert_eq!(got, [(10, 1, 9, 4)]);
-        columns(&steps(&[(25, 3)]), TimeSpan::new(22, 30), 10, 10.0, &mut out);
+        columns(
+            &steps(&[(25, 3)]),
+            TimeSpan::new(22, 30),
+            10,
+            10.0,
+            &mut out,
+        );
         assert_eq!(out.len(), 2);
-        columns(&steps(&[(29, 8)]), TimeSpan::new(29, 30), 10, 10.0, &mut out);
-        assert_eq!((out.len(), out[1].max, out[1].last), (2, 8, 8), "same column as the previous part");
+        columns(
+            &steps(&[(29, 8)]),
+            TimeSpan::new(29, 30),
+            10,
+            10.0,
+            &mut out,
+        );
+        assert_eq!(
+            (out.len(), out[1].max, out[1].last),
+            (2, 8, 8),
+            "same column as the previous part"
+        );
     }
 }

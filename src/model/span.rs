@@ -212,7 +212,15 @@ mod tests {
     #[test]
     fn builder_keeps_rows_sorted_and_disjoint() {
         let mut b = RowBuilder::default();
-        for (start, end) in [(0, 10), (5, 20), (15, 15), (30, 30), (30, 30), (25, 40), (0, 1)] {
+        for (start, end) in [
+            (0, 10),
+            (5, 20),
+            (15, 15),
+            (30, 30),
+            (30, 30),
+            (25, 40),
+            (0, 1),
+        ] {
             b.push(start, end, SpanKind::Waiting, 7);
         }
         let row = b.finish();
@@ -225,6 +233,9 @@ mod tests {
         b.push(0, 10_000_000_000, SpanKind::Waiting, 1);
         let long = b.finish();
         assert_eq!(long.len(), 3, "split into pieces of at most 2³² ns");
-        assert_eq!((long[0].start, long[2].end(), long[2].value()), (0, 10_000_000_000, 1));
+        assert_eq!(
+            (long[0].start, long[2].end(), long[2].value()),
+            (0, 10_000_000_000, 1)
+        );
     }
 }

@@ -191,4 +191,3 @@ fn sample_trace_has_every_lane_kind_and_plot() {
         "{named} of {all} goroutines have a start function"
     );
 }
-

@@ -2,11 +2,12 @@
 //! where commands change state.
 //!
 //! Each frame: collect what background threads finished ([`Opener::poll`],
-//! the worker's decoded generations), read keys, draw menu bar, status bar,
-//! side panel and timeline — which only *emit* [`Command`]s — then apply the
-//! commands, ask for one more frame if anything changed, and tell the worker
-//! what is on screen. Nothing here blocks: files are opened, watched, picked
-//! and decoded on other threads, which wake the window when they have news.
+//! the worker's decoded generations, the analysis), read keys, draw menu
+//! bar, status bar, analysis panel, side panel and timeline — which only
+//! *emit* [`Command`]s — then apply the commands, ask for one more frame if
+//! anything changed, and tell the worker what is on screen. Nothing here
+//! blocks: files are opened, watched, picked, decoded and analysed on other
+//! threads, which wake the window when they have news.
 //! Without input or news, egui paints nothing.
 
 use std::cell::Cell;
@@ -15,8 +16,9 @@ use std::rc::Rc;
 use egui::{Align2, Color32, FontId, RichText, ViewportCommand};
 
 use super::Options;
+use super::analysis_panel::{self, AnalysisPanel, PanelRequest, Tab};
 use super::axis::format_duration;
-use super::details::{self, PanelAction};
+use super::details::{self, PanelAction, Picked};
 use super::open::{Event, Opener, Source};
 use super::screenshot::{self, Readiness};
 use super::session::{Incoming, Session};
@@ -33,6 +35,13 @@ const DETAILS_WIDTH: f32 = 300.0;
 /// Width of the decoding progress bar in the status bar, in points.
 const PROGRESS_WIDTH: f32 = 220.0;
 
+/// Width of the goroutine lane filter in the menu bar, in points: room for
+/// a package path and a function name.
+const FILTER_WIDTH: f32 = 280.0;
+
+/// Identity of the lane filter's text field, to focus it (Ctrl+F).
+const FILTER_ID: &str = "gotv-lane-filter";
+
 /// Something the user asked for, applied after the frame is drawn.
 #[derive(Clone, Debug, PartialEq)]
 enum Command {
@@ -47,6 +56,16 @@ enum Command {
     DismissError,
     Quit,
     View(ViewCommand),
+    /// Show or hide a tab of the analysis panel.
+    TogglePanel(Tab),
+    /// The next (`true`) or previous outlier.
+    StepOutlier(bool),
+    /// Zoom to an interval, scroll to its lane and select it.
+    ShowPicked(Picked),
+    /// Show only the goroutine lanes whose start function contains this.
+    FilterLanes(String),
+    /// Put the keyboard in the lane filter (Ctrl+F).
+    FocusFilter,
 }
 
 /// An error shown in place of the timeline until dismissed.
@@ -67,6 +86,8 @@ pub struct GotvApp {
     incoming: Option<Incoming>,
     view: View,
     state: TimelineState,
+    /// The outliers and goroutine analysis under the timeline.
+    panel: AnalysisPanel,
     notice: Option<Notice>,
     help: bool,
     file_changed: bool,
@@ -96,6 +117,7 @@ impl GotvApp {
             session: None,
             incoming: None,
             state: TimelineState::default(),
+            panel: AnalysisPanel::default(),
             notice: None,
             help: false,
             file_changed: false,
@@ -177,10 +199,11 @@ impl GotvApp {
         {
             self.show_trace(ctx, session);
         }
-        if let Some(session) = &mut self.session
-            && session.worker.poll()
-        {
-            self.view.refit(session.worker.timeline().span);
+        if let Some(session) = &mut self.session {
+            if session.worker.poll() {
+                self.view.refit(session.worker.timeline().span);
+            }
+            session.analysis.poll();
         }
     }
 
@@ -202,6 +225,7 @@ impl GotvApp {
         } else {
             self.view = View::new(span);
             self.state = TimelineState::default();
+            self.panel.new_trace();
         }
         if let Some((start, end)) = self.initial_range.take() {
             self.view.apply(
@@ -247,6 +271,26 @@ impl GotvApp {
             Command::View(command) => {
                 let now = ctx.input(|i| i.time);
                 self.view.apply(command, now);
+            }
+            Command::TogglePanel(tab) => self.panel.toggle(tab),
+            Command::StepOutlier(forward) => {
+                let request = self
+                    .session
+                    .as_ref()
+                    .and_then(|s| self.panel.step(&s.analysis, s.worker.timeline(), forward));
+                if let Some(request) = request {
+                    self.apply(panel_command(request), ctx);
+                }
+            }
+            Command::FilterLanes(text) => self.state.set_lane_filter(&text),
+            Command::FocusFilter => {
+                ctx.memory_mut(|m| m.request_focus(egui::Id::unique(FILTER_ID)));
+            }
+            Command::ShowPicked(picked) => {
+                let (start, end) = picked.zoom_range(self.view.origin());
+                self.apply(Command::View(ViewCommand::Show { start, end }), ctx);
+                self.state.reveal(picked.lane);
+                self.state.select(picked);
             }
         }
         ctx.request_repaint();
@@ -313,6 +357,8 @@ impl GotvApp {
                 {
                     commands.push(Command::ZoomToSelection);
                 }
+                ui.separator();
+                self.analysis_menu(ui, commands);
             });
             ui.menu_button("Help", |ui| {
                 if ui
@@ -322,7 +368,61 @@ impl GotvApp {
                     commands.push(Command::ToggleHelp);
                 }
             });
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                self.lane_filter(ui, commands);
+            });
         });
+    }
+
+    /// The text field filtering goroutine lanes by start function.
+    fn lane_filter(&self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        let mut text = self.state.lane_filter().to_owned();
+        let edit = egui::TextEdit::singleline(&mut text)
+            .id(egui::Id::unique(FILTER_ID))
+            .hint_text("Filter goroutines by start function (Ctrl+F)")
+            .desired_width(FILTER_WIDTH);
+        if ui.add(edit).changed() {
+            commands.push(Command::FilterLanes(text));
+        }
+    }
+
+    /// The View menu's entries of the analysis panel.
+    fn analysis_menu(&self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        let open = self.panel.open();
+        for (tab, label, key) in [
+            (Tab::Outliers, "Outliers", "L"),
+            (Tab::Goroutines, "Goroutine Analysis", "G"),
+        ] {
+            let button = egui::Button::selectable(open == Some(tab), label).shortcut_text(key);
+            if ui.add(button).clicked() {
+                commands.push(Command::TogglePanel(tab));
+            }
+        }
+        let analysed = self
+            .session
+            .as_ref()
+            .is_some_and(|s| s.analysis.analysis().is_some());
+        for (label, key, forward) in [
+            ("Next Outlier", "N", true),
+            ("Previous Outlier", "Shift+N", false),
+        ] {
+            let button = egui::Button::new(label).shortcut_text(key);
+            if ui.add_enabled(analysed, button).clicked() {
+                commands.push(Command::StepOutlier(forward));
+            }
+        }
+    }
+
+    /// The analysis panel under the timeline, if open.
+    fn analysis_panel(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        let Some(session) = &self.session else {
+            return;
+        };
+        let timeline = session.worker.timeline();
+        let origin = self.view.origin();
+        if let Some(request) = self.panel.show(ui, &session.analysis, timeline, origin) {
+            commands.push(panel_command(request));
+        }
     }
 
     fn status_bar(&self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
@@ -349,6 +449,7 @@ impl GotvApp {
                         ui.label(text).on_hover_text(damage);
                     }
                     decoding_status(ui, session);
+                    analysis_panel::status(ui, &session.analysis);
                 }
                 (None, None) => {
                     ui.weak("No trace");
@@ -496,6 +597,7 @@ impl eframe::App for GotvApp {
 
         egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui, &mut commands));
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui, &mut commands));
+        self.analysis_panel(ui, &mut commands);
         self.details_panel(ui, &mut commands);
         egui::CentralPanel::default().show(ui, |ui| self.central(ui, &mut commands));
         self.overlays(&ctx, &mut commands);
@@ -547,6 +649,18 @@ fn from_key(action: KeyAction) -> Command {
         KeyAction::Escape => Command::Escape,
         KeyAction::ToggleHelp => Command::ToggleHelp,
         KeyAction::Quit => Command::Quit,
+        KeyAction::ToggleOutliers => Command::TogglePanel(Tab::Outliers),
+        KeyAction::ToggleGoroutines => Command::TogglePanel(Tab::Goroutines),
+        KeyAction::NextOutlier(forward) => Command::StepOutlier(forward),
+        KeyAction::FocusFilter => Command::FocusFilter,
+    }
+}
+
+/// What the app does for a request of the analysis panel.
+fn panel_command(request: PanelRequest) -> Command {
+    match request {
+        PanelRequest::Show(picked) => Command::ShowPicked(picked),
+        PanelRequest::Reveal(key) => Command::RevealLane(key),
     }
 }
 

@@ -131,7 +131,7 @@ fn label_caption(kind: SpanKind, lane: LaneKey) -> &'static str {
 }
 
 /// The start function of goroutine `id`, as its lane names it.
-fn start_function(timeline: &Timeline, id: i64) -> Option<&str> {
+pub(crate) fn start_function(timeline: &Timeline, id: i64) -> Option<&str> {
     let key = LaneKey::Goroutine(id);
     let i = timeline.lanes.binary_search_by_key(&key, |l| l.key).ok()?;
     let label = &timeline.lanes.get(i)?.label;

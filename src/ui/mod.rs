@@ -17,23 +17,35 @@
 //! - `plots`: the heap, goroutine and GOMAXPROCS plot lanes;
 //! - `palette`: span colours and their legend;
 //! - `details`: the hover tooltip and the selected span's side panel;
+//! - `analysis_task`: the trace analysis, run on its own thread per trace;
+//! - `analysis_panel`: the panel under the timeline with the analysis tabs;
+//! - `outliers`: latency histograms and the worst intervals, leading to them;
+//! - `goroutines`: goroutines grouped by start function, leading to lanes;
+//! - `histogram_plot`: a latency distribution over a log duration axis;
+//! - `table`: sortable, virtualised tables of fixed-width columns;
 //! - `shortcuts`: keys and the `?` overlay;
 //! - `open`: opening, recent files, the file dialog and the file watcher;
 //! - `session`: a trace on screen with its worker, and one being opened;
 //! - `screenshot`: `--screenshot` mode;
 //! - `desktop`: the icon and `--install-desktop`.
 
+mod analysis_panel;
+mod analysis_task;
 mod app;
 mod axis;
 mod desktop;
 mod details;
+mod goroutines;
+mod histogram_plot;
 mod lanes;
 mod open;
+mod outliers;
 mod palette;
 mod plots;
 mod screenshot;
 mod session;
 mod shortcuts;
+mod table;
 mod timeline;
 mod view;
 

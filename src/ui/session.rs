@@ -8,8 +8,10 @@
 //! trace is shown as soon as both answered, with the axis and bands in its
 //! first frame. Until then the previous trace stays on screen, so a reload
 //! (F5) keeps the user's place, and a newer open drops the older one with
-//! its worker thread.
+//! its worker thread. The trace analysis (outliers, goroutine statistics)
+//! starts with the open too, on a third thread, and stops with it.
 
+use super::analysis_task::AnalysisTask;
 use super::open::{Loaded, Source};
 use crate::worker::{self, Worker};
 
@@ -19,6 +21,8 @@ pub(crate) struct Session {
     pub(crate) loaded: Loaded,
     /// Decodes it and answers draw queries.
     pub(crate) worker: Worker,
+    /// Outliers and goroutine statistics, computed in the background.
+    pub(crate) analysis: AnalysisTask,
 }
 
 /// A trace being opened: its worker started, the opener's answer maybe in.
@@ -26,17 +30,21 @@ pub(crate) struct Incoming {
     /// Where it comes from.
     pub(crate) source: Source,
     worker: Worker,
+    analysis: AnalysisTask,
     loaded: Option<Loaded>,
 }
 
 impl Incoming {
     /// Starts the worker on `source`; it wakes `ctx` when something arrives.
     pub(crate) fn start(source: Source, ctx: &egui::Context) -> Self {
-        let ctx = ctx.clone();
-        let worker = Worker::start(worker_source(&source), move || ctx.request_repaint());
+        let wake = ctx.clone();
+        let worker = Worker::start(worker_source(&source), move || wake.request_repaint());
+        let wake = ctx.clone();
+        let analysis = AnalysisTask::start(&source, move || wake.request_repaint());
         Self {
             source,
             worker,
+            analysis,
             loaded: None,
         }
     }
@@ -60,6 +68,7 @@ impl Incoming {
         Some(Session {
             loaded: self.loaded?,
             worker: self.worker,
+            analysis: self.analysis,
         })
     }
 }

@@ -34,6 +34,10 @@ pub(crate) const HELP: &[(&str, &str)] = &[
     ("Click a span", "Show its details in the side panel"),
     ("Double-click a span", "Zoom to it"),
     ("Esc", "Clear the selection, close this overlay"),
+    ("L", "Show or hide the latency outliers"),
+    ("G", "Show or hide the goroutine analysis"),
+    ("N / Shift+N", "Go to the next / previous outlier"),
+    ("Ctrl+F", "Filter the goroutine lanes by start function"),
     ("Home", "Show the whole trace"),
     (
         "Alt+Left / Alt+Right",
@@ -58,12 +62,23 @@ pub(crate) enum KeyAction {
     ToggleHelp,
     /// Ctrl+Q.
     Quit,
+    /// L.
+    ToggleOutliers,
+    /// G.
+    ToggleGoroutines,
+    /// N (`true`) or Shift+N (`false`).
+    NextOutlier(bool),
+    /// Ctrl+F.
+    FocusFilter,
 }
 
-/// Key presses of this frame, consumed from the input so nothing else sees them.
+/// Key presses of this frame, consumed from the input so nothing else sees
+/// them. While a text field has the keyboard (the lane filter), plain
+/// letters and `?` are typed text, not shortcuts.
 pub(crate) fn read(ctx: &egui::Context) -> (Vec<KeyAction>, Vec<ViewCommand>) {
     let mut actions = Vec::new();
     let mut view = Vec::new();
+    let typing = ctx.egui_wants_keyboard_input();
     ctx.input_mut(|i| {
         // Most specific first: `consume_shortcut` ignores extra Shift and Alt.
         let discrete = [
@@ -76,16 +91,16 @@ pub(crate) fn read(ctx: &egui::Context) -> (Vec<KeyAction>, Vec<ViewCommand>) {
                 KeyAction::Quit,
             ),
             (
+                KeyboardShortcut::new(Modifiers::COMMAND, Key::F),
+                KeyAction::FocusFilter,
+            ),
+            (
                 KeyboardShortcut::new(Modifiers::NONE, Key::F5),
                 KeyAction::Reload,
             ),
             (
                 KeyboardShortcut::new(Modifiers::NONE, Key::Escape),
                 KeyAction::Escape,
-            ),
-            (
-                KeyboardShortcut::new(Modifiers::NONE, Key::Questionmark),
-                KeyAction::ToggleHelp,
             ),
             (
                 KeyboardShortcut::new(Modifiers::NONE, Key::F1),
@@ -106,19 +121,43 @@ pub(crate) fn read(ctx: &egui::Context) -> (Vec<KeyAction>, Vec<ViewCommand>) {
         if i.consume_key(Modifiers::NONE, Key::Home) {
             view.push(ViewCommand::Fit);
         }
-        if i.modifiers.is_none() && i.consume_key(Modifiers::NONE, Key::Z) {
-            actions.push(KeyAction::ZoomToSelection);
+        if !typing {
+            actions.extend(letters(i));
         }
     });
     (actions, view)
+}
+
+/// The single-key shortcuts, which a text field would take as typing.
+fn letters(i: &mut egui::InputState) -> Vec<KeyAction> {
+    let mut actions = Vec::new();
+    if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::NONE, Key::Questionmark)) {
+        actions.push(KeyAction::ToggleHelp);
+    }
+    if i.modifiers == Modifiers::SHIFT && i.consume_key(Modifiers::SHIFT, Key::N) {
+        actions.push(KeyAction::NextOutlier(false));
+    }
+    let plain = [
+        (Key::Z, KeyAction::ZoomToSelection),
+        (Key::L, KeyAction::ToggleOutliers),
+        (Key::G, KeyAction::ToggleGoroutines),
+        (Key::N, KeyAction::NextOutlier(true)),
+    ];
+    for (key, action) in plain {
+        if i.modifiers.is_none() && i.consume_key(Modifiers::NONE, key) {
+            actions.push(action);
+        }
+    }
+    actions
 }
 
 /// Zoom and pan from W/A/S/D held down this frame, around `anchor`
 /// (relative time under the cursor, or the centre), for a view `width` wide.
 /// Asks for another frame while a key is held, so motion continues smoothly.
 pub(crate) fn held(ctx: &egui::Context, anchor: f64, width: f64) -> Vec<ViewCommand> {
+    let typing = ctx.egui_wants_keyboard_input();
     let (keys, dt) = ctx.input(|i| {
-        let plain = i.modifiers.is_none();
+        let plain = i.modifiers.is_none() && !typing;
         let down = |k| plain && i.key_down(k);
         (
             [down(Key::W), down(Key::S), down(Key::A), down(Key::D)],

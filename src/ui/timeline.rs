@@ -72,6 +72,9 @@ pub(crate) struct TimelineState {
     selected_at: f64,
     /// A lane to scroll into view in the next frame.
     reveal: Option<LaneKey>,
+    /// Only goroutines whose start function contains this (lower case)
+    /// are shown; empty shows all.
+    lane_filter: String,
 }
 
 impl TimelineState {
@@ -101,9 +104,39 @@ impl TimelineState {
         self.selected.as_ref().map(|p| (p, self.selected_at))
     }
 
+    /// Selects `picked` (an interval the analysis panel leads to): its side
+    /// panel opens at once, since no double-click can follow.
+    pub(crate) fn select(&mut self, picked: Picked) {
+        self.selected = Some(picked);
+        self.selected_at = f64::NEG_INFINITY;
+    }
+
     /// Drops the selected span (closes the side panel).
     pub(crate) fn clear_selected(&mut self) {
         self.selected = None;
+    }
+
+    /// The goroutine lane filter, as typed.
+    pub(crate) fn lane_filter(&self) -> &str {
+        &self.lane_filter
+    }
+
+    /// Shows only the goroutines whose start function contains `text`
+    /// (ignoring case); an empty text shows all.
+    pub(crate) fn set_lane_filter(&mut self, text: &str) {
+        self.lane_filter = text.to_lowercase();
+    }
+
+    /// Whether `lane` passes the lane filter: lanes other than goroutines
+    /// always do.
+    fn shows(&self, lane: &Lane) -> bool {
+        match lane.key {
+            LaneKey::Goroutine(_) if !self.lane_filter.is_empty() => lane
+                .label
+                .split_once(' ')
+                .is_some_and(|(_, function)| function.to_lowercase().contains(&self.lane_filter)),
+            _ => true,
+        }
     }
 
     /// Scrolls lane `key` into view in the next frame, unfolding its section.
@@ -150,9 +183,14 @@ fn layout(lanes: &[Lane], state: &TimelineState) -> (Vec<Row>, f32) {
     while let Some(first) = lanes.get(i) {
         let group = first.group;
         let count = lanes[i..].iter().take_while(|l| l.group == group).count();
-        push(&mut rows, RowKind::Group(group, count), GROUP_HEADER_HEIGHT);
+        let shown = lanes[i..i + count]
+            .iter()
+            .filter(|l| state.shows(l))
+            .count();
+        push(&mut rows, RowKind::Group(group, shown), GROUP_HEADER_HEIGHT);
         if !state.collapsed_groups.contains(&group) {
-            for (index, lane) in lanes.iter().enumerate().skip(i).take(count) {
+            let members = lanes.iter().enumerate().skip(i).take(count);
+            for (index, lane) in members.filter(|(_, l)| state.shows(l)) {
                 let folded = lane.collapsible && state.collapsed_lanes.contains(&lane.key);
                 let height = if folded {
                     ROW_HEIGHT
@@ -703,7 +741,12 @@ fn show_row(
             ui.painter()
                 .rect_filled(rect, 0.0, visuals.extreme_bg_color.gamma_multiply(0.6));
             let folded = state.collapsed_groups.contains(&group);
-            (format!("{} ({count})", group.title()), true, folded)
+            let text = if group == LaneGroup::Goroutines && !state.lane_filter.is_empty() {
+                format!("{} ({count} matching)", group.title())
+            } else {
+                format!("{} ({count})", group.title())
+            };
+            (text, true, folded)
         }
         RowKind::Lane(index) => {
             let lane = lanes.get(index)?;
@@ -774,6 +817,26 @@ mod tests {
         let (_, total) = layout(&lanes, &state);
         let all = 2.0 * GROUP_HEADER_HEIGHT + 2.0 * ROW_HEIGHT + 10_000.0 * 2.0 * ROW_HEIGHT;
         assert_eq!(total, all - ROW_HEIGHT, "a folded lane keeps one row");
+    }
+
+    #[test]
+    fn the_filter_keeps_matching_goroutines() {
+        let mut lanes = lanes();
+        lanes[2] = Lane::new(LaneKey::Goroutine(0), Some("main.Worker"), 2);
+        let mut state = TimelineState::default();
+        state.set_lane_filter("WORKER");
+        let (rows, _) = layout(&lanes, &state);
+        let kinds: Vec<RowKind> = rows.iter().map(|r| r.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                RowKind::Group(LaneGroup::Procs, 2),
+                RowKind::Lane(0),
+                RowKind::Lane(1),
+                RowKind::Group(LaneGroup::Goroutines, 1),
+                RowKind::Lane(2),
+            ]
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Giving mapped pages back to the OS.
+//! Giving memory back to the OS: mapped pages of the trace, and heap freed
+//! by a decode.
 //!
 //! A memory-mapped trace counts towards the process's RSS for every page
 //! touched: indexing touches a page per batch header, decoding touches a
@@ -8,6 +9,11 @@
 //! file). After indexing and after each decode the range is released with
 //! `madvise(MADV_DONTNEED)` ([`release`]), so only the generations being
 //! decoded are resident and browsing a 1 GB trace does not cost 1 GB.
+//!
+//! Decoding a generation allocates hundreds of megabytes in many blocks and
+//! frees them; glibc keeps freed memory in its per-thread arenas, so the
+//! RSS would stay at the peak of every decode thread. [`trim_heap`] returns
+//! it after each decode and after the ui drops a generation's detail.
 
 use std::ops::Range;
 
@@ -33,6 +39,20 @@ pub(crate) fn release(input: &Input, range: Range<usize>) {
 /// index pass) or sequentially again (`false`).
 pub(crate) fn indexing(input: &Input, sparse: bool) {
     if let Input::Mapped(map) = input {
-        let _ = map.advise(if sparse { Advice::Random } else { Advice::Normal });
+        let _ = map.advise(if sparse {
+            Advice::Random
+        } else {
+            Advice::Normal
+        });
+    }
+}
+
+/// Returns freed heap memory to the OS (glibc only; elsewhere a no-op).
+pub(crate) fn trim_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases memory the allocator already holds
+    // as free; it has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }

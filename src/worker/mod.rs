@@ -19,12 +19,12 @@
 //!
 //! Memory: summaries of every generation (small), full detail of the
 //! generations near the view under [`cache::DETAIL_BUDGET`], decodes in
-//! flight under the schedule's budget, and mapped file pages released after
-//! each decode ([`pages`]).
+//! flight under the schedule's budget; mapped file pages and freed heap are
+//! given back to the OS after each decode ([`memory`]).
 
 mod bands;
 mod cache;
-mod pages;
+mod memory;
 mod schedule;
 mod store;
 mod thread;

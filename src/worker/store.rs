@@ -40,6 +40,15 @@ const RUNTIME_LANES: [LaneKey; 4] = [
     LaneKey::Gc,
 ];
 
+/// Width in pixels from which a generation's full detail is loaded. Below
+/// it the summaries are drawn (P, M, GC and task lanes have ~1000 buckets
+/// per generation, so they stay sharp; goroutine lanes have fewer and look
+/// blocky). A screen is ~2000 px wide, so at most three generations are
+/// wanted in detail at once, which bounds the detail held to what is on
+/// screen. Lower shows detail sooner when zooming in, at the price of
+/// decoding and holding more generations.
+const DETAIL_MIN_PX: f64 = 1024.0;
+
 /// Everything received from the worker thread.
 #[derive(Default)]
 pub(crate) struct Store {
@@ -167,6 +176,9 @@ impl Store {
         let evicted = self
             .cache
             .insert(generation, model, &visible, DETAIL_BUDGET);
+        if !evicted.is_empty() {
+            super::memory::trim_heap();
+        }
         evicted.into_iter().map(Command::Evicted).collect()
     }
 
@@ -242,11 +254,19 @@ impl Store {
         })
     }
 
-    /// Whether the viewport shows generation `g` finer than its summary.
+    /// Whether the viewport shows generation `g` finer than its summary:
+    /// drawn at least [`DETAIL_MIN_PX`] wide, with a visible lane whose
+    /// summary is coarser than a pixel.
     fn needs_detail(&self, g: usize) -> bool {
         let Some(v) = &self.viewport else {
             return false;
         };
+        let Some(band) = self.timeline.generations.get(g) else {
+            return false;
+        };
+        if (band.len() as f64) < v.ns_per_px() * DETAIL_MIN_PX {
+            return false;
+        }
         match self
             .generations
             .get(g)
@@ -256,11 +276,7 @@ impl Store {
                 .lanes
                 .iter()
                 .any(|&key| !summary_suffices(s, key, v.ns_per_px())),
-            None => self
-                .timeline
-                .generations
-                .get(g)
-                .is_some_and(|b| v.range.len() < b.len()),
+            None => true,
         }
     }
 

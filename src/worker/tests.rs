@@ -147,3 +147,46 @@ fn unreadable_input_is_reported() {
 fn updates_of_missing_file() -> (Vec<Update>, usize) {
     updates(Source::File(PathBuf::from("/nonexistent/gotv.trace")))
 }
+
+#[test]
+fn corrupted_bytes_are_reported_per_generation_without_panics() {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/traces/workload-go1.27.trace");
+    let original = std::fs::read(path).unwrap();
+    for seed in 1..40usize {
+        let mut bytes = original.clone();
+        for k in 0..4 {
+            let at = 32 + (seed * 7919 + k * 104_729) % (bytes.len() - 32);
+            bytes[at] ^= 0x5a ^ (seed as u8);
+        }
+        let (updates, _) = updates(Source::Bytes(bytes));
+        for u in &updates {
+            if let Update::Failed { message, .. } = u {
+                assert!(
+                    !message.contains("failed on this generation"),
+                    "seed {seed}: a panic: {message}"
+                );
+            }
+        }
+        if let Some(Update::Indexed { bands }) = updates.first() {
+            let per_generation = updates
+                .iter()
+                .filter(|u| {
+                    matches!(
+                        u,
+                        Update::Decoded { .. }
+                            | Update::Failed {
+                                generation: Some(_),
+                                ..
+                            }
+                    )
+                })
+                .count();
+            assert_eq!(
+                per_generation,
+                bands.len(),
+                "seed {seed}: every generation is accounted for"
+            );
+        }
+    }
+}

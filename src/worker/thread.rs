@@ -17,7 +17,7 @@ use std::thread;
 use crossbeam_channel::{Receiver, Sender};
 
 use super::schedule::{Job, Schedule};
-use super::{Command, Source, Update, bands, pages};
+use super::{Command, Source, Update, bands, memory};
 use crate::model::{self, GenerationModel};
 use crate::trace::index::GenerationEnd;
 use crate::trace::{Input, Trace};
@@ -66,9 +66,9 @@ pub(crate) fn run(source: Source, commands: Receiver<Command>, notifier: Notifie
             });
         }
     };
-    pages::indexing(&input, true);
+    memory::indexing(&input, true);
     let opened = Trace::open(input.bytes());
-    pages::indexing(&input, false);
+    memory::indexing(&input, false);
     let trace = match opened {
         Ok(trace) => trace,
         Err(e) => {
@@ -79,9 +79,9 @@ pub(crate) fn run(source: Source, commands: Receiver<Command>, notifier: Notifie
         }
     };
     notifier.send(Update::Indexed {
-        bands: bands::estimate(trace.index(), input.bytes()),
+        bands: bands::estimate(trace.index()),
     });
-    pages::release(&input, 0..input.bytes().len());
+    memory::release(&input, 0..input.bytes().len());
     let sizes = trace
         .index()
         .generations
@@ -128,7 +128,7 @@ fn decode_loop(trace: &Trace<'_>, input: &Input, shared: &Shared, notifier: &Not
             .get(g)
             .map(|index| index.span.clone())
         {
-            pages::release(input, inner_pages(bytes));
+            memory::release(input, inner_pages(bytes));
         }
         let finished = shared.lock().finish(job, result.is_ok());
         shared.changed.notify_all();
@@ -147,6 +147,7 @@ fn decode_loop(trace: &Trace<'_>, input: &Input, shared: &Shared, notifier: &Not
                 message,
             }),
         }
+        memory::trim_heap();
         if let (true, Some(GenerationEnd::CompleteThenError(e))) = (
             finished.first,
             trace.index().generations.get(g).map(|index| &index.end),

@@ -1,0 +1,174 @@
+//! The analysis panel under the timeline: the outliers and goroutine
+//! analysis tabs over the background analysis of the trace on screen.
+//!
+//! The panel is where a latency investigation starts, the timeline where it
+//! ends: the tabs only *request* a place on the timeline
+//! ([`PanelRequest`]), which the app applies after the frame like any other
+//! navigation. The panel opens and closes from the View menu and keys (L,
+//! G), and says "Analysing…" until the analysis thread answered.
+
+use super::analysis_task::{AnalysisState, AnalysisTask};
+use super::details::Picked;
+use super::goroutines::GoroutinesTab;
+use super::outliers::{self, OutliersTab};
+use crate::model::{LaneKey, Timeline};
+
+/// Default height of the panel, in points: a histogram and a dozen rows.
+const PANEL_HEIGHT: f32 = 300.0;
+
+/// Smallest height the panel can be dragged to, in points: the tab strip
+/// and a few rows.
+const MIN_HEIGHT: f32 = 120.0;
+
+/// A tab of the panel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Tab {
+    /// Latency histograms and the worst intervals.
+    Outliers,
+    /// Goroutines by start function.
+    Goroutines,
+}
+
+impl Tab {
+    fn title(self) -> &'static str {
+        match self {
+            Tab::Outliers => "Outliers",
+            Tab::Goroutines => "Goroutine analysis",
+        }
+    }
+}
+
+/// Where on the timeline the user asked to go.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum PanelRequest {
+    /// Zoom to this interval, scroll to its lane and select it.
+    Show(Picked),
+    /// Scroll this lane into view.
+    Reveal(LaneKey),
+}
+
+/// The panel's state.
+#[derive(Debug, Default)]
+pub(crate) struct AnalysisPanel {
+    /// The tab shown; `None` when the panel is closed.
+    open: Option<Tab>,
+    outliers: OutliersTab,
+    goroutines: GoroutinesTab,
+}
+
+impl AnalysisPanel {
+    /// Shows `tab`, or closes the panel if `tab` is what it shows.
+    pub(crate) fn toggle(&mut self, tab: Tab) {
+        self.open = (self.open != Some(tab)).then_some(tab);
+    }
+
+    /// The tab shown, if the panel is open.
+    pub(crate) fn open(&self) -> Option<Tab> {
+        self.open
+    }
+
+    /// Forgets what belonged to the previous trace (bin, current outlier).
+    pub(crate) fn new_trace(&mut self) {
+        self.outliers = OutliersTab::default();
+        self.goroutines = GoroutinesTab::default();
+    }
+
+    /// The next (or previous) outlier of the table, opening the outliers
+    /// tab so the user sees where it is in the list.
+    pub(crate) fn step(
+        &mut self,
+        task: &AnalysisTask,
+        timeline: &Timeline,
+        forward: bool,
+    ) -> Option<PanelRequest> {
+        let analysis = task.analysis()?;
+        self.open = Some(Tab::Outliers);
+        let interval = self.outliers.step(analysis, timeline, forward)?;
+        Some(PanelRequest::Show(outliers::picked(&interval, analysis)))
+    }
+
+    /// Draws the panel at the bottom of `ui`, if open.
+    pub(crate) fn show(
+        &mut self,
+        ui: &mut egui::Ui,
+        task: &AnalysisTask,
+        timeline: &Timeline,
+        origin: i64,
+    ) -> Option<PanelRequest> {
+        self.open?;
+        egui::Panel::bottom("analysis")
+            .resizable(true)
+            .default_size(PANEL_HEIGHT)
+            .min_size(MIN_HEIGHT)
+            .show(ui, |ui| self.contents(ui, task, timeline, origin))
+            .inner
+    }
+
+    fn contents(
+        &mut self,
+        ui: &mut egui::Ui,
+        task: &AnalysisTask,
+        timeline: &Timeline,
+        origin: i64,
+    ) -> Option<PanelRequest> {
+        self.tab_strip(ui, task);
+        let analysis = match task.state() {
+            AnalysisState::Running => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("Analysing the trace…");
+                });
+                return None;
+            }
+            AnalysisState::Failed(message) => {
+                let text = format!("The trace could not be analysed: {message}");
+                ui.colored_label(ui.visuals().error_fg_color, text);
+                return None;
+            }
+            AnalysisState::Done { analysis, .. } => analysis,
+        };
+        match self.open? {
+            Tab::Outliers => self
+                .outliers
+                .ui(ui, analysis, timeline, origin)
+                .map(|interval| PanelRequest::Show(outliers::picked(&interval, analysis))),
+            Tab::Goroutines => self
+                .goroutines
+                .ui(ui, analysis, timeline)
+                .map(PanelRequest::Reveal),
+        }
+    }
+
+    fn tab_strip(&mut self, ui: &mut egui::Ui, task: &AnalysisTask) {
+        ui.horizontal(|ui| {
+            for (tab, key) in [(Tab::Outliers, "L"), (Tab::Goroutines, "G")] {
+                let label = ui.selectable_label(self.open == Some(tab), tab.title());
+                if label.on_hover_text(key).clicked() {
+                    self.open = Some(tab);
+                }
+            }
+            if let AnalysisState::Done {
+                error: Some(error), ..
+            } = task.state()
+            {
+                let text = "Analysed up to the damage";
+                ui.colored_label(ui.visuals().warn_fg_color, text)
+                    .on_hover_text(error);
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.small_button("Close").clicked() {
+                    self.open = None;
+                }
+            });
+        });
+        ui.separator();
+    }
+}
+
+/// "Analysing…" in the status bar while the analysis runs.
+pub(crate) fn status(ui: &mut egui::Ui, task: &AnalysisTask) {
+    if matches!(task.state(), AnalysisState::Running) {
+        ui.spinner();
+        ui.weak("Analysing…");
+    }
+}

@@ -1,0 +1,164 @@
+//! The trace analysis ([`crate::analysis`]) of the trace being opened, run on
+//! its own thread.
+//!
+//! The analysis reads every event of the trace once: seconds for a large
+//! file, which must never be spent on the UI thread. It starts with the
+//! opening of a trace (alongside the opener and the worker, see
+//! `super::session`), reads the same bytes the session shows (the bundled
+//! sample, or the file mapped again), and hands its result back through a
+//! channel, waking the window. A newer open drops the task: the thread sees
+//! the cancel flag at its next event and stops, so a superseded analysis
+//! neither wastes a core for long nor lands on the wrong trace.
+
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+
+use crossbeam_channel::Receiver;
+
+use super::open::{SAMPLE, Source};
+use crate::analysis::{Analysis, Analyzer, UtilFlags};
+use crate::trace::{Input, Trace};
+
+/// Longest intervals kept per latency kind for the outlier tables. Every
+/// interval is counted in the histograms; only these are listed. Ten
+/// thousand rows of seven kinds cost about 3 MB and fill any bin of the
+/// tail a person would click, while the shortest bins of a busy trace
+/// (millions of sub-microsecond waits) are summarised, not listed.
+pub(crate) const OUTLIERS_KEPT: usize = 10_000;
+
+/// Where the analysis of a trace is.
+pub(crate) enum AnalysisState {
+    /// Still reading the trace.
+    Running,
+    /// Done. `error` says why the analysis stops early (a damaged trace):
+    /// what precedes the damage is analysed.
+    Done {
+        /// What the pass found.
+        analysis: Arc<Analysis>,
+        /// Why it stopped before the end, if it did.
+        error: Option<String>,
+    },
+    /// The trace could not be read at all.
+    Failed(String),
+}
+
+/// The analysis of one trace, running or done.
+pub(crate) struct AnalysisTask {
+    rx: Receiver<AnalysisState>,
+    state: AnalysisState,
+    /// Set when the task is dropped: the thread stops at its next event.
+    cancel: Arc<AtomicBool>,
+}
+
+impl AnalysisTask {
+    /// Starts analysing `source`; `wake` is called when the result is in.
+    pub(crate) fn start(source: &Source, wake: impl FnOnce() + Send + 'static) -> Self {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let cancel = Arc::new(AtomicBool::new(false));
+        let source = source.clone();
+        let stop = Arc::clone(&cancel);
+        thread::spawn(move || {
+            let result = run(&source, &stop);
+            if !stop.load(Ordering::Relaxed) && tx.send(result).is_ok() {
+                wake();
+            }
+        });
+        Self {
+            rx,
+            state: AnalysisState::Running,
+            cancel,
+        }
+    }
+
+    /// Takes in the result if it arrived; returns the current state.
+    pub(crate) fn poll(&mut self) -> &AnalysisState {
+        if let Ok(state) = self.rx.try_recv() {
+            self.state = state;
+        }
+        &self.state
+    }
+
+    /// The current state, as of the last [`Self::poll`].
+    pub(crate) fn state(&self) -> &AnalysisState {
+        &self.state
+    }
+
+    /// The analysis, once done.
+    pub(crate) fn analysis(&self) -> Option<&Arc<Analysis>> {
+        match &self.state {
+            AnalysisState::Done { analysis, .. } => Some(analysis),
+            AnalysisState::Running | AnalysisState::Failed(_) => None,
+        }
+    }
+}
+
+impl Drop for AnalysisTask {
+    fn drop(&mut self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Reads `source` and analyses it, unless `cancel` is set first.
+fn run(source: &Source, cancel: &AtomicBool) -> AnalysisState {
+    match source {
+        Source::Bundled => analyse(SAMPLE, cancel),
+        Source::File(path) => match Input::open(path) {
+            Ok(input) => analyse(input.bytes(), cancel),
+            Err(e) => AnalysisState::Failed(format!("Cannot read the file: {e}.")),
+        },
+    }
+}
+
+fn analyse(data: &[u8], cancel: &AtomicBool) -> AnalysisState {
+    let trace = match Trace::open(data) {
+        Ok(trace) => trace,
+        Err(e) => return AnalysisState::Failed(e.to_string()),
+    };
+    let mut analyzer = Analyzer::new(OUTLIERS_KEPT, UtilFlags::DEFAULT);
+    let result = trace.try_for_each_event(|ev| {
+        if cancel.load(Ordering::Relaxed) {
+            return ControlFlow::Break(());
+        }
+        analyzer.event(&ev);
+        ControlFlow::Continue(())
+    });
+    AnalysisState::Done {
+        analysis: Arc::new(analyzer.finish()),
+        error: result.err().map(|e| e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn analyses_the_bundled_sample_off_thread() {
+        let (woke, woken) = crossbeam_channel::bounded(1);
+        let mut task = AnalysisTask::start(&Source::Bundled, move || {
+            let _ = woke.send(());
+        });
+        assert!(woken.recv_timeout(Duration::from_secs(60)).is_ok());
+        match task.poll() {
+            AnalysisState::Done { analysis, error } => {
+                assert!(error.is_none(), "{error:?}");
+                assert!(!analysis.start_functions.is_empty());
+            }
+            AnalysisState::Running | AnalysisState::Failed(_) => panic!("not done"),
+        }
+    }
+
+    #[test]
+    fn a_missing_file_fails_in_words() {
+        let (woke, woken) = crossbeam_channel::bounded(1);
+        let source = Source::File("/nonexistent/gotv.trace".into());
+        let mut task = AnalysisTask::start(&source, move || {
+            let _ = woke.send(());
+        });
+        assert!(woken.recv_timeout(Duration::from_secs(60)).is_ok());
+        assert!(matches!(task.poll(), AnalysisState::Failed(m) if m.contains("Cannot read")));
+    }
+}

@@ -1,0 +1,351 @@
+//! The goroutine analysis tab: goroutines grouped by start function, with
+//! where their time went (running, waiting for a P, blocked, in syscalls),
+//! as Go's `go tool trace` goroutine summary shows it.
+//!
+//! Groups answer "which kind of goroutine is slow"; the goroutines inside
+//! answer "which one". The analysis keeps statistics per group only, so a
+//! group's goroutines come from the timeline: the goroutine lanes whose
+//! start function is the group's. Expanding a group lists them and scrolls
+//! to the first one's lane; clicking a goroutine scrolls to its lane.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use super::axis::format_duration;
+use super::details;
+use super::table::{self, Column, RowText, Sort};
+use crate::analysis::{Analysis, StartFunction};
+use crate::model::{LaneKey, Timeline};
+use crate::trace::Time;
+
+/// Width of a duration or count column, in points.
+const NUMBER: f32 = 78.0;
+
+/// The columns, in the order [`value`] numbers them.
+const COLUMNS: [Column; 10] = [
+    Column {
+        title: "Start function",
+        width: 260.0,
+        numeric: false,
+    },
+    Column {
+        title: "Goroutines",
+        width: NUMBER,
+        numeric: true,
+    },
+    Column {
+        title: "Exec total",
+        width: NUMBER,
+        numeric: true,
+    },
+    Column {
+        title: "Exec mean",
+        width: NUMBER,
+        numeric: true,
+    },
+    Column {
+        title: "Exec max",
+        width: NUMBER,
+        numeric: true,
+    },
+    Column {
+        title: "Sched total",
+        width: NUMBER,
+        numeric: true,
+    },
+    Column {
+        title: "Sched mean",
+        width: NUMBER,
+        numeric: true,
+    },
+    Column {
+        title: "Sched max",
+        width: NUMBER,
+        numeric: true,
+    },
+    Column {
+        title: "Blocked total",
+        width: NUMBER,
+        numeric: true,
+    },
+    Column {
+        title: "Syscall total",
+        width: NUMBER,
+        numeric: true,
+    },
+];
+
+/// Index of the execution total column: the default sort, as Go's summary.
+const EXEC_TOTAL: usize = 2;
+
+/// Name shown for goroutines whose start function is unknown (no stack).
+const UNKNOWN: &str = "(unknown)";
+
+/// What the tab keeps between frames.
+#[derive(Debug)]
+pub(crate) struct GoroutinesTab {
+    sort: Sort,
+    /// Start functions whose goroutines are listed.
+    expanded: BTreeSet<String>,
+    /// The goroutine whose lane was asked for last: highlighted.
+    current: Option<i64>,
+    rows: Option<Rows>,
+}
+
+impl Default for GoroutinesTab {
+    fn default() -> Self {
+        Self {
+            sort: Sort {
+                column: EXEC_TOTAL,
+                descending: true,
+            },
+            expanded: BTreeSet::new(),
+            current: None,
+            rows: None,
+        }
+    }
+}
+
+/// The table's rows and what they were built from.
+#[derive(Debug)]
+struct Rows {
+    analysis: Arc<Analysis>,
+    sort: Sort,
+    lanes: usize,
+    expanded: BTreeSet<String>,
+    rows: Vec<Row>,
+}
+
+/// A row: a group, or one goroutine of an expanded group.
+#[derive(Clone, Debug, PartialEq)]
+enum Row {
+    /// Index into [`Analysis::start_functions`], its name, and its
+    /// goroutines' lanes found on the timeline.
+    Group {
+        index: usize,
+        name: String,
+        goroutines: Vec<i64>,
+    },
+    /// A goroutine of the group above.
+    Goroutine(i64),
+}
+
+impl GoroutinesTab {
+    /// Draws the tab; returns the lane the user asked to see.
+    pub(crate) fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        analysis: &Arc<Analysis>,
+        timeline: &Timeline,
+    ) -> Option<LaneKey> {
+        ui.weak(format!(
+            "{} start functions · click a header to sort, a group to list its goroutines, \
+             a goroutine to show its lane",
+            analysis.start_functions.len()
+        ));
+        if let Some(sort) = table::header(ui, &COLUMNS, self.sort) {
+            self.sort = sort;
+        }
+        self.refresh(analysis, timeline);
+        let rows = self.rows.as_ref().map_or(&[][..], |r| &r.rows[..]);
+        let (expanded, current) = (&self.expanded, self.current);
+        let clicked = table::rows(ui, "goroutine-rows", &COLUMNS, rows.len(), None, |i| {
+            row_text(&rows[i], analysis, expanded, current)
+        });
+        match rows.get(clicked?)? {
+            Row::Group {
+                name, goroutines, ..
+            } => {
+                let opened = !self.expanded.remove(name);
+                if opened {
+                    self.expanded.insert(name.clone());
+                }
+                // The rows are rebuilt in the next frame.
+                ui.ctx().request_repaint();
+                let first = goroutines.first().filter(|_| opened);
+                first.map(|&g| LaneKey::Goroutine(g))
+            }
+            Row::Goroutine(g) => {
+                self.current = Some(*g);
+                Some(LaneKey::Goroutine(*g))
+            }
+        }
+    }
+
+    /// Rebuilds the rows if what they depend on changed.
+    fn refresh(&mut self, analysis: &Arc<Analysis>, timeline: &Timeline) {
+        let fresh = self.rows.as_ref().is_some_and(|r| {
+            Arc::ptr_eq(&r.analysis, analysis)
+                && r.sort == self.sort
+                && r.lanes == timeline.lanes.len()
+                && r.expanded == self.expanded
+        });
+        if fresh {
+            return;
+        }
+        let mut members = goroutines_by_function(timeline);
+        let mut order: Vec<usize> = (0..analysis.start_functions.len()).collect();
+        let sort = self.sort;
+        let functions = &analysis.start_functions;
+        let name = |i: usize| group_name(analysis, &functions[i]);
+        order.sort_by(|&a, &b| {
+            let by_name = || name(a).cmp(&name(b));
+            let natural = match (
+                value(&functions[a], sort.column),
+                value(&functions[b], sort.column),
+            ) {
+                (Some(x), Some(y)) => x.cmp(&y).then_with(by_name),
+                _ => by_name(),
+            };
+            sort.apply(natural)
+        });
+        let mut rows = Vec::new();
+        for index in order {
+            let name = name(index);
+            let goroutines = members.remove(&name).unwrap_or_default();
+            let open = self.expanded.contains(&name);
+            let listed: Vec<Row> = if open {
+                goroutines.iter().map(|&g| Row::Goroutine(g)).collect()
+            } else {
+                Vec::new()
+            };
+            rows.push(Row::Group {
+                index,
+                name,
+                goroutines,
+            });
+            rows.extend(listed);
+        }
+        self.rows = Some(Rows {
+            analysis: Arc::clone(analysis),
+            sort,
+            lanes: timeline.lanes.len(),
+            expanded: self.expanded.clone(),
+            rows,
+        });
+    }
+}
+
+/// The name a group is shown and matched under.
+fn group_name(analysis: &Analysis, group: &StartFunction) -> String {
+    let name = analysis.labels.text(group.name);
+    if name.is_empty() {
+        UNKNOWN.to_owned()
+    } else {
+        name
+    }
+}
+
+/// The goroutine lanes of the timeline by start function, in ID order.
+fn goroutines_by_function(timeline: &Timeline) -> HashMap<String, Vec<i64>> {
+    let mut map: HashMap<String, Vec<i64>> = HashMap::new();
+    for lane in &timeline.lanes {
+        if let LaneKey::Goroutine(g) = lane.key {
+            let name = details::start_function(timeline, g).unwrap_or(UNKNOWN);
+            map.entry(name.to_owned()).or_default().push(g);
+        }
+    }
+    map
+}
+
+/// The number in numeric column `column` of a group (`None` for the name).
+fn value(group: &StartFunction, column: usize) -> Option<Time> {
+    let count = group.count;
+    Some(match column {
+        1 => Time::try_from(count).unwrap_or(Time::MAX),
+        2 => group.exec.total,
+        3 => group.exec.mean(count),
+        4 => group.exec.max,
+        5 => group.sched_wait.total,
+        6 => group.sched_wait.mean(count),
+        7 => group.sched_wait.max,
+        8 => group.block.iter().map(|(_, s)| s.total).sum(),
+        9 => group.syscall.total + group.syscall_block.total,
+        _ => return None,
+    })
+}
+
+/// The texts of a row, in [`COLUMNS`] order; `current` is the goroutine
+/// shown last.
+fn row_text(
+    row: &Row,
+    analysis: &Analysis,
+    expanded: &BTreeSet<String>,
+    current: Option<i64>,
+) -> RowText {
+    match row {
+        Row::Group { index, name, .. } => {
+            let Some(group) = analysis.start_functions.get(*index) else {
+                return RowText::default();
+            };
+            let open = expanded.contains(name);
+            let mut cells = vec![name.clone(), group.count.to_string()];
+            cells.extend((2..COLUMNS.len()).map(|c| {
+                value(group, c).map_or_else(String::new, |ns| format_duration(ns as f64))
+            }));
+            RowText {
+                cells,
+                fold: Some(open),
+                ..RowText::default()
+            }
+        }
+        Row::Goroutine(g) => RowText {
+            cells: vec![format!("G{g}")],
+            nested: true,
+            selected: current == Some(*g),
+            ..RowText::default()
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{Label, Stat};
+    use crate::model::Lane;
+
+    fn group(count: u64, exec: Time) -> StartFunction {
+        StartFunction {
+            name: Label::EMPTY,
+            pc: 0,
+            count,
+            lifetime: Stat::default(),
+            exec: Stat {
+                total: exec,
+                max: exec,
+            },
+            sched_wait: Stat::default(),
+            block: vec![(Label::EMPTY, Stat { total: 5, max: 5 })],
+            syscall: Stat { total: 1, max: 1 },
+            syscall_block: Stat { total: 2, max: 2 },
+        }
+    }
+
+    #[test]
+    fn values_add_up_the_parts() {
+        let g = group(2, 10);
+        assert_eq!(value(&g, 1), Some(2));
+        assert_eq!(value(&g, 3), Some(5));
+        assert_eq!(value(&g, 8), Some(5));
+        assert_eq!(value(&g, 9), Some(3));
+        assert_eq!(value(&g, 0), None);
+    }
+
+    #[test]
+    fn lanes_are_grouped_by_start_function() {
+        let timeline = Timeline {
+            lanes: vec![
+                Lane::new(LaneKey::Proc(0), None, 1),
+                Lane::new(LaneKey::Goroutine(1), Some("main.main"), 1),
+                Lane::new(LaneKey::Goroutine(4), Some("main.worker"), 1),
+                Lane::new(LaneKey::Goroutine(5), Some("main.worker"), 1),
+                Lane::new(LaneKey::Goroutine(6), None, 1),
+            ],
+            ..Timeline::default()
+        };
+        let map = goroutines_by_function(&timeline);
+        assert_eq!(map["main.worker"], [4, 5]);
+        assert_eq!(map["main.main"], [1]);
+        assert_eq!(map[UNKNOWN], [6]);
+    }
+}

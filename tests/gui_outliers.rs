@@ -1,0 +1,375 @@
+//! The analysis panel driven through egui_kittest: the real `GotvApp` on
+//! the sample trace, its background analysis, the outliers histogram and
+//! table, and the goroutine analysis, checked through the AccessKit tree.
+//!
+//! What the panel should list comes from the analysis itself, run here on
+//! the same file through the public API, so the test checks the panel
+//! against the trace rather than against numbers copied from a screenshot.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui::{Event, Modifiers, PointerButton, Pos2};
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use gotv::analysis::{Interval, LatencyKind, analyze};
+use gotv::trace::Trace;
+use gotv::ui::{GotvApp, Options};
+use gotv::worker::{Source, Worker};
+
+/// Size of the test window, in points: room for the panel and some lanes.
+const WINDOW: [f32; 2] = [1400.0, 900.0];
+
+/// Simulated time per frame (see `gui_lanes.rs`).
+const STEP_DT: f32 = 1.0 / 60.0;
+
+/// How long background work may take (see `gui_shell.rs`).
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// The intervals the analysis keeps per kind (`ui::analysis_task`): a
+/// bar whose intervals are all among the longest this many is fully listed.
+const KEPT: usize = 10_000;
+
+/// Right edge of the lanes' name column, in points (`ui::timeline`).
+const NAME_COLUMN: f32 = 200.0;
+
+/// Most rows of a bar the test filters to: all fit in the panel without
+/// scrolling, so all are in the AccessKit tree.
+const MAX_ROWS: u64 = 8;
+
+fn sample() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/traces/sample.trace")
+}
+
+/// Runs `step` until `done` holds, or fails after [`PATIENCE`].
+fn eventually(what: &str, mut step: impl FnMut() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while Instant::now() < deadline {
+        if step() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// The app on the sample with everything decoded and the analysis done.
+fn open() -> Harness<'static, GotvApp> {
+    let options = Options {
+        file: Some(sample()),
+        ..Options::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(WINDOW)
+        .with_step_dt(STEP_DT)
+        .build_eframe(|cc| GotvApp::new(cc, options));
+    eventually("the trace to be decoded", || {
+        harness.step();
+        let app = harness.state();
+        app.is_ready() && app.progress().is_some_and(|p| p.done == p.total)
+    });
+    eventually("the analysis", || {
+        harness.step();
+        harness.query_by_label("Analysing…").is_none()
+    });
+    harness.step();
+    harness
+}
+
+/// The trace's start as the view counts from it (the worker's span).
+fn origin() -> i64 {
+    let bytes = std::fs::read(sample()).expect("read the sample");
+    let mut worker = Worker::start(Source::Bytes(bytes), || {});
+    eventually("the index", || {
+        worker.poll();
+        !worker.timeline().generations.is_empty()
+    });
+    eventually("the exact span", || {
+        worker.poll();
+        worker.progress().done == worker.progress().total
+    });
+    worker.timeline().span.start
+}
+
+/// An octave `lo..hi` of scheduler waits holding 2 to [`MAX_ROWS`]
+/// intervals, all among the [`KEPT`] longest, and those intervals: the
+/// longest such octave.
+fn tail_octave() -> ((i64, i64), Vec<Interval>) {
+    let bytes = std::fs::read(sample()).expect("read the sample");
+    let trace = Trace::open(&bytes).expect("the sample opens");
+    let (analysis, error) = analyze(&trace, usize::MAX);
+    assert!(error.is_none(), "{error:?}");
+    let all = analysis.latencies.outliers(LatencyKind::Sched);
+    let octave = |d: i64| {
+        let lo = 1i64 << d.max(1).ilog2();
+        (lo, 2 * lo)
+    };
+    let mut longer = 0;
+    let mut e = 62;
+    while e > 0 {
+        let (lo, hi) = (1i64 << e, 1i64 << (e + 1));
+        let inside: Vec<Interval> = all
+            .iter()
+            .filter(|i| octave(i.duration()) == (lo, hi) && i.duration() > 0)
+            .copied()
+            .collect();
+        longer += inside.len();
+        if (2..=MAX_ROWS as usize).contains(&inside.len()) && longer <= KEPT {
+            return ((lo, hi), inside);
+        }
+        e -= 1;
+    }
+    panic!("no octave of 2 to {MAX_ROWS} scheduler waits");
+}
+
+/// The x axis range of a chart whose bars span `first..last_end` ns
+/// (`histogram_plot`: `log10` of the durations, zero drawn from 0.5 ns).
+fn log_x(ns: i64) -> f64 {
+    (ns as f64).max(0.5).log10()
+}
+
+/// A table row of the outliers table: goroutine and start (relative ns),
+/// parsed from its label `G7, main.f, 0.001234567 s, 1.23 ms, reason`.
+fn outlier_rows(harness: &Harness<'static, GotvApp>) -> Vec<(i64, i64)> {
+    harness
+        .get_all_by_role(Role::Button)
+        .filter_map(|node| {
+            let label = node.accesskit_node().label()?;
+            let mut cells = label.split(", ");
+            let goroutine = cells.next()?.strip_prefix('G')?.parse().ok()?;
+            let _function = cells.next()?;
+            let seconds = cells.next()?.strip_suffix(" s")?;
+            let (whole, nanos) = seconds.split_once('.')?;
+            let start = whole.parse::<i64>().ok()? * 1_000_000_000 + nanos.parse::<i64>().ok()?;
+            Some((goroutine, start))
+        })
+        .collect()
+}
+
+fn click(harness: &mut Harness<'static, GotvApp>, pos: Pos2) {
+    for pressed in [true, false] {
+        harness.event(Event::PointerButton {
+            pos,
+            button: PointerButton::Primary,
+            pressed,
+            modifiers: Modifiers::NONE,
+        });
+        harness.step();
+    }
+}
+
+#[test]
+fn a_bar_filters_the_outliers_and_a_row_leads_to_the_interval() {
+    let ((lo, hi), inside) = tail_octave();
+    let origin = origin();
+    let mut harness = open();
+    assert!(
+        harness
+            .query_by_label("Histogram of Scheduler wait")
+            .is_none()
+    );
+    harness.key_press(egui::Key::L);
+    harness.run_steps(2);
+    let chart = harness.get_by_label("Histogram of Scheduler wait").rect();
+    let unfiltered = outlier_rows(&harness);
+    assert!(
+        unfiltered.len() > inside.len(),
+        "the whole table shows more rows than the bar: {unfiltered:?}"
+    );
+
+    // The bars span the chart exactly: the first octave's start to the
+    // last one's end (the longest scheduler wait's octave).
+    let bytes = std::fs::read(sample()).expect("read the sample");
+    let trace = Trace::open(&bytes).expect("the sample opens");
+    let (analysis, _) = analyze(&trace, 1);
+    let h = analysis.latencies.histogram(LatencyKind::Sched);
+    let first = if h.min() == 0 {
+        0
+    } else {
+        1 << h.min().ilog2()
+    };
+    let last_end = 2i64 << h.max().ilog2();
+    let (x0, x1) = (log_x(first), log_x(last_end));
+    let centre = (log_x(lo) + log_x(hi)) / 2.0;
+    let x = f64::from(chart.left()) + (centre - x0) / (x1 - x0) * f64::from(chart.width());
+    click(&mut harness, Pos2::new(x as f32, chart.bottom() - 4.0));
+    harness.run_steps(2);
+
+    let filtered = outlier_rows(&harness);
+    assert_eq!(
+        filtered.len(),
+        inside.len(),
+        "only the bar's intervals are listed: {filtered:?}"
+    );
+    for (goroutine, start) in &filtered {
+        let interval = inside
+            .iter()
+            .find(|i| i.goroutine == *goroutine && i.start - origin == *start)
+            .unwrap_or_else(|| panic!("G{goroutine} at {start} is not in the bar"));
+        assert!((lo..hi).contains(&interval.duration()));
+    }
+    assert!(
+        harness.query_by_label_contains("listed").is_some(),
+        "the panel says the table is narrowed"
+    );
+
+    // A row: the view shows its interval, its lane and its details.
+    let (goroutine, start) = filtered[0];
+    let interval = inside
+        .iter()
+        .find(|i| i.goroutine == goroutine && i.start - origin == start)
+        .copied()
+        .expect("the row's interval");
+    let row = harness
+        .get_all_by_role(Role::Button)
+        .find(|n| {
+            n.accesskit_node()
+                .label()
+                .is_some_and(|l| l.starts_with(&format!("G{goroutine}, ")))
+        })
+        .expect("the row")
+        .rect()
+        .center();
+    click(&mut harness, row);
+    harness.run_steps(3);
+    let (a, b) = harness.state().visible_range();
+    let (s, e) = (interval.start - origin, interval.end - origin);
+    assert!(a < s && e < b, "{a}..{b} shows {s}..{e}");
+    assert!(b - a < 2 * (e - s), "zoomed to it: {a}..{b} for {s}..{e}");
+    assert!(
+        harness.query_by_label("Selected span").is_some(),
+        "the interval is selected"
+    );
+    let lane = lane_rect(&harness, goroutine).expect("the goroutine's lane is in view");
+    assert!(lane.bottom() < chart.top(), "above the panel: {lane:?}");
+
+    // N walks the table in its order: the next row.
+    let (g2, s2) = filtered[1];
+    harness.key_press(egui::Key::N);
+    harness.run_steps(3);
+    let next = inside
+        .iter()
+        .find(|i| i.goroutine == g2 && i.start - origin == s2)
+        .expect("the next row's interval");
+    let (a, b) = harness.state().visible_range();
+    assert!(
+        a < next.start - origin && next.end - origin < b,
+        "{a}..{b} shows the next outlier"
+    );
+    assert!(lane_rect(&harness, g2).is_some(), "G{g2}'s lane is in view");
+
+    // Shift+N goes back to the first row's interval.
+    harness.key_press_modifiers(Modifiers::SHIFT, egui::Key::N);
+    harness.run_steps(3);
+    let (a, b) = harness.state().visible_range();
+    assert!(a < s && e < b, "{a}..{b} shows {s}..{e} again");
+}
+
+/// Where the name of goroutine `g`'s lane is, if on screen: the name column
+/// at the window's left edge (the side panel names it too, on the right).
+fn lane_rect(harness: &Harness<'static, GotvApp>, g: i64) -> Option<egui::Rect> {
+    harness
+        .query_all_by_label_contains(&format!("G{g} "))
+        .map(|n| n.rect())
+        .find(|r| r.left() < NAME_COLUMN)
+}
+
+#[test]
+fn goroutine_analysis_groups_sorts_and_leads_to_lanes() {
+    let mut harness = open();
+    harness.key_press(egui::Key::G);
+    harness.run_steps(2);
+    // A group row names its function and nine statistics.
+    let group_rows = |harness: &Harness<'static, GotvApp>| -> Vec<String> {
+        harness
+            .get_all_by_role(Role::Button)
+            .filter_map(|n| n.accesskit_node().label())
+            .filter(|l| l.split(", ").count() == 10)
+            .collect()
+    };
+    let by_exec = group_rows(&harness);
+    assert!(by_exec.len() > 5, "{by_exec:?}");
+
+    // Sorting by goroutine count, largest first.
+    harness
+        .get_by_role_and_label(Role::Button, "Goroutines")
+        .click();
+    harness.run_steps(2);
+    let by_count = group_rows(&harness);
+    assert_ne!(by_count, by_exec);
+    let counts: Vec<u64> = by_count
+        .iter()
+        .filter_map(|l| l.split(", ").nth(1)?.parse().ok())
+        .collect();
+    assert!(
+        counts.len() > 5 && counts.windows(2).all(|w| w[0] >= w[1]),
+        "{counts:?}"
+    );
+
+    // Expanding the largest group lists its goroutines; one leads to its lane.
+    let largest = by_count[0].clone();
+    let function = largest.split(", ").next().expect("a name").to_owned();
+    let is_goroutine_row = |l: &str| {
+        l.strip_prefix('G')
+            .is_some_and(|id| id.parse::<i64>().is_ok())
+    };
+    let goroutine_rows = |harness: &Harness<'static, GotvApp>| -> Vec<String> {
+        harness
+            .get_all_by_role(Role::Button)
+            .filter_map(|n| n.accesskit_node().label())
+            .filter(|l| is_goroutine_row(l))
+            .collect()
+    };
+    assert!(goroutine_rows(&harness).is_empty());
+    harness.get_by_label(&largest).click();
+    harness.run_steps(3);
+    let rows = goroutine_rows(&harness);
+    let first = rows.first().expect("the group's goroutines are listed");
+    let g: i64 = first[1..].parse().expect("a goroutine ID");
+    assert!(
+        lane_rect(&harness, g).is_some(),
+        "expanding shows the group's first lane"
+    );
+
+    // Back to the top of the lanes, then the goroutine's row leads to it.
+    harness.hover_at(Pos2::new(700.0, 200.0));
+    harness.event(Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Page,
+        delta: egui::vec2(0.0, 1000.0),
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Unknown,
+        modifiers: Modifiers::NONE,
+    });
+    harness.run_steps(30);
+    assert!(lane_rect(&harness, g).is_none(), "G{g} scrolled away");
+    harness.get_by_label(first).click();
+    harness.run_steps(3);
+    assert!(
+        harness
+            .query_by_label(&format!("G{g} {function}"))
+            .is_some(),
+        "G{g}'s lane is scrolled into view"
+    );
+}
+
+#[test]
+fn the_lane_filter_keeps_matching_goroutines_and_takes_letters_as_text() {
+    let mut harness = open();
+    assert!(harness.query_by_label("G1 main.main").is_some());
+    assert!(harness.query_by_label("G3 runtime.bgsweep").is_some());
+    let filter = harness.get_by_role(Role::TextInput);
+    filter.focus();
+    filter.type_text("BGSweep");
+    harness.run_steps(2);
+    // A letter shortcut typed into the field stays out of the shortcuts.
+    harness.key_press(egui::Key::G);
+    harness.run_steps(2);
+    assert!(
+        harness.query_by_label("Goroutine analysis").is_none(),
+        "G went to the text field, not to the goroutine analysis"
+    );
+    assert!(harness.query_by_label("G1 main.main").is_none());
+    assert!(harness.query_by_label("G3 runtime.bgsweep").is_some());
+    assert!(harness.query_by_label("Goroutines (1 matching)").is_some());
+}
