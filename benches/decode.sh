@@ -11,10 +11,12 @@
 #      built inside a private copy of the toolchain (target/bench/goroot, made
 #      once); the installed toolchain is never modified;
 #   3. generates the trace with benches/gen (cached under target/bench/);
-#   4. builds `gotv` (cargo build --release) and times `gotv check` and the Go
-#      reader on the same file, best of N runs each, warm page cache, and
-#      prints seconds, MB/s, events/s, the Go/gotv ratio and peak RSS. The two
-#      event counts must agree, or the script fails.
+#   4. builds `gotv` (cargo build --release) and times the Go reader and
+#      `gotv check` (on all CPUs, and single-threaded) on the same file, best
+#      of N runs each, warm page cache, and prints seconds, MB/s, events/s,
+#      the Go/gotv ratio, peak RSS and, when gotv check reports it, the time
+#      of its generation index pass. The event counts must agree, or the
+#      script fails.
 #
 # Usage: benches/decode.sh [--size 100m|1g|BYTES] [--runs N] [--regen] [--go-only]
 #   --size     trace size (default 100m; 1g is ~180 M events, ~600k goroutines)
@@ -133,19 +135,23 @@ rows+=("$(row "Go $spec_version internal/trace" "$go_s" "$go_events" "$rss_kib")
 if ! $go_only; then
   (cd "$repo" && cargo build --release --quiet --bin gotv)
   gotv=$repo/target/release/gotv
+  # Default: gotv picks its thread count from the CPUs it may use.
   run_best "gotv check" "$gotv" check "$trace"
   gotv_s=$best_s
   gotv_summary=$stdout_of_best
   gotv_events=$(events_of "$gotv_summary")
   rows+=("$(row "gotv check ($(nproc) CPUs)" "$gotv_s" "$gotv_events" "$rss_kib")")
-  # gotv check has no thread-count option; pinning the process to one CPU
-  # shows what its helper thread buys on this machine.
-  if command -v taskset >/dev/null && [ "$(nproc)" -gt 1 ]; then
-    run_best "gotv check on 1 CPU" taskset -c 0 "$gotv" check "$trace"
-    pinned_events=$(events_of "$stdout_of_best")
-    rows+=("$(row "gotv check (taskset 1 CPU)" "$best_s" "$pinned_events" "$rss_kib")")
-    [ "$pinned_events" = "$gotv_events" ] || { echo "decode.sh: gotv event counts differ between runs" >&2; exit 1; }
+  # Single-threaded: GOTV_THREADS=1 asks gotv check for one decoding thread,
+  # and taskset keeps the whole process (any helper thread too) on one CPU.
+  single=(env GOTV_THREADS=1)
+  label="gotv check (GOTV_THREADS=1)"
+  if command -v taskset >/dev/null; then
+    single+=(taskset -c 0)
+    label="gotv check (1 thread, 1 CPU)"
   fi
+  run_best "$label" "${single[@]}" "$gotv" check "$trace"
+  single_events=$(events_of "$stdout_of_best")
+  rows+=("$(row "$label" "$best_s" "$single_events" "$rss_kib")")
 fi
 
 echo "trace: ${trace#"$repo"/}"
@@ -158,8 +164,11 @@ printf "%-30s %8s %9s %11s %11s %9s\n" reader seconds MB/s Mevents/s events "RSS
 printf '%s\n' "${rows[@]}"
 if ! $go_only; then
   awk -v g="$go_s" -v t="$gotv_s" 'BEGIN { printf "\nratio Go/gotv: %.2f (Go'"'"'s time over gotv'"'"'s: above 1, gotv is faster)\n", g / t }'
-  if [ "$go_events" != "$gotv_events" ]; then
-    echo "decode.sh: EVENT COUNTS DIFFER: Go read $go_events events, gotv $gotv_events" >&2
+  # The generation index pass, if gotv check reports its time (index=).
+  index_s=$(sed -nE 's/.* index=([0-9.]+)s.*/\1/p' <<<"$gotv_summary")
+  [ -z "$index_s" ] || echo "generation index pass: ${index_s}s (index= of the best gotv check run)"
+  if [ "$go_events" != "$gotv_events" ] || [ "$go_events" != "$single_events" ]; then
+    echo "decode.sh: EVENT COUNTS DIFFER: Go read $go_events events, gotv $gotv_events ($single_events single-threaded)" >&2
     exit 1
   fi
 fi

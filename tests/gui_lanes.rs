@@ -243,9 +243,7 @@ fn a_span_shows_details_zooms_on_double_click_and_leads_to_its_goroutine() {
         1,
         "only in the panel"
     );
-    harness
-        .get_by_label(&format!("Show G{goroutine}'s lane"))
-        .click();
+    harness.get_by_label(&lane).click();
     harness.run_steps(3);
     assert_eq!(
         harness.query_all_by_label(&lane).count(),

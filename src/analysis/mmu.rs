@@ -79,19 +79,29 @@ impl MutatorUtilization {
     /// windows are cut to the trace's length). 0 for an empty function or a
     /// window of 0.
     pub fn mmu(&self, window: Time) -> f64 {
-        let (Some(first), Some(last)) = (self.points.first(), self.points.last()) else {
-            return 0.0;
-        };
+        self.worst_window(window).map_or(0.0, |(util, _, _)| util)
+    }
+
+    /// The window of `window` ns (cut to the trace's length) with the
+    /// least mutator utilisation: `(utilisation, start, length)`, the
+    /// earliest of equal ones. `None` for an empty function or a window of 0.
+    pub fn worst_window(&self, window: Time) -> Option<(f64, Time, Time)> {
+        let (first, last) = (self.points.first()?, self.points.last()?);
         let w = window.min(last.time - first.time);
         if w <= 0 {
-            return 0.0;
+            return None;
         }
         let integral = Integral::new(&self.points);
+        // The minimum is at a window starting or ending at a change point.
         let starts = self.points.iter().flat_map(|p| [p.time, p.time - w]);
         starts
             .filter(|&s| s >= first.time && s + w <= last.time)
-            .map(|s| (integral.at(s + w) - integral.at(s)) / w as f64)
-            .fold(1.0, f64::min)
+            .map(|s| ((integral.at(s + w) - integral.at(s)) / w as f64, s))
+            .fold(None, |worst: Option<(f64, Time)>, (u, s)| match worst {
+                Some((m, t)) if m < u || (m == u && t <= s) => Some((m, t)),
+                _ => Some((u, s)),
+            })
+            .map(|(util, start)| (util, start, w))
     }
 }
 
@@ -346,6 +356,17 @@ mod tests {
     use super::*;
     use crate::analysis::step::Frames;
     use crate::trace::GoState;
+
+    #[test]
+    fn the_worst_window_is_where_the_mmu_is() {
+        let u = curve(&[(0, 1.0), (100, 0.0), (110, 1.0), (300, 0.5), (400, 0.0)]);
+        assert_eq!(u.worst_window(10), Some((0.0, 100, 10)));
+        assert_eq!(u.worst_window(50), Some((0.5, 300, 50)));
+        assert_eq!(u.mmu(50), 0.5);
+        assert_eq!(u.worst_window(1000).map(|w| (w.1, w.2)), Some((0, 400)));
+        assert_eq!(u.worst_window(0), None);
+        assert_eq!(curve(&[]).worst_window(10), None);
+    }
 
     fn curve(points: &[(Time, f64)]) -> MutatorUtilization {
         MutatorUtilization {

@@ -19,6 +19,7 @@ struct Seen {
 }
 
 impl Seen {
+    #[inline]
     fn add(&mut self, r: ResourceId) {
         match r {
             ResourceId::Goroutine(g) => self.goroutines.insert(g),
@@ -40,28 +41,48 @@ pub fn run(path: &Path) -> ExitCode {
         }
     };
     let bytes = input.bytes();
-    let trace = match Trace::open(bytes) {
+    let trace = match Trace::open_releasing(bytes, &|range| input.release(range)) {
         Ok(trace) => trace,
         Err(e) => {
             eprintln!("gotv: {}: invalid trace: {e}", path.display());
             return ExitCode::from(1);
         }
     };
-    let mut seen = Seen::default();
-    let result = trace.for_each_event(|ev| {
+    let index_secs = start.elapsed().as_secs_f64();
+    // GOTV_THREADS=0 selects the sequential reader (for comparisons).
+    let threads = std::env::var("GOTV_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let add = |seen: &mut Seen, ev: crate::trace::Event<'_>| {
         seen.add(ResourceId::Goroutine(ev.goroutine()));
         seen.add(ResourceId::Proc(ev.proc()));
         seen.add(ResourceId::Thread(ev.thread()));
         if let Some(r) = ev.transition_resource() {
             seen.add(r);
         }
-    });
+    };
+    let mut seen = Seen::default();
+    let result = if threads == 0 {
+        trace.for_each_event(|ev| add(&mut seen, ev))
+    } else {
+        trace
+            .for_each_event_parallel(threads, Seen::default, add, |range| input.release(range))
+            .map(|(summary, parts)| {
+                for part in &parts {
+                    seen.goroutines.extend(&part.goroutines);
+                    seen.procs.extend(&part.procs);
+                    seen.threads.extend(&part.threads);
+                }
+                summary
+            })
+    };
     match result {
         Ok(summary) => {
             let (first, last) = summary.span.unwrap_or_default();
             let secs = start.elapsed().as_secs_f64();
             println!(
-                "version={} generations={} events={} span={first}..{last} duration={:.6}s goroutines={} procs={} threads={} bytes={} decode={secs:.3}s ({:.0} MB/s)",
+                "version={} generations={} events={} span={first}..{last} duration={:.6}s goroutines={} procs={} threads={} bytes={} decode={secs:.3}s ({:.0} MB/s) index={index_secs:.3}s threads={threads}",
                 trace.version(),
                 summary.generations,
                 summary.events,

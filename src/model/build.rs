@@ -22,6 +22,13 @@
 //!   two aggregated over Ps and goroutines: "someone is sweeping");
 //! - tasks: up to [`MAX_TASK_ROWS`] rows, first fit.
 //!
+//! Every goroutine state span (and its copies on P and M lanes) and every
+//! CPU sample and log message also records its [origin](super::origin):
+//! the stack of the event that began it (for a state, the transition's
+//! stack — where it blocked, stopped or entered a syscall — or else the
+//! event's own, e.g. the unblocker's), the goroutine that unblocked it, and
+//! the event's P and M.
+//!
 //! Goroutine counts by state are kept as deltas and summed at the end, so a
 //! goroutine whose status arrives late still counts from the generation's
 //! start.
@@ -30,11 +37,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::generation::{GenerationModel, GoroutineInfo, LaneData};
 use super::intern::{Interner, StrId};
+use super::origin::{Origin, OriginBuilder, OriginId};
 use super::plot::{Series, SeriesBuilder};
 use super::span::{Row, RowBuilder, Span, SpanKind};
 use super::timeline::{LaneKey, TimeSpan};
 use crate::trace::event::{Range, RangeName, StateTransition};
-use crate::trace::{Event, EventKind, GoState, ResourceId, Transition};
+use crate::trace::{Event, EventKind, GoState, ResourceId, Stack, Transition};
 
 /// Goroutine lane: its states.
 pub(crate) const G_STATES: usize = 0;
@@ -92,6 +100,7 @@ struct Open {
     kind: SpanKind,
     since: i64,
     label: StrId,
+    origin: OriginId,
     p_lane: Option<u32>,
     m_lane: Option<u32>,
 }
@@ -174,6 +183,7 @@ impl Counts {
 struct Builder {
     span: Option<TimeSpan>,
     strings: Option<Interner>,
+    origins: OriginBuilder,
     goroutines: Vec<GoroutineInfo>,
     tracks: Vec<Track>,
     slots: HashMap<i64, u32>,
@@ -215,14 +225,33 @@ impl Builder {
         i
     }
 
-    /// Appends a span to row `row` of lane number `lane`.
+    /// The origin of spans begun by `ev` with stack `stack`, made runnable
+    /// by `unblocker` (-1: none).
+    fn origin(&mut self, ev: &Event<'_>, stack: Option<Stack<'_>>, unblocker: i64) -> OriginId {
+        let strings = self.strings.get_or_insert_with(Interner::new);
+        let stack = stack.map_or(0, |s| self.origins.stack(strings, s));
+        self.origin_with(ev, stack, unblocker)
+    }
+
+    /// [`Builder::origin`] with a stack already interned.
+    fn origin_with(&mut self, ev: &Event<'_>, stack: u32, unblocker: i64) -> OriginId {
+        self.origins.intern(Origin {
+            stack,
+            unblocker,
+            proc: ev.proc(),
+            thread: ev.thread(),
+        })
+    }
+
+    /// Appends a span begun by the event of `origin` to row `row` of lane
+    /// number `lane`.
     fn push_at(
         &mut self,
-        lane: u32,
-        row: usize,
+        (lane, row): (u32, usize),
         (start, end): (i64, i64),
         kind: SpanKind,
         value: u32,
+        origin: OriginId,
     ) {
         let Some((_, rows)) = self.lanes.get_mut(lane as usize) else {
             return;
@@ -231,13 +260,13 @@ impl Builder {
             rows.resize_with(row + 1, RowBuilder::default);
         }
         if let Some(r) = rows.get_mut(row) {
-            r.push(start, end, kind, value);
+            r.push_from(start, end, (kind, value), origin);
         }
     }
 
     fn push(&mut self, key: LaneKey, row: usize, span: (i64, i64), kind: SpanKind, value: u32) {
         let lane = self.lane(key);
-        self.push_at(lane, row, span, kind, value);
+        self.push_at((lane, row), span, kind, value, 0);
     }
 
     /// The goroutine's index in the generation's table, added if new.
@@ -305,17 +334,53 @@ impl Builder {
                 self.name_goroutine(slot, st);
                 let status = from == GoState::Undetermined || from == to;
                 if self.track(slot).is_some_and(|t| t.state.is_none()) {
-                    // The goroutine has been in this state since the start.
-                    let initial = if status { to } else { from };
-                    self.open(slot, initial, None, ev, 0);
+                    // The goroutine has been in this state since the start;
+                    // a status event's stack is where it stands in it.
+                    let (initial, origin) = match status {
+                        true => (to, self.origin(ev, st.stack, -1)),
+                        false => (from, 0),
+                    };
+                    self.open(slot, initial, None, ev, (0, origin));
                 }
                 if status {
                     return;
                 }
                 let label = self.intern(st.reason);
+                let origin = self.transition_origin(ev, st, (id, slot), to);
                 self.close(slot, ev.time());
-                self.open(slot, to, Some(ev.time()), ev, label);
+                self.open(slot, to, Some(ev.time()), ev, (label, origin));
             }
+        }
+    }
+
+    /// The origin of the state goroutine `id` (in `slot`) enters through
+    /// `ev`: the transition's stack (or the event's own: an unblock's is the
+    /// unblocker's) and, for a wake-up by another goroutine, that one. A
+    /// goroutine starts running without a stack (Go records none), but it
+    /// resumes where it stopped, blocked or was created: that stack.
+    fn transition_origin(
+        &mut self,
+        ev: &Event<'_>,
+        st: &StateTransition<'_>,
+        (id, slot): (i64, u32),
+        to: GoState,
+    ) -> OriginId {
+        let by = ev.goroutine();
+        let unblocker = if to == GoState::Runnable && by >= 0 && by != id {
+            by
+        } else {
+            -1
+        };
+        match st.stack.or_else(|| ev.stack()) {
+            None if to == GoState::Running => {
+                let before = self
+                    .track(slot)
+                    .and_then(|t| t.state)
+                    .map_or(0, |o| o.origin);
+                let stack = self.origins.stack_of(before);
+                self.origin_with(ev, stack, unblocker)
+            }
+            stack => self.origin(ev, stack, unblocker),
         }
     }
 
@@ -335,8 +400,16 @@ impl Builder {
         }
     }
 
-    /// Enters `state` at `at` (`None`: since the generation's start).
-    fn open(&mut self, slot: u32, state: GoState, at: Option<i64>, ev: &Event<'_>, label: StrId) {
+    /// Enters `state` at `at` (`None`: since the generation's start), with
+    /// its label and origin.
+    fn open(
+        &mut self,
+        slot: u32,
+        state: GoState,
+        at: Option<i64>,
+        ev: &Event<'_>,
+        (label, origin): (StrId, OriginId),
+    ) {
         let kind = match state {
             GoState::Running => SpanKind::Running,
             GoState::Runnable => SpanKind::Runnable,
@@ -358,6 +431,7 @@ impl Builder {
                 kind,
                 since,
                 label,
+                origin,
                 p_lane,
                 m_lane,
             });
@@ -372,12 +446,13 @@ impl Builder {
             return;
         };
         self.counts.change(t, open.kind, -1);
-        self.push_at(lane, G_STATES, (open.since, t), open.kind, open.label);
+        let (span, kind, origin) = ((open.since, t), open.kind, open.origin);
+        self.push_at((lane, G_STATES), span, kind, open.label, origin);
         if let Some(p) = open.p_lane {
-            self.push_at(p, P_GOROUTINES, (open.since, t), open.kind, slot);
+            self.push_at((p, P_GOROUTINES), span, kind, slot, origin);
         }
         if let Some(m) = open.m_lane {
-            self.push_at(m, M_WORK, (open.since, t), open.kind, slot);
+            self.push_at((m, M_WORK), span, kind, slot, origin);
         }
     }
 
@@ -452,13 +527,17 @@ impl Builder {
     /// A mark on the goroutine's lane, or on the M's when no goroutine ran.
     fn mark_on(&mut self, ev: &Event<'_>, kind: SpanKind, label: StrId) {
         let (t, g, m) = (ev.time(), ev.goroutine(), ev.thread());
-        if g >= 0 {
+        let origin = self.origin(ev, ev.stack(), -1);
+        let lane = if g >= 0 {
             let slot = self.slot(g);
-            if let Some(lane) = self.track(slot).map(|t| t.lane) {
-                self.push_at(lane, G_MARKS, (t, t), kind, label);
-            }
+            self.track(slot).map(|t| (t.lane, G_MARKS))
         } else if m >= 0 {
-            self.push(LaneKey::Thread(m), M_MARKS, (t, t), kind, label);
+            Some((self.lane(LaneKey::Thread(m)), M_MARKS))
+        } else {
+            None
+        };
+        if let Some(at) = lane {
+            self.push_at(at, (t, t), kind, label, origin);
         }
     }
 
@@ -522,7 +601,7 @@ impl Builder {
 
     fn push_region(&mut self, lane: u32, depth: usize, span: (i64, i64), label: StrId) {
         if depth < MAX_REGION_DEPTH {
-            self.push_at(lane, G_REGIONS + depth, span, SpanKind::Region, label);
+            self.push_at((lane, G_REGIONS + depth), span, SpanKind::Region, label, 0);
         }
     }
 
@@ -561,12 +640,14 @@ impl Builder {
         plots.extend(self.counts.finish(span.start));
         plots.retain(|(_, p)| !p.is_empty());
         plots.sort_by_key(|(s, _)| *s);
-        let (spans, lanes) = concatenate(self.lanes);
+        let (spans, origins, lanes) = concatenate(self.lanes);
         let mut goroutines = self.goroutines;
         goroutines.shrink_to_fit();
         GenerationModel {
             span,
             spans,
+            origins,
+            origin_table: self.origins.finish(),
             strings: self.strings.unwrap_or_else(Interner::new).finish(),
             goroutines,
             lanes,
@@ -615,30 +696,38 @@ impl Builder {
     }
 }
 
-/// Puts the rows of every lane into one vector, lanes sorted by key.
-fn concatenate(mut built: Vec<(LaneKey, Vec<RowBuilder>)>) -> (Vec<Span>, Vec<LaneData>) {
+/// A finished row and its spans' origins.
+type RowParts = (Row, Vec<OriginId>);
+
+/// Puts the rows of every lane into one vector (and their origins into a
+/// parallel one), lanes sorted by key.
+fn concatenate(
+    mut built: Vec<(LaneKey, Vec<RowBuilder>)>,
+) -> (Vec<Span>, Vec<OriginId>, Vec<LaneData>) {
     built.sort_unstable_by_key(|(key, _)| *key);
-    let rows: Vec<(LaneKey, Vec<Row>)> = built
+    let rows: Vec<(LaneKey, Vec<RowParts>)> = built
         .into_iter()
         .map(|(key, rows)| (key, rows.into_iter().map(RowBuilder::finish).collect()))
         .collect();
-    let total = rows.iter().flat_map(|(_, r)| r).map(Vec::len).sum();
+    let total = rows.iter().flat_map(|(_, r)| r).map(|(r, _)| r.len()).sum();
     let mut spans = Vec::with_capacity(total);
+    let mut origins = Vec::with_capacity(total);
     let lanes = rows
         .into_iter()
         .map(|(key, rows)| LaneData {
             key,
             rows: rows
                 .into_iter()
-                .map(|row| {
+                .map(|(row, row_origins)| {
                     let start = spans.len();
                     spans.extend(row);
+                    origins.extend(row_origins);
                     start..spans.len()
                 })
                 .collect(),
         })
         .collect();
-    (spans, lanes)
+    (spans, origins, lanes)
 }
 
 /// Packs tasks into at most [`MAX_TASK_ROWS`] rows, first fit by start;
@@ -715,7 +804,7 @@ mod tests {
         let rows: Vec<_> = pack_tasks(tasks, &mut strings)
             .unwrap()
             .into_iter()
-            .map(RowBuilder::finish)
+            .map(|b| b.finish().0)
             .collect();
         assert_eq!(rows.len(), MAX_TASK_ROWS);
         let first: Vec<_> = rows[0].iter().map(|s| (s.start, s.end())).collect();

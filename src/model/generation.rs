@@ -11,8 +11,9 @@ use std::ops::Range;
 
 use super::intern::Strings;
 use super::lod::Pyramid;
+use super::origin::{OriginId, Origins, SpanDetails, known, resolve};
 use super::plot::{PlotPoint, Series, downsample};
-use super::span::Span;
+use super::span::{Span, SpanKind};
 use super::timeline::{LaneKey, TimeSpan};
 
 /// Finest summary buckets per generation for P, M, GC and task lanes and
@@ -53,6 +54,9 @@ pub(crate) struct LaneData {
 pub struct GenerationModel {
     pub(crate) span: TimeSpan,
     pub(crate) spans: Vec<Span>,
+    /// The origin of each span in `spans` (same index).
+    pub(crate) origins: Vec<OriginId>,
+    pub(crate) origin_table: Origins,
     pub(crate) strings: Strings,
     pub(crate) goroutines: Vec<GoroutineInfo>,
     /// Sorted by key.
@@ -111,6 +115,44 @@ impl GenerationModel {
         self.goroutines.get(span.value() as usize).copied()
     }
 
+    /// The details of the span of lane `key`'s row `row` at time `t` (the
+    /// last one starting at or before `t` and not ending before it), if
+    /// there is one.
+    pub(crate) fn span_details(&self, key: LaneKey, row: usize, t: i64) -> Option<SpanDetails> {
+        let range = self.lane(key)?.rows.get(row)?.clone();
+        let spans = self.spans.get(range.clone())?;
+        let i = spans.partition_point(|s| s.start <= t).checked_sub(1)?;
+        let span = spans.get(i).filter(|s| s.end() > t || s.end() == s.start)?;
+        let origin = self
+            .origins
+            .get(range.start + i)
+            .and_then(|&id| self.origin_table.get(id));
+        let stack = origin.map_or(Vec::new(), |o| {
+            resolve(&self.origin_table, &self.strings, o.stack)
+        });
+        let runs = matches!(span.kind(), SpanKind::Running | SpanKind::Syscall);
+        let goroutine = match key {
+            LaneKey::Goroutine(id) => Some(id),
+            LaneKey::Proc(_) | LaneKey::Thread(_) if runs => self.goroutine(span).map(|g| g.id),
+            _ => None,
+        };
+        let lane_or = |lane: Option<i64>, from_event: Option<i64>| lane.or(from_event);
+        Some(SpanDetails {
+            stack,
+            goroutine,
+            proc: lane_or(
+                matches!(key, LaneKey::Proc(_)).then(|| key_id(key)),
+                origin.and_then(|o| known(o.proc)),
+            ),
+            thread: lane_or(
+                matches!(key, LaneKey::Thread(_)).then(|| key_id(key)),
+                origin.and_then(|o| known(o.thread)),
+            ),
+            unblocker: origin.and_then(|o| known(o.unblocker)),
+            start: span.start,
+        })
+    }
+
     /// Approximate heap bytes held, for the cache's budget.
     pub fn bytes(&self) -> usize {
         let spans: usize = self
@@ -120,7 +162,8 @@ impl GenerationModel {
             .map(|r| r.len())
             .sum();
         let points: usize = self.plots.iter().map(|(_, p)| p.len()).sum();
-        spans * size_of::<Span>()
+        spans * (size_of::<Span>() + size_of::<OriginId>())
+            + self.origin_table.bytes()
             + points * size_of::<PlotPoint>()
             + self.lanes.len() * size_of::<LaneData>()
             + self.goroutines.len() * size_of::<GoroutineInfo>()
@@ -161,6 +204,14 @@ impl GenerationModel {
             plots,
             plot_width,
         }
+    }
+}
+
+/// The ID of a goroutine, P or M lane's resource (-1 for other lanes).
+fn key_id(key: LaneKey) -> i64 {
+    match key {
+        LaneKey::Goroutine(id) | LaneKey::Proc(id) | LaneKey::Thread(id) => id,
+        _ => -1,
     }
 }
 

@@ -16,7 +16,8 @@
 //! range and pixel density; the worker decides which form a generation is
 //! in. Modules: [`timeline`] (lane identities, what the frame needs without
 //! spans), `span` (storage), `intern` (labels), `build` (events → spans),
-//! `lod` (summaries), `fold` (folding), `plot` (series), `generation` (one
+//! `origin` (what began each span: stack, unblocker, P, M, for the side
+//! panel), `lod` (summaries), `fold` (folding), `plot` (series), `generation` (one
 //! generation's detail and summary), [`query`] (draw items).
 
 mod build;
@@ -24,6 +25,7 @@ mod fold;
 mod generation;
 mod intern;
 mod lod;
+mod origin;
 mod plot;
 pub mod query;
 mod span;
@@ -31,6 +33,7 @@ pub mod timeline;
 
 pub use build::build;
 pub use generation::{GenerationModel, GenerationSummary};
+pub use origin::{SpanDetails, StackFrame};
 pub use plot::{PlotPoint, Series};
 pub use query::{DrawItem, ItemKind};
 pub use span::SpanKind;

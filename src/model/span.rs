@@ -8,7 +8,11 @@
 //! spans sorted by start and non-overlapping, which makes ends sorted too:
 //! culling a row to the visible range is two binary searches. `RowBuilder`
 //! enforces that invariant on data from a file, whatever the file says.
+//! Alongside each span it keeps a 4-byte [`OriginId`] (what began the span,
+//! for the side panel; see [`origin`](super::origin)), so a span costs 20
+//! bytes in all.
 
+use super::origin::OriginId;
 use super::timeline::TimeSpan;
 
 /// What a span shows: a state, a GC activity, a user annotation or a mark.
@@ -161,15 +165,29 @@ pub(crate) fn visible(row: &[Span], view: TimeSpan) -> std::ops::Range<usize> {
 /// Builds a [`Row`], keeping its invariant: a span that starts before the
 /// previous one ends (which a well-formed trace never produces) is clipped
 /// to start there, and dropped if nothing is left. Spans longer than a
-/// [`Span`] can hold are split.
+/// [`Span`] can hold are split (each piece keeping the origin).
 #[derive(Default)]
 pub(crate) struct RowBuilder {
     spans: Row,
+    origins: Vec<OriginId>,
 }
 
 impl RowBuilder {
-    /// Appends `span` over `[start, end)` after the spans so far.
+    /// Appends `span` over `[start, end)` after the spans so far, with no
+    /// known origin.
     pub(crate) fn push(&mut self, start: i64, end: i64, kind: SpanKind, value: u32) {
+        self.push_from(start, end, (kind, value), 0);
+    }
+
+    /// Appends a span of `(kind, value)` over `[start, end)` after the
+    /// spans so far, begun by the event of `origin`.
+    pub(crate) fn push_from(
+        &mut self,
+        start: i64,
+        end: i64,
+        (kind, value): (SpanKind, u32),
+        origin: OriginId,
+    ) {
         let mut start = start;
         if let Some(prev) = self.spans.last() {
             if end < prev.end() || (end == prev.end() && start < prev.start) {
@@ -180,15 +198,16 @@ impl RowBuilder {
         let mut span = Span::new(start, end, kind, value);
         while span.end() < end {
             self.spans.push(span);
+            self.origins.push(origin);
             span = span.with_start(span.end(), end);
         }
         self.spans.push(span);
+        self.origins.push(origin);
     }
 
-    /// The finished row, without spare capacity.
-    pub(crate) fn finish(mut self) -> Row {
-        self.spans.shrink_to_fit();
-        self.spans
+    /// The finished row and the origin of each of its spans.
+    pub(crate) fn finish(self) -> (Row, Vec<OriginId>) {
+        (self.spans, self.origins)
     }
 }
 
@@ -223,15 +242,17 @@ mod tests {
         ] {
             b.push(start, end, SpanKind::Waiting, 7);
         }
-        let row = b.finish();
+        let (row, origins) = b.finish();
+        assert_eq!(origins.len(), row.len());
         let bounds: Vec<(i64, i64)> = row.iter().map(|s| (s.start, s.end())).collect();
         assert_eq!(bounds, [(0, 10), (10, 20), (30, 30), (30, 30), (30, 40)]);
         assert_eq!(visible(&row, TimeSpan::new(20, 30)), 1..2);
         assert_eq!(visible(&row, TimeSpan::new(20, 31)), 1..5);
         assert_eq!(visible(&row, TimeSpan::new(41, 50)), 5..5);
         let mut b = RowBuilder::default();
-        b.push(0, 10_000_000_000, SpanKind::Waiting, 1);
-        let long = b.finish();
+        b.push_from(0, 10_000_000_000, (SpanKind::Waiting, 1), 9);
+        let (long, origins) = b.finish();
+        assert_eq!(origins, [9, 9, 9], "every piece keeps the origin");
         assert_eq!(long.len(), 3, "split into pieces of at most 2³² ns");
         assert_eq!(
             (long[0].start, long[2].end(), long[2].value()),

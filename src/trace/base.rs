@@ -121,6 +121,21 @@ impl IdSet {
         self.len
     }
 
+    /// Adds every ID of `other`.
+    pub fn extend(&mut self, other: &IdSet) {
+        for (w, &bits) in other.bits.iter().enumerate() {
+            let mut bits = bits;
+            while bits != 0 {
+                let b = bits.trailing_zeros();
+                bits &= bits - 1;
+                self.insert((w as i64) * 64 + i64::from(b));
+            }
+        }
+        for &id in &other.large {
+            self.insert(id);
+        }
+    }
+
     /// Whether no ID was added.
     pub fn is_empty(&self) -> bool {
         self.len == 0

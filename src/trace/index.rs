@@ -144,10 +144,22 @@ pub struct TraceIndex {
 
 /// Indexes the trace body `data[body_start..]` of a v2 trace.
 pub fn build(data: &[u8], body_start: usize, version: Version) -> TraceIndex {
+    build_releasing(data, body_start, version, &|_| {})
+}
+
+/// [`build`], calling `release` with the bytes of each generation once its
+/// batch headers have been read (so a caller can drop the pages of a
+/// mapped file the pass touched).
+pub fn build_releasing(
+    data: &[u8],
+    body_start: usize,
+    version: Version,
+    release: &(dyn Fn(std::ops::Range<usize>) + Sync),
+) -> TraceIndex {
     let generations = if version >= Version::Go126 {
-        scan_with_markers(data, body_start, version)
+        scan_with_markers(data, body_start, version, release)
     } else {
-        scan_with_spill(data, body_start, version)
+        scan_with_spill(data, body_start, version, release)
     };
     TraceIndex {
         version,
@@ -156,7 +168,12 @@ pub fn build(data: &[u8], body_start: usize, version: Version) -> TraceIndex {
 }
 
 /// Go 1.26+: generations end at `EndOfGeneration`.
-fn scan_with_markers(data: &[u8], mut pos: usize, version: Version) -> Vec<GenerationIndex> {
+fn scan_with_markers(
+    data: &[u8],
+    mut pos: usize,
+    version: Version,
+    release: &(dyn Fn(std::ops::Range<usize>) + Sync),
+) -> Vec<GenerationIndex> {
     let mut gens = Vec::new();
     loop {
         let mut g = GenerationIndex::new(pos);
@@ -200,6 +217,7 @@ fn scan_with_markers(data: &[u8], mut pos: usize, version: Version) -> Vec<Gener
             pos = next;
         };
         g.span.end = pos;
+        release(g.span.clone());
         match end {
             None => gens.push(g),
             Some(GenerationEnd::TrailingBatches) if g.batches.is_empty() => return gens,
@@ -214,7 +232,12 @@ fn scan_with_markers(data: &[u8], mut pos: usize, version: Version) -> Vec<Gener
 
 /// Before Go 1.26: a generation ends where the next generation number
 /// starts, or at the end of the input.
-fn scan_with_spill(data: &[u8], mut pos: usize, version: Version) -> Vec<GenerationIndex> {
+fn scan_with_spill(
+    data: &[u8],
+    mut pos: usize,
+    version: Version,
+    release: &(dyn Fn(std::ops::Range<usize>) + Sync),
+) -> Vec<GenerationIndex> {
     let mut gens = Vec::new();
     let mut spill: Option<(BatchRef, u64)> = None;
     loop {
@@ -259,6 +282,7 @@ fn scan_with_spill(data: &[u8], mut pos: usize, version: Version) -> Vec<Generat
         g.span.end = spill.as_ref().map_or(pos, |(b, _)| b.offset);
         let more = spill.is_some() && end == GenerationEnd::Complete;
         g.end = end;
+        release(g.span.clone());
         gens.push(g);
         if !more {
             return gens;

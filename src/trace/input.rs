@@ -52,6 +52,30 @@ impl Input {
             Input::Owned(buf) => buf,
         }
     }
+
+    /// Tells the kernel that `range` of a mapped file will not be read
+    /// again soon, so its pages stop counting toward the resident set (they
+    /// are read back from the file if they are). Does nothing for bytes read
+    /// into memory.
+    pub fn release(&self, range: std::ops::Range<usize>) {
+        #[cfg(unix)]
+        if let Input::Mapped(map) = self
+            && range.start < range.end
+            && range.end <= map.len()
+        {
+            // SAFETY: the map is a read-only, file-backed mapping: dropping
+            // its pages loses nothing (MADV_DONTNEED only zero-fills private
+            // anonymous memory). The result is only advice, so errors are
+            // ignored.
+            let _ = unsafe {
+                map.unchecked_advise_range(
+                    memmap2::UncheckedAdvice::DontNeed,
+                    range.start,
+                    range.end - range.start,
+                )
+            };
+        }
+    }
 }
 
 #[cfg(test)]

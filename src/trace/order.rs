@@ -256,6 +256,113 @@ fn validate_ctx(ctx: SchedCtx, (m, p, g): Reqs) -> Result<()> {
     Ok(())
 }
 
+/// A thread's goroutine (bit 0) or P (bit 1) is still whatever the earlier
+/// generations left (unknown to a speculative ordering; `NO_*` if the thread
+/// had no state yet).
+const G_CARRIED: u8 = 1;
+const P_CARRIED: u8 = 2;
+
+/// What a speculative ordering assumed about the state earlier generations
+/// left, one entry per first look at a resource it had not touched yet.
+#[derive(Debug)]
+enum Assume {
+    /// A status event found no goroutine: it must exist with this status.
+    GStatus(GoId, GoStatus),
+    /// The goroutine must not exist (it is being created).
+    GAbsent(GoId),
+    /// The goroutine must not exist or be running (creator check).
+    GAbsentOrRunning(GoId),
+    /// The P must not exist or have this status.
+    PStatus(ProcId, ProcStatus),
+    /// The thread's goroutine (`NO_GOROUTINE` if it has no state) must be this one.
+    MGoroutine(ThreadId, GoId),
+    /// The thread must have no state or run this goroutine.
+    MAbsentOrG(ThreadId, GoId),
+    /// The thread's carried goroutine (bit `G_CARRIED`) and P (bit
+    /// `P_CARRIED`) must be none (or the thread have no state).
+    MEmpty(ThreadId, u8),
+    /// The task must not be active.
+    TaskAbsent(TaskId),
+    /// The task ends here (and is forgotten if it was active).
+    TaskEnd(TaskId),
+    /// The first GC event is GCActive with this sequence number.
+    GcActive(u64),
+    /// The first GC event is GCBegin with this sequence number; whether the
+    /// context held an M, a P and a goroutine.
+    GcBegin(u64, bool),
+}
+
+/// Range and region activity on a goroutine or P whose state came from a
+/// status event (so the real state may carry ranges and regions).
+#[derive(Debug, Default)]
+struct Carry {
+    /// `...Active` ranges seen before any other range operation.
+    actives: Vec<RangeType>,
+    /// Any range operation at all.
+    ranges_used: bool,
+    /// Some other range operation came first.
+    other: bool,
+    /// Regions ended with no region begun in this generation open, in
+    /// order: they end the regions carried in, innermost first.
+    region_pops: Vec<(TaskId, Vec<u8>)>,
+}
+
+/// Bookkeeping of a speculative (one generation on its own) ordering.
+#[derive(Default)]
+pub(crate) struct Spec {
+    m_flags: Vec<u8>,
+    cur_flags: u8,
+    removed_g: FxHashMap<GoId, ()>,
+    ended_tasks: FxHashMap<TaskId, ()>,
+    g_carry: FxHashMap<GoId, Carry>,
+    p_carry: FxHashMap<ProcId, Carry>,
+    log: Vec<Assume>,
+}
+
+impl Spec {
+    fn m_flags(&self, slot: usize) -> u8 {
+        self.m_flags.get(slot).copied().unwrap_or(0)
+    }
+
+    fn set_m_flags(&mut self, slot: usize, f: u8) {
+        if self.m_flags.len() <= slot {
+            self.m_flags.resize(slot + 1, 0);
+        }
+        self.m_flags[slot] = f;
+    }
+
+    /// Notes a range operation (`Some(r)` for `...Active`) on a resource;
+    /// `Err` if the outcome could depend on ranges carried in.
+    fn range_op(carry: Option<&mut Carry>, r: Option<RangeType>) -> Result<()> {
+        let Some(c) = carry else {
+            // A resource created in this generation carries nothing, but an
+            // `...Active` event on it would fail in the exact reader.
+            return if r.is_some() {
+                Err(unprovable())
+            } else {
+                Ok(())
+            };
+        };
+        c.ranges_used = true;
+        match r {
+            Some(r) if !c.other => c.actives.push(r),
+            Some(_) => return Err(unprovable()),
+            None => c.other = true,
+        }
+        Ok(())
+    }
+}
+
+/// A speculative ordering met a case whose outcome depends on state it does
+/// not have; the generation is then decoded by the exact reader instead.
+#[track_caller]
+fn unprovable() -> super::error::Error {
+    trace_err!(
+        "generation cannot be decoded on its own (order.rs:{})",
+        std::panic::Location::caller().line()
+    )
+}
+
 /// The ordering state, carried across generations.
 pub(crate) struct Ordering<'a> {
     version: Version,
@@ -268,6 +375,8 @@ pub(crate) struct Ordering<'a> {
     initial_gen: u64,
     /// Accepted events, oldest first, waiting to be taken by the reader.
     pub(crate) queue: Vec<EventRecord>,
+    /// Speculative mode (see [`Spec`]): `None` for the exact reader.
+    spec: Option<Box<Spec>>,
 }
 
 /// Outcome of trying to advance one event.
@@ -285,7 +394,18 @@ impl<'a> Ordering<'a> {
             gc_state: GcState::Undetermined,
             initial_gen: 0,
             queue: Vec::new(),
+            spec: None,
         }
+    }
+
+    /// An ordering that decodes one generation (not the first of the trace)
+    /// on its own, recording what it assumed about the state the earlier
+    /// generations left; [`Ordering::merge_spec`] checks those assumptions
+    /// against the real state and applies the generation's effects.
+    pub(crate) fn new_spec(version: Version) -> Ordering<'a> {
+        let mut o = Ordering::new(version);
+        o.spec = Some(Box::default());
+        o
     }
 
     /// The event's name for error messages (formatted only when used).
@@ -332,15 +452,45 @@ impl<'a> Ordering<'a> {
             p: NO_PROC,
             m,
         };
+        let mut fresh = false;
         if m != NO_THREAD
             && let Some((_, slot)) = self.m_states.slots.get_mut(mref.slot)
         {
+            fresh = slot.is_none();
             let ms = slot.get_or_insert(MState {
                 g: NO_GOROUTINE,
                 p: NO_PROC,
             });
             cur.p = ms.p;
             cur.g = ms.g;
+        }
+        let mut orig_args = [0; 4];
+        if let Some(spec) = self.spec.as_deref_mut() {
+            orig_args = ev.args;
+            spec.cur_flags = 0;
+            if m != NO_THREAD {
+                if fresh {
+                    spec.set_m_flags(mref.slot, G_CARRIED | P_CARRIED);
+                }
+                spec.cur_flags = spec.m_flags(mref.slot);
+                if spec.cur_flags != 0
+                    && !matches!(
+                        ev.typ,
+                        EventType::PROC_STATUS
+                            | EventType::GO_STATUS
+                            | EventType::GO_STATUS_STACK
+                            | EventType::GC_MARK_ASSIST_ACTIVE
+                            | EventType::GC_SWEEP_ACTIVE
+                    )
+                {
+                    // The event depends on the thread's context: assume the
+                    // carried parts are empty (checked when merging), which
+                    // is what the placeholders in `cur` already say.
+                    spec.log.push(Assume::MEmpty(m, spec.cur_flags));
+                    spec.set_m_flags(mref.slot, 0);
+                    spec.cur_flags = 0;
+                }
+            }
         }
         let mut new = cur;
         let advanced = match ev.typ {
@@ -394,6 +544,31 @@ impl<'a> Ordering<'a> {
         }?;
         if advanced
             && m != NO_THREAD
+            && let Some(spec) = self.spec.as_deref_mut()
+            && spec.cur_flags != 0
+        {
+            let mut f = spec.cur_flags;
+            match ev.typ {
+                EventType::PROC_STATUS => {
+                    let st = ProcStatus(orig_args[1] as u8);
+                    if st == ProcStatus::RUNNING || st == ProcStatus::SYSCALL {
+                        f &= !P_CARRIED;
+                    }
+                }
+                EventType::GO_STATUS | EventType::GO_STATUS_STACK => {
+                    let st = GoStatus(orig_args[2] as u8);
+                    if st == GoStatus::RUNNING
+                        || (st == GoStatus::SYSCALL && orig_args[1] as ThreadId == m)
+                    {
+                        f &= !G_CARRIED;
+                    }
+                }
+                _ => {}
+            }
+            spec.set_m_flags(mref.slot, f);
+        }
+        if advanced
+            && m != NO_THREAD
             && let Some((_, Some(ms))) = self.m_states.slots.get_mut(mref.slot)
         {
             // Copy the fields one by one: the handlers write them one by one,
@@ -439,6 +614,10 @@ impl<'a> Ordering<'a> {
                 s.seq = Seq::new(gen_no, 0);
             }
             None => {
+                if let Some(spec) = self.spec.as_deref_mut() {
+                    spec.log.push(Assume::PStatus(pid, status));
+                    spec.p_carry.insert(pid, Carry::default());
+                }
                 self.p_states.insert(
                     pid,
                     PState {
@@ -460,6 +639,10 @@ impl<'a> Ordering<'a> {
             new.p = pid;
         }
         if status == ProcStatus::SYSCALL_ABANDONED && old == ProcState::Running {
+            if self.spec.is_some() {
+                // Depends on every thread's P, carried ones included.
+                return Err(unprovable());
+            }
             // The status is emitted for a P about to be stolen, on behalf of
             // the M it is bound to: report it in that M's context.
             let bound = self
@@ -573,6 +756,12 @@ impl<'a> Ordering<'a> {
                 Ok(true)
             };
         }
+        if let Some(spec) = self.spec.as_deref()
+            && let Some(&i) = self.m_states.index.get(&mid)
+            && spec.m_flags(i) & P_CARRIED != 0
+        {
+            return Err(unprovable());
+        }
         let Some(ms) = self.m_states.get_mut(&mid) else {
             return Err(trace_err!("stole proc from non-existent thread {mid}"));
         };
@@ -620,6 +809,13 @@ impl<'a> Ordering<'a> {
                 s.seq = Seq::new(gen_no, 0);
             }
             None if gen_no == self.initial_gen => {
+                if let Some(spec) = self.spec.as_deref_mut() {
+                    if spec.removed_g.contains_key(&gid) {
+                        return Err(unprovable());
+                    }
+                    spec.log.push(Assume::GStatus(gid, status));
+                    spec.g_carry.insert(gid, Carry::default());
+                }
                 self.g_states
                     .insert(gid, GState::new(status, Seq::new(gen_no, 0)));
                 old = GoState::Undetermined;
@@ -643,6 +839,13 @@ impl<'a> Ordering<'a> {
                 ));
             }
             if mid == cur.m {
+                if let Some(spec) = self.spec.as_deref_mut() {
+                    if spec.cur_flags & G_CARRIED != 0 {
+                        spec.log.push(Assume::MGoroutine(mid, gid));
+                    } else if cur.g != gid {
+                        return Err(unprovable());
+                    }
+                }
                 if gen_no != self.initial_gen && cur.g != gid {
                     return Err(trace_err!(
                         "inconsistent thread for syscalling goroutine {gid}: thread has goroutine {}",
@@ -653,6 +856,13 @@ impl<'a> Ordering<'a> {
             } else {
                 // A goroutine blocked in a syscall on another thread for the
                 // whole generation.
+                if let Some(spec) = self.spec.as_deref()
+                    && let Some(&i) = self.m_states.index.get(&mid)
+                    && spec.m_flags(i) & G_CARRIED != 0
+                    && self.m_states.get(&mid).is_some()
+                {
+                    return Err(unprovable());
+                }
                 match self.m_states.get(&mid) {
                     Some(ms) => {
                         if ms.g != gid {
@@ -665,6 +875,11 @@ impl<'a> Ordering<'a> {
                     }
                     None => {
                         self.m_states.insert(mid, MState { g: gid, p: NO_PROC });
+                        if let Some(spec) = self.spec.as_deref_mut() {
+                            spec.log.push(Assume::MAbsentOrG(mid, gid));
+                            let i = self.m_states.slot(mid);
+                            spec.set_m_flags(i, P_CARRIED);
+                        }
                     }
                 }
                 cur.m = mid;
@@ -685,6 +900,15 @@ impl<'a> Ordering<'a> {
         out: &mut SchedCtx,
     ) -> Result<bool> {
         validate_ctx(cur, (Required, Required, Optional))?;
+        if let Some(spec) = self.spec.as_deref_mut() {
+            let new_g = ev.args[0] as GoId;
+            if !self.g_states.contains_key(&cur.g) && !spec.removed_g.contains_key(&cur.g) {
+                spec.log.push(Assume::GAbsentOrRunning(cur.g));
+            }
+            if !self.g_states.contains_key(&new_g) && !spec.removed_g.contains_key(&new_g) {
+                spec.log.push(Assume::GAbsent(new_g));
+            }
+        }
         if let Some(s) = self.g_states.get(&cur.g)
             && s.status != GoStatus::RUNNING
         {
@@ -710,6 +934,15 @@ impl<'a> Ordering<'a> {
         {
             *out = cur;
             Ok(true)
+        }
+    }
+
+    /// Forgets goroutine `g` (it was destroyed).
+    fn remove_g(&mut self, g: GoId) {
+        self.g_states.remove(&g);
+        if let Some(spec) = self.spec.as_deref_mut() {
+            spec.removed_g.insert(g, ());
+            spec.g_carry.remove(&g);
         }
     }
 
@@ -743,7 +976,7 @@ impl<'a> Ordering<'a> {
             EventType::GO_STOP => state.status = GoStatus::RUNNABLE,
             EventType::GO_BLOCK => state.status = GoStatus::WAITING,
             _ => {
-                self.g_states.remove(&cur.g);
+                self.remove_g(cur.g);
             }
         }
         self.push(cur, ev);
@@ -829,7 +1062,7 @@ impl<'a> Ordering<'a> {
             }
             self.push(cur, &derived(ev, EventType::GO_BLOCK, [0; 4]));
         } else {
-            self.g_states.remove(&cur.g);
+            self.remove_g(cur.g);
             self.push(cur, &derived(ev, EventType::GO_DESTROY, [0; 4]));
         }
         if let Some(s) = self.g_states.get_mut(&next) {
@@ -955,6 +1188,12 @@ impl<'a> Ordering<'a> {
     ) -> Result<bool> {
         validate_ctx(cur, (Required, Optional, Absent))?;
         let new_g = ev.args[0] as GoId;
+        if let Some(spec) = self.spec.as_deref_mut()
+            && !self.g_states.contains_key(&new_g)
+            && !spec.removed_g.contains_key(&new_g)
+        {
+            spec.log.push(Assume::GAbsent(new_g));
+        }
         if self.g_states.contains_key(&new_g) {
             return Err(trace_err!(
                 "tried to create goroutine ({new_g}) in syscall that already exists"
@@ -977,7 +1216,7 @@ impl<'a> Ordering<'a> {
     ) -> Result<bool> {
         validate_ctx(cur, (Required, Optional, Required))?;
         self.current_g(ev.typ, cur.g, GoStatus::SYSCALL, "Syscall")?;
-        self.g_states.remove(&cur.g);
+        self.remove_g(cur.g);
         let mut new = SchedCtx {
             g: NO_GOROUTINE,
             ..cur
@@ -1022,6 +1261,11 @@ impl<'a> Ordering<'a> {
         if self.active_tasks.contains_key(&id) {
             return Err(trace_err!("task ID conflict: {id}"));
         }
+        if let Some(spec) = self.spec.as_deref_mut()
+            && !spec.ended_tasks.contains_key(&id)
+        {
+            spec.log.push(Assume::TaskAbsent(id));
+        }
         let mut parent = ev.args[1];
         if parent == BACKGROUND_TASK {
             // 0 means "no parent" here, not the background task.
@@ -1055,8 +1299,20 @@ impl<'a> Ordering<'a> {
         // name in the spare argument slots.
         let (parent, name) = match self.active_tasks.remove(&ev.args[0]) {
             Some((name, parent)) => (parent, name),
-            None => (NO_TASK, &b""[..]),
+            None => {
+                if let Some(spec) = self.spec.as_deref_mut()
+                    && !spec.ended_tasks.contains_key(&ev.args[0])
+                {
+                    // The exact reader may know the task (and print its
+                    // name); what it accepts is the same either way.
+                    spec.log.push(Assume::TaskEnd(ev.args[0]));
+                }
+                (NO_TASK, &b""[..])
+            }
         };
+        if let Some(spec) = self.spec.as_deref_mut() {
+            spec.ended_tasks.insert(ev.args[0], ());
+        }
         ev.args[2] = parent;
         ev.args[3] = if name.is_empty() {
             0
@@ -1109,6 +1365,11 @@ impl<'a> Ordering<'a> {
                 ));
             }
             g.regions.pop();
+        } else if !begin
+            && let Some(spec) = self.spec.as_deref_mut()
+            && let Some(c) = spec.g_carry.get_mut(&cur.g)
+        {
+            c.region_pops.push((task, name.to_vec()));
         }
         self.push(cur, ev);
         {
@@ -1125,6 +1386,12 @@ impl<'a> Ordering<'a> {
         out: &mut SchedCtx,
     ) -> Result<bool> {
         let seq = ev.args[0];
+        if let Some(spec) = self.spec.as_deref_mut()
+            && self.gc_state == GcState::Undetermined
+        {
+            validate_ctx(cur, USER_GO).map_err(|_| unprovable())?;
+            spec.log.push(Assume::GcActive(seq));
+        }
         if gen_no == self.initial_gen {
             if self.gc_state != GcState::Undetermined {
                 return Err(trace_err!(
@@ -1158,6 +1425,12 @@ impl<'a> Ordering<'a> {
 
     fn gc_begin(&mut self, ev: &BaseEvent, cur: SchedCtx, out: &mut SchedCtx) -> Result<bool> {
         let seq = ev.args[0];
+        if let Some(spec) = self.spec.as_deref_mut()
+            && self.gc_state == GcState::Undetermined
+        {
+            let ok = validate_ctx(cur, USER_GO).is_ok();
+            spec.log.push(Assume::GcBegin(seq, ok));
+        }
         if self.gc_state == GcState::Undetermined {
             self.gc_seq = seq;
             self.gc_state = GcState::Running;
@@ -1187,6 +1460,9 @@ impl<'a> Ordering<'a> {
 
     fn gc_end(&mut self, ev: &BaseEvent, cur: SchedCtx, out: &mut SchedCtx) -> Result<bool> {
         let seq = ev.args[0];
+        if self.spec.is_some() && self.gc_state == GcState::Undetermined {
+            return Err(unprovable());
+        }
         if seq != self.gc_seq.wrapping_add(1) {
             return Ok(false);
         }
@@ -1238,6 +1514,16 @@ impl<'a> Ordering<'a> {
         }
     }
 
+    /// Notes a range begin or end on P `p` for a speculative ordering.
+    fn spec_p_range_op(&mut self, p: ProcId) -> Result<()> {
+        if let Some(spec) = self.spec.as_deref_mut()
+            && self.p_states.contains_key(&p)
+        {
+            Spec::range_op(spec.p_carry.get_mut(&p), None)?;
+        }
+        Ok(())
+    }
+
     /// The current P's state; Go's reader assumes a bound P always has one.
     fn bound_p(&mut self, p: ProcId) -> Result<&mut PState> {
         self.p_states
@@ -1252,6 +1538,7 @@ impl<'a> Ordering<'a> {
         out: &mut SchedCtx,
     ) -> Result<bool> {
         validate_ctx(cur, (Required, Required, Optional))?;
+        self.spec_p_range_op(cur.p)?;
         self.bound_p(cur.p)?
             .ranges
             .begin(RangeType::new(ev.typ, 0))?;
@@ -1271,6 +1558,11 @@ impl<'a> Ordering<'a> {
     ) -> Result<bool> {
         let pid = ev.args[0] as ProcId;
         let initial = gen_no == self.initial_gen;
+        if let Some(spec) = self.spec.as_deref_mut()
+            && self.p_states.contains_key(&pid)
+        {
+            Spec::range_op(spec.p_carry.get_mut(&pid), Some(RangeType::new(ev.typ, 0)))?;
+        }
         let Some(p) = self.p_states.get_mut(&pid) else {
             return Err(trace_err!(
                 "encountered GCSweepActive for unknown proc {pid}"
@@ -1286,6 +1578,7 @@ impl<'a> Ordering<'a> {
 
     fn gc_sweep_end(&mut self, ev: &BaseEvent, cur: SchedCtx, out: &mut SchedCtx) -> Result<bool> {
         validate_ctx(cur, (Required, Required, Optional))?;
+        self.spec_p_range_op(cur.p)?;
         self.bound_p(cur.p)?.ranges.end(ev.typ)?;
         self.push(cur, ev);
         {
@@ -1306,6 +1599,11 @@ impl<'a> Ordering<'a> {
         } else {
             0
         };
+        if let Some(spec) = self.spec.as_deref_mut()
+            && self.g_states.contains_key(&cur.g)
+        {
+            Spec::range_op(spec.g_carry.get_mut(&cur.g), None)?;
+        }
         let Some(g) = self.g_states.get_mut(&cur.g) else {
             return Err(trace_err!(
                 "encountered event of type {} without known state for current goroutine {}",
@@ -1331,6 +1629,11 @@ impl<'a> Ordering<'a> {
         let gid = ev.args[0] as GoId;
         let initial = gen_no == self.initial_gen;
         let name = self.name(ev.typ);
+        if let Some(spec) = self.spec.as_deref_mut()
+            && self.g_states.contains_key(&gid)
+        {
+            Spec::range_op(spec.g_carry.get_mut(&gid), Some(RangeType::new(ev.typ, 0)))?;
+        }
         let Some(g) = self.g_states.get_mut(&gid) else {
             return Err(trace_err!(
                 "uninitialized goroutine {gid} found during {name}"
@@ -1351,6 +1654,11 @@ impl<'a> Ordering<'a> {
         out: &mut SchedCtx,
     ) -> Result<bool> {
         validate_ctx(cur, USER_GO)?;
+        if let Some(spec) = self.spec.as_deref_mut()
+            && self.g_states.contains_key(&cur.g)
+        {
+            Spec::range_op(spec.g_carry.get_mut(&cur.g), None)?;
+        }
         let Some(g) = self.g_states.get_mut(&cur.g) else {
             return Err(trace_err!(
                 "encountered event of type {} without known state for current goroutine {}",
@@ -1368,6 +1676,136 @@ impl<'a> Ordering<'a> {
             *out = cur;
             Ok(true)
         }
+    }
+
+    /// Applies the effects of a generation ordered by the speculative
+    /// ordering `o` (see [`Ordering::new_spec`]) to this exact state, which
+    /// must be the state the earlier generations left. Returns false, and
+    /// changes nothing, if anything `o` assumed does not hold here: the
+    /// generation must then be ordered again by this exact state.
+    pub(crate) fn merge_spec(&mut self, mut o: Ordering<'a>) -> bool {
+        let Some(spec) = o.spec.take() else {
+            return false;
+        };
+        if self.initial_gen == 0 || o.initial_gen == self.initial_gen {
+            return false;
+        }
+        for a in &spec.log {
+            let ok = match *a {
+                Assume::GStatus(g, st) => self.g_states.get(&g).is_some_and(|s| s.status == st),
+                Assume::GAbsent(g) => !self.g_states.contains_key(&g),
+                Assume::GAbsentOrRunning(g) => self
+                    .g_states
+                    .get(&g)
+                    .is_none_or(|s| s.status == GoStatus::RUNNING),
+                Assume::PStatus(p, st) => self.p_states.get(&p).is_none_or(|s| s.status == st),
+                Assume::MGoroutine(m, g) => {
+                    self.m_states.get(&m).map_or(NO_GOROUTINE, |ms| ms.g) == g
+                }
+                Assume::MAbsentOrG(m, g) => self.m_states.get(&m).is_none_or(|ms| ms.g == g),
+                Assume::MEmpty(m, f) => self.m_states.get(&m).is_none_or(|ms| {
+                    (f & G_CARRIED == 0 || ms.g == NO_GOROUTINE)
+                        && (f & P_CARRIED == 0 || ms.p == NO_PROC)
+                }),
+                Assume::TaskAbsent(id) => !self.active_tasks.contains_key(&id),
+                Assume::TaskEnd(_) => true,
+                Assume::GcActive(seq) => {
+                    self.gc_state == GcState::Running && self.gc_seq.wrapping_add(1) == seq
+                }
+                Assume::GcBegin(seq, ctx_ok) => {
+                    self.gc_state == GcState::Undetermined
+                        || (self.gc_state == GcState::NotRunning
+                            && self.gc_seq.wrapping_add(1) == seq
+                            && ctx_ok)
+                }
+            };
+            if !ok {
+                return false;
+            }
+        }
+        for (g, c) in &spec.g_carry {
+            let Some(old) = self.g_states.get(g) else {
+                return false;
+            };
+            if c.ranges_used && old.ranges.0 != c.actives {
+                return false;
+            }
+            // The exact reader ends the carried regions, innermost first,
+            // and ignores ends once none is left.
+            let popped = old.regions.iter().rev().zip(&c.region_pops);
+            if !popped
+                .into_iter()
+                .all(|(&(t, n), (pt, pn))| t == *pt && n == pn.as_slice())
+            {
+                return false;
+            }
+        }
+        for (p, c) in &spec.p_carry {
+            let old = self
+                .p_states
+                .get(p)
+                .map_or(&[][..], |s| s.ranges.0.as_slice());
+            if c.ranges_used && old != c.actives.as_slice() {
+                return false;
+            }
+        }
+
+        // Everything the generation did holds on the exact state too.
+        for g in spec.removed_g.keys() {
+            self.g_states.remove(g);
+        }
+        for (g, mut st) in o.g_states {
+            if spec.g_carry.contains_key(&g)
+                && let Some(old) = self.g_states.remove(&g)
+            {
+                if !spec.g_carry.get(&g).is_some_and(|c| c.ranges_used) {
+                    st.ranges = old.ranges;
+                }
+                let mut regions = old.regions;
+                let pops = spec.g_carry.get(&g).map_or(0, |c| c.region_pops.len());
+                regions.truncate(regions.len().saturating_sub(pops));
+                regions.append(&mut st.regions);
+                st.regions = regions;
+            }
+            self.g_states.insert(g, st);
+        }
+        for (p, mut st) in o.p_states {
+            if spec.p_carry.get(&p).is_some_and(|c| !c.ranges_used)
+                && let Some(old) = self.p_states.get_mut(&p)
+            {
+                st.ranges = std::mem::take(&mut old.ranges);
+            }
+            self.p_states.insert(p, st);
+        }
+        for (i, (id, ms)) in o.m_states.slots.iter().enumerate() {
+            let Some(ms) = ms else {
+                continue;
+            };
+            let f = spec.m_flags(i);
+            let old = self.m_states.get(id).copied();
+            let g = if f & G_CARRIED != 0 {
+                old.map_or(NO_GOROUTINE, |o| o.g)
+            } else {
+                ms.g
+            };
+            let p = if f & P_CARRIED != 0 {
+                old.map_or(NO_PROC, |o| o.p)
+            } else {
+                ms.p
+            };
+            self.m_states.insert(*id, MState { g, p });
+        }
+        for a in &spec.log {
+            if let Assume::TaskEnd(id) = *a {
+                self.active_tasks.remove(&id);
+            }
+        }
+        self.active_tasks.extend(o.active_tasks);
+        if o.gc_state != GcState::Undetermined {
+            self.gc_seq = o.gc_seq;
+            self.gc_state = o.gc_state;
+        }
+        true
     }
 
     /// A description of the state for "failed to advance" errors.

@@ -17,8 +17,18 @@
 //! [`Trace::decode_generation`] decodes a single generation on its own (as
 //! if it were the first of the trace), for viewers that load generations on
 //! demand.
+//!
+//! [`Trace::for_each_event_parallel`] (what `gotv check` uses) orders the
+//! generations on several threads at once: every generation but the first is
+//! ordered speculatively, on its own, recording what it assumed about the
+//! state earlier generations left; a cheap sequential pass then checks those
+//! assumptions against the real state and applies each generation's effects,
+//! ordering a generation again exactly whenever an assumption does not hold
+//! or it failed. The summary and the error are those of the sequential
+//! reader (`tests/parallel_check.rs` compares them on real and mutated
+//! traces).
 
-use std::ops::ControlFlow;
+use std::ops::{ControlFlow, Range};
 use std::thread;
 
 use super::base::{SchedCtx, Time};
@@ -53,6 +63,15 @@ pub struct Summary {
 impl<'a> Trace<'a> {
     /// Reads the header and indexes the generations.
     pub fn open(data: &'a [u8]) -> Result<Trace<'a>> {
+        Self::open_releasing(data, &|_| {})
+    }
+
+    /// [`Trace::open`], calling `release` with the bytes of each generation
+    /// once the index pass is done with them (see [`Input::release`](super::Input::release)).
+    pub fn open_releasing(
+        data: &'a [u8],
+        release: &(dyn Fn(Range<usize>) + Sync),
+    ) -> Result<Trace<'a>> {
         // Go's wording: "bad file format: not a Go execution trace?" or
         // "unknown or unsupported trace version go 1.N".
         let (version, header_len) =
@@ -65,7 +84,7 @@ impl<'a> Trace<'a> {
         }
         Ok(Trace {
             data,
-            index: index::build(data, header_len, version),
+            index: index::build_releasing(data, header_len, version, release),
         })
     }
 
@@ -138,6 +157,180 @@ impl<'a> Trace<'a> {
         })
     }
 
+    /// Reads the whole trace as [`Trace::for_each_event`] does, with the
+    /// generations ordered on `threads` threads at once, for callers that
+    /// only accumulate over the events (`gotv check`).
+    ///
+    /// Each generation is ordered on its own (the first one exactly, the
+    /// others speculatively: see `Ordering::new_spec`); then, in trace order,
+    /// what each assumed about the state the earlier generations left is
+    /// checked against the real state and its effects applied. A generation
+    /// whose assumptions do not hold, or whose ordering failed, is ordered
+    /// again exactly, so the summary and the error are always those of
+    /// [`Trace::for_each_event`], and the same events are accepted. Events
+    /// of a speculatively ordered generation may differ from the exact ones
+    /// in what the ordering derives from earlier generations: the previous
+    /// state and context of the status events that open it and the parent
+    /// and name of a task that began earlier. Times are not made strictly
+    /// increasing (the summary's span is).
+    ///
+    /// `new_acc` makes an accumulator per generation, `f` adds an event to
+    /// it; the accumulators come back in trace order, the last one holding
+    /// the final Sync. `done` is called with the byte range of each
+    /// generation once nothing needs it any more (so a caller can release
+    /// the pages of a mapped file). At most `threads` generations are being
+    /// decoded at a time.
+    pub fn for_each_event_parallel<S: Send>(
+        &self,
+        threads: usize,
+        new_acc: impl Fn() -> S + Sync,
+        f: impl Fn(&mut S, Event<'_>) + Sync,
+        done: impl Fn(Range<usize>) + Sync,
+    ) -> Result<(Summary, Vec<S>)> {
+        let version = self.version();
+        let data = self.data;
+        let gens = &self.index.generations;
+        let threads = threads.max(1);
+        let (work_tx, work_rx) = crossbeam_channel::unbounded::<usize>();
+        let (res_tx, res_rx) = crossbeam_channel::unbounded::<(usize, Decoded<'a, S>)>();
+        let (new_acc, f, done) = (&new_acc, &f, &done);
+        thread::scope(|scope| {
+            for _ in 0..threads {
+                let (work_rx, res_tx) = (work_rx.clone(), res_tx.clone());
+                scope.spawn(move || {
+                    for i in work_rx.iter() {
+                        let Some(g) = gens.get(i) else { break };
+                        let d = match prepare(data, version, g) {
+                            Err(e) => Decoded::Failed(e),
+                            Ok(Prepared::End) => Decoded::End,
+                            Ok(Prepared::Ready { mut tables, then }) => {
+                                let mut st = if i == 0 {
+                                    ReaderState::new(version)
+                                } else {
+                                    ReaderState::new_spec(version)
+                                };
+                                let mut acc = new_acc();
+                                let run = st.run_generation(data, &mut tables, &mut |ev| {
+                                    f(&mut acc, ev);
+                                    ControlFlow::Continue(())
+                                });
+                                drop(tables);
+                                done(g.span.clone());
+                                Decoded::Done {
+                                    run: run.map(|_| (Box::new(st), acc)),
+                                    then,
+                                }
+                            }
+                        };
+                        if res_tx.send((i, d)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(res_tx);
+            let mut fed = 0;
+            while fed < gens.len() && fed < threads {
+                let _ = work_tx.send(fed);
+                fed += 1;
+            }
+            let mut pending: Vec<Option<Decoded<'a, S>>> = (0..gens.len()).map(|_| None).collect();
+            let result = (|| {
+                let mut state = ReaderState::new(version);
+                let mut accs = Vec::new();
+                // Sequence numbers are scoped to a generation number: a
+                // speculative ordering is only exact if no earlier generation
+                // had the same number.
+                let mut max_gen_no = None;
+                for (i, g) in gens.iter().enumerate() {
+                    let renumbered = max_gen_no.is_some_and(|m| g.gen_no <= m);
+                    max_gen_no = max_gen_no.max(Some(g.gen_no));
+                    let d = loop {
+                        if let Some(d) = pending.get_mut(i).and_then(Option::take) {
+                            break d;
+                        }
+                        let Ok((j, d)) = res_rx.recv() else {
+                            return Err(trace_err!("internal error: decoding thread exited"));
+                        };
+                        if let Some(slot) = pending.get_mut(j) {
+                            *slot = Some(d);
+                        }
+                    };
+                    if fed < gens.len() {
+                        let _ = work_tx.send(fed);
+                        fed += 1;
+                    }
+                    let then = match d {
+                        Decoded::Failed(e) => {
+                            let mut acc = new_acc();
+                            state.emit_sync(None, &mut |ev| {
+                                f(&mut acc, ev);
+                                ControlFlow::Continue(())
+                            });
+                            return Err(e);
+                        }
+                        Decoded::End => break,
+                        Decoded::Done { run, then } => {
+                            let exact = match run {
+                                Ok((st, acc)) if i == 0 => {
+                                    state = *st;
+                                    accs.push(acc);
+                                    true
+                                }
+                                Err(e) if i == 0 => return Err(e),
+                                Ok((st, acc)) => {
+                                    let ok = !renumbered && state.absorb(*st);
+                                    if ok {
+                                        accs.push(acc);
+                                    }
+                                    ok
+                                }
+                                // Failed, or assumed what does not hold: the
+                                // exact reader decides.
+                                Err(_) => false,
+                            };
+                            if !exact {
+                                {
+                                    // Order it again, exactly.
+                                    let mut tables = match prepare(data, version, g) {
+                                        Ok(Prepared::Ready { tables, .. }) => tables,
+                                        Ok(Prepared::End) => break,
+                                        Err(e) => return Err(e),
+                                    };
+                                    let mut acc = new_acc();
+                                    let _ = state.run_generation(data, &mut tables, &mut |ev| {
+                                        f(&mut acc, ev);
+                                        ControlFlow::Continue(())
+                                    })?;
+                                    accs.push(acc);
+                                    done(g.span.clone());
+                                }
+                            }
+                            then
+                        }
+                    };
+                    if let Some(e) = then {
+                        let mut acc = new_acc();
+                        state.emit_sync(None, &mut |ev| {
+                            f(&mut acc, ev);
+                            ControlFlow::Continue(())
+                        });
+                        return Err(e);
+                    }
+                }
+                let mut acc = new_acc();
+                state.emit_sync(None, &mut |ev| {
+                    f(&mut acc, ev);
+                    ControlFlow::Continue(())
+                });
+                accs.push(acc);
+                Ok((state.summary, accs))
+            })();
+            drop(work_tx);
+            result
+        })
+    }
+
     /// Decodes generation `i` of the index on its own, as if it were the
     /// first generation of the trace: the status events at its start
     /// establish the state of every resource it mentions. Returns `None` if
@@ -197,12 +390,27 @@ impl<'a> GenerationEvents<'a> {
     }
 }
 
+/// A generation as a thread of [`Trace::for_each_event_parallel`] left it.
+enum Decoded<'a, S> {
+    /// Its tables could not be read.
+    Failed(Error),
+    /// The index ends before it.
+    End,
+    /// Ordered (exactly if it is the first, speculatively otherwise).
+    Done {
+        run: Result<(Box<ReaderState<'a>>, S)>,
+        then: Option<Error>,
+    },
+}
+
 /// Reader state that spans generations.
 struct ReaderState<'a> {
     order: Ordering<'a>,
     last_ts: Time,
     syncs: u64,
     summary: Summary,
+    /// A time was moved past `Time::MAX` (and wrapped).
+    wrapped: bool,
 }
 
 impl<'a> ReaderState<'a> {
@@ -212,12 +420,57 @@ impl<'a> ReaderState<'a> {
             last_ts: 0,
             syncs: 0,
             summary: Summary::default(),
+            wrapped: false,
         }
+    }
+
+    /// State for ordering one generation on its own, speculatively: times
+    /// are clamped as if the previous event were infinitely early.
+    fn new_spec(version: Version) -> ReaderState<'a> {
+        ReaderState {
+            order: Ordering::new_spec(version),
+            last_ts: Time::MIN,
+            ..ReaderState::new(version)
+        }
+    }
+
+    /// Takes on a generation that `o` ordered speculatively, if that gives
+    /// exactly the state, summary and times ordering it here would have:
+    /// clamping `n` events after `last_ts` ends at `max(a, last_ts + n)`,
+    /// where `a` is where clamping them after an infinitely early time ends,
+    /// as long as nothing wraps.
+    fn absorb(&mut self, o: ReaderState<'a>) -> bool {
+        let n = o.summary.events;
+        let (Some((_, a)), Some(_)) = (o.summary.span, self.summary.span) else {
+            return false;
+        };
+        let Some(after) = i64::try_from(n)
+            .ok()
+            .and_then(|n| self.last_ts.checked_add(n))
+        else {
+            return false;
+        };
+        let last = a.max(after);
+        if o.wrapped || self.wrapped || last >= Time::MAX - 1 {
+            return false;
+        }
+        if !self.order.merge_spec(o.order) {
+            return false;
+        }
+        self.last_ts = last;
+        self.syncs += o.syncs;
+        self.summary.events += n;
+        self.summary.generations += o.summary.generations;
+        if let Some(span) = &mut self.summary.span {
+            span.1 = last;
+        }
+        true
     }
 
     /// Makes `time` strictly later than the previous event's, as Go does.
     fn clamp(&mut self, rec: &mut EventRecord) {
         if rec.time <= self.last_ts {
+            self.wrapped |= self.last_ts == Time::MAX;
             rec.time = self.last_ts.wrapping_add(1);
         }
         self.last_ts = rec.time;

@@ -1,17 +1,24 @@
-//! The analysis panel under the timeline: the outliers and goroutine
-//! analysis tabs over the background analysis of the trace on screen.
+//! The analysis panel under the timeline: the outliers, goroutine
+//! analysis, selected range and MMU tabs over the background analysis of
+//! the trace on screen.
 //!
 //! The panel is where a latency investigation starts, the timeline where it
 //! ends: the tabs only *request* a place on the timeline
 //! ([`PanelRequest`]), which the app applies after the frame like any other
 //! navigation. The panel opens and closes from the View menu and keys (L,
-//! G), and says "Analysing…" until the analysis thread answered.
+//! G, R, M), and says "Analysing…" until the analysis thread answered.
+//! The goroutine filter of the timeline applies to the tabs too.
 
 use super::analysis_task::{AnalysisState, AnalysisTask};
 use super::details::Picked;
+use super::filter::GoroutineFilter;
 use super::goroutines::GoroutinesTab;
+use super::mmu::MmuTab;
+use super::open::Source;
 use super::outliers::{self, OutliersTab};
-use crate::model::{LaneKey, Timeline};
+use super::range_stats::RangeTab;
+use crate::model::{Lane, LaneKey, TimeSpan, Timeline};
+use crate::worker::Worker;
 
 /// Default height of the panel, in points: a histogram and a dozen rows.
 const PANEL_HEIGHT: f32 = 300.0;
@@ -27,6 +34,10 @@ pub(crate) enum Tab {
     Outliers,
     /// Goroutines by start function.
     Goroutines,
+    /// What the selected time range holds.
+    Range,
+    /// Minimum mutator utilisation.
+    Mmu,
 }
 
 impl Tab {
@@ -34,6 +45,8 @@ impl Tab {
         match self {
             Tab::Outliers => "Outliers",
             Tab::Goroutines => "Goroutine analysis",
+            Tab::Range => "Range",
+            Tab::Mmu => "MMU",
         }
     }
 }
@@ -45,6 +58,8 @@ pub(crate) enum PanelRequest {
     Show(Picked),
     /// Scroll this lane into view.
     Reveal(LaneKey),
+    /// Zoom to this absolute time range.
+    Zoom(i64, i64),
 }
 
 /// The panel's state.
@@ -54,6 +69,10 @@ pub(crate) struct AnalysisPanel {
     open: Option<Tab>,
     outliers: OutliersTab,
     goroutines: GoroutinesTab,
+    range: RangeTab,
+    mmu: MmuTab,
+    /// The timeline's goroutine filter, as of the last [`Self::update`].
+    filter: GoroutineFilter,
 }
 
 impl AnalysisPanel {
@@ -71,6 +90,33 @@ impl AnalysisPanel {
     pub(crate) fn new_trace(&mut self) {
         self.outliers = OutliersTab::default();
         self.goroutines = GoroutinesTab::default();
+        self.range = RangeTab::default();
+        self.mmu = MmuTab::default();
+    }
+
+    /// Shows `tab` (a new selection opens the range tab).
+    pub(crate) fn show_tab(&mut self, tab: Tab) {
+        self.open = Some(tab);
+    }
+
+    /// Takes in the timeline's goroutine filter and selection (absolute
+    /// times); the range figures are recomputed, if the range tab is open
+    /// and any of it changed, over the lanes `shows` keeps.
+    pub(crate) fn update(
+        &mut self,
+        worker: &Worker,
+        selection: Option<TimeSpan>,
+        filter: &GoroutineFilter,
+        shows: impl Fn(&Lane) -> bool,
+    ) {
+        if self.filter != *filter {
+            self.filter = filter.clone();
+        }
+        self.outliers.set_filter(filter);
+        self.goroutines.set_filter(filter);
+        if self.open == Some(Tab::Range) {
+            self.range.refresh(worker, selection, filter, shows);
+        }
     }
 
     /// The next (or previous) outlier of the table, opening the outliers
@@ -94,13 +140,14 @@ impl AnalysisPanel {
         task: &AnalysisTask,
         timeline: &Timeline,
         origin: i64,
+        source: &Source,
     ) -> Option<PanelRequest> {
         self.open?;
         egui::Panel::bottom("analysis")
             .resizable(true)
             .default_size(PANEL_HEIGHT)
             .min_size(MIN_HEIGHT)
-            .show(ui, |ui| self.contents(ui, task, timeline, origin))
+            .show(ui, |ui| self.contents(ui, task, timeline, origin, source))
             .inner
     }
 
@@ -110,6 +157,7 @@ impl AnalysisPanel {
         task: &AnalysisTask,
         timeline: &Timeline,
         origin: i64,
+        source: &Source,
     ) -> Option<PanelRequest> {
         self.tab_strip(ui, task);
         let analysis = match task.state() {
@@ -136,12 +184,26 @@ impl AnalysisPanel {
                 .goroutines
                 .ui(ui, analysis, timeline)
                 .map(PanelRequest::Reveal),
+            Tab::Range => self
+                .range
+                .ui(ui, analysis, timeline, &self.filter)
+                .map(|interval| PanelRequest::Show(outliers::picked(&interval, analysis))),
+            Tab::Mmu => self
+                .mmu
+                .ui(ui, analysis, source)
+                .map(|(start, end)| PanelRequest::Zoom(start, end)),
         }
     }
 
     fn tab_strip(&mut self, ui: &mut egui::Ui, task: &AnalysisTask) {
         ui.horizontal(|ui| {
-            for (tab, key) in [(Tab::Outliers, "L"), (Tab::Goroutines, "G")] {
+            let tabs = [
+                (Tab::Outliers, "L"),
+                (Tab::Goroutines, "G"),
+                (Tab::Range, "R"),
+                (Tab::Mmu, "M"),
+            ];
+            for (tab, key) in tabs {
                 let label = ui.selectable_label(self.open == Some(tab), tab.title());
                 if label.on_hover_text(key).clicked() {
                     self.open = Some(tab);

@@ -62,8 +62,10 @@ enum Command {
     StepOutlier(bool),
     /// Zoom to an interval, scroll to its lane and select it.
     ShowPicked(Picked),
-    /// Show only the goroutine lanes whose start function contains this.
+    /// Show only the goroutines this filter text selects (see `filter`).
     FilterLanes(String),
+    /// Hide (`true`) or show goroutines started in package `runtime`.
+    HideSystem(bool),
     /// Put the keyboard in the lane filter (Ctrl+F).
     FocusFilter,
 }
@@ -91,6 +93,9 @@ pub struct GotvApp {
     notice: Option<Notice>,
     help: bool,
     file_changed: bool,
+    /// The selection the range tab was last opened for, to open it for a
+    /// new one.
+    last_selection: Option<(f64, f64)>,
     /// `--range`, applied to the first trace that loads.
     initial_range: Option<(i64, i64)>,
     screenshot: Option<screenshot::Job>,
@@ -121,6 +126,7 @@ impl GotvApp {
             notice: None,
             help: false,
             file_changed: false,
+            last_selection: None,
             initial_range: options.range,
             screenshot: options.screenshot.map(screenshot::Job::new),
             exit_code,
@@ -204,6 +210,11 @@ impl GotvApp {
                 self.view.refit(session.worker.timeline().span);
             }
             session.analysis.poll();
+            if self.state.filter().needs_analysis()
+                && let Some(analysis) = session.analysis.analysis()
+            {
+                self.state.filter_mut().resolve(analysis);
+            }
         }
     }
 
@@ -219,9 +230,12 @@ impl GotvApp {
             .as_ref()
             .is_some_and(|t| t.loaded.source == loaded.source);
         if reloaded {
-            // F5 keeps the user where they were.
+            // F5 keeps the user where they were; the filter's latency term
+            // is resolved again against the new analysis.
             self.view = self.view.rebound(span);
             self.state.clear_selected();
+            let text = self.state.filter().text().to_owned();
+            self.state.filter_mut().set_text(&text);
         } else {
             self.view = View::new(span);
             self.state = TimelineState::default();
@@ -279,10 +293,11 @@ impl GotvApp {
                     .as_ref()
                     .and_then(|s| self.panel.step(&s.analysis, s.worker.timeline(), forward));
                 if let Some(request) = request {
-                    self.apply(panel_command(request), ctx);
+                    self.apply(panel_command(request, self.view.origin()), ctx);
                 }
             }
-            Command::FilterLanes(text) => self.state.set_lane_filter(&text),
+            Command::FilterLanes(text) => self.state.filter_mut().set_text(&text),
+            Command::HideSystem(hide) => self.state.filter_mut().set_hide_system(hide),
             Command::FocusFilter => {
                 ctx.memory_mut(|m| m.request_focus(egui::Id::unique(FILTER_ID)));
             }
@@ -374,12 +389,20 @@ impl GotvApp {
         });
     }
 
-    /// The text field filtering goroutine lanes by start function.
+    /// The goroutine filter: its text field and the "Hide runtime" toggle
+    /// (right to left).
     fn lane_filter(&self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
-        let mut text = self.state.lane_filter().to_owned();
+        let mut hide = self.state.filter().hide_system();
+        let toggle = ui
+            .checkbox(&mut hide, "Hide runtime")
+            .on_hover_text("Hide goroutines started in package runtime");
+        if toggle.changed() {
+            commands.push(Command::HideSystem(hide));
+        }
+        let mut text = self.state.filter().text().to_owned();
         let edit = egui::TextEdit::singleline(&mut text)
             .id(egui::Id::unique(FILTER_ID))
-            .hint_text("Filter goroutines by start function (Ctrl+F)")
+            .hint_text("Filter: function, g:123, >10ms (Ctrl+F)")
             .desired_width(FILTER_WIDTH);
         if ui.add(edit).changed() {
             commands.push(Command::FilterLanes(text));
@@ -392,6 +415,8 @@ impl GotvApp {
         for (tab, label, key) in [
             (Tab::Outliers, "Outliers", "L"),
             (Tab::Goroutines, "Goroutine Analysis", "G"),
+            (Tab::Range, "Selected Range", "R"),
+            (Tab::Mmu, "Minimum Mutator Utilisation", "M"),
         ] {
             let button = egui::Button::selectable(open == Some(tab), label).shortcut_text(key);
             if ui.add(button).clicked() {
@@ -413,15 +438,35 @@ impl GotvApp {
         }
     }
 
-    /// The analysis panel under the timeline, if open.
+    /// The analysis panel under the timeline, if open. A new selection
+    /// (once the drag ends) opens its range tab.
     fn analysis_panel(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         let Some(session) = &self.session else {
             return;
         };
-        let timeline = session.worker.timeline();
         let origin = self.view.origin();
-        if let Some(request) = self.panel.show(ui, &session.analysis, timeline, origin) {
-            commands.push(panel_command(request));
+        let selection = self.state.selection();
+        if !self.state.is_selecting() && selection != self.last_selection {
+            self.last_selection = selection;
+            if selection.is_some() {
+                self.panel.show_tab(Tab::Range);
+            }
+        }
+        let absolute = selection
+            .filter(|_| !self.state.is_selecting())
+            .map(|(a, b)| TimeSpan::new(origin + a as i64, origin + b.ceil() as i64));
+        let state = &self.state;
+        self.panel
+            .update(&session.worker, absolute, state.filter(), |lane| {
+                state.shows(lane)
+            });
+        let timeline = session.worker.timeline();
+        let source = &session.loaded.source;
+        if let Some(request) = self
+            .panel
+            .show(ui, &session.analysis, timeline, origin, source)
+        {
+            commands.push(panel_command(request, origin));
         }
     }
 
@@ -563,10 +608,16 @@ impl GotvApp {
             return;
         }
         let origin = self.view.origin();
+        let query = self
+            .session
+            .as_ref()
+            .and_then(|s| details::query(&s.worker, picked));
         let panel = egui::Panel::right("details")
             .resizable(true)
             .default_size(DETAILS_WIDTH)
-            .show(ui, |ui| details::panel(ui, picked, timeline, origin));
+            .show(ui, |ui| {
+                details::panel(ui, picked, timeline, origin, query.as_ref())
+            });
         match panel.inner {
             Some(PanelAction::Zoom) => {
                 let (start, end) = picked.zoom_range(origin);
@@ -574,6 +625,11 @@ impl GotvApp {
             }
             Some(PanelAction::Close) => commands.push(Command::CloseDetails),
             Some(PanelAction::Reveal(key)) => commands.push(Command::RevealLane(key)),
+            Some(PanelAction::RevealAt(key, at)) => {
+                let (start, end) = details::centred(self.view.visible(), at - origin);
+                commands.push(Command::View(ViewCommand::Show { start, end }));
+                commands.push(Command::RevealLane(key));
+            }
             None => {}
         }
     }
@@ -651,16 +707,23 @@ fn from_key(action: KeyAction) -> Command {
         KeyAction::Quit => Command::Quit,
         KeyAction::ToggleOutliers => Command::TogglePanel(Tab::Outliers),
         KeyAction::ToggleGoroutines => Command::TogglePanel(Tab::Goroutines),
+        KeyAction::ToggleRange => Command::TogglePanel(Tab::Range),
+        KeyAction::ToggleMmu => Command::TogglePanel(Tab::Mmu),
         KeyAction::NextOutlier(forward) => Command::StepOutlier(forward),
         KeyAction::FocusFilter => Command::FocusFilter,
     }
 }
 
-/// What the app does for a request of the analysis panel.
-fn panel_command(request: PanelRequest) -> Command {
+/// What the app does for a request of the analysis panel; `origin` is
+/// where the view's relative times count from.
+fn panel_command(request: PanelRequest, origin: i64) -> Command {
     match request {
         PanelRequest::Show(picked) => Command::ShowPicked(picked),
         PanelRequest::Reveal(key) => Command::RevealLane(key),
+        PanelRequest::Zoom(start, end) => Command::View(ViewCommand::Show {
+            start: (start - origin) as f64,
+            end: (end - origin) as f64,
+        }),
     }
 }
 

@@ -4,11 +4,19 @@
 //! Draw items borrow the worker's data for one frame, so what the pointer is
 //! on is copied into a [`Picked`] (a few strings, once per frame at most):
 //! the selection must survive the next decode, eviction or reload.
+//!
+//! The side panel asks the worker for the rest each frame
+//! ([`Worker::span_details`]): the stack of the event that began the span,
+//! and the goroutine, P, M and unblocking goroutine involved, as links to
+//! their lanes. The worker answers from cached full detail only, so after
+//! an eviction the panel says "loading" for the frames it takes to decode
+//! the generation again, and the ui thread never waits.
 
 use egui::RichText;
 
 use super::axis::format_duration;
-use crate::model::{DrawItem, ItemKind, LaneKey, SpanKind, Timeline};
+use crate::model::{DrawItem, ItemKind, LaneKey, SpanDetails, SpanKind, StackFrame, Timeline};
+use crate::worker::{SpanQuery, Worker};
 
 /// Space around a span zoomed to (double-click), as a fraction of its
 /// length on each side: enough to see what came before and after it.
@@ -95,6 +103,14 @@ impl Picked {
         (start - margin, end + margin)
     }
 
+    /// The goroutine it belongs to or runs, if it is a span.
+    fn goroutine(&self) -> Option<i64> {
+        match self.what {
+            What::Span { goroutine, .. } => goroutine,
+            _ => None,
+        }
+    }
+
     /// One line naming it: `waiting: chan receive`, `37 spans`, ….
     pub(crate) fn title(&self) -> String {
         match &self.what {
@@ -151,22 +167,17 @@ fn format_instant(ns: f64) -> String {
     format!("{:.9} s", ns / 1e9)
 }
 
-/// The rows of the details grid: (caption, value).
-fn facts(picked: &Picked, timeline: &Timeline, origin: i64) -> Vec<(&'static str, String)> {
+/// The rows of the details grid: (caption, value). The goroutine, P and M
+/// are links below it.
+fn facts(picked: &Picked, origin: i64) -> Vec<(&'static str, String)> {
     let mut rows = vec![("Lane", picked.lane.label(None))];
     match &picked.what {
         What::Span {
-            kind,
-            label,
-            goroutine,
-            count,
+            kind, label, count, ..
         } => {
             rows.push(("Kind", kind.name().to_owned()));
             if !label.is_empty() {
                 rows.push((label_caption(*kind, picked.lane), label.clone()));
-            }
-            if let Some(g) = goroutine {
-                rows.push(("Goroutine", goroutine_text(timeline, *g)));
             }
             if *count > 1 {
                 rows.push(("At most at once", count.to_string()));
@@ -219,16 +230,33 @@ pub(crate) enum PanelAction {
     Zoom,
     /// Scroll this lane into view (the goroutine a P or M ran).
     Reveal(LaneKey),
+    /// Scroll this lane into view and centre the view on this absolute
+    /// time (the goroutine that unblocked the span, when it did).
+    RevealAt(LaneKey, i64),
     /// Close the panel (clear the selection).
     Close,
 }
 
-/// The side panel of the selected span.
+/// What the worker knows of `picked` beyond its draw item: `None` for
+/// fold blocks and summary buckets, which are not one span.
+pub(crate) fn query(worker: &Worker, picked: &Picked) -> Option<SpanQuery> {
+    matches!(picked.what, What::Span { .. })
+        .then(|| worker.span_details(picked.lane, picked.row, picked.start))
+}
+
+/// The view `visible` moved to centre relative time `at`, same width.
+pub(crate) fn centred((start, end): (f64, f64), at: i64) -> (f64, f64) {
+    let half = (end - start) / 2.0;
+    (at as f64 - half, at as f64 + half)
+}
+
+/// The side panel of the selected span, with the worker's answer about it.
 pub(crate) fn panel(
     ui: &mut egui::Ui,
     picked: &Picked,
     timeline: &Timeline,
     origin: i64,
+    details: Option<&SpanQuery>,
 ) -> Option<PanelAction> {
     let mut action = None;
     ui.horizontal(|ui| {
@@ -246,54 +274,114 @@ pub(crate) fn panel(
         .spacing([12.0, 4.0])
         .striped(true)
         .show(ui, |ui| {
-            for (caption, value) in facts(picked, timeline, origin) {
+            for (caption, value) in facts(picked, origin) {
                 ui.weak(caption);
                 ui.add(egui::Label::new(value).wrap());
                 ui.end_row();
             }
         });
     ui.add_space(8.0);
-    if let Some(function) = stack_root(picked, timeline) {
-        ui.strong("Stack");
-        ui.label(RichText::new(function).monospace())
-            .on_hover_text("The goroutine's start function (the outermost frame of its stack)");
-        ui.add_space(8.0);
+    if ui.button("Zoom to span").clicked() {
+        action = Some(PanelAction::Zoom);
     }
-    ui.horizontal(|ui| {
-        if ui.button("Zoom to span").clicked() {
-            action = Some(PanelAction::Zoom);
+    ui.add_space(8.0);
+    let ready = match details {
+        Some(SpanQuery::Ready(d)) => Some(d),
+        _ => None,
+    };
+    // Until the worker answers, the draw item knows the goroutine.
+    let known = SpanDetails {
+        goroutine: picked.goroutine(),
+        ..SpanDetails::default()
+    };
+    action = links(ui, ready.unwrap_or(&known), timeline).or(action);
+    match details {
+        Some(SpanQuery::Ready(d)) => stack(ui, &d.stack),
+        Some(SpanQuery::Loading) => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.weak("Loading stack…");
+            });
         }
-        if let What::Span {
-            goroutine: Some(g), ..
-        } = picked.what
-            && picked.lane != LaneKey::Goroutine(g)
-            && ui.button(format!("Show G{g}'s lane")).clicked()
-        {
-            action = Some(PanelAction::Reveal(LaneKey::Goroutine(g)));
-        }
-    });
+        Some(SpanQuery::Unknown) | None => {}
+    }
     action
 }
 
-/// The function the span's goroutine started in: the root of every stack
-/// it has. The model keeps no per-span stacks, so this is the frame the
-/// panel can show.
-fn stack_root(picked: &Picked, timeline: &Timeline) -> Option<String> {
-    let What::Span {
-        kind,
-        label,
-        goroutine,
-        ..
-    } = &picked.what
-    else {
-        return None;
+/// Links to the lanes of the goroutine, P, M and unblocker involved.
+fn links(ui: &mut egui::Ui, d: &SpanDetails, timeline: &Timeline) -> Option<PanelAction> {
+    let mut action = None;
+    let mut link = |ui: &mut egui::Ui, caption: &str, text: String, to: PanelAction| {
+        ui.weak(caption);
+        if ui.link(text).clicked() {
+            action = Some(to);
+        }
+        ui.end_row();
     };
-    if *kind == SpanKind::CpuSample && !label.is_empty() {
-        return Some(label.clone());
+    egui::Grid::new("span-links")
+        .num_columns(2)
+        .spacing([12.0, 4.0])
+        .show(ui, |ui| {
+            if let Some(g) = d.goroutine {
+                let to = PanelAction::Reveal(LaneKey::Goroutine(g));
+                link(ui, "Goroutine", goroutine_text(timeline, g), to);
+            }
+            if let Some(p) = d.proc {
+                link(
+                    ui,
+                    "P",
+                    format!("P{p}"),
+                    PanelAction::Reveal(LaneKey::Proc(p)),
+                );
+            }
+            if let Some(m) = d.thread {
+                link(
+                    ui,
+                    "M",
+                    format!("M{m}"),
+                    PanelAction::Reveal(LaneKey::Thread(m)),
+                );
+            }
+            if let Some(g) = d.unblocker {
+                let to = PanelAction::RevealAt(LaneKey::Goroutine(g), d.start);
+                link(ui, "Woken", unblocked_text(g), to);
+            }
+        });
+    ui.add_space(8.0);
+    action
+}
+
+/// The text of the link to the goroutine that unblocked a span.
+fn unblocked_text(g: i64) -> String {
+    format!("unblocked by G{g}")
+}
+
+/// The stack of the event that began the span, innermost frame first:
+/// the function, and below it `file:line` (selectable, to copy).
+fn stack(ui: &mut egui::Ui, frames: &[StackFrame]) {
+    ui.strong("Stack");
+    if frames.is_empty() {
+        ui.weak("The event that began this span has no stack.");
+        return;
     }
-    goroutine
-        .and_then(|g| start_function(timeline, g))
-        .map(str::to_owned)
+    egui::ScrollArea::vertical()
+        .id_salt("span-stack")
+        .auto_shrink([false, true])
+        .show(ui, |ui| {
+            for frame in frames {
+                let function = RichText::new(&frame.function).monospace().strong();
+                ui.add(egui::Label::new(function).wrap().selectable(true))
+                    .on_hover_text(format!("pc {:#x}", frame.pc));
+                let place = RichText::new(frame_place(frame)).monospace().weak();
+                ui.add(egui::Label::new(place).wrap().selectable(true));
+                ui.add_space(4.0);
+            }
+        });
+}
+
+/// `file:line` of a frame.
+fn frame_place(frame: &StackFrame) -> String {
+    format!("{}:{}", frame.file, frame.line)
 }
 
 #[cfg(test)]
@@ -330,11 +418,10 @@ mod tests {
     #[test]
     fn facts_name_the_goroutine_and_time() {
         let p = picked(SpanKind::Running, LaneKey::Proc(0), "main.worker");
-        let facts = facts(&p, &timeline(), 0);
+        let facts = facts(&p, 0);
         assert!(facts.contains(&("Function", "main.worker".to_owned())));
-        assert!(facts.contains(&("Goroutine", "G7 main.worker".to_owned())));
+        assert_eq!(goroutine_text(&timeline(), 7), "G7 main.worker");
         assert!(facts.contains(&("Duration", "2.00 µs".to_owned())));
-        assert_eq!(stack_root(&p, &timeline()).as_deref(), Some("main.worker"));
         assert_eq!(p.title(), "running");
     }
 
@@ -342,8 +429,21 @@ mod tests {
     fn blocked_spans_show_their_reason() {
         let p = picked(SpanKind::Waiting, LaneKey::Goroutine(7), "chan receive");
         assert_eq!(p.title(), "waiting: chan receive");
-        let facts = facts(&p, &timeline(), 0);
+        let facts = facts(&p, 0);
         assert!(facts.contains(&("Reason", "chan receive".to_owned())));
+    }
+
+    #[test]
+    fn frames_read_as_file_and_line() {
+        let frame = StackFrame {
+            function: "main.main".to_owned(),
+            file: "/src/main.go".to_owned(),
+            line: 12,
+            pc: 0x40,
+        };
+        assert_eq!(frame_place(&frame), "/src/main.go:12");
+        assert_eq!(unblocked_text(5), "unblocked by G5");
+        assert_eq!(centred((0.0, 10.0), 100), (95.0, 105.0));
     }
 
     #[test]

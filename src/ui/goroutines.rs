@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use super::axis::format_duration;
 use super::details;
+use super::filter::GoroutineFilter;
 use super::table::{self, Column, RowText, Sort};
 use crate::analysis::{Analysis, StartFunction};
 use crate::model::{LaneKey, Timeline};
@@ -89,6 +90,8 @@ pub(crate) struct GoroutinesTab {
     expanded: BTreeSet<String>,
     /// The goroutine whose lane was asked for last: highlighted.
     current: Option<i64>,
+    /// Only groups with goroutines it shows are listed, with those goroutines.
+    filter: GoroutineFilter,
     rows: Option<Rows>,
 }
 
@@ -101,6 +104,7 @@ impl Default for GoroutinesTab {
             },
             expanded: BTreeSet::new(),
             current: None,
+            filter: GoroutineFilter::default(),
             rows: None,
         }
     }
@@ -113,6 +117,7 @@ struct Rows {
     sort: Sort,
     lanes: usize,
     expanded: BTreeSet<String>,
+    filter: GoroutineFilter,
     rows: Vec<Row>,
 }
 
@@ -172,6 +177,13 @@ impl GoroutinesTab {
         }
     }
 
+    /// Lists only the groups and goroutines `filter` shows.
+    pub(crate) fn set_filter(&mut self, filter: &GoroutineFilter) {
+        if self.filter != *filter {
+            self.filter = filter.clone();
+        }
+    }
+
     /// Rebuilds the rows if what they depend on changed.
     fn refresh(&mut self, analysis: &Arc<Analysis>, timeline: &Timeline) {
         let fresh = self.rows.as_ref().is_some_and(|r| {
@@ -179,6 +191,7 @@ impl GoroutinesTab {
                 && r.sort == self.sort
                 && r.lanes == timeline.lanes.len()
                 && r.expanded == self.expanded
+                && r.filter == self.filter
         });
         if fresh {
             return;
@@ -202,7 +215,13 @@ impl GoroutinesTab {
         let mut rows = Vec::new();
         for index in order {
             let name = name(index);
-            let goroutines = members.remove(&name).unwrap_or_default();
+            let mut goroutines = members.remove(&name).unwrap_or_default();
+            if self.filter.is_active() {
+                goroutines.retain(|&g| self.filter.shows(g, &name));
+                if goroutines.is_empty() {
+                    continue;
+                }
+            }
             let open = self.expanded.contains(&name);
             let listed: Vec<Row> = if open {
                 goroutines.iter().map(|&g| Row::Goroutine(g)).collect()
@@ -221,6 +240,7 @@ impl GoroutinesTab {
             sort,
             lanes: timeline.lanes.len(),
             expanded: self.expanded.clone(),
+            filter: self.filter.clone(),
             rows,
         });
     }

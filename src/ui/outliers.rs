@@ -20,6 +20,7 @@ use std::sync::Arc;
 use super::analysis_task::OUTLIERS_KEPT;
 use super::axis::format_duration;
 use super::details::{self, Picked, What};
+use super::filter::GoroutineFilter;
 use super::histogram_plot;
 use super::table::{self, Column, RowText, Sort};
 use crate::analysis::{Analysis, Interval, LatencyKind};
@@ -73,6 +74,8 @@ pub(crate) struct OutliersTab {
     current: Option<Interval>,
     /// A row to scroll the table to in the next frame.
     scroll_to: Option<usize>,
+    /// Only intervals of the goroutines it shows are listed.
+    filter: GoroutineFilter,
     rows: Option<Rows>,
 }
 
@@ -87,6 +90,7 @@ impl Default for OutliersTab {
             },
             current: None,
             scroll_to: None,
+            filter: GoroutineFilter::default(),
             rows: None,
         }
     }
@@ -100,6 +104,7 @@ struct Rows {
     bin: Option<(i64, i64)>,
     sort: Sort,
     lanes: usize,
+    filter: GoroutineFilter,
     rows: Vec<Row>,
 }
 
@@ -112,7 +117,7 @@ struct Row {
 }
 
 /// What people call each kind, in the tab strip.
-fn kind_name(kind: LatencyKind) -> &'static str {
+pub(crate) fn kind_name(kind: LatencyKind) -> &'static str {
     match kind {
         LatencyKind::Sched => "Scheduler wait",
         LatencyKind::Block => "Blocked",
@@ -159,6 +164,20 @@ pub(crate) fn picked(interval: &Interval, analysis: &Analysis) -> Picked {
             count: 0,
         },
     }
+}
+
+/// Whether `interval` belongs to a goroutine `filter` shows. Intervals
+/// without a goroutine (stop-the-world pauses, tasks) pass unless the
+/// filter names goroutines.
+pub(crate) fn passes(filter: &GoroutineFilter, timeline: &Timeline, interval: &Interval) -> bool {
+    if !filter.is_active() {
+        return true;
+    }
+    if interval.goroutine == NO_GOROUTINE {
+        return !filter.names_goroutines();
+    }
+    let function = details::start_function(timeline, interval.goroutine).unwrap_or_default();
+    filter.shows(interval.goroutine, function)
 }
 
 /// A time from the trace start in seconds, to the nanosecond.
@@ -308,6 +327,13 @@ impl OutliersTab {
         Some(interval)
     }
 
+    /// Lists only the intervals of goroutines `filter` shows.
+    pub(crate) fn set_filter(&mut self, filter: &GoroutineFilter) {
+        if self.filter != *filter {
+            self.filter = filter.clone();
+        }
+    }
+
     /// Rebuilds the rows if what they depend on changed.
     fn refresh(&mut self, analysis: &Arc<Analysis>, timeline: &Timeline) {
         let fresh = self.rows.as_ref().is_some_and(|r| {
@@ -316,6 +342,7 @@ impl OutliersTab {
                 && r.bin == self.bin
                 && r.sort == self.sort
                 && r.lanes == timeline.lanes.len()
+                && r.filter == self.filter
         });
         if fresh {
             return;
@@ -328,6 +355,7 @@ impl OutliersTab {
                 self.bin
                     .is_none_or(|(lo, hi)| (lo..hi).contains(&i.duration()))
             })
+            .filter(|i| passes(&self.filter, timeline, i))
             .map(|interval| Row {
                 interval,
                 function: details::start_function(timeline, interval.goroutine)
@@ -344,6 +372,7 @@ impl OutliersTab {
             bin: self.bin,
             sort,
             lanes: timeline.lanes.len(),
+            filter: self.filter.clone(),
             rows,
         });
     }

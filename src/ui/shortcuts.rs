@@ -36,8 +36,10 @@ pub(crate) const HELP: &[(&str, &str)] = &[
     ("Esc", "Clear the selection, close this overlay"),
     ("L", "Show or hide the latency outliers"),
     ("G", "Show or hide the goroutine analysis"),
+    ("R", "Show or hide the selected range's figures"),
+    ("M", "Show or hide the minimum mutator utilisation"),
     ("N / Shift+N", "Go to the next / previous outlier"),
-    ("Ctrl+F", "Filter the goroutine lanes by start function"),
+    ("Ctrl+F", "Filter the goroutines (syntax below)"),
     ("Home", "Show the whole trace"),
     (
         "Alt+Left / Alt+Right",
@@ -45,6 +47,18 @@ pub(crate) const HELP: &[(&str, &str)] = &[
     ),
     ("? or F1", "Show or hide these shortcuts"),
     ("Ctrl+Q", "Quit"),
+];
+
+/// The goroutine filter's syntax (see `super::filter`), for the overlay.
+const FILTER_HELP: &[(&str, &str)] = &[
+    ("main.worker", "Start function contains the text (any case)"),
+    ("g:123 or 123", "Goroutine 123 only"),
+    (
+        ">10ms",
+        "Goroutines with a latency outlier ≥ 10 ms (ns, us, ms, s)",
+    ),
+    ("a b", "All terms must match"),
+    ("Hide runtime", "Hide goroutines started in package runtime"),
 ];
 
 /// What a key press asks the app to do.
@@ -66,6 +80,10 @@ pub(crate) enum KeyAction {
     ToggleOutliers,
     /// G.
     ToggleGoroutines,
+    /// R.
+    ToggleRange,
+    /// M.
+    ToggleMmu,
     /// N (`true`) or Shift+N (`false`).
     NextOutlier(bool),
     /// Ctrl+F.
@@ -141,6 +159,8 @@ fn letters(i: &mut egui::InputState) -> Vec<KeyAction> {
         (Key::Z, KeyAction::ZoomToSelection),
         (Key::L, KeyAction::ToggleOutliers),
         (Key::G, KeyAction::ToggleGoroutines),
+        (Key::R, KeyAction::ToggleRange),
+        (Key::M, KeyAction::ToggleMmu),
         (Key::N, KeyAction::NextOutlier(true)),
     ];
     for (key, action) in plain {
@@ -203,6 +223,20 @@ fn shortcuts_ui(ui: &mut egui::Ui) {
         .show(ui, |ui| {
             for (keys, what) in HELP {
                 ui.strong(*keys);
+                ui.label(*what);
+                ui.end_row();
+            }
+        });
+    ui.add_space(12.0);
+    ui.heading("Goroutine filter (Ctrl+F)");
+    ui.add_space(6.0);
+    egui::Grid::new("filter-syntax")
+        .num_columns(2)
+        .spacing([24.0, 6.0])
+        .striped(true)
+        .show(ui, |ui| {
+            for (syntax, what) in FILTER_HELP {
+                ui.monospace(*syntax);
                 ui.label(*what);
                 ui.end_row();
             }

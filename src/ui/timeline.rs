@@ -24,6 +24,7 @@ use egui::{Align2, Color32, FontId, Pos2, Rangef, Rect, Sense, Stroke, UiBuilder
 
 use super::axis::{self, AXIS_HEIGHT, Ticks, format_duration};
 use super::details::{self, Picked};
+use super::filter::GoroutineFilter;
 use super::lanes::{self, Emphasis, Scene};
 use super::palette;
 use super::plots;
@@ -72,15 +73,19 @@ pub(crate) struct TimelineState {
     selected_at: f64,
     /// A lane to scroll into view in the next frame.
     reveal: Option<LaneKey>,
-    /// Only goroutines whose start function contains this (lower case)
-    /// are shown; empty shows all.
-    lane_filter: String,
+    /// Which goroutine lanes are shown.
+    filter: GoroutineFilter,
 }
 
 impl TimelineState {
     /// The selected range (relative times, ordered), if any.
     pub(crate) fn selection(&self) -> Option<(f64, f64)> {
         self.selection.map(|(a, b)| (a.min(b), a.max(b)))
+    }
+
+    /// Whether a shift-drag selecting a range is in progress.
+    pub(crate) fn is_selecting(&self) -> bool {
+        self.select_from.is_some()
     }
 
     /// Drops the selection.
@@ -116,25 +121,24 @@ impl TimelineState {
         self.selected = None;
     }
 
-    /// The goroutine lane filter, as typed.
-    pub(crate) fn lane_filter(&self) -> &str {
-        &self.lane_filter
+    /// The goroutine lane filter.
+    pub(crate) fn filter(&self) -> &GoroutineFilter {
+        &self.filter
     }
 
-    /// Shows only the goroutines whose start function contains `text`
-    /// (ignoring case); an empty text shows all.
-    pub(crate) fn set_lane_filter(&mut self, text: &str) {
-        self.lane_filter = text.to_lowercase();
+    /// The goroutine lane filter, to change it.
+    pub(crate) fn filter_mut(&mut self) -> &mut GoroutineFilter {
+        &mut self.filter
     }
 
     /// Whether `lane` passes the lane filter: lanes other than goroutines
     /// always do.
-    fn shows(&self, lane: &Lane) -> bool {
+    pub(crate) fn shows(&self, lane: &Lane) -> bool {
         match lane.key {
-            LaneKey::Goroutine(_) if !self.lane_filter.is_empty() => lane
-                .label
-                .split_once(' ')
-                .is_some_and(|(_, function)| function.to_lowercase().contains(&self.lane_filter)),
+            LaneKey::Goroutine(id) if self.filter.is_active() => {
+                let function = lane.label.split_once(' ').map_or("", |(_, f)| f);
+                self.filter.shows(id, function)
+            }
             _ => true,
         }
     }
@@ -741,7 +745,7 @@ fn show_row(
             ui.painter()
                 .rect_filled(rect, 0.0, visuals.extreme_bg_color.gamma_multiply(0.6));
             let folded = state.collapsed_groups.contains(&group);
-            let text = if group == LaneGroup::Goroutines && !state.lane_filter.is_empty() {
+            let text = if group == LaneGroup::Goroutines && state.filter.is_active() {
                 format!("{} ({count} matching)", group.title())
             } else {
                 format!("{} ({count})", group.title())
@@ -824,7 +828,7 @@ mod tests {
         let mut lanes = lanes();
         lanes[2] = Lane::new(LaneKey::Goroutine(0), Some("main.Worker"), 2);
         let mut state = TimelineState::default();
-        state.set_lane_filter("WORKER");
+        state.filter_mut().set_text("WORKER");
         let (rows, _) = layout(&lanes, &state);
         let kinds: Vec<RowKind> = rows.iter().map(|r| r.kind).collect();
         assert_eq!(

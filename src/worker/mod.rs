@@ -16,6 +16,8 @@
 //! work); [`Worker::lane_items`] and [`Worker::plot`] answer from what is
 //! loaded — full detail if cached and useful at this zoom, summaries
 //! otherwise — in a few binary searches per lane and generation.
+//! [`Worker::span_details`] answers the side panel the same way, never
+//! waiting: from cached detail, or "loading" while it is decoded again.
 //!
 //! Memory: summaries of every generation (small), full detail of the
 //! generations near the view under [`cache::DETAIL_BUDGET`], decodes in
@@ -35,7 +37,8 @@ use std::thread::JoinHandle;
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::model::{
-    DrawItem, GenerationModel, GenerationSummary, LaneKey, PlotPoint, Series, TimeSpan, Timeline,
+    DrawItem, GenerationModel, GenerationSummary, LaneKey, PlotPoint, Series, SpanDetails,
+    TimeSpan, Timeline,
 };
 use store::Store;
 use thread::Notifier;
@@ -88,6 +91,17 @@ pub struct Progress {
     pub total: usize,
 }
 
+/// The answer to [`Worker::span_details`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SpanQuery {
+    /// The span's details.
+    Ready(SpanDetails),
+    /// Its generation's full detail is being decoded (again): ask next frame.
+    Loading,
+    /// No such span (or its generation could not be decoded).
+    Unknown,
+}
+
 /// From the ui to the worker thread.
 enum Command {
     /// The visible generations (most central first) and those wanted in
@@ -110,7 +124,8 @@ enum Update {
     Decoded {
         generation: usize,
         summary: GenerationSummary,
-        detail: Option<GenerationModel>,
+        /// Boxed: a model is large next to the other updates.
+        detail: Option<Box<GenerationModel>>,
     },
     /// Something could not be read.
     Failed {
@@ -209,6 +224,15 @@ impl Worker {
     /// point per column at most; each value holds until the next point).
     pub fn plot(&self, series: Series, view: TimeSpan, ns_per_px: f64, out: &mut Vec<PlotPoint>) {
         self.store.plot(series, view, ns_per_px, out);
+    }
+
+    /// The details of the span of lane `key`'s row `row` at absolute time
+    /// `t` (any time within it): its stack, goroutine, P, M and unblocker.
+    /// Answers from cached full detail; otherwise returns
+    /// [`SpanQuery::Loading`] and has the generation decoded and kept,
+    /// so asking again in a later frame answers.
+    pub fn span_details(&self, key: LaneKey, row: usize, t: i64) -> SpanQuery {
+        self.store.span_details(key, row, t)
     }
 
     /// Problems so far.

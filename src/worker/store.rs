@@ -7,11 +7,17 @@
 //! all summaries so far) and the errors. Per generation, a query draws full
 //! detail when it is cached and the summary is coarser than a pixel for the
 //! lane, and the summary otherwise.
+//!
+//! The details of a selected span (its stack, unblocker, P and M) come from
+//! full detail only. The generation of the last span asked about is
+//! *pinned*: wanted in full detail and kept in the cache whatever the view,
+//! so the side panel shows "loading" only until it is decoded again.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 
 use super::cache::{DETAIL_BUDGET, DetailCache};
-use super::{Command, GenerationError, Progress, Update, Viewport};
+use super::{Command, GenerationError, Progress, SpanQuery, Update, Viewport};
 use crate::model::query::{detail_items, series_columns, summary_items, summary_suffices};
 use crate::model::{
     DrawItem, GenerationModel, GenerationSummary, Lane, LaneKey, PlotKind, PlotPoint, Series,
@@ -58,6 +64,9 @@ pub(crate) struct Store {
     cache: DetailCache,
     errors: Vec<GenerationError>,
     viewport: Option<Viewport>,
+    /// The generation of the span whose details were last asked for
+    /// (queries take `&self`: the ui draws from shared borrows).
+    pinned: Cell<Option<usize>>,
     indexed: bool,
     fatal: bool,
 }
@@ -102,7 +111,7 @@ impl Store {
             } => {
                 self.add_summary(generation, summary);
                 if let Some(model) = detail {
-                    commands = self.add_detail(generation, model);
+                    commands = self.add_detail(generation, *model);
                 }
             }
             Update::Failed {
@@ -172,7 +181,8 @@ impl Store {
     }
 
     fn add_detail(&mut self, generation: usize, model: GenerationModel) -> Vec<Command> {
-        let visible = self.visible();
+        let mut visible = self.visible();
+        visible.extend(self.pinned.get());
         let evicted = self
             .cache
             .insert(generation, model, &visible, DETAIL_BUDGET);
@@ -208,11 +218,15 @@ impl Store {
                 .unwrap_or_default()
         };
         focus.sort_by_key(|&g| (band(g).start / 2 + band(g).end / 2).abs_diff(centre));
-        let detail = focus
+        let mut detail: Vec<usize> = focus
             .iter()
             .copied()
             .filter(|&g| self.needs_detail(g))
             .collect();
+        if let Some(g) = self.pinned.get().filter(|g| !detail.contains(g)) {
+            detail.push(g);
+            self.cache.touch(g);
+        }
         self.timeline.pending = self.pending();
         (focus, detail)
     }
@@ -293,6 +307,36 @@ impl Store {
             })
         };
         self.visible().into_iter().filter(waiting).count()
+    }
+
+    /// The details of the span of lane `key`'s row `row` at absolute time
+    /// `t`, from the generation that draws `t`; pins that generation.
+    pub(crate) fn span_details(&self, key: LaneKey, row: usize, t: i64) -> SpanQuery {
+        let Some(g) = self.owner(t) else {
+            return SpanQuery::Unknown;
+        };
+        self.pinned.set(Some(g));
+        match self.cache.get(g) {
+            Some(model) => model
+                .span_details(key, row, t)
+                .map_or(SpanQuery::Unknown, SpanQuery::Ready),
+            None if self.generations.get(g).is_some_and(|k| k.failed) => SpanQuery::Unknown,
+            None => SpanQuery::Loading,
+        }
+    }
+
+    /// The generation whose territory (see [`Store::territories`]) holds `t`.
+    fn owner(&self, t: i64) -> Option<usize> {
+        let bands = &self.timeline.generations;
+        (0..bands.len()).rev().find(|&g| {
+            let from = g
+                .checked_sub(1)
+                .and_then(|p| bands.get(p))
+                .map_or(i64::MIN, |p| p.end);
+            bands
+                .get(g)
+                .is_some_and(|b| b.start <= t && t <= b.end && from <= t)
+        })
     }
 
     /// The draw items of lane `key` over `view`.

@@ -190,3 +190,57 @@ fn corrupted_bytes_are_reported_per_generation_without_panics() {
         }
     }
 }
+
+/// Polls `worker` until `done` holds (or two minutes pass).
+fn poll_until(worker: &mut super::Worker, mut done: impl FnMut(&super::Worker) -> bool) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while std::time::Instant::now() < deadline {
+        worker.poll();
+        if done(worker) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    false
+}
+
+#[test]
+fn span_details_load_the_generation_they_need() {
+    use super::{SpanQuery, Viewport, Worker};
+    use crate::model::LaneKey;
+    let bytes = std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/traces/sample.trace"),
+    )
+    .unwrap();
+    let mut worker = Worker::start(Source::Bytes(bytes), || {});
+    assert!(poll_until(&mut worker, |w| !w
+        .timeline()
+        .generations
+        .is_empty()));
+    // Zoomed out: summaries only, no generation wanted in full detail.
+    let viewport = Viewport {
+        range: worker.timeline().span,
+        width_px: 100.0,
+        lanes: vec![LaneKey::Goroutine(1)],
+    };
+    worker.set_viewport(viewport.clone());
+    assert!(poll_until(&mut worker, |w| {
+        w.progress().done == w.progress().total
+    }));
+    let band = worker.timeline().generations[2];
+    let t = band.start / 2 + band.end / 2;
+    let lane = LaneKey::Goroutine(1);
+    assert_eq!(worker.span_details(lane, 0, t), SpanQuery::Loading);
+    // The ui sets the viewport every frame; the asked-for generation is
+    // then decoded in full detail though the view does not need it.
+    worker.set_viewport(viewport);
+    assert!(poll_until(&mut worker, |w| {
+        w.span_details(lane, 0, t) != SpanQuery::Loading
+    }));
+    let SpanQuery::Ready(details) = worker.span_details(lane, 0, t) else {
+        panic!("G1 is in some state at {t}");
+    };
+    assert_eq!(details.goroutine, Some(1));
+    assert!(details.start <= t);
+    assert_eq!(worker.span_details(lane, 99, t), SpanQuery::Unknown);
+}

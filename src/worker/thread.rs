@@ -135,7 +135,7 @@ fn decode_loop(trace: &Trace<'_>, input: &Input, shared: &Shared, notifier: &Not
         match result {
             Ok(model) => {
                 let summary = model.summarize();
-                let detail = finished.send_detail.then_some(model);
+                let detail = finished.send_detail.then(|| Box::new(model));
                 notifier.send(Update::Decoded {
                     generation: g,
                     summary,

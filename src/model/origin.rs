@@ -1,0 +1,215 @@
+//! Where a span came from: the stack of the event that began it, the
+//! goroutine that unblocked it, and the P and M it happened on.
+//!
+//! The side panel shows this for one clicked span, while the timeline draws
+//! millions, so it is stored apart from [`Span`](super::span::Span) (which
+//! stays 16 bytes for drawing) as a parallel `u32` per span: an
+//! [`OriginId`] into the generation's [`Origins`]. Origins are interned —
+//! the same stack, unblocker, P and M share one entry, and a stack's frames
+//! are stored once however many events carry it — so a span costs 4 bytes
+//! more (16 → 20) and the tables grow with distinct origins, not spans.
+//! Frames are resolved to interned function and file names while building,
+//! because the decoded events (and their stack tables) are dropped once the
+//! model is built.
+
+use std::collections::HashMap;
+
+use super::intern::{Interner, StrId, Strings};
+use crate::trace::Stack;
+
+/// Index of a span's [`Origin`] in its generation's [`Origins`]; 0 means
+/// nothing is known (GC spans, tasks, spans whose event had no stack).
+pub(crate) type OriginId = u32;
+
+/// What is known about the event that began a span. `-1` means unknown,
+/// as in the decoder's IDs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Origin {
+    /// Index of the stack in [`Origins`]' stack table; 0 is no stack.
+    pub(crate) stack: u32,
+    /// The goroutine that made this one runnable (Go's `GoUnblock` issued
+    /// by another goroutine), or -1.
+    pub(crate) unblocker: i64,
+    /// The P the event happened on, or -1.
+    pub(crate) proc: i64,
+    /// The M the event happened on, or -1.
+    pub(crate) thread: i64,
+}
+
+/// The origin of spans nothing is known about.
+pub(crate) const UNKNOWN: Origin = Origin {
+    stack: 0,
+    unblocker: -1,
+    proc: -1,
+    thread: -1,
+};
+
+/// One stack frame, its names interned in the generation's strings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Frame {
+    pub(crate) pc: u64,
+    pub(crate) func: StrId,
+    pub(crate) file: StrId,
+    pub(crate) line: u32,
+}
+
+/// A generation's origins and the stacks they refer to.
+#[derive(Debug)]
+pub(crate) struct Origins {
+    origins: Vec<Origin>,
+    /// Per stack, its frames' range in `frames` (innermost first).
+    stacks: Vec<(u32, u32)>,
+    frames: Vec<Frame>,
+}
+
+impl Origins {
+    /// The origin `id`, if known.
+    pub(crate) fn get(&self, id: OriginId) -> Option<Origin> {
+        self.origins
+            .get(id as usize)
+            .copied()
+            .filter(|&o| o != UNKNOWN)
+    }
+
+    /// The frames of stack `stack`, innermost first.
+    pub(crate) fn frames(&self, stack: u32) -> &[Frame] {
+        let Some(&(start, end)) = self.stacks.get(stack as usize) else {
+            return &[];
+        };
+        self.frames
+            .get(start as usize..end as usize)
+            .unwrap_or_default()
+    }
+
+    /// Approximate heap bytes held.
+    pub(crate) fn bytes(&self) -> usize {
+        self.origins.len() * size_of::<Origin>()
+            + self.stacks.len() * size_of::<(u32, u32)>()
+            + self.frames.len() * size_of::<Frame>()
+    }
+}
+
+/// Builds a generation's [`Origins`].
+pub(crate) struct OriginBuilder {
+    ids: HashMap<Origin, OriginId>,
+    /// Our stack index by the decoder's stack ID (unique in a generation).
+    stack_ids: HashMap<u64, u32>,
+    origins: Origins,
+}
+
+impl Default for OriginBuilder {
+    fn default() -> Self {
+        OriginBuilder {
+            ids: HashMap::from([(UNKNOWN, 0)]),
+            stack_ids: HashMap::new(),
+            origins: Origins {
+                origins: vec![UNKNOWN],
+                stacks: vec![(0, 0)],
+                frames: Vec::new(),
+            },
+        }
+    }
+}
+
+impl OriginBuilder {
+    /// The ID of `origin`. IDs past `u32` (never reached: a generation has
+    /// fewer events) map to 0.
+    pub(crate) fn intern(&mut self, origin: Origin) -> OriginId {
+        if let Some(&id) = self.ids.get(&origin) {
+            return id;
+        }
+        let Ok(id) = OriginId::try_from(self.origins.origins.len()) else {
+            return 0;
+        };
+        self.origins.origins.push(origin);
+        self.ids.insert(origin, id);
+        id
+    }
+
+    /// The stack index of origin `id` (0: none).
+    pub(crate) fn stack_of(&self, id: OriginId) -> u32 {
+        self.origins.origins.get(id as usize).map_or(0, |o| o.stack)
+    }
+
+    /// Our index of `stack`, its frames interned into `strings` if new.
+    pub(crate) fn stack(&mut self, strings: &mut Interner, stack: Stack<'_>) -> u32 {
+        if let Some(&index) = self.stack_ids.get(&stack.id()) {
+            return index;
+        }
+        let frames = &mut self.origins.frames;
+        let start = frames.len();
+        frames.extend(stack.frames().map(|f| Frame {
+            pc: f.pc,
+            func: strings.intern_bytes(f.func),
+            file: strings.intern_bytes(f.file),
+            line: u32::try_from(f.line).unwrap_or(u32::MAX),
+        }));
+        let range = (
+            u32::try_from(start).unwrap_or(u32::MAX),
+            u32::try_from(frames.len()).unwrap_or(u32::MAX),
+        );
+        let index = u32::try_from(self.origins.stacks.len()).unwrap_or(0);
+        self.origins.stacks.push(range);
+        self.stack_ids.insert(stack.id(), index);
+        index
+    }
+
+    /// The finished tables, without spare capacity.
+    pub(crate) fn finish(self) -> Origins {
+        let mut origins = self.origins;
+        origins.origins.shrink_to_fit();
+        origins.stacks.shrink_to_fit();
+        origins.frames.shrink_to_fit();
+        origins
+    }
+}
+
+/// A frame of a selected span's stack, resolved to text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StackFrame {
+    /// Function name.
+    pub function: String,
+    /// Source file.
+    pub file: String,
+    /// Line number.
+    pub line: u32,
+    /// Program counter.
+    pub pc: u64,
+}
+
+/// What is known about one span, for the side panel.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SpanDetails {
+    /// The stack of the event that began the span, innermost first; empty
+    /// if it had none.
+    pub stack: Vec<StackFrame>,
+    /// The goroutine the span belongs to or runs.
+    pub goroutine: Option<i64>,
+    /// The P involved.
+    pub proc: Option<i64>,
+    /// The M involved.
+    pub thread: Option<i64>,
+    /// The goroutine that made this one runnable.
+    pub unblocker: Option<i64>,
+    /// When the span begins (absolute ns): where to look for the unblocker.
+    pub start: i64,
+}
+
+/// Resolves the frames of `stack` to text.
+pub(crate) fn resolve(origins: &Origins, strings: &Strings, stack: u32) -> Vec<StackFrame> {
+    origins
+        .frames(stack)
+        .iter()
+        .map(|f| StackFrame {
+            function: strings.get(f.func).to_owned(),
+            file: strings.get(f.file).to_owned(),
+            line: f.line,
+            pc: f.pc,
+        })
+        .collect()
+}
+
+/// `Some(id)` for a known ID (not negative).
+pub(crate) fn known(id: i64) -> Option<i64> {
+    (id >= 0).then_some(id)
+}

@@ -1,0 +1,321 @@
+//! The "MMU" tab: minimum mutator utilisation over window sizes, Go's
+//! measure of how much the GC can stall the program.
+//!
+//! The curve has [`WINDOWS`] windows, log-spaced from [`MIN_WINDOW`] to
+//! the trace's length, each from [`MutatorUtilization::mmu`]. It is
+//! computed on a thread, never per frame: from the background analysis's
+//! utilisation for Go's default selection of GC activities, or — when the
+//! user changes the checkboxes — by reading the trace again with those
+//! [`UtilFlags`] (the utilisation is built while the events stream by, so
+//! other flags need another pass). A newer request drops the older one,
+//! whose thread stops at its next event or window.
+//!
+//! A click on the plot zooms the timeline to the worst window of the size
+//! under the pointer ([`MutatorUtilization::worst_window`]).
+
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crossbeam_channel::Receiver;
+use egui_plot::{AxisHints, GridMark, HoverPosition, Line, Plot, Points};
+
+use super::axis::format_duration;
+use super::open::{SAMPLE, Source};
+use crate::analysis::{Analysis, Analyzer, MutatorUtilization, UtilFlags};
+use crate::trace::{Input, Trace};
+
+/// Points of the curve. Go's MMU page uses about as many; fewer show the
+/// knees of the curve less sharply, more cost a pass over the utilisation
+/// function each (`O(n log n)` in its change points).
+const WINDOWS: usize = 100;
+
+/// Smallest window, in ns: 1 µs, below which the utilisation of a window is
+/// 0 or 1 almost everywhere.
+const MIN_WINDOW: i64 = 1_000;
+
+/// Least height of the plot, in points (it fills the panel otherwise):
+/// enough to read the knee of the curve.
+const MIN_HEIGHT: f32 = 120.0;
+
+/// One point of the curve.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct MmuPoint {
+    /// Window size, in ns.
+    pub(crate) window: i64,
+    /// The least utilisation over all windows of that size, 0..=1.
+    pub(crate) mmu: f64,
+}
+
+/// A computed curve and the function it comes from (for the worst windows).
+#[derive(Debug)]
+struct Curve {
+    flags: UtilFlags,
+    points: Vec<MmuPoint>,
+    utilization: Arc<MutatorUtilization>,
+}
+
+/// A curve being computed on another thread.
+struct Task {
+    flags: UtilFlags,
+    rx: Receiver<Result<Curve, String>>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The tab's state.
+#[derive(Default)]
+pub(crate) struct MmuTab {
+    /// The GC activities the user counts against the mutator.
+    flags: Option<UtilFlags>,
+    /// The analysis the curve belongs to: a new one (a new trace) drops it.
+    analysis: Option<Arc<Analysis>>,
+    curve: Option<Curve>,
+    task: Option<Task>,
+    error: Option<String>,
+}
+
+impl std::fmt::Debug for MmuTab {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MmuTab")
+            .field("flags", &self.flags)
+            .field("curve", &self.curve)
+            .field("computing", &self.task.is_some())
+            .finish()
+    }
+}
+
+impl MmuTab {
+    /// Draws the tab; returns the absolute time range of the worst window
+    /// the user clicked.
+    pub(crate) fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        analysis: &Arc<Analysis>,
+        source: &Source,
+    ) -> Option<(i64, i64)> {
+        self.update(ui.ctx(), analysis, source);
+        let mut flags = self.flags();
+        ui.horizontal(|ui| {
+            ui.label("Count against the mutator:");
+            ui.checkbox(&mut flags.stw, "Stop-the-world");
+            ui.checkbox(&mut flags.background, "Background workers");
+            ui.checkbox(&mut flags.assist, "Mark assists");
+            ui.checkbox(&mut flags.sweep, "Sweeping");
+            if self.task.is_some() {
+                ui.spinner();
+                ui.weak("Computing…");
+            }
+        });
+        self.flags = Some(flags);
+        if let Some(error) = &self.error {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+        let curve = self.curve.as_ref()?;
+        if curve.points.is_empty() {
+            ui.weak("No utilisation in this trace (GOMAXPROCS was never seen).");
+            return None;
+        }
+        let window = plot(ui, &curve.points)?;
+        let (_, start, len) = curve.utilization.worst_window(window)?;
+        Some((start, start + len))
+    }
+
+    fn flags(&self) -> UtilFlags {
+        self.flags.unwrap_or(UtilFlags::DEFAULT)
+    }
+
+    /// Takes in a finished curve; starts one if the flags or the trace changed.
+    fn update(&mut self, ctx: &egui::Context, analysis: &Arc<Analysis>, source: &Source) {
+        let same = self
+            .analysis
+            .as_ref()
+            .is_some_and(|a| Arc::ptr_eq(a, analysis));
+        if !same {
+            *self = MmuTab {
+                flags: self.flags,
+                analysis: Some(Arc::clone(analysis)),
+                ..MmuTab::default()
+            };
+        }
+        if let Some(result) = self.task.as_ref().and_then(|t| t.rx.try_recv().ok()) {
+            self.task = None;
+            match result {
+                Ok(curve) => self.curve = Some(curve),
+                Err(message) => self.error = Some(message),
+            }
+        }
+        let flags = self.flags();
+        let current = self.curve.as_ref().is_some_and(|c| c.flags == flags);
+        let computing = self.task.as_ref().is_some_and(|t| t.flags == flags);
+        if !current && !computing {
+            self.error = None;
+            self.task = Some(start(ctx, analysis, source, flags));
+        }
+    }
+}
+
+/// Starts computing the curve for `flags` on a thread.
+fn start(ctx: &egui::Context, analysis: &Arc<Analysis>, source: &Source, flags: UtilFlags) -> Task {
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let cancel = Arc::new(AtomicBool::new(false));
+    let stop = Arc::clone(&cancel);
+    let (analysis, source, ctx) = (Arc::clone(analysis), source.clone(), ctx.clone());
+    std::thread::spawn(move || {
+        let utilization = if flags == UtilFlags::DEFAULT {
+            Ok(analysis.utilization.clone())
+        } else {
+            utilization(&source, flags, &stop)
+        };
+        let result = utilization.and_then(|u| {
+            let points = curve(&u, &stop).ok_or_else(|| "cancelled".to_owned())?;
+            Ok(Curve {
+                flags,
+                points,
+                utilization: Arc::new(u),
+            })
+        });
+        if !stop.load(Ordering::Relaxed) && tx.send(result).is_ok() {
+            ctx.request_repaint();
+        }
+    });
+    Task { flags, rx, cancel }
+}
+
+/// The utilisation of the trace at `source` with `flags`: one more pass.
+fn utilization(
+    source: &Source,
+    flags: UtilFlags,
+    cancel: &AtomicBool,
+) -> Result<MutatorUtilization, String> {
+    let input;
+    let data = match source {
+        Source::Bundled => SAMPLE,
+        Source::File(path) => {
+            input = Input::open(path).map_err(|e| format!("Cannot read the file: {e}."))?;
+            input.bytes()
+        }
+    };
+    let trace = Trace::open(data).map_err(|e| e.to_string())?;
+    // Outliers are not wanted here, only the utilisation.
+    let mut analyzer = Analyzer::new(1, flags);
+    // A damaged trace gives the utilisation up to the damage, as the main
+    // analysis does (and says so in the panel).
+    let _ = trace.try_for_each_event(|ev| {
+        if cancel.load(Ordering::Relaxed) {
+            return ControlFlow::Break(());
+        }
+        analyzer.event(&ev);
+        ControlFlow::Continue(())
+    });
+    Ok(analyzer.finish().utilization)
+}
+
+/// The MMU at [`WINDOWS`] log-spaced windows from [`MIN_WINDOW`] to the
+/// length of `u`; `None` if cancelled.
+pub(crate) fn curve(u: &MutatorUtilization, cancel: &AtomicBool) -> Option<Vec<MmuPoint>> {
+    let points = u.points();
+    let (Some(first), Some(last)) = (points.first(), points.last()) else {
+        return Some(Vec::new());
+    };
+    let longest = (last.time - first.time).max(MIN_WINDOW);
+    let (lo, hi) = ((MIN_WINDOW as f64).ln(), (longest as f64).ln());
+    let mut out = Vec::with_capacity(WINDOWS);
+    for i in 0..WINDOWS {
+        if cancel.load(Ordering::Relaxed) {
+            return None;
+        }
+        let f = i as f64 / (WINDOWS - 1) as f64;
+        let window = (lo + f * (hi - lo)).exp().round() as i64;
+        if out.last().is_some_and(|p: &MmuPoint| p.window == window) {
+            continue;
+        }
+        out.push(MmuPoint {
+            window,
+            mmu: u.mmu(window),
+        });
+    }
+    Some(out)
+}
+
+/// Draws the curve over a log window axis, with the MMU at the smallest and
+/// largest window in words; returns the window size clicked, in ns.
+fn plot(ui: &mut egui::Ui, points: &[MmuPoint]) -> Option<i64> {
+    let xy: Vec<[f64; 2]> = points
+        .iter()
+        .map(|p| [(p.window as f64).log10(), p.mmu])
+        .collect();
+    let (first, last) = (points.first()?, points.last()?);
+    ui.horizontal(|ui| {
+        ui.label(format!(
+            "Smallest window {}: MMU {:.4}",
+            format_duration(first.window as f64),
+            first.mmu
+        ));
+        ui.separator();
+        ui.label(format!(
+            "Largest window {}: MMU {:.4}",
+            format_duration(last.window as f64),
+            last.mmu
+        ));
+        ui.separator();
+        ui.weak("Click the plot to zoom the timeline to the worst window of that size.");
+    });
+    let color = ui.visuals().hyperlink_color;
+    let response = Plot::new("Minimum mutator utilisation")
+        .height(ui.available_height().max(MIN_HEIGHT))
+        .default_y_bounds(0.0, 1.0)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_scroll(false)
+        .allow_boxed_zoom(false)
+        .custom_x_axes(vec![AxisHints::new_x().label("Window").formatter(
+            |mark: GridMark, _| format_duration(10f64.powf(mark.value)),
+        )])
+        .y_axis_label("MMU")
+        .label_formatter(|hover| {
+            let (HoverPosition::NearDataPoint { position: p, .. }
+            | HoverPosition::Elsewhere { position: p }) = *hover;
+            Some(format!(
+                "window {}\nMMU {:.3}",
+                format_duration(10f64.powf(p.x)),
+                p.y
+            ))
+        })
+        .show(ui, |plot| {
+            plot.line(Line::new("MMU", xy.clone()).color(color));
+            plot.points(Points::new("windows", xy).radius(2.0).color(color));
+        });
+    response.response.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::Role::Image, true, "Minimum mutator utilisation")
+    });
+    if !response.response.clicked() {
+        return None;
+    }
+    let pos = response.response.interact_pointer_pos()?;
+    let x = response.transform.value_from_position(pos).x;
+    Some(10f64.powf(x).round() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_curve_spans_one_microsecond_to_the_trace() {
+        let (analysis, error) =
+            crate::analysis::analyze(&Trace::open(SAMPLE).expect("the sample opens"), 1);
+        assert!(error.is_none());
+        let points = curve(&analysis.utilization, &AtomicBool::new(false)).unwrap_or_default();
+        assert!(points.len() > WINDOWS / 2);
+        assert_eq!(points.first().map(|p| p.window), Some(MIN_WINDOW));
+        assert!(points.windows(2).all(|w| w[0].window < w[1].window));
+        assert!(points.iter().all(|p| (0.0..=1.0).contains(&p.mmu)));
+        assert!(curve(&analysis.utilization, &AtomicBool::new(true)).is_none());
+    }
+}

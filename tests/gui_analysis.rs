@@ -1,0 +1,217 @@
+//! The range statistics, MMU and goroutine filter driven through
+//! egui_kittest: the real `GotvApp` on the sample trace, checked through the
+//! AccessKit tree.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use egui::{Event, Modifiers, PointerButton, Pos2};
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use gotv::ui::{GotvApp, Options};
+
+/// Size of the test window, in points.
+const WINDOW: [f32; 2] = [1400.0, 900.0];
+
+/// Simulated time per frame (see `gui_lanes.rs`).
+const STEP_DT: f32 = 1.0 / 60.0;
+
+/// How long background work may take (see `gui_shell.rs`).
+const PATIENCE: Duration = Duration::from_secs(60);
+
+fn sample() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/traces/sample.trace")
+}
+
+/// Runs `step` until `done` holds, or fails after [`PATIENCE`].
+fn eventually(what: &str, mut step: impl FnMut() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while Instant::now() < deadline {
+        if step() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// The app on the sample with everything decoded and the analysis done.
+fn open() -> Harness<'static, GotvApp> {
+    let options = Options {
+        file: Some(sample()),
+        ..Options::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(WINDOW)
+        .with_step_dt(STEP_DT)
+        .build_eframe(|cc| GotvApp::new(cc, options));
+    eventually("the trace to be decoded", || {
+        harness.step();
+        let app = harness.state();
+        app.is_ready() && app.progress().is_some_and(|p| p.done == p.total)
+    });
+    eventually("the analysis", || {
+        harness.step();
+        harness.query_by_label("Analysing…").is_none()
+    });
+    harness.step();
+    harness
+}
+
+/// The label of the node whose label starts with `prefix`, once there.
+fn label_starting(harness: &mut Harness<'static, GotvApp>, prefix: &str) -> String {
+    let mut found = None;
+    eventually(prefix, || {
+        harness.step();
+        found = harness
+            .query_all_by_label_contains(prefix)
+            .filter_map(|n| text(&n))
+            .find(|l| l.starts_with(prefix));
+        found.is_some()
+    });
+    found.unwrap_or_default()
+}
+
+/// What a node says: a button's label or a text label's value.
+fn text(node: &egui_kittest::Node<'_>) -> Option<String> {
+    let node = node.accesskit_node();
+    node.label().or_else(|| node.value())
+}
+
+/// `12` from `… (12 ns) …`.
+fn exact_ns(label: &str) -> i64 {
+    let (before, _) = label.split_once(" ns)").unwrap_or_default();
+    let (_, number) = before.rsplit_once('(').unwrap_or_default();
+    number.parse().unwrap_or(-1)
+}
+
+/// `0.5` from `Smallest window 1 µs: MMU 0.5000`.
+fn mmu_value(label: &str) -> f64 {
+    let (_, value) = label.rsplit_once("MMU ").unwrap_or_default();
+    value.parse().unwrap_or(f64::NAN)
+}
+
+/// `12` from the goroutine section header `Goroutines (12)` or
+/// `Goroutines (12 matching)`.
+fn goroutine_count(harness: &mut Harness<'static, GotvApp>) -> usize {
+    let header = label_starting(harness, "Goroutines (");
+    let inside = header.trim_start_matches("Goroutines (");
+    let digits: String = inside.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().unwrap_or(0)
+}
+
+fn shift_drag(harness: &mut Harness<'static, GotvApp>, from: Pos2, to: Pos2) {
+    let press = |pos, pressed| Event::PointerButton {
+        pos,
+        button: PointerButton::Primary,
+        pressed,
+        modifiers: Modifiers::SHIFT,
+    };
+    let middle = Pos2::new((from.x + to.x) / 2.0, (from.y + to.y) / 2.0);
+    for event in [
+        Event::ModifiersChanged(Modifiers::SHIFT),
+        Event::PointerMoved(from),
+        press(from, true),
+        Event::PointerMoved(middle),
+        Event::PointerMoved(to),
+        press(to, false),
+        Event::ModifiersChanged(Modifiers::NONE),
+    ] {
+        harness.event(event);
+        harness.step();
+    }
+}
+
+fn type_filter(harness: &mut Harness<'static, GotvApp>, text: &str) {
+    let filter = harness.get_by_role(egui::accesskit::Role::TextInput);
+    filter.focus();
+    filter.type_text(text);
+    harness.run_steps(3);
+}
+
+#[test]
+fn a_selected_range_shows_its_state_totals_and_p_busy_time() {
+    let mut harness = open();
+    shift_drag(
+        &mut harness,
+        Pos2::new(350.0, 300.0),
+        Pos2::new(1100.0, 320.0),
+    );
+    let range = exact_ns(&label_starting(&mut harness, "Range "));
+    let states = label_starting(&mut harness, "Goroutine states ");
+    let total = exact_ns(&states);
+    let lanes: i64 = states
+        .rsplit_once(" over ")
+        .and_then(|(_, rest)| rest.split(' ').next()?.parse().ok())
+        .unwrap_or(0);
+    assert!(range > 0, "{range}");
+    assert!(lanes > 0, "{states}");
+    assert!(total > 0, "{states}");
+    assert!(total <= range * lanes, "{total} > {range} × {lanes}");
+    assert!(
+        harness.query_by_label("P0 busy").is_some(),
+        "a P busy figure"
+    );
+    let outliers = label_starting(&mut harness, "Outliers inside the range (");
+    assert!(outliers.ends_with(')'), "{outliers}");
+
+    // The filter narrows the lanes counted.
+    type_filter(&mut harness, "g:1");
+    let narrowed = label_starting(&mut harness, "Goroutine states ");
+    assert!(narrowed.ends_with(" over 1 goroutines"), "{narrowed}");
+    assert!(exact_ns(&narrowed) <= range, "{narrowed} > {range}");
+}
+
+#[test]
+fn the_mmu_grows_with_the_window_and_follows_the_checkboxes() {
+    let mut harness = open();
+    harness.key_press(egui::Key::M);
+    let smallest = mmu_value(&label_starting(&mut harness, "Smallest window "));
+    let largest = mmu_value(&label_starting(&mut harness, "Largest window "));
+    assert!(
+        harness
+            .query_by_label("Minimum mutator utilisation")
+            .is_some()
+    );
+    assert!((0.0..=1.0).contains(&smallest), "{smallest}");
+    assert!(largest >= smallest, "{largest} < {smallest}");
+    assert!(largest > 0.0, "the whole trace is not all GC");
+
+    // Counting sweeping too can only lower the utilisation.
+    harness.get_by_label("Sweeping").click();
+    harness.step();
+    eventually("the recomputed curve", || {
+        harness.step();
+        harness.query_by_label("Computing…").is_none()
+    });
+    let with_sweep = mmu_value(&label_starting(&mut harness, "Largest window "));
+    assert!(with_sweep <= largest + 1e-9, "{with_sweep} > {largest}");
+}
+
+#[test]
+fn filtering_by_goroutine_id_keeps_only_that_lane() {
+    let mut harness = open();
+    assert!(goroutine_count(&mut harness) > 1);
+    type_filter(&mut harness, "g:1");
+    assert_eq!(goroutine_count(&mut harness), 1);
+    assert!(harness.query_by_label("G1 main.main").is_some());
+    assert!(harness.query_by_label("G3 runtime.bgsweep").is_none());
+}
+
+#[test]
+fn hide_runtime_hides_runtime_goroutines() {
+    let mut harness = open();
+    let all = goroutine_count(&mut harness);
+    assert!(harness.query_by_label("G3 runtime.bgsweep").is_some());
+    harness.get_by_label("Hide runtime").click();
+    harness.run_steps(3);
+    let shown = goroutine_count(&mut harness);
+    assert!(0 < shown && shown < all, "{shown} of {all}");
+    assert!(harness.query_by_label("G1 main.main").is_some());
+    let runtime_lanes = harness
+        .query_all_by_label_contains(" runtime.")
+        .filter_map(|n| text(&n))
+        .filter(|l| l.starts_with('G'))
+        .count();
+    assert_eq!(runtime_lanes, 0);
+}

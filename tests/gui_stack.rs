@@ -1,0 +1,250 @@
+//! The side panel's stack and links, driven through egui_kittest on the
+//! sample trace and checked against Go's own parse of it
+//! (`testdata/traces/sample.parsed.gz`): clicking a goroutine's blocked
+//! span shows the stack Go records for that transition, and a span that
+//! begins with another goroutine's unblock links to that goroutine.
+//!
+//! Which spans to click comes from the worker's public query API (as in
+//! `gui_lanes.rs`); what they must show comes from the oracle.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use egui::{Event, Modifiers, PointerButton, Pos2};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use gotv::model::{DrawItem, ItemKind, LaneKey, SpanKind};
+use gotv::ui::{GotvApp, Options};
+use gotv::worker::{Source, Viewport, Worker};
+
+/// Size of the test window, in points.
+const WINDOW: [f32; 2] = [1200.0, 800.0];
+
+/// Screen x of the middle of the timeline body when the side panel is
+/// closed (right of the name column).
+const BODY_MIDDLE_X: f32 = 700.0;
+
+/// Simulated time per frame (see `gui_lanes.rs`).
+const STEP_DT: f32 = 1.0 / 60.0;
+
+/// How long background work may take.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// The goroutine whose spans are clicked: `main.main`, whose lane is on
+/// screen when the trace opens.
+const GOROUTINE: i64 = 1;
+
+/// Its lane's name.
+const LANE: &str = "G1 main.main";
+
+/// Longest span clicked, in nanoseconds: a tenth of a generation, so that
+/// showing it (twice as wide) draws its generation in full detail rather
+/// than as a summary.
+const MAX_SPAN_NS: i64 = 20_000_000;
+
+fn testdata(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/traces")
+        .join(name)
+}
+
+/// Runs `step` until `done` holds, or fails after [`PATIENCE`].
+fn eventually(what: &str, mut step: impl FnMut() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while Instant::now() < deadline {
+        if step() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// One of G1's state spans, in absolute time.
+#[derive(Clone, Copy, Debug)]
+struct StateSpan {
+    start: i64,
+    end: i64,
+}
+
+/// G1's spans of `kind` (absolute times) and the trace's time origin,
+/// through the worker's public API with every generation in full detail.
+fn spans_of(kind: SpanKind) -> (Vec<StateSpan>, i64) {
+    let bytes = std::fs::read(testdata("sample.trace")).expect("read the sample");
+    let mut worker = Worker::start(Source::Bytes(bytes), || {});
+    eventually("the index", || {
+        worker.poll();
+        !worker.timeline().generations.is_empty()
+    });
+    let span = worker.timeline().span;
+    let lane = LaneKey::Goroutine(GOROUTINE);
+    worker.set_viewport(Viewport {
+        range: span,
+        width_px: 1e9,
+        lanes: vec![lane],
+    });
+    eventually("full detail", || {
+        worker.poll();
+        worker.progress().done == worker.progress().total && worker.timeline().pending == 0
+    });
+    let mut items: Vec<DrawItem<'_>> = Vec::new();
+    worker.lane_items(lane, span, 1.0, &mut items);
+    let spans = items
+        .iter()
+        .filter(|item| item.row == 0)
+        .filter(|item| matches!(item.kind, ItemKind::Span { kind: k, .. } if k == kind))
+        .map(|item| StateSpan {
+            start: item.start,
+            end: item.end,
+        })
+        .collect();
+    (spans, worker.timeline().span.start)
+}
+
+/// A goroutine transition in Go's parse, with its transition stack.
+#[derive(Debug)]
+struct Transition {
+    /// The goroutine whose event it is (`G=`).
+    by: i64,
+    /// `Running->Waiting`, ….
+    states: String,
+    /// `(function, file:line)` of `TransitionStack=`, innermost first.
+    stack: Vec<(String, String)>,
+}
+
+/// G1's transition at `time` in Go's parse.
+fn oracle_transition(time: i64) -> Option<Transition> {
+    let gz = std::fs::File::open(testdata("sample.parsed.gz")).expect("the oracle");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(gz)
+        .read_to_string(&mut text)
+        .expect("gunzip the oracle");
+    let head = format!("StateTransition Time={time} GoID={GOROUTINE} ");
+    let mut lines = text.lines().skip_while(|l| !l.contains(&head));
+    let first: Vec<&str> = lines.next()?.split_whitespace().collect();
+    let by = first
+        .iter()
+        .find_map(|w| w.strip_prefix("G="))?
+        .parse()
+        .ok()?;
+    let states = (*first.get(6)?).to_owned();
+    let mut stack = Vec::new();
+    let mut rest = lines.skip_while(|l| *l != "TransitionStack=").skip(1);
+    while let (Some(func), Some(place)) = (rest.next(), rest.next()) {
+        let (Some(func), Some(place)) = (func.strip_prefix('\t'), place.strip_prefix("\t\t"))
+        else {
+            break;
+        };
+        let func = func.split(" @ ").next().unwrap_or_default();
+        stack.push((func.to_owned(), place.to_owned()));
+    }
+    Some(Transition { by, states, stack })
+}
+
+/// The app on the sample trace showing `span` with room around it, with
+/// everything decoded.
+fn open_at(span: StateSpan, origin: i64) -> Harness<'static, GotvApp> {
+    let (start, end) = (span.start - origin, span.end - origin);
+    let len = (end - start).max(1);
+    let options = Options {
+        file: Some(testdata("sample.trace")),
+        range: Some((start - len / 2, end + len / 2)),
+        ..Options::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(WINDOW)
+        .with_step_dt(STEP_DT)
+        .build_eframe(|cc| GotvApp::new(cc, options));
+    eventually("the trace to be decoded", || {
+        harness.step();
+        let app = harness.state();
+        app.is_ready() && app.progress().is_some_and(|p| p.done == p.total)
+    });
+    harness.step();
+    harness
+}
+
+fn click(harness: &mut Harness<'static, GotvApp>, pos: Pos2) {
+    for pressed in [true, false] {
+        harness.event(Event::PointerButton {
+            pos,
+            button: PointerButton::Primary,
+            pressed,
+            modifiers: Modifiers::NONE,
+        });
+        harness.step();
+    }
+}
+
+/// Clicks the middle of G1's state row and waits for the side panel and
+/// the stack to arrive.
+fn select_g1_span(harness: &mut Harness<'static, GotvApp>) {
+    let y = harness.get_by_label(LANE).rect().center().y;
+    click(harness, Pos2::new(BODY_MIDDLE_X, y));
+    harness.run_steps(30);
+    assert!(
+        harness.query_by_label("Selected span").is_some(),
+        "the side panel opens"
+    );
+    eventually("the stack", || {
+        harness.step();
+        harness.query_by_label("Loading stack…").is_none()
+    });
+}
+
+#[test]
+fn a_blocked_span_shows_gos_transition_stack() {
+    let (spans, origin) = spans_of(SpanKind::Waiting);
+    let (span, transition) = spans
+        .iter()
+        .filter_map(|s| Some((*s, oracle_transition(s.start)?)))
+        .filter(|(_, t)| t.states == "Running->Waiting" && !t.stack.is_empty())
+        .filter(|(s, _)| s.end - s.start <= MAX_SPAN_NS)
+        .max_by_key(|(s, _)| s.end - s.start)
+        .expect("G1 blocks with a stack");
+    let mut harness = open_at(span, origin);
+    select_g1_span(&mut harness);
+    assert!(harness.query_by_label("Stack").is_some());
+    for (function, place) in &transition.stack {
+        assert!(
+            harness.query_by_label(function).is_some(),
+            "the frame {function} of {transition:?}"
+        );
+        assert!(
+            harness.query_by_label(place).is_some(),
+            "{place} under {function}"
+        );
+    }
+}
+
+#[test]
+fn a_span_begun_by_an_unblock_links_to_the_unblocker() {
+    let (spans, origin) = spans_of(SpanKind::Runnable);
+    let (span, transition) = spans
+        .iter()
+        .filter_map(|s| Some((*s, oracle_transition(s.start)?)))
+        .filter(|(_, t)| t.states == "Waiting->Runnable" && t.by >= 0 && t.by != GOROUTINE)
+        .filter(|(s, _)| s.end - s.start <= MAX_SPAN_NS)
+        .max_by_key(|(s, _)| s.end - s.start)
+        .expect("another goroutine wakes G1");
+    let mut harness = open_at(span, origin);
+    select_g1_span(&mut harness);
+    let unblocker = transition.by;
+    let lane = format!("G{unblocker} ");
+    let before = harness.query_all_by_label_contains(&lane).count();
+    harness
+        .get_by_label(&format!("unblocked by G{unblocker}"))
+        .click();
+    harness.run_steps(3);
+    assert!(
+        harness.query_all_by_label_contains(&lane).count() > before,
+        "G{unblocker}'s lane is scrolled into view"
+    );
+    let (a, b) = harness.state().visible_range();
+    let at = span.start - origin;
+    assert!(
+        a < at && at < b,
+        "the view shows the unblock at {at}: {a}..{b}"
+    );
+}
