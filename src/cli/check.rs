@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use crate::trace::{IdSet, Input, ResourceId, Trace};
+use crate::trace::{IdSet, ResourceId, Trace};
 
 /// Distinct resources seen in events.
 #[derive(Default)]
@@ -33,20 +33,14 @@ impl Seen {
 /// Validates the trace at `path` (`-` for standard input).
 pub fn run(path: &Path) -> ExitCode {
     let start = Instant::now();
-    let input = match Input::open(path) {
+    let input = match super::open_input(path) {
         Ok(input) => input,
-        Err(e) => {
-            eprintln!("gotv: {}: {e}", path.display());
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let bytes = input.bytes();
     let trace = match Trace::open_releasing(bytes, &|range| input.release(range)) {
         Ok(trace) => trace,
-        Err(e) => {
-            eprintln!("gotv: {}: invalid trace: {e}", path.display());
-            return ExitCode::from(1);
-        }
+        Err(e) => return super::invalid(path, &e),
     };
     let index_secs = start.elapsed().as_secs_f64();
     // GOTV_THREADS=0 selects the sequential reader (for comparisons).

@@ -10,23 +10,17 @@ use std::ops::ControlFlow;
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::trace::{Input, TextWriter, Trace};
+use crate::trace::{TextWriter, Trace};
 
 /// Prints every event of the trace at `path` (`-` for standard input).
 pub fn run(path: &Path) -> ExitCode {
-    let input = match Input::open(path) {
+    let input = match super::open_input(path) {
         Ok(input) => input,
-        Err(e) => {
-            eprintln!("gotv: {}: {e}", path.display());
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let trace = match Trace::open(input.bytes()) {
         Ok(trace) => trace,
-        Err(e) => {
-            eprintln!("gotv: {}: {e}", path.display());
-            return ExitCode::from(1);
-        }
+        Err(e) => return super::invalid(path, &e),
     };
     // Events are formatted straight into one buffer that is handed to the
     // OS in large writes.
@@ -56,13 +50,8 @@ pub fn run(path: &Path) -> ExitCode {
     {
         write_error = Some(e);
     }
-    match write_error {
-        Some(e) if e.kind() == io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
-        Some(e) => {
-            eprintln!("gotv: writing output: {e}");
-            return ExitCode::from(2);
-        }
-        None => {}
+    if let Some(e) = write_error {
+        return super::output_failed(&e);
     }
     match result {
         Ok(_) => ExitCode::SUCCESS,

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::analysis::{Analysis, LatencyKind, analyze};
-use crate::trace::{Input, Trace};
+use crate::trace::Trace;
 
 /// The interval kinds the command reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -39,28 +39,17 @@ impl Kind {
 
 /// Prints the `top` longest intervals of `kind` in the trace at `path`.
 pub(super) fn run(path: &Path, kind: Kind, top: usize) -> ExitCode {
-    let input = match Input::open(path) {
+    let input = match super::open_input(path) {
         Ok(input) => input,
-        Err(e) => {
-            eprintln!("gotv: {}: {e}", path.display());
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let trace = match Trace::open(input.bytes()) {
         Ok(trace) => trace,
-        Err(e) => {
-            eprintln!("gotv: {}: {e}", path.display());
-            return ExitCode::from(1);
-        }
+        Err(e) => return super::invalid(path, &e),
     };
     let (analysis, error) = analyze(&trace, top);
-    match write_rows(&analysis, kind.latency_kind()) {
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("gotv: writing output: {e}");
-            return ExitCode::from(2);
-        }
-        Ok(()) => {}
+    if let Err(e) = write_rows(&analysis, kind.latency_kind()) {
+        return super::output_failed(&e);
     }
     match error {
         None => ExitCode::SUCCESS,

@@ -9,7 +9,8 @@ mod check;
 mod dump;
 mod latency;
 
-use std::path::PathBuf;
+use std::io;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -94,6 +95,32 @@ fn window(file: Option<PathBuf>, args: WindowArgs) -> ExitCode {
         size: args.size,
         range: args.range,
     })
+}
+
+/// Opens the input at `path` (`-` for standard input); on failure says why
+/// and gives the I/O exit code 2.
+fn open_input(path: &Path) -> Result<crate::trace::Input, ExitCode> {
+    crate::trace::Input::open(path).map_err(|e| {
+        eprintln!("gotv: {}: {e}", path.display());
+        ExitCode::from(2)
+    })
+}
+
+/// Reports a trace that cannot be read (bad header, v1 format, damage found
+/// while indexing) and gives exit code 1.
+fn invalid(path: &Path, e: &crate::trace::Error) -> ExitCode {
+    eprintln!("gotv: {}: invalid trace: {e}", path.display());
+    ExitCode::from(1)
+}
+
+/// The exit code for a failed write to standard output: a closed pipe
+/// (`gotv dump f | head`) is a normal end, anything else an I/O error.
+fn output_failed(e: &io::Error) -> ExitCode {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("gotv: writing output: {e}");
+    ExitCode::from(2)
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
