@@ -136,18 +136,17 @@ impl GenerationModel {
             LaneKey::Proc(_) | LaneKey::Thread(_) if runs => self.goroutine(span).map(|g| g.id),
             _ => None,
         };
-        let lane_or = |lane: Option<i64>, from_event: Option<i64>| lane.or(from_event);
+        // A P or M lane is its own P or M; elsewhere the event's.
+        let (proc, thread) = match key {
+            LaneKey::Proc(p) => (Some(p), None),
+            LaneKey::Thread(m) => (None, Some(m)),
+            _ => (None, None),
+        };
         Some(SpanDetails {
             stack,
             goroutine,
-            proc: lane_or(
-                matches!(key, LaneKey::Proc(_)).then(|| key_id(key)),
-                origin.and_then(|o| known(o.proc)),
-            ),
-            thread: lane_or(
-                matches!(key, LaneKey::Thread(_)).then(|| key_id(key)),
-                origin.and_then(|o| known(o.thread)),
-            ),
+            proc: proc.or_else(|| origin.and_then(|o| known(o.proc))),
+            thread: thread.or_else(|| origin.and_then(|o| known(o.thread))),
             unblocker: origin.and_then(|o| known(o.unblocker)),
             start: span.start,
         })
@@ -204,14 +203,6 @@ impl GenerationModel {
             plots,
             plot_width,
         }
-    }
-}
-
-/// The ID of a goroutine, P or M lane's resource (-1 for other lanes).
-fn key_id(key: LaneKey) -> i64 {
-    match key {
-        LaneKey::Goroutine(id) | LaneKey::Proc(id) | LaneKey::Thread(id) => id,
-        _ => -1,
     }
 }
 

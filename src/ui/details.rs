@@ -296,7 +296,7 @@ pub(crate) fn panel(
     };
     action = links(ui, ready.unwrap_or(&known), timeline).or(action);
     match details {
-        Some(SpanQuery::Ready(d)) => stack(ui, &d.stack),
+        Some(SpanQuery::Ready(d)) => stack(ui, &stack_caption(d), &d.stack),
         Some(SpanQuery::Loading) => {
             ui.horizontal(|ui| {
                 ui.spinner();
@@ -356,10 +356,20 @@ fn unblocked_text(g: i64) -> String {
     format!("unblocked by G{g}")
 }
 
-/// The stack of the event that began the span, innermost frame first:
-/// the function, and below it `file:line` (selectable, to copy).
-fn stack(ui: &mut egui::Ui, frames: &[StackFrame]) {
-    ui.strong("Stack");
+/// The heading of a span's stack: an unblock carries the stack of the
+/// goroutine that unblocked this one, not this one's.
+fn stack_caption(d: &SpanDetails) -> String {
+    match d.unblocker {
+        Some(g) => format!("Stack of G{g} where it unblocked this"),
+        None => "Stack".to_owned(),
+    }
+}
+
+/// The stack of the event that began the span under `caption`, innermost
+/// frame first: the function, and below it `file:line` (selectable, to
+/// copy).
+fn stack(ui: &mut egui::Ui, caption: &str, frames: &[StackFrame]) {
+    ui.strong(caption);
     if frames.is_empty() {
         ui.weak("The event that began this span has no stack.");
         return;
@@ -444,6 +454,12 @@ mod tests {
         assert_eq!(frame_place(&frame), "/src/main.go:12");
         assert_eq!(unblocked_text(5), "unblocked by G5");
         assert_eq!(centred((0.0, 10.0), 100), (95.0, 105.0));
+        let woken = SpanDetails {
+            unblocker: Some(3),
+            ..SpanDetails::default()
+        };
+        assert_eq!(stack_caption(&woken), "Stack of G3 where it unblocked this");
+        assert_eq!(stack_caption(&SpanDetails::default()), "Stack");
     }
 
     #[test]
