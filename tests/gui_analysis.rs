@@ -2,68 +2,25 @@
 //! egui_kittest: the real `GotvApp` on the sample trace, checked through the
 //! AccessKit tree.
 
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+mod common;
 
-use egui::{Event, Modifiers, PointerButton, Pos2};
-use egui_kittest::Harness;
+use common::gui::{App, button, open_analysed, send, wait_for};
+use egui::{Event, Modifiers, Pos2};
 use egui_kittest::kittest::{NodeT, Queryable};
-use gotv::ui::{GotvApp, Options};
 
 /// Size of the test window, in points.
 const WINDOW: [f32; 2] = [1400.0, 900.0];
 
-/// Simulated time per frame (see `gui_lanes.rs`).
-const STEP_DT: f32 = 1.0 / 60.0;
-
-/// How long background work may take (see `gui_shell.rs`).
-const PATIENCE: Duration = Duration::from_secs(60);
-
-fn sample() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/traces/sample.trace")
-}
-
-/// Runs `step` until `done` holds, or fails after [`PATIENCE`].
-fn eventually(what: &str, mut step: impl FnMut() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while Instant::now() < deadline {
-        if step() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("timed out waiting for {what}");
-}
-
 /// The app on the sample with everything decoded and the analysis done.
-fn open() -> Harness<'static, GotvApp> {
-    let options = Options {
-        file: Some(sample()),
-        ..Options::default()
-    };
-    let mut harness = Harness::builder()
-        .with_size(WINDOW)
-        .with_step_dt(STEP_DT)
-        .build_eframe(|cc| GotvApp::new(cc, options));
-    eventually("the trace to be decoded", || {
-        harness.step();
-        let app = harness.state();
-        app.is_ready() && app.progress().is_some_and(|p| p.done == p.total)
-    });
-    eventually("the analysis", || {
-        harness.step();
-        harness.query_by_label("Analysing…").is_none()
-    });
-    harness.step();
-    harness
+fn open() -> App {
+    open_analysed(WINDOW)
 }
 
 /// The label of the node whose label starts with `prefix`, once there.
-fn label_starting(harness: &mut Harness<'static, GotvApp>, prefix: &str) -> String {
+fn label_starting(harness: &mut App, prefix: &str) -> String {
     let mut found = None;
-    eventually(prefix, || {
-        harness.step();
-        found = harness
+    wait_for(harness, prefix, |h| {
+        found = h
             .query_all_by_label_contains(prefix)
             .filter_map(|n| text(&n))
             .find(|l| l.starts_with(prefix));
@@ -93,36 +50,30 @@ fn mmu_value(label: &str) -> f64 {
 
 /// `12` from the goroutine section header `Goroutines (12)` or
 /// `Goroutines (12 matching)`.
-fn goroutine_count(harness: &mut Harness<'static, GotvApp>) -> usize {
+fn goroutine_count(harness: &mut App) -> usize {
     let header = label_starting(harness, "Goroutines (");
     let inside = header.trim_start_matches("Goroutines (");
     let digits: String = inside.chars().take_while(char::is_ascii_digit).collect();
     digits.parse().unwrap_or(0)
 }
 
-fn shift_drag(harness: &mut Harness<'static, GotvApp>, from: Pos2, to: Pos2) {
-    let press = |pos, pressed| Event::PointerButton {
-        pos,
-        button: PointerButton::Primary,
-        pressed,
-        modifiers: Modifiers::SHIFT,
-    };
+fn shift_drag(harness: &mut App, from: Pos2, to: Pos2) {
     let middle = Pos2::new((from.x + to.x) / 2.0, (from.y + to.y) / 2.0);
-    for event in [
-        Event::ModifiersChanged(Modifiers::SHIFT),
-        Event::PointerMoved(from),
-        press(from, true),
-        Event::PointerMoved(middle),
-        Event::PointerMoved(to),
-        press(to, false),
-        Event::ModifiersChanged(Modifiers::NONE),
-    ] {
-        harness.event(event);
-        harness.step();
-    }
+    send(
+        harness,
+        [
+            Event::ModifiersChanged(Modifiers::SHIFT),
+            Event::PointerMoved(from),
+            button(from, true, Modifiers::SHIFT),
+            Event::PointerMoved(middle),
+            Event::PointerMoved(to),
+            button(to, false, Modifiers::SHIFT),
+            Event::ModifiersChanged(Modifiers::NONE),
+        ],
+    );
 }
 
-fn type_filter(harness: &mut Harness<'static, GotvApp>, text: &str) {
+fn type_filter(harness: &mut App, text: &str) {
     let filter = harness.get_by_role(egui::accesskit::Role::TextInput);
     filter.focus();
     filter.type_text(text);
@@ -180,9 +131,8 @@ fn the_mmu_grows_with_the_window_and_follows_the_checkboxes() {
     // Counting sweeping too can only lower the utilisation.
     harness.get_by_label("Sweeping").click();
     harness.step();
-    eventually("the recomputed curve", || {
-        harness.step();
-        harness.query_by_label("Computing…").is_none()
+    wait_for(&mut harness, "the recomputed curve", |h| {
+        h.query_by_label("Computing…").is_none()
     });
     let with_sweep = mmu_value(&label_starting(&mut harness, "Largest window "));
     assert!(with_sweep <= largest + 1e-9, "{with_sweep} > {largest}");

@@ -6,15 +6,15 @@
 //! query API, so the test clicks where the trace really has one rather than
 //! where a screenshot once showed it.
 
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+mod common;
 
-use egui::{Event, Modifiers, PointerButton, Pos2};
-use egui_kittest::Harness;
+use std::path::PathBuf;
+
+use common::gui::{App, click, full_detail, open_decoded, sample, zoom_at};
+use egui::Pos2;
 use egui_kittest::kittest::Queryable;
-use gotv::model::{DrawItem, ItemKind, LaneKey, SpanKind, TimeSpan};
-use gotv::ui::{GotvApp, Options};
-use gotv::worker::{Source, Viewport, Worker};
+use gotv::model::{ItemKind, LaneKey, SpanKind, TimeSpan};
+use gotv::ui::Options;
 
 /// Size of the test window, in points.
 const WINDOW: [f32; 2] = [1200.0, 800.0];
@@ -23,32 +23,9 @@ const WINDOW: [f32; 2] = [1200.0, 800.0];
 /// column, inside the panel margins).
 const BODY_MIDDLE_X: f32 = 700.0;
 
-/// Simulated time per frame: a 60 Hz display, so that two clicks a frame
-/// apart are a double-click as they are for a person.
-const STEP_DT: f32 = 1.0 / 60.0;
-
-/// How long background work may take (see `gui_shell.rs`).
-const PATIENCE: Duration = Duration::from_secs(60);
-
-fn sample() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/traces/sample.trace")
-}
-
-/// Runs `step` until `done` holds, or fails after [`PATIENCE`].
-fn eventually(what: &str, mut step: impl FnMut() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while Instant::now() < deadline {
-        if step() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("timed out waiting for {what}");
-}
-
 /// The app on the sample trace, showing `range` (or all of it), with
 /// everything decoded.
-fn open(range: Option<(i64, i64)>) -> Harness<'static, GotvApp> {
+fn open(range: Option<(i64, i64)>) -> App {
     open_with(Options {
         file: Some(sample()),
         range,
@@ -57,20 +34,9 @@ fn open(range: Option<(i64, i64)>) -> Harness<'static, GotvApp> {
 }
 
 /// The app started with `options`, with everything decoded (as far as it
-/// can be). Every generation, not only the visible ones: lanes grow rows as
-/// generations arrive, which would move them under the test's pointer.
-fn open_with(options: Options) -> Harness<'static, GotvApp> {
-    let mut harness = Harness::builder()
-        .with_size(WINDOW)
-        .with_step_dt(STEP_DT)
-        .build_eframe(|cc| GotvApp::new(cc, options));
-    eventually("the trace to be decoded", || {
-        harness.step();
-        let app = harness.state();
-        app.is_ready() && app.progress().is_some_and(|p| p.done == p.total)
-    });
-    harness.step();
-    harness
+/// can be).
+fn open_with(options: Options) -> App {
+    open_decoded(options, WINDOW)
 }
 
 /// A span the model has on P0: the widest running one with a start function.
@@ -87,60 +53,30 @@ struct P0Span {
 
 /// Finds the [`P0Span`] through the worker's public query API.
 fn widest_p0_span() -> P0Span {
-    let bytes = std::fs::read(sample()).expect("read the sample");
-    let mut worker = Worker::start(Source::Bytes(bytes), || {});
-    eventually("the index", || {
-        worker.poll();
-        !worker.timeline().generations.is_empty()
-    });
-    let span = worker.timeline().span;
-    // A viewport a billion pixels wide wants every generation in full detail.
-    worker.set_viewport(Viewport {
-        range: span,
-        width_px: 1e9,
-        lanes: vec![LaneKey::Proc(0)],
-    });
-    eventually("full detail", || {
-        worker.poll();
-        worker.progress().done == worker.progress().total && worker.timeline().pending == 0
-    });
-    let mut items: Vec<DrawItem<'_>> = Vec::new();
-    worker.lane_items(LaneKey::Proc(0), span, 1.0, &mut items);
-    let origin = worker.timeline().span.start;
-    items
-        .iter()
-        .filter_map(|item| match item.kind {
-            ItemKind::Span {
-                kind: SpanKind::Running,
-                label,
-                goroutine: Some(goroutine),
-                ..
-            } if !label.is_empty() => Some(P0Span {
-                start: item.start - origin,
-                end: item.end - origin,
-                function: label.to_owned(),
-                goroutine,
-            }),
-            _ => None,
-        })
-        .max_by_key(|span| span.end - span.start)
-        .expect("P0 runs goroutines")
-}
-
-fn click(harness: &mut Harness<'static, GotvApp>, pos: Pos2) {
-    for pressed in [true, false] {
-        harness.event(Event::PointerButton {
-            pos,
-            button: PointerButton::Primary,
-            pressed,
-            modifiers: Modifiers::NONE,
-        });
-        harness.step();
-    }
+    full_detail(LaneKey::Proc(0), |items, origin| {
+        items
+            .iter()
+            .filter_map(|item| match item.kind {
+                ItemKind::Span {
+                    kind: SpanKind::Running,
+                    label,
+                    goroutine: Some(goroutine),
+                    ..
+                } if !label.is_empty() => Some(P0Span {
+                    start: item.start - origin,
+                    end: item.end - origin,
+                    function: label.to_owned(),
+                    goroutine,
+                }),
+                _ => None,
+            })
+            .max_by_key(|span| span.end - span.start)
+            .expect("P0 runs goroutines")
+    })
 }
 
 /// Screen y of the first row of the lane named `label`.
-fn lane_y(harness: &Harness<'static, GotvApp>, label: &str) -> f32 {
+fn lane_y(harness: &App, label: &str) -> f32 {
     harness.get_by_label(label).rect().center().y
 }
 
@@ -174,11 +110,7 @@ fn lanes_are_labelled_and_painted() {
 fn zooming_changes_the_range() {
     let mut harness = open(None);
     let whole = harness.state().visible_range();
-    harness.hover_at(Pos2::new(BODY_MIDDLE_X, 400.0));
-    harness.step();
-    harness.event(Event::Zoom(4.0));
-    harness.step();
-    harness.step();
+    zoom_at(&mut harness, Pos2::new(BODY_MIDDLE_X, 400.0), 4.0);
     let zoomed = harness.state().visible_range();
     assert_eq!(zoomed.1 - zoomed.0, (whole.1 - whole.0) / 4, "{zoomed:?}");
 }

@@ -6,26 +6,17 @@
 //! the same file through the public API, so the test checks the panel
 //! against the trace rather than against numbers copied from a screenshot.
 
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+mod common;
 
+use common::gui::{App, click, eventually, open_analysed, sample, sample_worker};
 use egui::accesskit::Role;
-use egui::{Event, Modifiers, PointerButton, Pos2};
-use egui_kittest::Harness;
+use egui::{Event, Modifiers, Pos2};
 use egui_kittest::kittest::{NodeT, Queryable};
 use gotv::analysis::{Interval, LatencyKind, analyze};
 use gotv::trace::Trace;
-use gotv::ui::{GotvApp, Options};
-use gotv::worker::{Source, Worker};
 
 /// Size of the test window, in points: room for the panel and some lanes.
 const WINDOW: [f32; 2] = [1400.0, 900.0];
-
-/// Simulated time per frame (see `gui_lanes.rs`).
-const STEP_DT: f32 = 1.0 / 60.0;
-
-/// How long background work may take (see `gui_shell.rs`).
-const PATIENCE: Duration = Duration::from_secs(60);
 
 /// The intervals the analysis keeps per kind (`ui::analysis_task`): a
 /// bar whose intervals are all among the longest this many is fully listed.
@@ -38,53 +29,14 @@ const NAME_COLUMN: f32 = 200.0;
 /// scrolling, so all are in the AccessKit tree.
 const MAX_ROWS: u64 = 8;
 
-fn sample() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/traces/sample.trace")
-}
-
-/// Runs `step` until `done` holds, or fails after [`PATIENCE`].
-fn eventually(what: &str, mut step: impl FnMut() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while Instant::now() < deadline {
-        if step() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("timed out waiting for {what}");
-}
-
 /// The app on the sample with everything decoded and the analysis done.
-fn open() -> Harness<'static, GotvApp> {
-    let options = Options {
-        file: Some(sample()),
-        ..Options::default()
-    };
-    let mut harness = Harness::builder()
-        .with_size(WINDOW)
-        .with_step_dt(STEP_DT)
-        .build_eframe(|cc| GotvApp::new(cc, options));
-    eventually("the trace to be decoded", || {
-        harness.step();
-        let app = harness.state();
-        app.is_ready() && app.progress().is_some_and(|p| p.done == p.total)
-    });
-    eventually("the analysis", || {
-        harness.step();
-        harness.query_by_label("Analysing…").is_none()
-    });
-    harness.step();
-    harness
+fn open() -> App {
+    open_analysed(WINDOW)
 }
 
 /// The trace's start as the view counts from it (the worker's span).
 fn origin() -> i64 {
-    let bytes = std::fs::read(sample()).expect("read the sample");
-    let mut worker = Worker::start(Source::Bytes(bytes), || {});
-    eventually("the index", || {
-        worker.poll();
-        !worker.timeline().generations.is_empty()
-    });
+    let mut worker = sample_worker();
     eventually("the exact span", || {
         worker.poll();
         worker.progress().done == worker.progress().total
@@ -131,7 +83,7 @@ fn log_x(ns: i64) -> f64 {
 
 /// A table row of the outliers table: goroutine and start (relative ns),
 /// parsed from its label `G7, main.f, 0.001234567 s, 1.23 ms, reason`.
-fn outlier_rows(harness: &Harness<'static, GotvApp>) -> Vec<(i64, i64)> {
+fn outlier_rows(harness: &App) -> Vec<(i64, i64)> {
     harness
         .get_all_by_role(Role::Button)
         .filter_map(|node| {
@@ -145,18 +97,6 @@ fn outlier_rows(harness: &Harness<'static, GotvApp>) -> Vec<(i64, i64)> {
             Some((goroutine, start))
         })
         .collect()
-}
-
-fn click(harness: &mut Harness<'static, GotvApp>, pos: Pos2) {
-    for pressed in [true, false] {
-        harness.event(Event::PointerButton {
-            pos,
-            button: PointerButton::Primary,
-            pressed,
-            modifiers: Modifiers::NONE,
-        });
-        harness.step();
-    }
 }
 
 #[test]
@@ -268,7 +208,7 @@ fn a_bar_filters_the_outliers_and_a_row_leads_to_the_interval() {
 
 /// Where the name of goroutine `g`'s lane is, if on screen: the name column
 /// at the window's left edge (the side panel names it too, on the right).
-fn lane_rect(harness: &Harness<'static, GotvApp>, g: i64) -> Option<egui::Rect> {
+fn lane_rect(harness: &App, g: i64) -> Option<egui::Rect> {
     harness
         .query_all_by_label_contains(&format!("G{g} "))
         .map(|n| n.rect())
@@ -281,7 +221,7 @@ fn goroutine_analysis_groups_sorts_and_leads_to_lanes() {
     harness.key_press(egui::Key::G);
     harness.run_steps(2);
     // A group row names its function and nine statistics.
-    let group_rows = |harness: &Harness<'static, GotvApp>| -> Vec<String> {
+    let group_rows = |harness: &App| -> Vec<String> {
         harness
             .get_all_by_role(Role::Button)
             .filter_map(|n| n.accesskit_node().label())
@@ -314,7 +254,7 @@ fn goroutine_analysis_groups_sorts_and_leads_to_lanes() {
         l.strip_prefix('G')
             .is_some_and(|id| id.parse::<i64>().is_ok())
     };
-    let goroutine_rows = |harness: &Harness<'static, GotvApp>| -> Vec<String> {
+    let goroutine_rows = |harness: &App| -> Vec<String> {
         harness
             .get_all_by_role(Role::Button)
             .filter_map(|n| n.accesskit_node().label())

@@ -2,11 +2,13 @@
 //! real files, real input events, checked through the AccessKit tree (what a
 //! screen reader sees) and the app's visible range. No display needed.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use egui::{Event, Key, Modifiers, PointerButton, Pos2};
+use common::gui::{App, button, send, wait_for, zoom_at};
+use egui::{Event, Key, Modifiers, Pos2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use gotv::ui::{GotvApp, Options};
@@ -27,19 +29,20 @@ fn scratch(test: &str) -> PathBuf {
 
 /// A copy of the sample trace named `name` in `dir`.
 fn trace_copy(dir: &Path, name: &str) -> PathBuf {
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/traces/sample.trace");
+    let sample = common::traces::sample();
     let path = dir.join(name);
     std::fs::copy(&sample, &path).expect("copy the sample trace");
     path
 }
 
-fn app(options: Options) -> Harness<'static, GotvApp> {
+/// The app started with `options`, stepping egui_kittest's default frame time.
+fn app(options: Options) -> App {
     Harness::builder()
         .with_size([1200.0, 800.0])
         .build_eframe(|cc| GotvApp::new(cc, options))
 }
 
-fn open(file: &Path) -> Harness<'static, GotvApp> {
+fn open(file: &Path) -> App {
     let mut harness = app(Options {
         file: Some(file.to_path_buf()),
         ..Options::default()
@@ -54,29 +57,6 @@ fn open(file: &Path) -> Harness<'static, GotvApp> {
         h.query_by_label(&name).is_some() && h.state().is_ready()
     });
     harness
-}
-
-/// How long a test waits for background work: decoding the sample takes
-/// well under a second, but a debug build running every test at once on a
-/// loaded CI machine can be many times slower.
-const PATIENCE: Duration = Duration::from_secs(60);
-
-/// Steps frames until `done` holds; files are opened and decoded on other
-/// threads, so results arrive in real time, not in a known number of frames.
-fn wait_for(
-    harness: &mut Harness<'static, GotvApp>,
-    what: &str,
-    done: impl Fn(&Harness<'static, GotvApp>) -> bool,
-) {
-    let deadline = Instant::now() + PATIENCE;
-    while Instant::now() < deadline {
-        harness.step();
-        if done(harness) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("timed out waiting for {what}");
 }
 
 fn width((start, end): (i64, i64)) -> i64 {
@@ -214,11 +194,7 @@ fn zoom_home_and_history_move_the_visible_range() {
     assert!(width(whole) > 0);
 
     // Ctrl+wheel / pinch arrive as a zoom factor; it zooms at the cursor.
-    harness.hover_at(BODY);
-    harness.step();
-    harness.event(Event::Zoom(2.0));
-    harness.step();
-    harness.step();
+    zoom_at(&mut harness, BODY, 2.0);
     let zoomed = harness.state().visible_range();
     assert_eq!(width(zoomed), width(whole) / 2, "{zoomed:?}");
     assert!(
@@ -262,18 +238,18 @@ fn shift_drag_selects_a_range_and_z_zooms_to_it() {
     let mut harness = open(&trace_copy(&dir, "select.trace"));
     let whole = harness.state().visible_range();
     let (from, to) = (Pos2::new(400.0, 400.0), Pos2::new(650.0, 420.0));
-    for event in [
-        Event::ModifiersChanged(Modifiers::SHIFT),
-        Event::PointerMoved(from),
-        press(from, true),
-        Event::PointerMoved(Pos2::new(500.0, 410.0)),
-        Event::PointerMoved(to),
-        press(to, false),
-        Event::ModifiersChanged(Modifiers::NONE),
-    ] {
-        harness.event(event);
-        harness.step();
-    }
+    send(
+        &mut harness,
+        [
+            Event::ModifiersChanged(Modifiers::SHIFT),
+            Event::PointerMoved(from),
+            press(from, true),
+            Event::PointerMoved(Pos2::new(500.0, 410.0)),
+            Event::PointerMoved(to),
+            press(to, false),
+            Event::ModifiersChanged(Modifiers::NONE),
+        ],
+    );
     harness.step();
     assert!(
         harness.query_by_label_contains("Selection ").is_some(),
@@ -302,21 +278,17 @@ fn shift_drag_selects_a_range_and_z_zooms_to_it() {
 fn plain_drag_pans() {
     let dir = scratch("pan");
     let mut harness = open(&trace_copy(&dir, "pan.trace"));
-    harness.hover_at(BODY);
-    harness.step();
-    harness.event(Event::Zoom(4.0));
-    harness.step();
-    harness.step();
+    zoom_at(&mut harness, BODY, 4.0);
     let before = harness.state().visible_range();
-    for event in [
-        press(BODY, true),
-        Event::PointerMoved(BODY + egui::vec2(50.0, 0.0)),
-        Event::PointerMoved(BODY + egui::vec2(100.0, 0.0)),
-        press(BODY + egui::vec2(100.0, 0.0), false),
-    ] {
-        harness.event(event);
-        harness.step();
-    }
+    send(
+        &mut harness,
+        [
+            press(BODY, true),
+            Event::PointerMoved(BODY + egui::vec2(50.0, 0.0)),
+            Event::PointerMoved(BODY + egui::vec2(100.0, 0.0)),
+            press(BODY + egui::vec2(100.0, 0.0), false),
+        ],
+    );
     harness.step();
     let after = harness.state().visible_range();
     assert_eq!(width(after), width(before));
@@ -331,11 +303,7 @@ fn a_changed_file_offers_reload() {
     let dir = scratch("reload");
     let path = trace_copy(&dir, "growing.trace");
     let mut harness = open(&path);
-    harness.hover_at(BODY);
-    harness.step();
-    harness.event(Event::Zoom(2.0));
-    harness.step();
-    harness.step();
+    zoom_at(&mut harness, BODY, 2.0);
     let zoomed = harness.state().visible_range();
     let hint = "File changed on disk — F5 to reload";
     assert!(harness.query_by_label(hint).is_none());
@@ -361,7 +329,7 @@ fn a_changed_file_offers_reload() {
 fn hovering_a_file_shows_the_drop_hint() {
     let dir = scratch("hover");
     let mut harness = open(&trace_copy(&dir, "hover.trace"));
-    let hint_shown = |h: &Harness<'static, GotvApp>| {
+    let hint_shown = |h: &App| {
         h.output()
             .shapes
             .iter()
@@ -380,11 +348,7 @@ fn hovering_a_file_shows_the_drop_hint() {
     assert!(hint_shown(&harness));
 }
 
+/// A press or release of the primary button at `pos`, without modifiers.
 fn press(pos: Pos2, pressed: bool) -> Event {
-    Event::PointerButton {
-        pos,
-        button: PointerButton::Primary,
-        pressed,
-        modifiers: Modifiers::NONE,
-    }
+    button(pos, pressed, Modifiers::NONE)
 }

@@ -7,16 +7,16 @@
 //! Which spans to click comes from the worker's public query API (as in
 //! `gui_lanes.rs`); what they must show comes from the oracle.
 
-use std::io::Read;
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+mod common;
 
-use egui::{Event, Modifiers, PointerButton, Pos2};
-use egui_kittest::Harness;
+use std::io::Read;
+
+use common::gui::{App, click, full_detail, open_decoded, sample, wait_for};
+use common::traces;
+use egui::Pos2;
 use egui_kittest::kittest::Queryable;
-use gotv::model::{DrawItem, ItemKind, LaneKey, SpanKind};
-use gotv::ui::{GotvApp, Options};
-use gotv::worker::{Source, Viewport, Worker};
+use gotv::model::{ItemKind, LaneKey, SpanKind};
+use gotv::ui::Options;
 
 /// Size of the test window, in points.
 const WINDOW: [f32; 2] = [1200.0, 800.0];
@@ -24,12 +24,6 @@ const WINDOW: [f32; 2] = [1200.0, 800.0];
 /// Screen x of the middle of the timeline body when the side panel is
 /// closed (right of the name column).
 const BODY_MIDDLE_X: f32 = 700.0;
-
-/// Simulated time per frame (see `gui_lanes.rs`).
-const STEP_DT: f32 = 1.0 / 60.0;
-
-/// How long background work may take.
-const PATIENCE: Duration = Duration::from_secs(60);
 
 /// The goroutine whose spans are clicked: `main.main`, whose lane is on
 /// screen when the trace opens.
@@ -43,24 +37,6 @@ const LANE: &str = "G1 main.main";
 /// than as a summary.
 const MAX_SPAN_NS: i64 = 20_000_000;
 
-fn testdata(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata/traces")
-        .join(name)
-}
-
-/// Runs `step` until `done` holds, or fails after [`PATIENCE`].
-fn eventually(what: &str, mut step: impl FnMut() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while Instant::now() < deadline {
-        if step() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("timed out waiting for {what}");
-}
-
 /// One of G1's state spans, in absolute time.
 #[derive(Clone, Copy, Debug)]
 struct StateSpan {
@@ -71,35 +47,18 @@ struct StateSpan {
 /// G1's spans of `kind` (absolute times) and the trace's time origin,
 /// through the worker's public API with every generation in full detail.
 fn spans_of(kind: SpanKind) -> (Vec<StateSpan>, i64) {
-    let bytes = std::fs::read(testdata("sample.trace")).expect("read the sample");
-    let mut worker = Worker::start(Source::Bytes(bytes), || {});
-    eventually("the index", || {
-        worker.poll();
-        !worker.timeline().generations.is_empty()
-    });
-    let span = worker.timeline().span;
-    let lane = LaneKey::Goroutine(GOROUTINE);
-    worker.set_viewport(Viewport {
-        range: span,
-        width_px: 1e9,
-        lanes: vec![lane],
-    });
-    eventually("full detail", || {
-        worker.poll();
-        worker.progress().done == worker.progress().total && worker.timeline().pending == 0
-    });
-    let mut items: Vec<DrawItem<'_>> = Vec::new();
-    worker.lane_items(lane, span, 1.0, &mut items);
-    let spans = items
-        .iter()
-        .filter(|item| item.row == 0)
-        .filter(|item| matches!(item.kind, ItemKind::Span { kind: k, .. } if k == kind))
-        .map(|item| StateSpan {
-            start: item.start,
-            end: item.end,
-        })
-        .collect();
-    (spans, worker.timeline().span.start)
+    full_detail(LaneKey::Goroutine(GOROUTINE), |items, origin| {
+        let spans = items
+            .iter()
+            .filter(|item| item.row == 0)
+            .filter(|item| matches!(item.kind, ItemKind::Span { kind: k, .. } if k == kind))
+            .map(|item| StateSpan {
+                start: item.start,
+                end: item.end,
+            })
+            .collect();
+        (spans, origin)
+    })
 }
 
 /// A goroutine transition in Go's parse, with its transition stack.
@@ -115,7 +74,7 @@ struct Transition {
 
 /// G1's transition at `time` in Go's parse.
 fn oracle_transition(time: i64) -> Option<Transition> {
-    let gz = std::fs::File::open(testdata("sample.parsed.gz")).expect("the oracle");
+    let gz = std::fs::File::open(traces::path("sample.parsed.gz")).expect("the oracle");
     let mut text = String::new();
     flate2::read::GzDecoder::new(gz)
         .read_to_string(&mut text)
@@ -144,42 +103,20 @@ fn oracle_transition(time: i64) -> Option<Transition> {
 
 /// The app on the sample trace showing `span` with room around it, with
 /// everything decoded.
-fn open_at(span: StateSpan, origin: i64) -> Harness<'static, GotvApp> {
+fn open_at(span: StateSpan, origin: i64) -> App {
     let (start, end) = (span.start - origin, span.end - origin);
     let len = (end - start).max(1);
     let options = Options {
-        file: Some(testdata("sample.trace")),
+        file: Some(sample()),
         range: Some((start - len / 2, end + len / 2)),
         ..Options::default()
     };
-    let mut harness = Harness::builder()
-        .with_size(WINDOW)
-        .with_step_dt(STEP_DT)
-        .build_eframe(|cc| GotvApp::new(cc, options));
-    eventually("the trace to be decoded", || {
-        harness.step();
-        let app = harness.state();
-        app.is_ready() && app.progress().is_some_and(|p| p.done == p.total)
-    });
-    harness.step();
-    harness
-}
-
-fn click(harness: &mut Harness<'static, GotvApp>, pos: Pos2) {
-    for pressed in [true, false] {
-        harness.event(Event::PointerButton {
-            pos,
-            button: PointerButton::Primary,
-            pressed,
-            modifiers: Modifiers::NONE,
-        });
-        harness.step();
-    }
+    open_decoded(options, WINDOW)
 }
 
 /// Clicks the middle of G1's state row and waits for the side panel and
 /// the stack to arrive.
-fn select_g1_span(harness: &mut Harness<'static, GotvApp>) {
+fn select_g1_span(harness: &mut App) {
     let y = harness.get_by_label(LANE).rect().center().y;
     click(harness, Pos2::new(BODY_MIDDLE_X, y));
     harness.run_steps(30);
@@ -187,9 +124,8 @@ fn select_g1_span(harness: &mut Harness<'static, GotvApp>) {
         harness.query_by_label("Selected span").is_some(),
         "the side panel opens"
     );
-    eventually("the stack", || {
-        harness.step();
-        harness.query_by_label("Loading stack…").is_none()
+    wait_for(harness, "the stack", |h| {
+        h.query_by_label("Loading stack…").is_none()
     });
 }
 

@@ -40,6 +40,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::traces::real_traces;
+
 /// A run still going after this long counts as a hang.
 const TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -111,23 +113,6 @@ impl Rng {
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
-}
-
-/// The real traces of the test data, with their bytes.
-fn real_traces() -> Vec<(String, Vec<u8>)> {
-    let dir = common::repo_root().join("testdata").join("traces");
-    let mut traces: Vec<(String, Vec<u8>)> = fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "trace"))
-        .map(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            (name, fs::read(&p).unwrap())
-        })
-        .collect();
-    traces.sort();
-    assert!(!traces.is_empty(), "no *.trace files in {}", dir.display());
-    traces
 }
 
 /// Runs `gotv SUBCOMMAND FILE` under the watchdog.
@@ -418,9 +403,18 @@ fn parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &T) -> R + Sync) ->
     results.into_iter().map(|(_, r)| r).collect()
 }
 
-/// The error messages among `results`.
-fn failures(results: Vec<Result<(), String>>) -> Vec<String> {
-    results.into_iter().filter_map(Result::err).collect()
+/// Fails the test with the error messages among `results` (one per case),
+/// if there are any.
+fn assert_all_passed(results: Vec<Result<(), String>>) {
+    let cases = results.len();
+    let failures: Vec<String> = results.into_iter().filter_map(Result::err).collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases,
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -446,7 +440,7 @@ fn check_survives_truncated_and_corrupted_traces() {
     }
     let scratch = Scratch::new("check");
     let started = Instant::now();
-    let failures = failures(parallel(&cases, |i, case| {
+    let results = parallel(&cases, |i, case| {
         let file = scratch.file(i, &case.bytes);
         let result = run_gotv("check", &file).and_then(|run| {
             verdict("check", &run)?;
@@ -459,19 +453,13 @@ fn check_survives_truncated_and_corrupted_traces() {
         });
         let _ = fs::remove_file(&file);
         result.map_err(|e| format!("{}: {e}", case.name))
-    }));
+    });
     eprintln!(
         "{} hostile inputs checked in {:.1?}",
         cases.len(),
         started.elapsed()
     );
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    assert_all_passed(results);
 }
 
 /// Lines of a dump, without the final empty string after the last newline.
@@ -530,7 +518,7 @@ fn dump_of_a_truncated_trace_is_a_prefix_of_the_full_dump() {
         }
     }
 
-    let failures = failures(parallel(&cases, |i, (name, data, off, complete, full)| {
+    let results = parallel(&cases, |i, (name, data, off, complete, full)| {
         let what = format!("{name} truncated at {off} of {}", data.len());
         let file = scratch.file(traces.len() + i, &data[..*off]);
         let run = run_gotv("dump", &file).and_then(|run| verdict("dump", &run).map(|()| run));
@@ -566,12 +554,6 @@ fn dump_of_a_truncated_trace_is_a_prefix_of_the_full_dump() {
             ));
         }
         Ok(())
-    }));
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    });
+    assert_all_passed(results);
 }

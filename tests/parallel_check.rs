@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::PathBuf;
 
+use common::traces::real_traces;
 use gotv::trace::{Event, ResourceId, Summary, Trace, raw};
 
 #[derive(Default, Debug, PartialEq, Eq)]
@@ -80,22 +81,6 @@ fn compare(name: &str, bytes: &[u8]) -> bool {
         assert_eq!(got, want, "{name}: {threads} threads");
     }
     want.is_ok()
-}
-
-fn real_traces() -> Vec<(String, Vec<u8>)> {
-    let dir = common::repo_root().join("testdata").join("traces");
-    let mut traces: Vec<(String, Vec<u8>)> = fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "trace"))
-        .map(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            (name, fs::read(&p).unwrap())
-        })
-        .collect();
-    traces.sort();
-    assert!(!traces.is_empty(), "no *.trace files in {}", dir.display());
-    traces
 }
 
 /// Go's conformance traces (raw text, encoded), if the toolchain is there.

@@ -10,6 +10,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub mod gui;
+pub mod traces;
+
 /// The toolchain whose source tree is the specification (conformance tests, fuzz seeds).
 pub const SPEC_GO: &str = "1.27.3";
 

@@ -1,0 +1,36 @@
+//! The committed real traces of `testdata/traces/`.
+
+use std::fs;
+use std::path::PathBuf;
+
+/// `testdata/traces/` of the checkout.
+pub fn dir() -> PathBuf {
+    super::repo_root().join("testdata").join("traces")
+}
+
+/// `testdata/traces/NAME` (a trace or one of its oracles).
+pub fn path(name: &str) -> PathBuf {
+    dir().join(name)
+}
+
+/// The sample trace the GUI opens by default.
+pub fn sample() -> PathBuf {
+    path("sample.trace")
+}
+
+/// Every `testdata/traces/*.trace` with its bytes, sorted by name.
+pub fn real_traces() -> Vec<(String, Vec<u8>)> {
+    let dir = dir();
+    let mut traces: Vec<(String, Vec<u8>)> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "trace"))
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, fs::read(&p).unwrap())
+        })
+        .collect();
+    traces.sort();
+    assert!(!traces.is_empty(), "no *.trace files in {}", dir.display());
+    traces
+}
