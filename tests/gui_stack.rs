@@ -9,8 +9,6 @@
 
 mod common;
 
-use std::io::Read;
-
 use common::gui::{App, click, full_detail, open_decoded, sample, wait_for};
 use common::traces;
 use egui::Pos2;
@@ -74,11 +72,7 @@ struct Transition {
 
 /// G1's transition at `time` in Go's parse.
 fn oracle_transition(time: i64) -> Option<Transition> {
-    let gz = std::fs::File::open(traces::path("sample.parsed.gz")).expect("the oracle");
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(gz)
-        .read_to_string(&mut text)
-        .expect("gunzip the oracle");
+    let text = traces::parsed_text("sample");
     let head = format!("StateTransition Time={time} GoID={GOROUTINE} ");
     let mut lines = text.lines().skip_while(|l| !l.contains(&head));
     let first: Vec<&str> = lines.next()?.split_whitespace().collect();

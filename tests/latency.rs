@@ -19,7 +19,6 @@ mod common;
 use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
-use std::path::PathBuf;
 use std::process::Command;
 
 /// The kinds and the goroutine state each measures.
@@ -37,38 +36,19 @@ const REQUIRED: [&str; 4] = [
     "cpuprofile-go1.27",
 ];
 
-fn traces_dir() -> PathBuf {
-    common::repo_root().join("testdata").join("traces")
-}
-
 /// The oracle's `key=value` lines.
 fn oracle(name: &str) -> HashMap<String, String> {
-    let text =
-        fs::read_to_string(traces_dir().join(format!("{name}.oracle"))).expect("oracle file");
+    let text = fs::read_to_string(common::traces::dir().join(format!("{name}.oracle")))
+        .expect("oracle file");
     text.lines()
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
 }
 
-/// The `-d=parsed` text, plain or gzipped.
-fn parsed_text(name: &str) -> String {
-    let plain = traces_dir().join(format!("{name}.parsed"));
-    if plain.exists() {
-        return fs::read_to_string(plain).expect("parsed file");
-    }
-    let gz =
-        fs::File::open(traces_dir().join(format!("{name}.parsed.gz"))).expect("parsed.gz file");
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(gz)
-        .read_to_string(&mut text)
-        .expect("gunzip");
-    text
-}
-
 /// Every committed trace in the v2 format (Go 1.22+), by name.
 fn v2_traces() -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(traces_dir())
+    let mut names: Vec<String> = fs::read_dir(common::traces::dir())
         .expect("traces dir")
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .filter_map(|f| f.strip_suffix(".oracle").map(str::to_string))
@@ -157,7 +137,7 @@ fn expected(text: &str, state: &str) -> String {
 }
 
 fn gotv_latency(name: &str, kind: &str, top: &str) -> std::process::Output {
-    let trace = traces_dir().join(format!("{name}.trace"));
+    let trace = common::traces::dir().join(format!("{name}.trace"));
     Command::new(common::gotv_bin())
         .arg("latency")
         .arg(&trace)
@@ -177,7 +157,7 @@ fn intervals_agree_with_go_oracle_on_every_v2_trace() {
     }
     for name in &names {
         let oracle = oracle(name);
-        let text = parsed_text(name);
+        let text = common::traces::parsed_text(name);
         let mut counts = Vec::new();
         for (kind, state) in KINDS {
             let out = gotv_latency(name, kind, "100000");
@@ -225,7 +205,7 @@ fn first_diff(got: &str, want: &str) -> String {
 #[test]
 fn top_limits_rows_and_defaults_to_twenty() {
     let name = "workload-go1.25";
-    let text = parsed_text(name);
+    let text = common::traces::parsed_text(name);
     let want: Vec<String> = expected(&text, "Waiting")
         .lines()
         .take(6)
@@ -239,7 +219,7 @@ fn top_limits_rows_and_defaults_to_twenty() {
         .collect();
     assert_eq!(got, want);
 
-    let trace = traces_dir().join(format!("{name}.trace"));
+    let trace = common::traces::dir().join(format!("{name}.trace"));
     let out = Command::new(common::gotv_bin())
         .args(["latency", "--kind", "sched"])
         .arg(&trace)
@@ -260,12 +240,12 @@ fn usage_and_io_errors_exit_2_and_bad_traces_exit_1() {
             .status
             .code()
     };
-    let trace = traces_dir().join("sample.trace");
+    let trace = common::traces::dir().join("sample.trace");
     let trace = trace.to_str().expect("UTF-8 path");
     assert_eq!(run(&[trace, "--kind", "latency"]), Some(2));
     assert_eq!(run(&[trace]), Some(2));
     assert_eq!(run(&["/nonexistent/x.trace", "--kind", "sched"]), Some(2));
-    let v1 = traces_dir().join("workload-go1.21.trace");
+    let v1 = common::traces::dir().join("workload-go1.21.trace");
     assert_eq!(
         run(&[v1.to_str().expect("UTF-8 path"), "--kind", "sched"]),
         Some(1)
@@ -375,11 +355,11 @@ fn regions_tasks_and_gc_ranges_agree_with_go_oracle() {
         ("assist", LatencyKind::MarkAssist),
     ];
     for name in REQUIRED {
-        let data = fs::read(traces_dir().join(format!("{name}.trace"))).expect("trace");
+        let data = fs::read(common::traces::dir().join(format!("{name}.trace"))).expect("trace");
         let trace = gotv::trace::Trace::open(&data).expect("valid trace");
         let (analysis, error) = analyze(&trace, usize::MAX);
         assert!(error.is_none(), "{name}: {error:?}");
-        let text = parsed_text(name);
+        let text = common::traces::parsed_text(name);
         let mut counts = Vec::new();
         for (label, kind) in kinds {
             let got: Vec<Span> = analysis
@@ -514,7 +494,7 @@ fn mmu_agrees_with_go_tool_trace() {
         ),
     ];
     for name in REQUIRED {
-        let path = traces_dir().join(format!("{name}.trace"));
+        let path = common::traces::dir().join(format!("{name}.trace"));
         let server = GoTraceServer::start(&go, &path);
         let data = fs::read(&path).expect("trace");
         let trace = gotv::trace::Trace::open(&data).expect("valid trace");
@@ -661,7 +641,7 @@ fn goroutine_analysis_agrees_with_go_tool_trace() {
     assert_eq!(go_duration("2m3.000000001s"), 123_000_000_001);
     assert_eq!(go_duration("1.5µs"), 1500);
     for name in REQUIRED {
-        let path = traces_dir().join(format!("{name}.trace"));
+        let path = common::traces::dir().join(format!("{name}.trace"));
         let server = GoTraceServer::start(&go, &path);
         let data = fs::read(&path).expect("trace");
         let trace = gotv::trace::Trace::open(&data).expect("valid trace");

@@ -11,7 +11,6 @@
 mod common;
 
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -32,20 +31,12 @@ fn oracle_field<'a>(oracle: &'a str, key: &str) -> Option<&'a str> {
 }
 
 fn read_parsed(trace: &Path) -> String {
-    let plain = trace.with_extension("parsed");
-    if plain.is_file() {
-        return fs::read_to_string(&plain).expect("read parsed oracle");
-    }
-    let gz = trace.with_extension("parsed.gz");
-    let mut out = String::new();
-    flate2::read::GzDecoder::new(fs::File::open(&gz).expect("open parsed.gz oracle"))
-        .read_to_string(&mut out)
-        .expect("gunzip parsed oracle");
-    out
+    let name = trace.file_stem().unwrap_or_default().to_string_lossy();
+    common::traces::parsed_text(&name)
 }
 
 fn cases() -> Vec<Case> {
-    let dir = common::repo_root().join("testdata").join("traces");
+    let dir = common::traces::dir();
     let mut traces: Vec<PathBuf> = fs::read_dir(&dir)
         .expect("testdata/traces")
         .filter_map(|e| Some(e.ok()?.path()))

@@ -33,13 +33,9 @@ const ORACLE_KEYS: &[&str] = &[
     "oracle_go",
 ];
 
-fn traces_dir() -> PathBuf {
-    common::repo_root().join("testdata").join("traces")
-}
-
 /// Every `testdata/traces/*.trace`, sorted by name.
 fn traces() -> Vec<PathBuf> {
-    let dir = traces_dir();
+    let dir = common::traces::dir();
     let mut out: Vec<PathBuf> = fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
         .map(|e| e.expect("directory entry").path())
@@ -129,13 +125,13 @@ fn parsed_oracle(trace: &Path, oracle: &BTreeMap<String, String>) -> Option<Vec<
         *file == plain || *file == gz,
         "{name}.oracle: parsed={file}, want {plain} or {gz}"
     );
-    let path = traces_dir().join(file);
+    let path = common::traces::dir().join(file);
     assert!(
         path.is_file(),
         "{name}: parsed oracle {} is missing",
         path.display()
     );
-    let other = traces_dir().join(if *file == plain { &gz } else { &plain });
+    let other = common::traces::dir().join(if *file == plain { &gz } else { &plain });
     assert!(
         !other.exists(),
         "{name}: both {file} and stale {} exist",
@@ -291,7 +287,7 @@ fn testdata_covers_every_format_and_stays_within_budget() {
             "no trace with header {want:?}; have {headers:?}"
         );
     }
-    let sample = traces_dir().join("sample.trace");
+    let sample = common::traces::dir().join("sample.trace");
     let oracle = oracle(&sample);
     assert_eq!(
         oracle["header"], "go 1.26 trace",

@@ -34,3 +34,19 @@ pub fn real_traces() -> Vec<(String, Vec<u8>)> {
     assert!(!traces.is_empty(), "no *.trace files in {}", dir.display());
     traces
 }
+
+/// Go's `-d=parsed` text of trace `NAME` (`NAME.parsed`, or gzipped `NAME.parsed.gz`).
+pub fn parsed_text(name: &str) -> String {
+    use std::io::Read;
+    let plain = path(&format!("{name}.parsed"));
+    if plain.is_file() {
+        return fs::read_to_string(&plain).unwrap_or_else(|e| panic!("{}: {e}", plain.display()));
+    }
+    let gz = path(&format!("{name}.parsed.gz"));
+    let file = fs::File::open(&gz).unwrap_or_else(|e| panic!("{}: {e}", gz.display()));
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(file)
+        .read_to_string(&mut text)
+        .unwrap_or_else(|e| panic!("gunzip {}: {e}", gz.display()));
+    text
+}
