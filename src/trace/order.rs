@@ -425,6 +425,21 @@ impl<'a> Ordering<'a> {
         });
     }
 
+    /// Accepts `ev`: queues it in context `ctx` and makes `new` the
+    /// thread's context afterwards. The tail of every handler that advances.
+    #[inline(always)]
+    fn accept(
+        &mut self,
+        ctx: SchedCtx,
+        ev: &BaseEvent,
+        out: &mut SchedCtx,
+        new: SchedCtx,
+    ) -> Advance {
+        self.push(ctx, ev);
+        *out = new;
+        Ok(true)
+    }
+
     /// Resolves thread `id` for [`Ordering::advance`].
     pub(crate) fn thread(&mut self, id: ThreadId) -> MRef {
         MRef {
@@ -658,11 +673,7 @@ impl<'a> Ordering<'a> {
             };
             cur = SchedCtx { g, p: pid, m: mid };
         }
-        self.push(cur, ev);
-        {
-            *out = new;
-            Ok(true)
-        }
+        self.accept(cur, ev, out, new)
     }
 
     fn proc_start(
@@ -683,11 +694,7 @@ impl<'a> Ordering<'a> {
         validate_ctx(cur, (Required, Absent, Optional))?;
         state.status = ProcStatus::RUNNING;
         state.seq = seq;
-        self.push(cur, ev);
-        {
-            *out = SchedCtx { p: pid, ..cur };
-            Ok(true)
-        }
+        self.accept(cur, ev, out, SchedCtx { p: pid, ..cur })
     }
 
     fn proc_stop(&mut self, ev: &BaseEvent, cur: SchedCtx, out: &mut SchedCtx) -> Result<bool> {
@@ -705,11 +712,7 @@ impl<'a> Ordering<'a> {
         }
         validate_ctx(cur, (Required, Required, Optional))?;
         state.status = ProcStatus::IDLE;
-        self.push(cur, ev);
-        {
-            *out = SchedCtx { p: NO_PROC, ..cur };
-            Ok(true)
-        }
+        self.accept(cur, ev, out, SchedCtx { p: NO_PROC, ..cur })
     }
 
     fn proc_steal(
@@ -736,11 +739,7 @@ impl<'a> Ordering<'a> {
         state.seq = seq;
         if old == ProcStatus::SYSCALL_ABANDONED {
             // The M it was taken from is unknown; leave Ms alone.
-            self.push(cur, ev);
-            return {
-                *out = cur;
-                Ok(true)
-            };
+            return self.accept(cur, ev, out, cur);
         }
         let mid = ev.args[2] as ThreadId;
         if mid == cur.m {
@@ -750,11 +749,7 @@ impl<'a> Ordering<'a> {
                     cur.p
                 ));
             }
-            self.push(cur, ev);
-            return {
-                *out = SchedCtx { p: NO_PROC, ..cur };
-                Ok(true)
-            };
+            return self.accept(cur, ev, out, SchedCtx { p: NO_PROC, ..cur });
         }
         if let Some(spec) = self.spec.as_deref()
             && let Some(&i) = self.m_states.index.get(&mid)
@@ -772,11 +767,7 @@ impl<'a> Ordering<'a> {
             ));
         }
         ms.p = NO_PROC;
-        self.push(cur, ev);
-        {
-            *out = cur;
-            Ok(true)
-        }
+        self.accept(cur, ev, out, cur)
     }
 
     fn go_status(
@@ -885,11 +876,7 @@ impl<'a> Ordering<'a> {
                 cur.m = mid;
             }
         }
-        self.push(cur, ev);
-        {
-            *out = new;
-            Ok(true)
-        }
+        self.accept(cur, ev, out, new)
     }
 
     fn go_create(
@@ -930,11 +917,7 @@ impl<'a> Ordering<'a> {
         };
         self.g_states
             .insert(new_g, GState::new(status, Seq::new(gen_no, 0)));
-        self.push(cur, ev);
-        {
-            *out = cur;
-            Ok(true)
-        }
+        self.accept(cur, ev, out, cur)
     }
 
     /// Forgets goroutine `g` (it was destroyed).
@@ -979,14 +962,23 @@ impl<'a> Ordering<'a> {
                 self.remove_g(cur.g);
             }
         }
-        self.push(cur, ev);
-        {
-            *out = SchedCtx {
+        self.accept(
+            cur,
+            ev,
+            out,
+            SchedCtx {
                 g: NO_GOROUTINE,
                 ..cur
-            };
-            Ok(true)
-        }
+            },
+        )
+    }
+
+    /// Goroutine `g`'s state if it is in status `want` and `seq` follows its
+    /// sequence number; `None` if the event must wait.
+    fn g_ready(&mut self, g: GoId, want: GoStatus, seq: Seq) -> Option<&mut GState<'a>> {
+        self.g_states
+            .get_mut(&g)
+            .filter(|s| s.status == want && seq.succeeds(s.seq))
     }
 
     fn go_start(
@@ -998,20 +990,13 @@ impl<'a> Ordering<'a> {
     ) -> Result<bool> {
         let gid = ev.args[0] as GoId;
         let seq = Seq::new(gen_no, ev.args[1]);
-        let Some(state) = self.g_states.get_mut(&gid) else {
+        let Some(state) = self.g_ready(gid, GoStatus::RUNNABLE, seq) else {
             return Ok(false);
         };
-        if state.status != GoStatus::RUNNABLE || !seq.succeeds(state.seq) {
-            return Ok(false);
-        }
         validate_ctx(cur, (Required, Required, Absent))?;
         state.status = GoStatus::RUNNING;
         state.seq = seq;
-        self.push(cur, ev);
-        {
-            *out = SchedCtx { g: gid, ..cur };
-            Ok(true)
-        }
+        self.accept(cur, ev, out, SchedCtx { g: gid, ..cur })
     }
 
     fn go_unblock(
@@ -1023,19 +1008,12 @@ impl<'a> Ordering<'a> {
     ) -> Result<bool> {
         let gid = ev.args[0] as GoId;
         let seq = Seq::new(gen_no, ev.args[1]);
-        let Some(state) = self.g_states.get_mut(&gid) else {
+        let Some(state) = self.g_ready(gid, GoStatus::WAITING, seq) else {
             return Ok(false);
         };
-        if state.status != GoStatus::WAITING || !seq.succeeds(state.seq) {
-            return Ok(false);
-        }
         state.status = GoStatus::RUNNABLE;
         state.seq = seq;
-        self.push(cur, ev);
-        {
-            *out = cur;
-            Ok(true)
-        }
+        self.accept(cur, ev, out, cur)
     }
 
     fn go_switch(
@@ -1049,9 +1027,8 @@ impl<'a> Ordering<'a> {
         self.current_g(ev.typ, cur.g, GoStatus::RUNNING, "Running")?;
         let next = ev.args[0] as GoId;
         let seq = Seq::new(gen_no, ev.args[1]);
-        match self.g_states.get(&next) {
-            Some(s) if s.status == GoStatus::WAITING && seq.succeeds(s.seq) => {}
-            _ => return Ok(false),
+        if self.g_ready(next, GoStatus::WAITING, seq).is_none() {
+            return Ok(false);
         }
         self.push(cur, ev);
         // A switch is an unblock of `next`, then a block (or exit) of the
@@ -1077,10 +1054,8 @@ impl<'a> Ordering<'a> {
             start_ctx,
             &derived(ev, EventType::GO_START, [next as u64, ev.args[1], 0, 0]),
         );
-        {
-            *out = SchedCtx { g: next, ..cur };
-            Ok(true)
-        }
+        *out = SchedCtx { g: next, ..cur };
+        Ok(true)
     }
 
     fn go_syscall_begin(
@@ -1109,11 +1084,7 @@ impl<'a> Ordering<'a> {
             ));
         }
         p.seq = p_seq;
-        self.push(cur, ev);
-        {
-            *out = cur;
-            Ok(true)
-        }
+        self.accept(cur, ev, out, cur)
     }
 
     fn go_syscall_end(
@@ -1140,11 +1111,7 @@ impl<'a> Ordering<'a> {
             ));
         }
         p.status = ProcStatus::RUNNING;
-        self.push(cur, ev);
-        {
-            *out = cur;
-            Ok(true)
-        }
+        self.accept(cur, ev, out, cur)
     }
 
     fn go_syscall_end_blocked(
@@ -1169,14 +1136,15 @@ impl<'a> Ordering<'a> {
         validate_ctx(cur, (Required, Optional, Required))?;
         self.current_g(ev.typ, cur.g, GoStatus::SYSCALL, "Running")?
             .status = GoStatus::RUNNABLE;
-        self.push(cur, ev);
-        {
-            *out = SchedCtx {
+        self.accept(
+            cur,
+            ev,
+            out,
+            SchedCtx {
                 g: NO_GOROUTINE,
                 ..cur
-            };
-            Ok(true)
-        }
+            },
+        )
     }
 
     fn go_create_syscall(
@@ -1201,11 +1169,7 @@ impl<'a> Ordering<'a> {
         }
         self.g_states
             .insert(new_g, GState::new(GoStatus::SYSCALL, Seq::new(gen_no, 0)));
-        self.push(cur, ev);
-        {
-            *out = SchedCtx { g: new_g, ..cur };
-            Ok(true)
-        }
+        self.accept(cur, ev, out, SchedCtx { g: new_g, ..cur })
     }
 
     fn go_destroy_syscall(
@@ -1243,11 +1207,7 @@ impl<'a> Ordering<'a> {
             );
             self.push(cur, &steal);
         }
-        self.push(cur, ev);
-        {
-            *out = new;
-            Ok(true)
-        }
+        self.accept(cur, ev, out, new)
     }
 
     fn task_begin(
@@ -1281,11 +1241,7 @@ impl<'a> Ordering<'a> {
         };
         self.active_tasks.insert(id, (name, parent));
         validate_ctx(cur, USER_GO)?;
-        self.push(cur, ev);
-        {
-            *out = cur;
-            Ok(true)
-        }
+        self.accept(cur, ev, out, cur)
     }
 
     fn task_end(
@@ -1321,11 +1277,7 @@ impl<'a> Ordering<'a> {
             t.extra_strings.len() as u64
         };
         validate_ctx(cur, USER_GO)?;
-        self.push(cur, ev);
-        {
-            *out = cur;
-            Ok(true)
-        }
+        self.accept(cur, ev, out, cur)
     }
 
     fn region(
@@ -1371,11 +1323,7 @@ impl<'a> Ordering<'a> {
         {
             c.region_pops.push((task, name.to_vec()));
         }
-        self.push(cur, ev);
-        {
-            *out = cur;
-            Ok(true)
-        }
+        self.accept(cur, ev, out, cur)
     }
 
     fn gc_active(
@@ -1400,11 +1348,7 @@ impl<'a> Ordering<'a> {
             }
             self.gc_seq = seq;
             self.gc_state = GcState::Running;
-            self.push(cur, ev);
-            return {
-                *out = cur;
-                Ok(true)
-            };
+            return self.accept(cur, ev, out, cur);
         }
         if seq != self.gc_seq.wrapping_add(1) {
             return Ok(false);
@@ -1416,11 +1360,7 @@ impl<'a> Ordering<'a> {
         }
         self.gc_seq = seq;
         validate_ctx(cur, USER_GO)?;
-        self.push(cur, ev);
-        {
-            *out = cur;
-            Ok(true)
-        }
+        self.accept(cur, ev, out, cur)
     }
 
     fn gc_begin(&mut self, ev: &BaseEvent, cur: SchedCtx, out: &mut SchedCtx) -> Result<bool> {
@@ -1434,11 +1374,7 @@ impl<'a> Ordering<'a> {
         if self.gc_state == GcState::Undetermined {
             self.gc_seq = seq;
             self.gc_state = GcState::Running;
-            self.push(cur, ev);
-            return {
-                *out = cur;
-                Ok(true)
-            };
+            return self.accept(cur, ev, out, cur);
         }
         if seq != self.gc_seq.wrapping_add(1) {
             return Ok(false);
@@ -1451,11 +1387,7 @@ impl<'a> Ordering<'a> {
         self.gc_seq = seq;
         self.gc_state = GcState::Running;
         validate_ctx(cur, USER_GO)?;
-        self.push(cur, ev);
-        {
-            *out = cur;
-            Ok(true)
-        }
+        self.accept(cur, ev, out, cur)
     }
 
     fn gc_end(&mut self, ev: &BaseEvent, cur: SchedCtx, out: &mut SchedCtx) -> Result<bool> {
@@ -1480,46 +1412,41 @@ impl<'a> Ordering<'a> {
         self.gc_seq = seq;
         self.gc_state = GcState::NotRunning;
         validate_ctx(cur, USER_GO)?;
-        self.push(cur, ev);
-        {
-            *out = cur;
-            Ok(true)
-        }
+        self.accept(cur, ev, out, cur)
     }
 
     fn annotation(&mut self, ev: &BaseEvent, cur: SchedCtx, out: &mut SchedCtx) -> Result<bool> {
         validate_ctx(cur, USER_GO)?;
-        self.push(cur, ev);
-        {
-            *out = cur;
-            Ok(true)
-        }
+        self.accept(cur, ev, out, cur)
     }
 
     fn heap_metric(&mut self, ev: &BaseEvent, cur: SchedCtx, out: &mut SchedCtx) -> Result<bool> {
         validate_ctx(cur, (Required, Required, Optional))?;
-        self.push(cur, ev);
-        {
-            *out = cur;
-            Ok(true)
-        }
+        self.accept(cur, ev, out, cur)
     }
 
     fn alloc_free(&mut self, ev: &BaseEvent, cur: SchedCtx, out: &mut SchedCtx) -> Result<bool> {
         validate_ctx(cur, (Required, Optional, Optional))?;
-        self.push(cur, ev);
-        {
-            *out = cur;
-            Ok(true)
-        }
+        self.accept(cur, ev, out, cur)
     }
 
-    /// Notes a range begin or end on P `p` for a speculative ordering.
-    fn spec_p_range_op(&mut self, p: ProcId) -> Result<()> {
+    /// Notes a range operation on P `p` (`Some(r)` for `...Active`, `None`
+    /// for a begin or end) for a speculative ordering.
+    fn spec_p_range_op(&mut self, p: ProcId, r: Option<RangeType>) -> Result<()> {
         if let Some(spec) = self.spec.as_deref_mut()
             && self.p_states.contains_key(&p)
         {
-            Spec::range_op(spec.p_carry.get_mut(&p), None)?;
+            Spec::range_op(spec.p_carry.get_mut(&p), r)?;
+        }
+        Ok(())
+    }
+
+    /// The same for goroutine `g`.
+    fn spec_g_range_op(&mut self, g: GoId, r: Option<RangeType>) -> Result<()> {
+        if let Some(spec) = self.spec.as_deref_mut()
+            && self.g_states.contains_key(&g)
+        {
+            Spec::range_op(spec.g_carry.get_mut(&g), r)?;
         }
         Ok(())
     }
@@ -1538,15 +1465,11 @@ impl<'a> Ordering<'a> {
         out: &mut SchedCtx,
     ) -> Result<bool> {
         validate_ctx(cur, (Required, Required, Optional))?;
-        self.spec_p_range_op(cur.p)?;
+        self.spec_p_range_op(cur.p, None)?;
         self.bound_p(cur.p)?
             .ranges
             .begin(RangeType::new(ev.typ, 0))?;
-        self.push(cur, ev);
-        {
-            *out = cur;
-            Ok(true)
-        }
+        self.accept(cur, ev, out, cur)
     }
 
     fn gc_sweep_active(
@@ -1558,33 +1481,34 @@ impl<'a> Ordering<'a> {
     ) -> Result<bool> {
         let pid = ev.args[0] as ProcId;
         let initial = gen_no == self.initial_gen;
-        if let Some(spec) = self.spec.as_deref_mut()
-            && self.p_states.contains_key(&pid)
-        {
-            Spec::range_op(spec.p_carry.get_mut(&pid), Some(RangeType::new(ev.typ, 0)))?;
-        }
+        self.spec_p_range_op(pid, Some(RangeType::new(ev.typ, 0)))?;
         let Some(p) = self.p_states.get_mut(&pid) else {
             return Err(trace_err!(
                 "encountered GCSweepActive for unknown proc {pid}"
             ));
         };
         p.ranges.active(RangeType::new(ev.typ, 0), initial)?;
-        self.push(cur, ev);
-        {
-            *out = cur;
-            Ok(true)
-        }
+        self.accept(cur, ev, out, cur)
     }
 
     fn gc_sweep_end(&mut self, ev: &BaseEvent, cur: SchedCtx, out: &mut SchedCtx) -> Result<bool> {
         validate_ctx(cur, (Required, Required, Optional))?;
-        self.spec_p_range_op(cur.p)?;
+        self.spec_p_range_op(cur.p, None)?;
         self.bound_p(cur.p)?.ranges.end(ev.typ)?;
-        self.push(cur, ev);
-        {
-            *out = cur;
-            Ok(true)
-        }
+        self.accept(cur, ev, out, cur)
+    }
+
+    /// The running goroutine's ranges, for a range begin or end (noted for a
+    /// speculative ordering first).
+    fn current_g_ranges(&mut self, typ: EventType, g: GoId) -> Result<&mut Ranges> {
+        self.spec_g_range_op(g, None)?;
+        let Some(state) = self.g_states.get_mut(&g) else {
+            return Err(trace_err!(
+                "encountered event of type {} without known state for current goroutine {g}",
+                typ.0
+            ));
+        };
+        Ok(&mut state.ranges)
     }
 
     fn go_range_begin(
@@ -1599,24 +1523,9 @@ impl<'a> Ordering<'a> {
         } else {
             0
         };
-        if let Some(spec) = self.spec.as_deref_mut()
-            && self.g_states.contains_key(&cur.g)
-        {
-            Spec::range_op(spec.g_carry.get_mut(&cur.g), None)?;
-        }
-        let Some(g) = self.g_states.get_mut(&cur.g) else {
-            return Err(trace_err!(
-                "encountered event of type {} without known state for current goroutine {}",
-                ev.typ.0,
-                cur.g
-            ));
-        };
-        g.ranges.begin(RangeType::new(ev.typ, desc))?;
-        self.push(cur, ev);
-        {
-            *out = cur;
-            Ok(true)
-        }
+        self.current_g_ranges(ev.typ, cur.g)?
+            .begin(RangeType::new(ev.typ, desc))?;
+        self.accept(cur, ev, out, cur)
     }
 
     fn go_range_active(
@@ -1629,22 +1538,14 @@ impl<'a> Ordering<'a> {
         let gid = ev.args[0] as GoId;
         let initial = gen_no == self.initial_gen;
         let name = self.name(ev.typ);
-        if let Some(spec) = self.spec.as_deref_mut()
-            && self.g_states.contains_key(&gid)
-        {
-            Spec::range_op(spec.g_carry.get_mut(&gid), Some(RangeType::new(ev.typ, 0)))?;
-        }
+        self.spec_g_range_op(gid, Some(RangeType::new(ev.typ, 0)))?;
         let Some(g) = self.g_states.get_mut(&gid) else {
             return Err(trace_err!(
                 "uninitialized goroutine {gid} found during {name}"
             ));
         };
         g.ranges.active(RangeType::new(ev.typ, 0), initial)?;
-        self.push(cur, ev);
-        {
-            *out = cur;
-            Ok(true)
-        }
+        self.accept(cur, ev, out, cur)
     }
 
     fn go_range_end(
@@ -1654,28 +1555,12 @@ impl<'a> Ordering<'a> {
         out: &mut SchedCtx,
     ) -> Result<bool> {
         validate_ctx(cur, USER_GO)?;
-        if let Some(spec) = self.spec.as_deref_mut()
-            && self.g_states.contains_key(&cur.g)
-        {
-            Spec::range_op(spec.g_carry.get_mut(&cur.g), None)?;
-        }
-        let Some(g) = self.g_states.get_mut(&cur.g) else {
-            return Err(trace_err!(
-                "encountered event of type {} without known state for current goroutine {}",
-                ev.typ.0,
-                cur.g
-            ));
-        };
-        let desc = g.ranges.end(ev.typ)?;
+        let desc = self.current_g_ranges(ev.typ, cur.g)?.end(ev.typ)?;
         if ev.typ == EventType::STW_END {
             // The reason lives on the begin event; carry it to the end.
             ev.args[0] = desc;
         }
-        self.push(cur, ev);
-        {
-            *out = cur;
-            Ok(true)
-        }
+        self.accept(cur, ev, out, cur)
     }
 
     /// Applies the effects of a generation ordered by the speculative
