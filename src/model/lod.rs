@@ -46,6 +46,10 @@ pub(crate) struct Cell {
     end: u32,
     /// Busy fraction, 0..=255 (any busy time rounds up to at least 1).
     busy: u8,
+    /// Fraction of the cell covered by any span, 0..=255 (rounded up like
+    /// `busy`): a goroutine that exists for a moment of a bucket must not
+    /// count the whole bucket in its dominant state.
+    covered: u8,
     /// Dominant [`SpanKind`].
     kind: u8,
     /// Spans starting in the cell (saturating).
@@ -56,6 +60,11 @@ impl Cell {
     /// The busy fraction, 0.0..=1.0.
     pub(crate) fn busy(&self) -> f32 {
         f32::from(self.busy) / 255.0
+    }
+
+    /// The fraction of the cell covered by any span, 0.0..=1.0.
+    pub(crate) fn covered(&self) -> f32 {
+        f32::from(self.covered) / 255.0
     }
 
     /// The kind that covers most of the cell.
@@ -198,11 +207,17 @@ impl Bucket {
             .filter(|k| k.is_busy())
             .map(|&k| self.time[k as usize])
             .sum();
-        let fraction = (busy as f64 * 255.0 / (1i64 << shift) as f64).ceil();
+        let covered: i64 = self.time.iter().sum();
+        let fraction = |t: i64| {
+            (t as f64 * 255.0 / (1i64 << shift) as f64)
+                .ceil()
+                .clamp(0.0, 255.0) as u8
+        };
         Cell {
             first: bucket_u32(first),
             end: bucket_u32(end),
-            busy: fraction.clamp(0.0, 255.0) as u8,
+            busy: fraction(busy),
+            covered: fraction(covered),
             kind: dominant as u8,
             count: self.spans.iter().sum::<u32>().min(u32::from(u16::MAX)) as u16,
         }
@@ -306,6 +321,7 @@ impl Grid {
                         first,
                         end,
                         busy,
+                        covered: 255,
                         kind: run.kind as u8,
                         count: 0,
                     },
@@ -433,6 +449,16 @@ mod tests {
         assert_eq!((a.kind(), a.busy, a.count()), (SpanKind::Running, 192, 2));
         assert_eq!((b.kind(), b.busy, b.count()), (SpanKind::Runnable, 0, 0));
         assert_eq!(level.visible(TimeSpan::new(4, 5)), &[b]);
+    }
+
+    #[test]
+    fn buckets_report_how_much_of_them_a_lane_covers() {
+        // Bucket width 4: the goroutine exists from 1 to 3 only.
+        let row = [span(1, 3, SpanKind::Runnable)];
+        let level = build_level(&row, 0, 2);
+        let cell = level.cells[0];
+        assert_eq!((cell.kind(), cell.covered), (SpanKind::Runnable, 128));
+        assert!((cell.covered() - 0.5).abs() < 0.01);
     }
 
     #[test]

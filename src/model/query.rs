@@ -62,6 +62,8 @@ pub enum ItemKind<'a> {
         kind: SpanKind,
         /// Fraction of the bucket spent busy, 0.0..=1.0.
         busy: f32,
+        /// Fraction of the bucket covered by any span, 0.0..=1.0.
+        covered: f32,
         /// Spans starting in the bucket.
         count: u32,
     },
@@ -157,6 +159,7 @@ pub(crate) fn summary_items(
                 kind: ItemKind::Summary {
                     kind: cell.kind(),
                     busy: cell.busy(),
+                    covered: cell.covered(),
                     count: cell.count(),
                 },
             });

@@ -85,7 +85,9 @@ impl Picked {
                 count,
             },
             ItemKind::Fold { count } => What::Fold(count),
-            ItemKind::Summary { kind, busy, count } => What::Summary { kind, busy, count },
+            ItemKind::Summary {
+                kind, busy, count, ..
+            } => What::Summary { kind, busy, count },
         };
         Self {
             lane,

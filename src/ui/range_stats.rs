@@ -141,11 +141,14 @@ impl RangeStats {
 
     /// Adds a goroutine lane's item to the state totals.
     fn add_state(&mut self, item: &DrawItem<'_>) {
-        let len = self.clipped(item);
+        let mut len = self.clipped(item);
         let name = match item.kind {
             ItemKind::Span { kind, label, .. } => state_name(kind, label),
-            ItemKind::Summary { kind, .. } => {
+            ItemKind::Summary { kind, covered, .. } => {
+                // Only the part of the bucket the goroutine existed in counts,
+                // all of it in the bucket's dominant state.
                 self.approximate = true;
+                len = (f64::from(covered) * len as f64).round() as i64;
                 state_name(kind, "")
             }
             ItemKind::Fold { .. } => {
@@ -477,10 +480,14 @@ mod tests {
             kind: ItemKind::Summary {
                 kind: SpanKind::Running,
                 busy: 0.25,
+                covered: 0.5,
                 count: 3,
             },
         };
         assert_eq!(stats.busy(&bucket), 250);
         assert!(stats.approximate);
+        // A goroutine present in half the bucket counts half of it.
+        stats.add_state(&bucket);
+        assert_eq!(stats.states.values().sum::<i64>(), 500);
     }
 }
