@@ -386,6 +386,19 @@ mod tests {
         }
     }
 
+    /// The utilisation points of `steps` with Go's default flags.
+    fn default_points(steps: &[Step<'static>]) -> Vec<(Time, f64)> {
+        let mut t = UtilTracker::new(UtilFlags::DEFAULT);
+        for s in steps {
+            t.step(s);
+        }
+        t.finish()
+            .points()
+            .iter()
+            .map(|p| (p.time, p.util))
+            .collect()
+    }
+
     fn go(time: Time, proc: ProcId, id: GoId, from: GoState, to: GoState) -> Step<'static> {
         let change = GoChange {
             id,
@@ -402,8 +415,7 @@ mod tests {
         use GoState::*;
         let stw = GcRange::StopTheWorld(b"GC sweep termination", 1);
         let user_stw = GcRange::StopTheWorld(b"start trace", 1);
-        let mut t = UtilTracker::new(UtilFlags::DEFAULT);
-        for s in [
+        let points = default_points(&[
             step(0, -1, -1, What::Sync),
             // Nothing counts before GOMAXPROCS is known.
             step(1, 1, 0, What::Range(Edge::Begin, GcRange::MarkAssist(1))),
@@ -424,15 +436,7 @@ mod tests {
             // Sweeping does not count by default.
             step(90, 3, 0, What::Range(Edge::Begin, GcRange::Sweep)),
             step(100, -1, -1, What::Sync),
-        ] {
-            t.step(&s);
-        }
-        let points: Vec<(Time, f64)> = t
-            .finish()
-            .points()
-            .iter()
-            .map(|p| (p.time, p.util))
-            .collect();
+        ]);
         assert_eq!(
             points,
             [
@@ -453,23 +457,14 @@ mod tests {
     #[test]
     fn an_assist_active_at_the_start_is_backdated() {
         use GoState::*;
-        let mut t = UtilTracker::new(UtilFlags::DEFAULT);
-        for s in [
+        let points = default_points(&[
             step(0, -1, -1, What::Sync),
             step(1, -1, -1, What::Gomaxprocs(2)),
             go(2, 0, 5, Undetermined, Running),
             step(3, 5, 0, What::Range(Edge::Active, GcRange::MarkAssist(5))),
             step(9, 5, 0, What::Range(Edge::End, GcRange::MarkAssist(5))),
             step(10, -1, -1, What::Sync),
-        ] {
-            t.step(&s);
-        }
-        let points: Vec<(Time, f64)> = t
-            .finish()
-            .points()
-            .iter()
-            .map(|p| (p.time, p.util))
-            .collect();
+        ]);
         assert_eq!(points, [(1, 0.5), (9, 1.0), (10, 0.0)]);
     }
 

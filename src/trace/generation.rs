@@ -446,12 +446,7 @@ fn validate_stack_strings(t: &Tables<'_>) -> Result<()> {
 mod tests {
     use super::*;
     use crate::trace::index;
-
-    fn batch(gen_no: u8, m: u8, time: u8, body: &[u8]) -> Vec<u8> {
-        let mut v = vec![1, gen_no, m, time, u8::try_from(body.len()).unwrap()];
-        v.extend_from_slice(body);
-        v
-    }
+    use crate::trace::index::tests::batch;
 
     #[test]
     fn builds_tables_and_checks() {

@@ -291,10 +291,11 @@ fn scan_with_spill(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn batch(gen_no: u8, m: u8, time: u8, body: &[u8]) -> Vec<u8> {
+    /// A batch header (small generation, M, time and length) followed by `body`.
+    pub(in crate::trace) fn batch(gen_no: u8, m: u8, time: u8, body: &[u8]) -> Vec<u8> {
         let mut v = vec![1, gen_no, m, time, u8::try_from(body.len()).unwrap()];
         v.extend_from_slice(body);
         v
