@@ -27,7 +27,7 @@
 //! their start function's totals when they end, so memory is bounded by the
 //! live goroutines plus one record per start function.
 
-use std::collections::HashMap;
+use crate::trace::FxHashMap;
 
 use super::labels::{Label, Labels};
 use super::step::{GoChange, Step, What};
@@ -156,10 +156,10 @@ impl Live {
 /// The streaming state of the goroutine analysis.
 #[derive(Debug, Default)]
 pub(crate) struct GoroutineTracker {
-    live: HashMap<GoId, Live>,
+    live: FxHashMap<GoId, Live>,
     /// Which goroutine is in a syscall on which P.
-    syscall_on_p: HashMap<ProcId, GoId>,
-    groups: HashMap<Label, StartFunction>,
+    syscall_on_p: FxHashMap<ProcId, GoId>,
+    groups: FxHashMap<Label, StartFunction>,
     order: Vec<Label>,
     sync_time: Option<Time>,
     last_time: Time,

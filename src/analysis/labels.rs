@@ -5,7 +5,7 @@
 //! kept as the trace's bytes (not necessarily UTF-8) so they can be printed
 //! exactly as the event dump prints them.
 
-use std::collections::HashMap;
+use crate::trace::FxHashMap;
 
 use crate::trace::value::write_quoted;
 
@@ -22,14 +22,14 @@ impl Label {
 #[derive(Clone, Debug)]
 pub struct Labels {
     names: Vec<Box<[u8]>>,
-    ids: HashMap<Box<[u8]>, Label>,
+    ids: FxHashMap<Box<[u8]>, Label>,
 }
 
 impl Default for Labels {
     fn default() -> Labels {
         let mut labels = Labels {
             names: Vec::new(),
-            ids: HashMap::new(),
+            ids: FxHashMap::default(),
         };
         labels.intern(b"");
         labels

@@ -31,7 +31,9 @@
 //! Memory stays bounded by what is open at a time, plus per kind a [`TopK`]
 //! of the longest intervals and [`LogHistogram`]s of all of them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::trace::FxHashMap;
 
 use super::histogram::LogHistogram;
 use super::labels::{Label, Labels};
@@ -213,10 +215,10 @@ struct Open {
 /// The streaming state that turns steps into intervals.
 #[derive(Debug)]
 pub(crate) struct LatencyTracker {
-    states: HashMap<GoId, OpenState>,
-    regions: HashMap<GoId, Vec<Open>>,
-    tasks: HashMap<TaskId, Open>,
-    ranges: HashMap<(GoId, LatencyKind), Open>,
+    states: FxHashMap<GoId, OpenState>,
+    regions: FxHashMap<GoId, Vec<Open>>,
+    tasks: FxHashMap<TaskId, Open>,
+    ranges: FxHashMap<(GoId, LatencyKind), Open>,
     out: Latencies,
 }
 
@@ -224,10 +226,10 @@ impl LatencyTracker {
     /// A tracker keeping the `top` longest intervals of each kind.
     pub fn new(top: usize) -> LatencyTracker {
         LatencyTracker {
-            states: HashMap::new(),
-            regions: HashMap::new(),
-            tasks: HashMap::new(),
-            ranges: HashMap::new(),
+            states: FxHashMap::default(),
+            regions: FxHashMap::default(),
+            tasks: FxHashMap::default(),
+            ranges: FxHashMap::default(),
             out: Latencies::new(top),
         }
     }

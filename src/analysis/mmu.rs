@@ -25,7 +25,7 @@
 //!    1 ns window its search also tries a window starting at the very end,
 //!    where it reads utilisation 0, so Go's MMU(1 ns) is always 0).
 
-use std::collections::{HashMap, HashSet};
+use crate::trace::{FxHashMap, FxHashSet};
 
 use super::step::{Edge, GcRange, GoChange, Step, What};
 use crate::trace::{GoId, ProcId, Time};
@@ -148,10 +148,10 @@ pub(crate) struct UtilTracker {
     gc_on_p: Vec<i64>,
     /// GOMAXPROCS changes: from when, how many.
     procs: Vec<(Time, usize)>,
-    in_assist: HashSet<GoId>,
-    bg_workers: HashSet<GoId>,
+    in_assist: FxHashSet<GoId>,
+    bg_workers: FxHashSet<GoId>,
     /// Whether each goroutine is on a thread (running or in a syscall).
-    executing: HashMap<GoId, bool>,
+    executing: FxHashMap<GoId, bool>,
     syncs: u64,
     last_time: Option<Time>,
     out: Vec<UtilPoint>,
@@ -165,9 +165,9 @@ impl UtilTracker {
             stw: 0,
             gc_on_p: Vec::new(),
             procs: Vec::new(),
-            in_assist: HashSet::new(),
-            bg_workers: HashSet::new(),
-            executing: HashMap::new(),
+            in_assist: FxHashSet::default(),
+            bg_workers: FxHashSet::default(),
+            executing: FxHashMap::default(),
             syncs: 0,
             last_time: None,
             out: Vec::new(),

@@ -38,7 +38,8 @@ pub fn run(path: &Path) -> ExitCode {
         Err(code) => return code,
     };
     let bytes = input.bytes();
-    let trace = match Trace::open_releasing(bytes, &|range| input.release(range)) {
+    let release = |range| input.release(range);
+    let trace = match Trace::open_releasing(bytes, &release) {
         Ok(trace) => trace,
         Err(e) => return super::invalid(path, &e),
     };

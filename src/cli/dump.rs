@@ -18,7 +18,8 @@ pub fn run(path: &Path) -> ExitCode {
         Ok(input) => input,
         Err(code) => return code,
     };
-    let trace = match Trace::open(input.bytes()) {
+    let release = |range| input.release(range);
+    let trace = match Trace::open_releasing(input.bytes(), &release) {
         Ok(trace) => trace,
         Err(e) => return super::invalid(path, &e),
     };

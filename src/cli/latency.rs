@@ -43,7 +43,8 @@ pub(super) fn run(path: &Path, kind: Kind, top: usize) -> ExitCode {
         Ok(input) => input,
         Err(code) => return code,
     };
-    let trace = match Trace::open(input.bytes()) {
+    let release = |range| input.release(range);
+    let trace = match Trace::open_releasing(input.bytes(), &release) {
         Ok(trace) => trace,
         Err(e) => return super::invalid(path, &e),
     };

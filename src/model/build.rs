@@ -33,7 +33,9 @@
 //! goroutine whose status arrives late still counts from the generation's
 //! start.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::trace::FxHashMap;
 
 use super::generation::{GenerationModel, GoroutineInfo, LaneData};
 use super::intern::{Interner, StrId};
@@ -42,7 +44,7 @@ use super::plot::{Series, SeriesBuilder};
 use super::span::{Row, RowBuilder, Span, SpanKind};
 use super::timeline::{LaneKey, TimeSpan};
 use crate::trace::event::{Range, RangeName, StateTransition};
-use crate::trace::{Event, EventKind, GoState, ResourceId, Stack, Transition};
+use crate::trace::{Error, Event, EventKind, GoState, ResourceId, Stack, Trace, Transition};
 
 /// Goroutine lane: its states.
 pub(crate) const G_STATES: usize = 0;
@@ -92,6 +94,16 @@ pub fn build<'t>(events: impl IntoIterator<Item = Event<'t>>) -> GenerationModel
         b.event(&ev);
     }
     b.finish()
+}
+
+/// Builds the model of generation `g` of `trace` while it is decoded, never
+/// holding the decoder's event records: `None` if the trace has no such
+/// generation, else the model of every event before the first error, and
+/// that error.
+pub fn build_generation(trace: &Trace<'_>, g: usize) -> Option<(GenerationModel, Option<Error>)> {
+    let mut b = Builder::default();
+    let result = trace.stream_generation(g, |ev| b.event(&ev))?;
+    Some((b.finish(), result.err()))
 }
 
 /// A goroutine's current state, with the lanes its span goes to.
@@ -186,16 +198,16 @@ struct Builder {
     origins: OriginBuilder,
     goroutines: Vec<GoroutineInfo>,
     tracks: Vec<Track>,
-    slots: HashMap<i64, u32>,
+    slots: FxHashMap<i64, u32>,
     lanes: Vec<(LaneKey, Vec<RowBuilder>)>,
-    lane_index: HashMap<LaneKey, u32>,
+    lane_index: FxHashMap<LaneKey, u32>,
     mark: Option<i64>,
     stw: Option<(i64, StrId)>,
-    sweeps: HashMap<i64, i64>,
-    assists: HashMap<i64, (i64, i64)>,
+    sweeps: FxHashMap<i64, i64>,
+    assists: FxHashMap<i64, (i64, i64)>,
     sweeping: Coverage,
     assisting: Coverage,
-    open_tasks: HashMap<u64, (i64, StrId)>,
+    open_tasks: FxHashMap<u64, (i64, StrId)>,
     tasks: Vec<Span>,
     counts: Counts,
     plots: BTreeMap<Series, SeriesBuilder>,

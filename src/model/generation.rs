@@ -6,7 +6,7 @@
 //! keeps for every generation (a pyramid per row and downsampled plots, a
 //! small fraction of that), so the whole trace can always be drawn.
 
-use std::collections::HashMap;
+use crate::trace::FxHashMap;
 use std::ops::Range;
 
 use super::intern::Strings;
@@ -171,7 +171,7 @@ impl GenerationModel {
 
     /// The summary to keep once the detail is dropped.
     pub fn summarize(&self) -> GenerationSummary {
-        let names: HashMap<i64, u32> = self.goroutines.iter().map(|g| (g.id, g.name)).collect();
+        let names: FxHashMap<i64, u32> = self.goroutines.iter().map(|g| (g.id, g.name)).collect();
         let lanes = self
             .lanes
             .iter()
@@ -207,7 +207,11 @@ impl GenerationModel {
 }
 
 /// The start function of goroutine lane `key`, if known.
-fn goroutine_name(strings: &Strings, names: &HashMap<i64, u32>, key: LaneKey) -> Option<Box<str>> {
+fn goroutine_name(
+    strings: &Strings,
+    names: &FxHashMap<i64, u32>,
+    key: LaneKey,
+) -> Option<Box<str>> {
     let LaneKey::Goroutine(id) = key else {
         return None;
     };

@@ -6,7 +6,7 @@
 //! with a colour key (a hash of the text, so the same function gets the same
 //! colour in every generation and every run).
 
-use std::collections::HashMap;
+use crate::trace::FxHashMap;
 
 /// Index of a string in a generation's [`Strings`]; 0 is the empty string.
 pub(crate) type StrId = u32;
@@ -24,7 +24,7 @@ const RECENT: usize = 64;
 
 /// Builds a generation's [`Strings`].
 pub(crate) struct Interner {
-    ids: HashMap<Box<str>, StrId>,
+    ids: FxHashMap<Box<str>, StrId>,
     strings: Strings,
     /// The decoder hands out labels as slices of its string table, so the
     /// same label comes back at the same address: a direct-mapped cache by
@@ -44,7 +44,7 @@ impl Interner {
     /// An interner holding the empty string (ID 0) and [`OVERFLOW`].
     pub(crate) fn new() -> Interner {
         let mut interner = Interner {
-            ids: HashMap::new(),
+            ids: FxHashMap::default(),
             strings: Strings::default(),
             recent: [(0, 0, 0); RECENT],
         };

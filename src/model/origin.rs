@@ -12,7 +12,7 @@
 //! because the decoded events (and their stack tables) are dropped once the
 //! model is built.
 
-use std::collections::HashMap;
+use crate::trace::FxHashMap;
 
 use super::intern::{Interner, StrId, Strings};
 use crate::trace::Stack;
@@ -91,17 +91,17 @@ impl Origins {
 
 /// Builds a generation's [`Origins`].
 pub(crate) struct OriginBuilder {
-    ids: HashMap<Origin, OriginId>,
+    ids: FxHashMap<Origin, OriginId>,
     /// Our stack index by the decoder's stack ID (unique in a generation).
-    stack_ids: HashMap<u64, u32>,
+    stack_ids: FxHashMap<u64, u32>,
     origins: Origins,
 }
 
 impl Default for OriginBuilder {
     fn default() -> Self {
         OriginBuilder {
-            ids: HashMap::from([(UNKNOWN, 0)]),
-            stack_ids: HashMap::new(),
+            ids: FxHashMap::from_iter([(UNKNOWN, 0)]),
+            stack_ids: FxHashMap::default(),
             origins: Origins {
                 origins: vec![UNKNOWN],
                 stacks: vec![(0, 0)],

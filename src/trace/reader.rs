@@ -47,6 +47,9 @@ use super::version::{Version, read_header};
 pub struct Trace<'a> {
     data: &'a [u8],
     index: TraceIndex,
+    /// Called with each generation's bytes once a whole-trace pass is done
+    /// with them.
+    release: &'a (dyn Fn(Range<usize>) + Sync),
 }
 
 /// What reading the whole trace found.
@@ -67,10 +70,12 @@ impl<'a> Trace<'a> {
     }
 
     /// [`Trace::open`], calling `release` with the bytes of each generation
-    /// once the index pass is done with them (see [`Input::release`](super::Input::release)).
+    /// once the index pass, and later [`Trace::try_for_each_event`], is done
+    /// with them (see [`Input::release`](super::Input::release)): a pass over
+    /// a mapped file then keeps about one generation resident.
     pub fn open_releasing(
         data: &'a [u8],
-        release: &(dyn Fn(Range<usize>) + Sync),
+        release: &'a (dyn Fn(Range<usize>) + Sync),
     ) -> Result<Trace<'a>> {
         // Go's wording: "bad file format: not a Go execution trace?" or
         // "unknown or unsupported trace version go 1.N".
@@ -85,6 +90,7 @@ impl<'a> Trace<'a> {
         Ok(Trace {
             data,
             index: index::build_releasing(data, header_len, version, release),
+            release,
         })
     }
 
@@ -124,14 +130,14 @@ impl<'a> Trace<'a> {
                 for g in gens {
                     let prepared = prepare(data, version, g);
                     let last = !matches!(prepared, Ok(Prepared::Ready { then: None, .. }));
-                    if tx.send(prepared).is_err() || last {
+                    if tx.send((prepared, g.span.clone())).is_err() || last {
                         break;
                     }
                 }
             });
             let mut state = ReaderState::new(version);
             let result = (|| {
-                for prepared in rx.iter() {
+                for (prepared, bytes) in rx.iter() {
                     match prepared {
                         Err(e) => {
                             state.emit_sync(None, &mut f);
@@ -139,7 +145,9 @@ impl<'a> Trace<'a> {
                         }
                         Ok(Prepared::End) => break,
                         Ok(Prepared::Ready { mut tables, then }) => {
-                            if state.run_generation(data, &mut tables, &mut f)?.is_break() {
+                            let run = state.run_generation(data, &mut tables, &mut f)?;
+                            (self.release)(bytes);
+                            if run.is_break() {
                                 return Ok(());
                             }
                             if let Some(e) = then {
@@ -336,6 +344,21 @@ impl<'a> Trace<'a> {
     /// establish the state of every resource it mentions. Returns `None` if
     /// the index has no such (complete) generation.
     pub fn decode_generation(&self, i: usize) -> Option<Result<GenerationEvents<'a>>> {
+        let mut records = Vec::new();
+        let tables = self.stream_generation(i, |ev| records.push(*ev.record()))?;
+        Some(tables.map(|tables| GenerationEvents { tables, records }))
+    }
+
+    /// Like [`Self::decode_generation`], but hands each event to `f` as it
+    /// is ordered instead of collecting them: a viewer building its own
+    /// model of the generation never holds the decoder's records. Returns
+    /// the generation's tables, or the error that ended it (the events
+    /// before it were handed over).
+    pub fn stream_generation(
+        &self,
+        i: usize,
+        mut f: impl FnMut(Event<'_>),
+    ) -> Option<Result<Box<Tables<'a>>>> {
         let g = self.index.generations.get(i)?;
         let mut tables = match prepare(self.data, self.version(), g) {
             Ok(Prepared::Ready { tables, .. }) => tables,
@@ -344,12 +367,11 @@ impl<'a> Trace<'a> {
         };
         let mut state = ReaderState::new(self.version());
         state.syncs = i as u64;
-        let mut records = Vec::new();
-        let r = state.run_generation_records(self.data, &mut tables, &mut |_, rec| {
-            records.push(rec);
+        let r = state.run_generation_records(self.data, &mut tables, &mut |t, rec| {
+            f(Event::new(Some(t), rec));
             ControlFlow::Continue(())
         });
-        Some(r.map(|_| GenerationEvents { tables, records }))
+        Some(r.map(|_| tables))
     }
 }
 

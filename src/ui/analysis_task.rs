@@ -10,7 +10,7 @@
 //! the cancel flag at its next event and stops, so a superseded analysis
 //! neither wastes a core for long nor lands on the wrong trace.
 
-use std::ops::ControlFlow;
+use std::ops::{ControlFlow, Range};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
@@ -103,16 +103,22 @@ impl Drop for AnalysisTask {
 /// Reads `source` and analyses it, unless `cancel` is set first.
 fn run(source: &Source, cancel: &AtomicBool) -> AnalysisState {
     match source {
-        Source::Bundled => analyse(SAMPLE, cancel),
+        Source::Bundled => analyse(SAMPLE, &|_| {}, cancel),
         Source::File(path) => match Input::open(path) {
-            Ok(input) => analyse(input.bytes(), cancel),
+            Ok(input) => analyse(input.bytes(), &|range| input.release(range), cancel),
             Err(e) => AnalysisState::Failed(format!("Cannot read the file: {e}.")),
         },
     }
 }
 
-fn analyse(data: &[u8], cancel: &AtomicBool) -> AnalysisState {
-    let trace = match Trace::open(data) {
+/// Analyses `data`, handing each generation's bytes to `release` once read
+/// (a mapped file then keeps about one generation resident).
+fn analyse(
+    data: &[u8],
+    release: &(dyn Fn(Range<usize>) + Sync),
+    cancel: &AtomicBool,
+) -> AnalysisState {
+    let trace = match Trace::open_releasing(data, release) {
         Ok(trace) => trace,
         Err(e) => return AnalysisState::Failed(e.to_string()),
     };

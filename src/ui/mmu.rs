@@ -193,15 +193,19 @@ fn utilization(
     flags: UtilFlags,
     cancel: &AtomicBool,
 ) -> Result<MutatorUtilization, String> {
-    let input;
-    let data = match source {
-        Source::Bundled => SAMPLE,
+    let input = match source {
+        Source::Bundled => None,
         Source::File(path) => {
-            input = Input::open(path).map_err(|e| format!("Cannot read the file: {e}."))?;
-            input.bytes()
+            Some(Input::open(path).map_err(|e| format!("Cannot read the file: {e}."))?)
         }
     };
-    let trace = Trace::open(data).map_err(|e| e.to_string())?;
+    let data = input.as_ref().map_or(SAMPLE, Input::bytes);
+    let release = |range| {
+        if let Some(input) = &input {
+            input.release(range);
+        }
+    };
+    let trace = Trace::open_releasing(data, &release).map_err(|e| e.to_string())?;
     // Outliers are not wanted here, only the utilisation.
     let mut analyzer = Analyzer::new(1, flags);
     // A damaged trace gives the utilisation up to the damage, as the main

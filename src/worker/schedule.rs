@@ -7,15 +7,16 @@
 //! new viewport replaces the wishes of the previous one (superseded requests
 //! are dropped); work already started finishes and its summary is kept.
 //!
-//! Decoding holds a generation's events in memory (about
+//! Decoding holds a generation's model in memory while it is built (about
 //! [`DECODE_BYTES_PER_INPUT_BYTE`] times its size in the file), so a job only
 //! starts while the jobs in flight stay under [`DECODE_BUDGET`]; one job may
 //! always run, however large.
 
-/// Memory a decode takes per byte of the generation in the file: the
-/// decoder's event records (~72 bytes per event, ~5.5 file bytes per event),
-/// the model being built and the mapped pages.
-const DECODE_BYTES_PER_INPUT_BYTE: usize = 20;
+/// Memory a decode takes per byte of the generation in the file: the model
+/// being built (spans of ~20 bytes, about one per two events, ~5.5 file
+/// bytes per event), the decoder's per-resource state and the mapped pages.
+/// Events stream from the decoder into the model and are never collected.
+const DECODE_BYTES_PER_INPUT_BYTE: usize = 6;
 
 /// Estimated memory all decodes in flight may take together. Higher uses
 /// more cores on traces with large generations; lower keeps the peak RSS

@@ -187,10 +187,12 @@ fn inner_pages(range: Range<usize>) -> Range<usize> {
 
 /// Decodes and models generation `g`; a decoder panic becomes an error.
 fn decode(trace: &Trace<'_>, g: usize) -> Result<GenerationModel, String> {
-    let decoded = catch_unwind(AssertUnwindSafe(|| match trace.decode_generation(g) {
-        None => Ok(model::build(std::iter::empty())),
-        Some(Ok(events)) => Ok(model::build(events.iter())),
-        Some(Err(e)) => Err(e.to_string()),
+    let decoded = catch_unwind(AssertUnwindSafe(|| {
+        match model::build_generation(trace, g) {
+            None => Ok(model::build(std::iter::empty())),
+            Some((model, None)) => Ok(model),
+            Some((_, Some(e))) => Err(e.to_string()),
+        }
     }));
     decoded.unwrap_or_else(|panic| {
         let why = panic
