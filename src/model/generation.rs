@@ -10,7 +10,7 @@ use crate::trace::FxHashMap;
 use std::ops::Range;
 
 use super::intern::Strings;
-use super::lod::Pyramid;
+use super::lod::{Pyramid, Pyramids};
 use super::origin::{OriginId, Origins, SpanDetails, known, resolve};
 use super::plot::{PlotPoint, Series, downsample};
 use super::span::{Span, SpanKind};
@@ -69,9 +69,18 @@ pub struct GenerationModel {
 #[derive(Debug)]
 pub(crate) struct LaneSummary {
     pub(crate) key: LaneKey,
-    /// A goroutine's start function.
-    pub(crate) name: Option<Box<str>>,
-    pub(crate) rows: Vec<Pyramid>,
+    /// A goroutine's start function: index in [`GenerationSummary::names`],
+    /// 0 for none.
+    name: u32,
+    /// The lane's rows in [`GenerationSummary::pyramids`].
+    rows: Range<u32>,
+}
+
+impl LaneSummary {
+    /// Number of rows.
+    pub(crate) fn rows_len(&self) -> usize {
+        self.rows.len()
+    }
 }
 
 /// What is kept of a generation once its detail is dropped.
@@ -79,7 +88,11 @@ pub(crate) struct LaneSummary {
 pub struct GenerationSummary {
     pub(crate) span: TimeSpan,
     /// Sorted by key.
-    pub(crate) lanes: Vec<LaneSummary>,
+    lanes: Vec<LaneSummary>,
+    /// Start functions of the goroutine lanes; the first is empty.
+    names: Vec<Box<str>>,
+    /// Every row's pyramid, in lane order.
+    pyramids: Pyramids,
     /// Sorted by series.
     pub(crate) plots: Vec<(Series, Vec<PlotPoint>)>,
     /// Bucket width of the plots, the finest resolution the summary offers.
@@ -171,7 +184,10 @@ impl GenerationModel {
 
     /// The summary to keep once the detail is dropped.
     pub fn summarize(&self) -> GenerationSummary {
-        let names: FxHashMap<i64, u32> = self.goroutines.iter().map(|g| (g.id, g.name)).collect();
+        let start_functions: FxHashMap<i64, u32> =
+            self.goroutines.iter().map(|g| (g.id, g.name)).collect();
+        let mut names = Names::default();
+        let mut pyramids = Pyramids::default();
         let lanes = self
             .lanes
             .iter()
@@ -180,17 +196,25 @@ impl GenerationModel {
                     LaneKey::Goroutine(_) => GOROUTINE_BUCKETS,
                     _ => FINE_BUCKETS,
                 };
-                let rows = self
-                    .rows(lane)
-                    .map(|r| Pyramid::build(r, self.span, buckets))
-                    .collect();
+                let mut rows: Option<Range<u32>> = None;
+                for r in self.rows(lane) {
+                    let row = pyramids.push(r, self.span, buckets);
+                    rows = Some(rows.map_or(row, |rs| rs.start)..row + 1);
+                }
+                let name = match lane.key {
+                    LaneKey::Goroutine(id) => start_functions
+                        .get(&id)
+                        .map_or(0, |&s| names.index(&self.strings, s)),
+                    _ => 0,
+                };
                 LaneSummary {
                     key: lane.key,
-                    name: goroutine_name(&self.strings, &names, lane.key),
-                    rows,
+                    name,
+                    rows: rows.unwrap_or(0..0),
                 }
             })
             .collect();
+        pyramids.shrink_to_fit();
         let plot_width = (self.span.len() / FINE_BUCKETS).max(1);
         let plots = self
             .plots
@@ -200,29 +224,69 @@ impl GenerationModel {
         GenerationSummary {
             span: self.span,
             lanes,
+            names: names.list,
+            pyramids,
             plots,
             plot_width,
         }
     }
 }
 
-/// The start function of goroutine lane `key`, if known.
-fn goroutine_name(
-    strings: &Strings,
-    names: &FxHashMap<i64, u32>,
-    key: LaneKey,
-) -> Option<Box<str>> {
-    let LaneKey::Goroutine(id) = key else {
-        return None;
-    };
-    let name = strings.get(*names.get(&id)?);
-    (!name.is_empty()).then(|| name.into())
+/// The start functions a summary keeps, each once.
+struct Names {
+    list: Vec<Box<str>>,
+    by_string: FxHashMap<u32, u32>,
+}
+
+impl Default for Names {
+    fn default() -> Self {
+        Names {
+            list: vec!["".into()],
+            by_string: FxHashMap::default(),
+        }
+    }
+}
+
+impl Names {
+    /// The index of string `s` of `strings` (0 for the empty name).
+    fn index(&mut self, strings: &Strings, s: u32) -> u32 {
+        if let Some(&i) = self.by_string.get(&s) {
+            return i;
+        }
+        let name = strings.get(s);
+        let i = if name.is_empty() {
+            0
+        } else {
+            self.list.push(name.into());
+            u32::try_from(self.list.len() - 1).unwrap_or(0)
+        };
+        self.by_string.insert(s, i);
+        i
+    }
 }
 
 impl GenerationSummary {
     /// The generation's time span.
     pub fn span(&self) -> TimeSpan {
         self.span
+    }
+
+    /// The lanes, sorted by key.
+    pub(crate) fn lanes(&self) -> impl Iterator<Item = &LaneSummary> {
+        self.lanes.iter()
+    }
+
+    /// The start function of `lane`'s goroutine, if known.
+    pub(crate) fn name(&self, lane: &LaneSummary) -> Option<&str> {
+        self.names
+            .get(lane.name as usize)
+            .map(|n| &**n)
+            .filter(|n| !n.is_empty())
+    }
+
+    /// The pyramids of `lane`'s rows, top to bottom.
+    pub(crate) fn rows<'a>(&'a self, lane: &LaneSummary) -> impl Iterator<Item = Pyramid<'a>> {
+        lane.rows.clone().map(|r| self.pyramids.pyramid(r))
     }
 
     /// The summary of lane `key`, if the generation has it.
@@ -238,20 +302,12 @@ impl GenerationSummary {
 
     /// Approximate heap bytes held.
     pub fn bytes(&self) -> usize {
-        let rows: usize = self
-            .lanes
-            .iter()
-            .flat_map(|l| &l.rows)
-            .map(Pyramid::bytes)
-            .sum();
-        let names: usize = self
-            .lanes
-            .iter()
-            .filter_map(|l| l.name.as_ref())
-            .map(|n| n.len())
-            .sum();
+        let names: usize = self.names.iter().map(|n| n.len()).sum();
         let points: usize = self.plots.iter().map(|(_, p)| p.len()).sum();
-        rows + names + self.lanes.len() * size_of::<LaneSummary>() + points * size_of::<PlotPoint>()
+        self.pyramids.bytes()
+            + names
+            + self.lanes.len() * size_of::<LaneSummary>()
+            + points * size_of::<PlotPoint>()
     }
 }
 

@@ -19,7 +19,7 @@
 //! merged, so a level never has more cells than twice the spans, and usually
 //! far fewer.
 //!
-//! The finest level has about [`Pyramid::build`]'s `buckets` buckets per
+//! The finest level has about [`Pyramids::push`]'s `buckets` buckets per
 //! generation; coarser levels double the width until one bucket covers the
 //! generation. A level is kept only if it has at most [`KEEP_RATIO`] of the
 //! cells of the last kept one, which bounds a pyramid to a few times its
@@ -33,6 +33,11 @@ use super::timeline::TimeSpan;
 /// denominator) of the cells of the last kept level. Lower keeps fewer
 /// levels (less memory, more cells drawn per pixel when zoomed out).
 const KEEP_RATIO: (usize, usize) = (3, 4);
+
+/// No coarser level is made above a level of this many cells or fewer: a
+/// pixel or two of extra cells when zoomed out costs less than a level per
+/// row (most goroutine rows of a churning program hold a cell or two).
+const MIN_CELLS_TO_COARSEN: usize = 2;
 
 /// Number of span kinds, for per-kind accumulators.
 const KINDS: usize = SpanKind::ALL.len();
@@ -78,28 +83,175 @@ impl Cell {
     }
 }
 
-/// The cells of one bucket width.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Level {
-    shift: u32,
-    origin: i64,
+/// The pyramids of every row of a generation, in three flat arrays, so a
+/// row costs no allocation of its own: a trace with 600k goroutines has tens
+/// of thousands of goroutine rows per generation, most with a cell or two,
+/// and the summaries of every generation stay in memory.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Pyramids {
+    /// Per row, the range of its levels in `levels`, finest first.
+    rows: Vec<(u32, u32)>,
+    levels: Vec<LevelHead>,
+    /// The cells of every level, level after level.
     cells: Vec<Cell>,
 }
 
-impl Level {
+/// Where a level is: its cells end at `end` in [`Pyramids::cells`] and
+/// begin where the previous level's end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct LevelHead {
+    /// Time of bucket 0.
+    origin: i64,
+    end: u32,
+    /// Buckets are `2^shift` ns wide.
+    shift: u32,
+}
+
+impl Pyramids {
+    /// Summarises `row` (sorted, non-overlapping) of a generation covering
+    /// `span` with about `buckets` buckets at the finest level; returns the
+    /// row's number for [`Pyramids::pyramid`].
+    pub(crate) fn push(&mut self, row: &[Span], span: TimeSpan, buckets: i64) -> u32 {
+        let first = self.levels.len();
+        let len = span.len().max(1);
+        let finest = (len / buckets.max(1)).max(1);
+        let mut shift = 63 - finest.leading_zeros();
+        if 1i64 << shift < finest {
+            shift += 1;
+        }
+        if let Some(grid) = Grid::from_row(row, span, shift) {
+            self.push_levels(grid, len);
+        }
+        let number = to_u32(self.rows.len());
+        self.rows.push((to_u32(first), to_u32(self.levels.len())));
+        number
+    }
+
+    /// Adds the levels of `grid` and of ever coarser grids until one bucket
+    /// covers `len`, keeping those that shrink enough (see [`KEEP_RATIO`])
+    /// and none above a level of [`MIN_CELLS_TO_COARSEN`] cells or fewer.
+    fn push_levels(&mut self, mut grid: Grid, len: i64) {
+        let mut kept: Option<usize> = None;
+        while kept.is_none_or(|n| n > MIN_CELLS_TO_COARSEN) {
+            let start = self.cells.len();
+            grid.level_into(&mut self.cells);
+            let n = self.cells.len() - start;
+            let keep = kept.is_none_or(|k| n * KEEP_RATIO.1 <= k * KEEP_RATIO.0);
+            if keep {
+                self.levels.push(LevelHead {
+                    origin: grid.origin,
+                    end: to_u32(self.cells.len()),
+                    shift: grid.shift,
+                });
+                kept = Some(n);
+            } else {
+                self.cells.truncate(start);
+            }
+            if n <= 1 || grid.width() >= len || grid.shift >= 61 {
+                break;
+            }
+            grid = grid.coarser();
+        }
+    }
+
+    /// The pyramid of row `number` (empty if there is no such row).
+    pub(crate) fn pyramid(&self, number: u32) -> Pyramid<'_> {
+        let (first, end) = self.rows.get(number as usize).copied().unwrap_or((0, 0));
+        Pyramid {
+            all: self,
+            levels: first as usize..end as usize,
+        }
+    }
+
+    /// Frees spare capacity once every row is in.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.rows.shrink_to_fit();
+        self.levels.shrink_to_fit();
+        self.cells.shrink_to_fit();
+    }
+
+    /// Approximate heap bytes held.
+    pub(crate) fn bytes(&self) -> usize {
+        self.rows.len() * size_of::<(u32, u32)>()
+            + self.levels.len() * size_of::<LevelHead>()
+            + self.cells.len() * size_of::<Cell>()
+    }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// The summary of one row: levels from fine to coarse.
+#[derive(Clone, Debug)]
+pub(crate) struct Pyramid<'a> {
+    all: &'a Pyramids,
+    /// The row's levels in `all.levels`.
+    levels: std::ops::Range<usize>,
+}
+
+impl<'a> Pyramid<'a> {
+    /// Level `i`, 0 the finest.
+    fn level(&self, i: usize) -> Option<Level<'a>> {
+        let j = self.levels.start.checked_add(i)?;
+        if j >= self.levels.end {
+            return None;
+        }
+        let head = self.all.levels.get(j)?;
+        let start = match j.checked_sub(1) {
+            Some(prev) => self.all.levels.get(prev)?.end,
+            None => 0,
+        };
+        Some(Level {
+            shift: head.shift,
+            origin: head.origin,
+            cells: self.all.cells.get(start as usize..head.end as usize)?,
+        })
+    }
+
+    fn width(&self, i: usize) -> Option<i64> {
+        let head = self.all.levels.get(self.levels.start.checked_add(i)?)?;
+        Some(1 << head.shift)
+    }
+
+    /// The coarsest level whose buckets are no wider than `ns_per_px`, or
+    /// the finest if all are wider.
+    pub(crate) fn level_for(&self, ns_per_px: f64) -> Option<Level<'a>> {
+        let fine_enough = (0..self.levels.len())
+            .take_while(|&i| self.width(i).is_some_and(|w| w as f64 <= ns_per_px))
+            .count();
+        self.level(fine_enough.saturating_sub(1))
+    }
+
+    /// Bucket width of the finest level, if the row has any spans.
+    pub(crate) fn finest_width(&self) -> Option<i64> {
+        self.width(0)
+    }
+}
+
+/// The cells of one bucket width.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Level<'a> {
+    shift: u32,
+    origin: i64,
+    cells: &'a [Cell],
+}
+
+impl<'a> Level<'a> {
     /// Bucket width in nanoseconds.
-    pub(crate) fn width(&self) -> i64 {
+    #[cfg(test)]
+    fn width(&self) -> i64 {
         1 << self.shift
     }
 
-    /// The time a cell covers.
+    /// The time `cell` covers.
     pub(crate) fn span_of(&self, cell: &Cell) -> TimeSpan {
         let at = |bucket: u32| self.origin + (i64::from(bucket) << self.shift);
         TimeSpan::new(at(cell.first), at(cell.end))
     }
 
-    /// The cells intersecting `view`.
-    pub(crate) fn visible(&self, view: TimeSpan) -> &[Cell] {
+    /// The cells overlapping `view`, by binary search.
+    pub(crate) fn visible(&self, view: TimeSpan) -> &'a [Cell] {
         let first = self
             .cells
             .partition_point(|c| self.span_of(c).end <= view.start);
@@ -107,66 +259,6 @@ impl Level {
             .cells
             .partition_point(|c| self.span_of(c).start < view.end);
         self.cells.get(first..last).unwrap_or_default()
-    }
-}
-
-/// The summary of one row: levels from fine to coarse.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Pyramid {
-    levels: Vec<Level>,
-}
-
-impl Pyramid {
-    /// Summarises `row` (sorted, non-overlapping) of a generation covering
-    /// `span`, with about `buckets` buckets in the finest level.
-    pub(crate) fn build(row: &[Span], span: TimeSpan, buckets: i64) -> Pyramid {
-        let mut levels: Vec<Level> = Vec::new();
-        let len = span.len().max(1);
-        let finest = (len / buckets.max(1)).max(1);
-        let mut shift = 63 - finest.leading_zeros();
-        if 1i64 << shift < finest {
-            shift += 1;
-        }
-        let Some(mut grid) = Grid::from_row(row, span, shift) else {
-            return Pyramid { levels };
-        };
-        loop {
-            let level = grid.level();
-            let done = level.cells.len() <= 1 || grid.width() >= len || grid.shift >= 61;
-            let keep = levels
-                .last()
-                .is_none_or(|l| level.cells.len() * KEEP_RATIO.1 <= l.cells.len() * KEEP_RATIO.0);
-            if keep {
-                levels.push(level);
-            }
-            if done {
-                break;
-            }
-            grid = grid.coarser();
-        }
-        Pyramid { levels }
-    }
-
-    /// The level to draw at `ns_per_px`: the coarsest whose buckets are no
-    /// wider than a pixel, or the finest if all are.
-    pub(crate) fn level_for(&self, ns_per_px: f64) -> Option<&Level> {
-        let fine_enough = self
-            .levels
-            .partition_point(|l| l.width() as f64 <= ns_per_px);
-        self.levels.get(fine_enough.saturating_sub(1))
-    }
-
-    /// Bucket width of the finest level (`None` for an empty row).
-    pub(crate) fn finest_width(&self) -> Option<i64> {
-        self.levels.first().map(Level::width)
-    }
-
-    /// Heap bytes held.
-    pub(crate) fn bytes(&self) -> usize {
-        self.levels
-            .iter()
-            .map(|l| size_of::<Level>() + l.cells.len() * size_of::<Cell>())
-            .sum()
     }
 }
 
@@ -306,9 +398,9 @@ impl Grid {
         }
     }
 
-    /// The level's cells.
-    fn level(&self) -> Level {
-        let mut cells = Vec::new();
+    /// Appends the level's cells to `cells`.
+    fn level_into(&self, cells: &mut Vec<Cell>) {
+        let start = cells.len();
         let mut runs = self.runs.iter().peekable();
         let mut i = 0;
         while i < self.buckets.len() {
@@ -316,7 +408,8 @@ impl Grid {
                 let busy = if run.kind.is_busy() { 255 } else { 0 };
                 let (first, end) = (bucket_u32(run.first), bucket_u32(run.end));
                 push_cell(
-                    &mut cells,
+                    cells,
+                    start,
                     Cell {
                         first,
                         end,
@@ -330,15 +423,9 @@ impl Grid {
                 continue;
             }
             if let Some(b) = self.buckets.get(i).filter(|b| !b.is_empty()) {
-                push_cell(&mut cells, b.cell(i, i + 1, self.shift));
+                push_cell(cells, start, b.cell(i, i + 1, self.shift));
             }
             i += 1;
-        }
-        cells.shrink_to_fit();
-        Level {
-            shift: self.shift,
-            origin: self.origin,
-            cells,
         }
     }
 
@@ -388,10 +475,11 @@ impl Grid {
     }
 }
 
-/// Appends `cell`, merging it into the previous one when they touch and
-/// look the same.
-fn push_cell(cells: &mut Vec<Cell>, cell: Cell) {
-    if let Some(prev) = cells.last_mut()
+/// Appends `cell` to the level starting at `start` in `cells`, merging it
+/// into the level's previous cell when they touch and look the same.
+fn push_cell(cells: &mut Vec<Cell>, start: usize, cell: Cell) {
+    if cells.len() > start
+        && let Some(prev) = cells.last_mut()
         && prev.end == cell.first
         && (prev.kind, prev.busy) == (cell.kind, cell.busy)
     {
@@ -410,19 +498,47 @@ mod tests {
         Span::new(start, end, kind, 0)
     }
 
-    /// The level of `row` with buckets of `2^shift` ns from `start`.
-    fn build_level(row: &[Span], start: i64, shift: u32) -> Level {
+    /// The level of `row` with buckets of `2^shift` ns from `start`, as
+    /// one-level pyramids.
+    fn build_level(row: &[Span], start: i64, shift: u32) -> Pyramids {
         let end = row.last().map_or(start, Span::end);
-        Grid::from_row(row, TimeSpan::new(start, end), shift)
-            .unwrap()
-            .level()
+        let grid = Grid::from_row(row, TimeSpan::new(start, end), shift).unwrap();
+        let mut p = Pyramids::default();
+        grid.level_into(&mut p.cells);
+        p.levels.push(LevelHead {
+            origin: grid.origin,
+            end: to_u32(p.cells.len()),
+            shift,
+        });
+        p.rows.push((0, 1));
+        p
+    }
+
+    fn cells_of(grid: &Grid) -> Vec<Cell> {
+        let mut cells = vec![Cell {
+            first: 0,
+            end: 0,
+            busy: 0,
+            covered: 0,
+            kind: 0,
+            count: 7,
+        }];
+        grid.level_into(&mut cells);
+        cells.split_off(1)
+    }
+
+    fn levels<'a>(p: &'a Pyramid<'a>) -> Vec<Level<'a>> {
+        (0..).map_while(|i| p.level(i)).collect()
     }
 
     #[test]
     fn long_spans_cost_one_run() {
         let row = [span(0, 1 << 20, SpanKind::Waiting)];
-        let p = Pyramid::build(&row, TimeSpan::new(0, 1 << 20), 1024);
-        let finest = &p.levels[0];
+        let mut all = Pyramids::default();
+        let row = all.push(&row, TimeSpan::new(0, 1 << 20), 1024);
+        let p = all.pyramid(row);
+        let finest = p.level(0).unwrap();
+        assert!(p.level(1).is_none(), "one cell needs no coarser level");
         assert_eq!(finest.width(), 1024);
         assert_eq!(finest.cells.len(), 1, "{:?}", finest.cells);
         assert_eq!(finest.span_of(&finest.cells[0]), TimeSpan::new(0, 1 << 20));
@@ -443,7 +559,8 @@ mod tests {
             span(0, 3, SpanKind::Running),
             span(3, 8, SpanKind::Runnable),
         ];
-        let level = build_level(&row, 0, 2);
+        let p = build_level(&row, 0, 2);
+        let level = p.pyramid(0).level(0).unwrap();
         assert_eq!(level.cells.len(), 2, "{:?}", level.cells);
         let (a, b) = (level.cells[0], level.cells[1]);
         assert_eq!((a.kind(), a.busy, a.count()), (SpanKind::Running, 192, 2));
@@ -455,7 +572,8 @@ mod tests {
     fn buckets_report_how_much_of_them_a_lane_covers() {
         // Bucket width 4: the goroutine exists from 1 to 3 only.
         let row = [span(1, 3, SpanKind::Runnable)];
-        let level = build_level(&row, 0, 2);
+        let p = build_level(&row, 0, 2);
+        let level = p.pyramid(0).level(0).unwrap();
         let cell = level.cells[0];
         assert_eq!((cell.kind(), cell.covered), (SpanKind::Runnable, 128));
         assert!((cell.covered() - 0.5).abs() < 0.01);
@@ -475,34 +593,38 @@ mod tests {
             })
             .collect();
         let gen_span = TimeSpan::new(0, 1_000_000);
-        let p = Pyramid::build(&row, gen_span, 1024);
-        assert!(p.levels.len() > 3);
+        let mut all = Pyramids::default();
+        all.push(&[span(0, 5, SpanKind::Running)], gen_span, 1024);
+        let number = all.push(&row, gen_span, 1024);
+        let p = all.pyramid(number);
+        let levels = levels(&p);
+        assert!(levels.len() > 3);
         assert!(
-            p.levels
+            levels
                 .windows(2)
                 .all(|w| w[0].width() < w[1].width() && w[1].cells.len() < w[0].cells.len())
         );
-        assert!(p.levels[0].cells.len() <= 1024 + 1);
-        assert!(p.bytes() < row.len() * size_of::<Span>() / 4);
-        for level in &p.levels {
+        assert!(levels[0].cells.len() <= 1024 + 1);
+        assert!(all.bytes() < row.len() * size_of::<Span>() / 4);
+        for level in &levels {
             let covered: i64 = level.cells.iter().map(|c| level.span_of(c).len()).sum();
             assert!(
                 covered >= gen_span.len() - level.width(),
                 "cells cover the generation"
             );
         }
-        let at = |px: f64| p.level_for(px).map(Level::width);
+        let at = |px: f64| p.level_for(px).map(|l| l.width());
         assert_eq!(at(1.0), p.finest_width());
         for px in [2000.0, 5000.0, 70_000.0] {
             let w = at(px).unwrap();
             assert!(
                 w as f64 <= px
-                    && p.levels
+                    && levels
                         .iter()
                         .all(|l| l.width() <= w || l.width() as f64 > px)
             );
         }
-        assert_eq!(at(1e12), p.levels.last().map(Level::width));
+        assert_eq!(at(1e12), levels.last().map(|l| l.width()));
     }
 
     #[test]
@@ -527,7 +649,11 @@ mod tests {
         for shift in 3..14 {
             let fine = Grid::from_row(&row, gen_span, shift).unwrap();
             let direct = Grid::from_row(&row, gen_span, shift + 1).unwrap();
-            assert_eq!(fine.coarser().level(), direct.level(), "shift {shift}");
+            assert_eq!(
+                cells_of(&fine.coarser()),
+                cells_of(&direct),
+                "shift {shift}"
+            );
         }
     }
 
@@ -538,7 +664,8 @@ mod tests {
             span(11, 11, SpanKind::CpuSample),
             span(900, 900, SpanKind::Log),
         ];
-        let level = build_level(&row, 0, 6);
+        let p = build_level(&row, 0, 6);
+        let level = p.pyramid(0).level(0).unwrap();
         let counts: Vec<(u32, SpanKind)> =
             level.cells.iter().map(|c| (c.count(), c.kind())).collect();
         assert_eq!(counts, [(2, SpanKind::CpuSample), (1, SpanKind::Log)]);

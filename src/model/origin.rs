@@ -12,7 +12,9 @@
 //! because the decoded events (and their stack tables) are dropped once the
 //! model is built.
 
-use crate::trace::FxHashMap;
+use std::hash::{Hash, Hasher};
+
+use crate::trace::{FxHashMap, FxHasher};
 
 use super::intern::{Interner, StrId, Strings};
 use crate::trace::Stack;
@@ -43,6 +45,11 @@ pub(crate) const UNKNOWN: Origin = Origin {
     proc: -1,
     thread: -1,
 };
+
+/// Slots of the cache of recently interned origins: enough to catch a
+/// goroutine blocking again where it blocked before, on the same P and M,
+/// woken by the same goroutine; bigger only costs memory per decode.
+const RECENT_ORIGINS: usize = 4096;
 
 /// One stack frame, its names interned in the generation's strings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,7 +98,10 @@ impl Origins {
 
 /// Builds a generation's [`Origins`].
 pub(crate) struct OriginBuilder {
-    ids: FxHashMap<Origin, OriginId>,
+    /// Origins interned lately, by hash: a direct-mapped cache rather than
+    /// a map of every origin, since most origins are unique (the unblocker,
+    /// P and M vary) and a map would cost more than the table itself.
+    recent: Box<[(Origin, OriginId)]>,
     /// Our stack index by the decoder's stack ID (unique in a generation).
     stack_ids: FxHashMap<u64, u32>,
     origins: Origins,
@@ -100,7 +110,7 @@ pub(crate) struct OriginBuilder {
 impl Default for OriginBuilder {
     fn default() -> Self {
         OriginBuilder {
-            ids: FxHashMap::from_iter([(UNKNOWN, 0)]),
+            recent: vec![(UNKNOWN, 0); RECENT_ORIGINS].into_boxed_slice(),
             stack_ids: FxHashMap::default(),
             origins: Origins {
                 origins: vec![UNKNOWN],
@@ -115,14 +125,21 @@ impl OriginBuilder {
     /// The ID of `origin`. IDs past `u32` (never reached: a generation has
     /// fewer events) map to 0.
     pub(crate) fn intern(&mut self, origin: Origin) -> OriginId {
-        if let Some(&id) = self.ids.get(&origin) {
-            return id;
+        let mut h = FxHasher::default();
+        origin.hash(&mut h);
+        let slot = (h.finish() >> 40) as usize % RECENT_ORIGINS;
+        if let Some((o, id)) = self.recent.get(slot)
+            && *o == origin
+        {
+            return *id;
         }
         let Ok(id) = OriginId::try_from(self.origins.origins.len()) else {
             return 0;
         };
         self.origins.origins.push(origin);
-        self.ids.insert(origin, id);
+        if let Some(entry) = self.recent.get_mut(slot) {
+            *entry = (origin, id);
+        }
         id
     }
 

@@ -7,7 +7,6 @@
 
 use super::fold::fold;
 use super::generation::{GenerationModel, GenerationSummary};
-use super::lod::Pyramid;
 use super::plot::{PlotPoint, Series, columns};
 use super::span::{Span, SpanKind};
 use super::timeline::{LaneKey, TimeSpan};
@@ -77,9 +76,9 @@ pub(crate) fn summary_suffices(summary: &GenerationSummary, key: LaneKey, ns_per
         return summary.plot_width as f64 <= ns_per_px;
     }
     summary.lane(key).is_none_or(|lane| {
-        lane.rows
-            .iter()
-            .filter_map(Pyramid::finest_width)
+        summary
+            .rows(lane)
+            .filter_map(|p| p.finest_width())
             .all(|w| w as f64 <= ns_per_px)
     })
 }
@@ -146,7 +145,7 @@ pub(crate) fn summary_items(
     let Some(lane) = summary.lane(key) else {
         return;
     };
-    for (row, pyramid) in lane.rows.iter().enumerate() {
+    for (row, pyramid) in summary.rows(lane).enumerate() {
         let Some(level) = pyramid.level_for(ns_per_px) else {
             continue;
         };

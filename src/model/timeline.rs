@@ -158,6 +158,10 @@ pub struct Lane {
     pub height: f32,
     /// Whether the lane has more than one row to fold.
     pub collapsible: bool,
+    /// Rows of spans seen so far.
+    pub rows: usize,
+    /// Whether the label has the goroutine's start function.
+    pub named: bool,
 }
 
 /// Height of one row of spans, in points: one line of small text.
@@ -168,6 +172,14 @@ pub const ROW_HEIGHT: f32 = 16.0;
 pub const PLOT_HEIGHT: f32 = 48.0;
 
 impl Lane {
+    /// The goroutine's start function, if the label has it.
+    pub fn name(&self) -> Option<&str> {
+        self.label
+            .split_once(' ')
+            .map(|(_, name)| name)
+            .filter(|_| self.named)
+    }
+
     /// The lane `key` with `rows` rows of spans.
     pub fn new(key: LaneKey, name: Option<&str>, rows: usize) -> Lane {
         let height = match key {
@@ -180,6 +192,8 @@ impl Lane {
             group: key.group(),
             height,
             collapsible: rows > 1,
+            rows,
+            named: matches!(key, LaneKey::Goroutine(_)) && name.is_some_and(|n| !n.is_empty()),
         }
     }
 }

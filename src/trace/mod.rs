@@ -40,7 +40,7 @@ pub use base::{
     BACKGROUND_TASK, GoId, IdSet, NO_GOROUTINE, NO_PROC, NO_TASK, NO_THREAD, ProcId, SchedCtx,
     TaskId, ThreadId, Time,
 };
-pub(crate) use base::{FxHashMap, FxHashSet};
+pub(crate) use base::{FxHashMap, FxHashSet, FxHasher};
 pub use batch::{BatchKind, BatchRef};
 pub use error::Error;
 pub use event::{Event, EventKind, EventRecord, Stack, StackFrame, TextWriter};

@@ -280,7 +280,7 @@ impl Opener {
 /// loader thread).
 fn load(source: &Source) -> Result<Loaded, String> {
     match source {
-        Source::Bundled => check(source, SAMPLE, None),
+        Source::Bundled => check(source, SAMPLE, &|_| {}, None),
         Source::File(path) => {
             let meta =
                 std::fs::metadata(path).map_err(|e| format!("Cannot open the file: {e}."))?;
@@ -291,16 +291,27 @@ fn load(source: &Source) -> Result<Loaded, String> {
                 return Err("The file is empty.".to_owned());
             }
             let input = Input::open(path).map_err(|e| format!("Cannot read the file: {e}."))?;
-            check(source, input.bytes(), Stamp::of(path))
+            check(
+                source,
+                input.bytes(),
+                &|range| input.release(range),
+                Stamp::of(path),
+            )
         }
     }
 }
 
 /// What the decoder says about `data` before decoding any event. The
 /// worker indexes the file again on its own thread, in parallel (see
-/// `super::session`): its API takes a path, not an opened input.
-fn check(source: &Source, data: &[u8], stamp: Option<Stamp>) -> Result<Loaded, String> {
-    let trace = Trace::open(data).map_err(|e| e.to_string())?;
+/// `super::session`): its API takes a path, not an opened input. Each
+/// generation's bytes go to `release` once indexed.
+fn check(
+    source: &Source,
+    data: &[u8],
+    release: &(dyn Fn(std::ops::Range<usize>) + Sync),
+    stamp: Option<Stamp>,
+) -> Result<Loaded, String> {
+    let trace = Trace::open_releasing(data, release).map_err(|e| e.to_string())?;
     let generations = &trace.index().generations;
     if generations.is_empty() {
         return Err("The trace is truncated: it has a header but no events.".to_owned());

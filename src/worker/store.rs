@@ -14,7 +14,6 @@
 //! so the side panel shows "loading" only until it is decoded again.
 
 use std::cell::Cell;
-use std::collections::BTreeMap;
 
 use super::cache::{DETAIL_BUDGET, DetailCache};
 use super::{Command, GenerationError, Progress, SpanQuery, Update, Viewport};
@@ -29,13 +28,6 @@ use crate::model::{
 struct Generation {
     summary: Option<GenerationSummary>,
     failed: bool,
-}
-
-/// A lane's shape so far.
-#[derive(Default)]
-struct LaneInfo {
-    rows: usize,
-    name: Option<Box<str>>,
 }
 
 /// The lanes every trace has, shown from the first frame.
@@ -60,7 +52,6 @@ const DETAIL_MIN_PX: f64 = 1024.0;
 pub(crate) struct Store {
     timeline: Timeline,
     generations: Vec<Generation>,
-    lanes: BTreeMap<LaneKey, LaneInfo>,
     cache: DetailCache,
     errors: Vec<GenerationError>,
     viewport: Option<Viewport>,
@@ -99,10 +90,7 @@ impl Store {
                 self.indexed = true;
                 self.generations = bands.iter().map(|_| Generation::default()).collect();
                 self.timeline.generations = bands;
-                for key in RUNTIME_LANES {
-                    self.lanes.entry(key).or_default();
-                }
-                self.refresh_lanes();
+                self.merge_lanes(RUNTIME_LANES.iter().map(|&key| (key, None, 0)));
             }
             Update::Decoded {
                 generation,
@@ -140,10 +128,11 @@ impl Store {
     }
 
     fn add_summary(&mut self, generation: usize, summary: GenerationSummary) {
-        let Some(slot) = self.generations.get_mut(generation) else {
-            return;
-        };
-        if slot.summary.is_some() {
+        if self
+            .generations
+            .get(generation)
+            .is_none_or(|slot| slot.summary.is_some())
+        {
             return;
         }
         if let Some(band) = self
@@ -154,30 +143,42 @@ impl Store {
         {
             *band = summary.span();
         }
-        let mut changed = false;
-        for lane in &summary.lanes {
-            let info = self.lanes.entry(lane.key).or_insert_with(|| {
-                changed = true;
-                LaneInfo::default()
-            });
-            if lane.rows.len() > info.rows || (info.name.is_none() && lane.name.is_some()) {
-                info.rows = info.rows.max(lane.rows.len());
-                info.name = info.name.take().or_else(|| lane.name.clone());
-                changed = true;
-            }
-        }
-        slot.summary = Some(summary);
-        if changed {
-            self.refresh_lanes();
+        self.merge_lanes(
+            summary
+                .lanes()
+                .map(|l| (l.key, summary.name(l), l.rows_len())),
+        );
+        if let Some(slot) = self.generations.get_mut(generation) {
+            slot.summary = Some(summary);
         }
     }
 
-    fn refresh_lanes(&mut self) {
-        self.timeline.lanes = self
-            .lanes
-            .iter()
-            .map(|(&key, info)| Lane::new(key, info.name.as_deref(), info.rows))
-            .collect();
+    /// Adds the lanes not seen yet and widens (or names) the known ones.
+    /// The timeline's lanes stay sorted by key; only new or changed lanes
+    /// get a new label, so a trace with 600k goroutines costs a merge per
+    /// generation, not a relabelling of every lane.
+    fn merge_lanes<'n>(&mut self, lanes: impl Iterator<Item = (LaneKey, Option<&'n str>, usize)>) {
+        let known = &mut self.timeline.lanes;
+        let mut added = Vec::new();
+        for (key, name, rows) in lanes {
+            match known.binary_search_by_key(&key, |l| l.key) {
+                Ok(i) => {
+                    if let Some(lane) = known.get_mut(i)
+                        && (rows > lane.rows || (!lane.named && name.is_some()))
+                    {
+                        let name = name.filter(|_| !lane.named).or_else(|| lane.name());
+                        *lane = Lane::new(key, name, rows.max(lane.rows));
+                    }
+                }
+                Err(_) => added.push(Lane::new(key, name, rows)),
+            }
+        }
+        if !added.is_empty() {
+            added.sort_by_key(|l| l.key);
+            added.dedup_by_key(|l| l.key);
+            let old = std::mem::take(known);
+            *known = merge_sorted(old, added);
+        }
     }
 
     fn add_detail(&mut self, generation: usize, model: GenerationModel) -> Vec<Command> {
@@ -380,4 +381,20 @@ impl Store {
             );
         }
     }
+}
+
+/// The union of two lists of lanes sorted by key (no key in both).
+fn merge_sorted(a: Vec<Lane>, b: Vec<Lane>) -> Vec<Lane> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if x.key <= y.key => a.next(),
+            (Some(_), Some(_)) | (None, Some(_)) => b.next(),
+            (Some(_), None) => a.next(),
+            (None, None) => break,
+        };
+        out.extend(next);
+    }
+    out
 }

@@ -67,7 +67,8 @@ pub(crate) fn run(source: Source, commands: Receiver<Command>, notifier: Notifie
         }
     };
     memory::indexing(&input, true);
-    let opened = Trace::open(input.bytes());
+    let release = |range| memory::release(&input, range);
+    let opened = Trace::open_releasing(input.bytes(), &release);
     memory::indexing(&input, false);
     let trace = match opened {
         Ok(trace) => trace,
@@ -81,7 +82,6 @@ pub(crate) fn run(source: Source, commands: Receiver<Command>, notifier: Notifie
     notifier.send(Update::Indexed {
         bands: bands::estimate(trace.index()),
     });
-    memory::release(&input, 0..input.bytes().len());
     let sizes = trace
         .index()
         .generations
