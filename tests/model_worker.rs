@@ -169,6 +169,45 @@ fn loads_the_whole_trace_and_draws_every_zoom_level() {
     worker.shutdown();
 }
 
+/// The wall clock the timeline gives at each Sync's trace time is the one
+/// Go's reader prints for that Sync (`Trace=… Wall=…` in `-d=parsed`).
+#[test]
+fn wall_clock_agrees_with_the_clock_snapshots_go_prints() {
+    let name = "cpuprofile-go1.27.trace";
+    let parsed = common::traces::parsed_text("cpuprofile-go1.27");
+    let snapshots: Vec<(i64, String)> = parsed
+        .lines()
+        .filter(|l| l.contains(" Sync ") && l.contains(" Wall="))
+        .filter_map(|l| {
+            let field = |k: &str| l.split(' ').find_map(|f| f.strip_prefix(k));
+            Some((field("Trace=")?.parse().ok()?, field("Wall=")?.to_owned()))
+        })
+        .collect();
+    assert!(snapshots.len() >= 10, "a snapshot per generation");
+    let (mut worker, _) = start(name);
+    poll_until(&mut worker, "every generation", |w| {
+        let p = w.progress();
+        p.total > 0 && p.done == p.total
+    });
+    for (trace, wall) in &snapshots {
+        let unix = worker.timeline().wall_clock(*trace).expect("a wall clock");
+        let utc = format!(
+            "{}Z",
+            gotv::trace::format_wall_clock(unix, 0).replace(' ', "T")
+        );
+        // Go trims trailing zeros of the fraction.
+        let (whole, frac) = utc.trim_end_matches('Z').split_once('.').unwrap();
+        let frac = frac.trim_end_matches('0');
+        let ours = if frac.is_empty() {
+            format!("{whole}Z")
+        } else {
+            format!("{whole}.{frac}Z")
+        };
+        assert_eq!(&ours, wall, "Sync at {trace}");
+    }
+    worker.shutdown();
+}
+
 #[test]
 fn a_corrupt_generation_is_reported_while_the_others_load() {
     let (mut worker, _) = start("truncated-go1.27.trace");

@@ -42,7 +42,7 @@ use super::intern::{Interner, StrId};
 use super::origin::{Origin, OriginBuilder, OriginId};
 use super::plot::{Series, SeriesBuilder};
 use super::span::{Row, RowBuilder, Span, SpanKind};
-use super::timeline::{LaneKey, TimeSpan};
+use super::timeline::{LaneKey, TimeSpan, WallClock};
 use crate::trace::event::{Range, RangeName, StateTransition};
 use crate::trace::{Error, Event, EventKind, GoState, ResourceId, Stack, Trace, Transition};
 
@@ -211,6 +211,7 @@ struct Builder {
     tasks: Vec<Span>,
     counts: Counts,
     plots: BTreeMap<Series, SeriesBuilder>,
+    clock: Option<WallClock>,
 }
 
 impl Builder {
@@ -332,6 +333,7 @@ impl Builder {
             EventKind::TaskBegin | EventKind::TaskEnd => self.task(ev),
             EventKind::RegionBegin | EventKind::RegionEnd => self.region(ev),
             EventKind::Log => self.log(ev),
+            EventKind::Sync => self.clock(ev),
             _ => {}
         }
     }
@@ -664,6 +666,17 @@ impl Builder {
             goroutines,
             lanes,
             plots,
+            clock: self.clock,
+        }
+    }
+
+    /// Notes the wall clock a Sync event's clock snapshot (Go 1.25+) gives.
+    fn clock(&mut self, ev: &Event<'_>) {
+        if let Some((trace, c)) = ev.sync().and_then(|s| s.clock) {
+            let unix = i128::from(c.sec) * 1_000_000_000 + i128::from(c.nsec);
+            if let Ok(unix) = i64::try_from(unix) {
+                self.clock.get_or_insert(WallClock { trace, unix });
+            }
         }
     }
 

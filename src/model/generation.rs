@@ -14,7 +14,7 @@ use super::lod::{Pyramid, Pyramids};
 use super::origin::{OriginId, Origins, SpanDetails, known, resolve};
 use super::plot::{PlotPoint, Series, downsample};
 use super::span::{Span, SpanKind};
-use super::timeline::{LaneKey, TimeSpan};
+use super::timeline::{LaneKey, TimeSpan, WallClock};
 
 /// Finest summary buckets per generation for P, M, GC and task lanes and
 /// plots: ~1000 is a pixel per bucket when one generation fills the screen.
@@ -63,6 +63,8 @@ pub struct GenerationModel {
     pub(crate) lanes: Vec<LaneData>,
     /// Sorted by series.
     pub(crate) plots: Vec<(Series, Vec<PlotPoint>)>,
+    /// The generation's clock snapshot (Go 1.25+).
+    pub(crate) clock: Option<WallClock>,
 }
 
 /// One lane's summary.
@@ -97,6 +99,8 @@ pub struct GenerationSummary {
     pub(crate) plots: Vec<(Series, Vec<PlotPoint>)>,
     /// Bucket width of the plots, the finest resolution the summary offers.
     pub(crate) plot_width: i64,
+    /// The generation's clock snapshot (Go 1.25+).
+    pub(crate) clock: Option<WallClock>,
 }
 
 impl GenerationModel {
@@ -228,6 +232,7 @@ impl GenerationModel {
             pyramids,
             plots,
             plot_width,
+            clock: self.clock,
         }
     }
 }

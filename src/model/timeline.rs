@@ -211,6 +211,30 @@ pub struct Timeline {
     /// Pieces of work the worker still has to finish before what is visible
     /// is drawn from decoded data (0 = the picture is complete).
     pub pending: usize,
+    /// Clock snapshots of the generations decoded so far (Go 1.25+ traces),
+    /// sorted by trace time.
+    pub clocks: Vec<WallClock>,
+}
+
+/// A trace time and the wall clock at that moment, from a generation's
+/// clock snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WallClock {
+    /// Trace time, in the trace's nanoseconds.
+    pub trace: i64,
+    /// Wall clock, in nanoseconds since the Unix epoch.
+    pub unix: i64,
+}
+
+impl Timeline {
+    /// The wall clock at trace time `t`, from the latest snapshot at or
+    /// before it (the first one for earlier times): the trace clock and the
+    /// wall clock drift apart slowly, so the nearest snapshot is the best.
+    pub fn wall_clock(&self, t: i64) -> Option<i64> {
+        let after = self.clocks.partition_point(|c| c.trace <= t);
+        let c = self.clocks.get(after.saturating_sub(1))?;
+        c.unix.checked_add(t.checked_sub(c.trace)?)
+    }
 }
 
 #[cfg(test)]

@@ -191,6 +191,38 @@ impl Ticks {
     }
 }
 
+/// Wall-clock time `unix_ns` in the local time zone, with its offset from
+/// UTC: a Go engineer matches it against log lines and dashboards.
+pub(crate) fn format_wall(unix_ns: i64) -> String {
+    let offset = local_offset(unix_ns.div_euclid(1_000_000_000));
+    let sign = if offset < 0 { '-' } else { '+' };
+    let abs = offset.unsigned_abs();
+    format!(
+        "{} UTC{sign}{:02}:{:02}",
+        crate::trace::format_wall_clock(unix_ns, offset),
+        abs / 3600,
+        abs / 60 % 60
+    )
+}
+
+/// The local time zone's offset from UTC at `unix_secs`, in seconds east.
+#[cfg(unix)]
+fn local_offset(unix_secs: i64) -> i64 {
+    // time_t is 64 bits on every platform a trace viewer runs on today.
+    let t = unix_secs as libc::time_t;
+    // SAFETY: `localtime_r` reads `t` and writes only the `tm` it is given,
+    // which is a plain C struct for which all-zero bytes are a valid value.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    let ok = unsafe { !libc::localtime_r(&t, &mut tm).is_null() };
+    if ok { tm.tm_gmtoff } else { 0 }
+}
+
+/// The local time zone's offset from UTC (UTC where it is not known).
+#[cfg(not(unix))]
+fn local_offset(_unix_secs: i64) -> i64 {
+    0
+}
+
 /// Paints the axis strip: minor and major ticks with labels.
 pub(crate) fn paint(
     painter: &Painter,

@@ -143,6 +143,11 @@ impl Store {
         {
             *band = summary.span();
         }
+        if let Some(clock) = summary.clock {
+            let clocks = &mut self.timeline.clocks;
+            let at = clocks.partition_point(|c| c.trace < clock.trace);
+            clocks.insert(at, clock);
+        }
         self.merge_lanes(
             summary
                 .lanes()
