@@ -3,8 +3,11 @@
 //! what it painted — at zoom levels from the whole trace down to 1 µs wide.
 //!
 //! ```sh
-//! cargo bench --bench frame -- TRACE [--frames N]
+//! cargo bench --bench frame -- TRACE [--frames N] [--width NS]
 //! ```
+//!
+//! `--width` measures that one width (nanoseconds, 0 for the whole trace)
+//! instead of the list, for profiling.
 //!
 //! Without a trace it measures the bundled sample. The app runs headless
 //! in egui_kittest at 1600×1000 points: the trace is opened and decoded as
@@ -40,9 +43,14 @@ fn main() {
     let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
     let mut file = None;
     let mut frames = 30;
+    let mut widths = WIDTHS.to_vec();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--frames" => frames = args.next().and_then(|n| n.parse().ok()).unwrap_or(frames),
+            "--width" => {
+                let width = args.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+                widths = vec![(width, "--width")];
+            }
             path => file = Some(PathBuf::from(path)),
         }
     }
@@ -66,7 +74,7 @@ fn main() {
     println!("width        ui+tessellate median   max      vertices");
     let whole = harness.state().visible_range();
     let middle = (whole.0 + whole.1) / 2;
-    for (width, label) in WIDTHS {
+    for (width, label) in widths {
         let range = if width == 0 {
             whole
         } else {

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::gui::{App, click, eventually, open_analysed, sample, sample_worker};
+use common::gui::{App, click, open_analysed, origin, outlier_rows, sample};
 use egui::accesskit::Role;
 use egui::{Event, Modifiers, Pos2};
 use egui_kittest::kittest::{NodeT, Queryable};
@@ -32,16 +32,6 @@ const MAX_ROWS: u64 = 8;
 /// The app on the sample with everything decoded and the analysis done.
 fn open() -> App {
     open_analysed(WINDOW)
-}
-
-/// The trace's start as the view counts from it (the worker's span).
-fn origin() -> i64 {
-    let mut worker = sample_worker();
-    eventually("the exact span", || {
-        worker.poll();
-        worker.progress().done == worker.progress().total
-    });
-    worker.timeline().span.start
 }
 
 /// An octave `lo..hi` of scheduler waits holding 2 to [`MAX_ROWS`]
@@ -79,24 +69,6 @@ fn tail_octave() -> ((i64, i64), Vec<Interval>) {
 /// (`histogram_plot`: `log10` of the durations, zero drawn from 0.5 ns).
 fn log_x(ns: i64) -> f64 {
     (ns as f64).max(0.5).log10()
-}
-
-/// A table row of the outliers table: goroutine and start (relative ns),
-/// parsed from its label `G7, main.f, 0.001234567 s, 1.23 ms, reason`.
-fn outlier_rows(harness: &App) -> Vec<(i64, i64)> {
-    harness
-        .get_all_by_role(Role::Button)
-        .filter_map(|node| {
-            let label = node.accesskit_node().label()?;
-            let mut cells = label.split(", ");
-            let goroutine = cells.next()?.strip_prefix('G')?.parse().ok()?;
-            let _function = cells.next()?;
-            let seconds = cells.next()?.strip_suffix(" s")?;
-            let (whole, nanos) = seconds.split_once('.')?;
-            let start = whole.parse::<i64>().ok()? * 1_000_000_000 + nanos.parse::<i64>().ok()?;
-            Some((goroutine, start))
-        })
-        .collect()
 }
 
 #[test]

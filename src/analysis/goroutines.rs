@@ -343,6 +343,7 @@ mod tests {
             to,
             reason: reason.as_bytes(),
             stack,
+            origin: Frames::None,
         };
         Step {
             time,

@@ -30,6 +30,10 @@
 //!
 //! Memory stays bounded by what is open at a time, plus per kind a [`TopK`]
 //! of the longest intervals and [`LogHistogram`]s of all of them.
+//!
+//! Goroutine waits also feed the latency profiles (`profile.rs`): the stack
+//! a wait began at is interned when its interval opens, and the interval is
+//! added to it when it closes.
 
 use std::collections::BTreeMap;
 
@@ -37,6 +41,7 @@ use crate::trace::FxHashMap;
 
 use super::histogram::LogHistogram;
 use super::labels::{Label, Labels};
+use super::profile::{Origin, ProfileBuilder, StackId};
 use super::step::{Edge, GcRange, GoChange, Step, What};
 use super::topk::TopK;
 use crate::trace::{GoId, GoState, TaskId, Time};
@@ -100,6 +105,9 @@ pub struct Interval {
     pub end: Time,
     /// Block or stop-the-world reason, region or task type; empty otherwise.
     pub label: Label,
+    /// Where a scheduler wait, block or syscall began, in the latency
+    /// profile; the root for the other kinds.
+    pub stack: StackId,
 }
 
 impl Interval {
@@ -123,6 +131,7 @@ impl Ord for Ranked {
             .then(b.goroutine.cmp(&a.goroutine))
             .then(b.kind.cmp(&a.kind))
             .then(b.label.cmp(&a.label))
+            .then(b.stack.cmp(&a.stack))
     }
 }
 
@@ -194,12 +203,14 @@ impl Latencies {
     }
 }
 
-/// An open goroutine state: since when, why, and whether its start is known.
+/// An open goroutine state: since when, why, where, and whether its start
+/// is known.
 #[derive(Clone, Copy, Debug)]
 struct OpenState {
     state: GoState,
     since: Time,
     label: Label,
+    origin: Origin,
     known: bool,
 }
 
@@ -234,10 +245,11 @@ impl LatencyTracker {
         }
     }
 
-    /// Feeds one step.
-    pub fn step(&mut self, step: &Step<'_>, labels: &mut Labels) {
+    /// Feeds one step; goroutine waits go to `profile` too.
+    pub fn step(&mut self, step: &Step<'_>, labels: &mut Labels, profile: &mut ProfileBuilder) {
         match step.what {
-            What::Go(change) => self.go_change(step.time, &change, labels),
+            What::Sync => profile.new_generation(),
+            What::Go(change) => self.go_change(step.time, &change, labels, profile),
             What::Range(edge, range) => self.range(step.time, edge, range, labels),
             What::Region(edge, name) => self.region(step.time, edge, step.goroutine, name, labels),
             What::Task(edge, id, name) => {
@@ -252,7 +264,13 @@ impl LatencyTracker {
         self.out
     }
 
-    fn go_change(&mut self, time: Time, c: &GoChange<'_>, labels: &mut Labels) {
+    fn go_change(
+        &mut self,
+        time: Time,
+        c: &GoChange<'_>,
+        labels: &mut Labels,
+        profile: &mut ProfileBuilder,
+    ) {
         if c.from == c.to {
             return;
         }
@@ -260,12 +278,14 @@ impl LatencyTracker {
             && open.known
             && let Some(kind) = LatencyKind::of_state(open.state)
         {
+            profile.add(kind, open.origin, time - open.since);
             self.out.record(Interval {
                 kind,
                 goroutine: c.id,
                 start: open.since,
                 end: time,
                 label: open.label,
+                stack: open.origin.stack,
             });
         }
         if c.to == GoState::NotExist {
@@ -277,11 +297,19 @@ impl LatencyTracker {
         } else {
             Label::EMPTY
         };
+        let known = c.from != GoState::Undetermined;
+        // Only a wait that will be measured needs its stack.
+        let origin = if known && LatencyKind::of_state(c.to).is_some() {
+            profile.intern(&c.origin, labels)
+        } else {
+            Origin::default()
+        };
         let open = OpenState {
             state: c.to,
             since: time,
             label,
-            known: c.from != GoState::Undetermined,
+            origin,
+            known,
         };
         self.states.insert(c.id, open);
     }
@@ -372,6 +400,7 @@ impl LatencyTracker {
                 start,
                 end,
                 label: open.label,
+                stack: StackId::ROOT,
             });
         }
     }
@@ -394,6 +423,7 @@ mod tests {
                 to,
                 reason: reason.as_bytes(),
                 stack: Frames::None,
+                origin: Frames::None,
             }),
         }
     }
@@ -410,8 +440,9 @@ mod tests {
     fn run(steps: &[Step<'_>]) -> (Latencies, Labels) {
         let mut labels = Labels::default();
         let mut t = LatencyTracker::new(100);
+        let mut profile = ProfileBuilder::default();
         for s in steps {
-            t.step(s, &mut labels);
+            t.step(s, &mut labels, &mut profile);
         }
         (t.finish(), labels)
     }
@@ -509,13 +540,14 @@ mod tests {
     fn top_limits_what_is_kept_but_not_the_histogram() {
         let mut labels = Labels::default();
         let mut t = LatencyTracker::new(1);
+        let mut profile = ProfileBuilder::default();
         for s in [
             go(0, 1, NotExist, Runnable, ""),
             go(0, 2, NotExist, Runnable, ""),
             go(5, 1, Runnable, Running, ""),
             go(9, 2, Runnable, Running, ""),
         ] {
-            t.step(&s, &mut labels);
+            t.step(&s, &mut labels, &mut profile);
         }
         let l = t.finish();
         assert_eq!(spans(&l, LatencyKind::Sched), vec![(2, 0, 9)]);

@@ -406,6 +406,7 @@ mod tests {
             to,
             reason: b"",
             stack: Frames::None,
+            origin: Frames::None,
         };
         step(time, id, proc, What::Go(change))
     }

@@ -1,18 +1,22 @@
-//! Trace analyses computed in one streaming pass: latency outliers,
-//! per-start-function goroutine statistics and mutator utilisation.
+//! Trace analyses computed in one streaming pass: latency outliers and
+//! profiles, per-start-function goroutine statistics and mutator
+//! utilisation.
 //!
 //! The layer sits on [`trace`](crate::trace) only and knows nothing of the
 //! GUI. Feeding the events of [`Trace::for_each_event`] to an [`Analyzer`],
 //! in order, gives an [`Analysis`]; the whole-trace stream is what stitches
 //! intervals crossing generation boundaries (see `latency.rs`). Memory stays
 //! bounded: what is open at a time, the requested number of outliers per
-//! kind, log-scaled histograms, one record per goroutine start function, and
-//! the change points of the mutator utilisation.
+//! kind, log-scaled histograms, a trie of the distinct wait stacks (capped),
+//! one record per goroutine start function, and the change points of the
+//! mutator utilisation.
 //!
 //! Modules (private; their types are re-exported here):
 //!
 //! - `latency`: scheduler, block, syscall, region, task, stop-the-world and
 //!   mark-assist intervals, their outliers and distributions;
+//! - `profile`: the stacks where scheduler waits, blocking and syscalls
+//!   began, for flame graphs;
 //! - `goroutines`: time split per start function, as Go's summary does it;
 //! - `mmu`: the mutator utilisation function and its minimum over windows;
 //! - `step`: the part of an event the analyses read;
@@ -23,6 +27,7 @@ mod histogram;
 mod labels;
 mod latency;
 mod mmu;
+mod profile;
 mod step;
 mod topk;
 
@@ -33,10 +38,12 @@ pub use histogram::{Bin, LogHistogram};
 pub use labels::{Label, Labels};
 pub use latency::{Interval, Latencies, LatencyKind};
 pub use mmu::{MutatorUtilization, UtilFlags, UtilPoint};
+pub use profile::{Frame, PROFILED, Profile, StackId, Weight};
 
 use goroutines::GoroutineTracker;
 use latency::LatencyTracker;
 use mmu::UtilTracker;
+use profile::ProfileBuilder;
 use step::Step;
 
 /// What one pass over a trace found.
@@ -46,6 +53,8 @@ pub struct Analysis {
     pub labels: Labels,
     /// Latency intervals: outliers and distributions.
     pub latencies: Latencies,
+    /// Where goroutine waits began.
+    pub profile: Profile,
     /// Goroutines per start function, by total execution time, longest first.
     pub start_functions: Vec<StartFunction>,
     /// Mutator utilisation over time, for MMU curves.
@@ -57,6 +66,7 @@ pub struct Analysis {
 pub struct Analyzer {
     labels: Labels,
     latency: LatencyTracker,
+    profile: ProfileBuilder,
     goroutines: GoroutineTracker,
     utilization: UtilTracker,
 }
@@ -68,6 +78,7 @@ impl Analyzer {
         Analyzer {
             labels: Labels::default(),
             latency: LatencyTracker::new(outliers),
+            profile: ProfileBuilder::default(),
             goroutines: GoroutineTracker::default(),
             utilization: UtilTracker::new(util),
         }
@@ -79,7 +90,7 @@ impl Analyzer {
     }
 
     fn step(&mut self, step: &Step<'_>) {
-        self.latency.step(step, &mut self.labels);
+        self.latency.step(step, &mut self.labels, &mut self.profile);
         self.goroutines.step(step, &mut self.labels);
         self.utilization.step(step);
     }
@@ -88,6 +99,7 @@ impl Analyzer {
     /// counted up to the last event.
     pub fn finish(self) -> Analysis {
         Analysis {
+            profile: self.profile.finish(&self.labels),
             labels: self.labels,
             latencies: self.latency.finish(),
             start_functions: self.goroutines.finish(),
@@ -108,7 +120,8 @@ pub fn analyze(trace: &Trace<'_>, outliers: usize) -> (Analysis, Option<Error>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::Time;
+    use crate::trace::{GoId, GoState, Time, Transition};
+    use std::collections::HashMap;
 
     fn analyze_file(name: &str) -> Analysis {
         let path = format!(
@@ -140,6 +153,115 @@ mod tests {
             assert_eq!(split, g.lifetime.total, "{}", a.labels.text(g.name));
             assert!(g.exec.max <= g.exec.total && g.exec.mean(g.count) <= g.exec.max);
         }
+    }
+
+    #[test]
+    fn profiles_add_up_to_the_histograms() {
+        for name in ["sample", "workload-go1.25"] {
+            let a = analyze_file(name);
+            for kind in LatencyKind::ALL {
+                let h = a.latencies.histogram(kind);
+                let total = a.profile.total(kind);
+                let want = if PROFILED.contains(&kind) {
+                    (h.sum(), h.count())
+                } else {
+                    (0, 0)
+                };
+                assert_eq!(
+                    (i128::from(total.time), total.count),
+                    want,
+                    "{name} {kind:?}"
+                );
+                assert_eq!(a.profile.cut(kind), Weight::default());
+            }
+            let block: Time = a
+                .latencies
+                .outliers(LatencyKind::Block)
+                .iter()
+                .map(Interval::duration)
+                .sum();
+            assert!(block > 0, "{name}");
+            assert_eq!(a.profile.total(LatencyKind::Block).time, block, "{name}");
+        }
+    }
+
+    /// A frame as text: function, file, line.
+    type TextFrame = (String, String, u64);
+
+    /// The block profile computed straight from the events, independently
+    /// of the analyzer: per goroutine, the frames (outermost first) of the
+    /// event that made it wait, its time and count added to them at its
+    /// next change of state.
+    fn block_profile_of_events(trace: &Trace<'_>) -> HashMap<Vec<TextFrame>, Weight> {
+        let mut waiting: HashMap<GoId, (Time, Vec<TextFrame>)> = HashMap::new();
+        let mut profile: HashMap<Vec<TextFrame>, Weight> = HashMap::new();
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let result = trace.for_each_event(|ev| {
+            let Some(Transition::Goroutine { id, from, to }) =
+                ev.state_transition().map(|st| st.transition)
+            else {
+                return;
+            };
+            if from == to {
+                return;
+            }
+            if let Some((since, frames)) = waiting.remove(&id) {
+                let w = profile.entry(frames).or_default();
+                w.time += ev.time() - since;
+                w.count += 1;
+            }
+            if to == GoState::Waiting && from != GoState::Undetermined {
+                let mut frames: Vec<TextFrame> = ev
+                    .stack()
+                    .map(|s| {
+                        s.frames()
+                            .map(|f| (text(f.func), text(f.file), f.line))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                frames.reverse();
+                waiting.insert(id, (ev.time(), frames));
+            }
+        });
+        assert!(result.is_ok());
+        profile
+    }
+
+    /// The call paths of a profile with the intervals of `kind` ending at
+    /// each.
+    fn own_weights(a: &Analysis, kind: LatencyKind) -> HashMap<Vec<TextFrame>, Weight> {
+        let mut out = HashMap::new();
+        let mut todo = vec![(StackId::ROOT, Vec::new())];
+        while let Some((node, path)) = todo.pop() {
+            let own = a.profile.own(node, kind);
+            if own.count > 0 {
+                out.insert(path.clone(), own);
+            }
+            for &child in a.profile.children(node) {
+                let Some(f) = a.profile.frame(child) else {
+                    continue;
+                };
+                let mut longer = path.clone();
+                longer.push((a.labels.text(f.function), a.labels.text(f.file), f.line));
+                todo.push((child, longer));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_block_profile_matches_the_stacks_of_the_events() {
+        let name = "workload-go1.25";
+        let path = format!(
+            "{}/testdata/traces/{name}.trace",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let data = std::fs::read(path).expect("test trace");
+        let trace = Trace::open(&data).expect("valid trace");
+        let want = block_profile_of_events(&trace);
+        let got = own_weights(&analyze_file(name), LatencyKind::Block);
+        assert!(want.len() > 3, "{want:?}");
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -9,8 +9,8 @@
 
 use crate::trace::event::RangeName;
 use crate::trace::{
-    Event, EventKind, GoId, GoState, NO_GOROUTINE, ProcId, ProcState, ResourceId, Stack, TaskId,
-    Time, Transition,
+    Event, EventKind, GoId, GoState, NO_GOROUTINE, ProcId, ProcState, ResourceId, Stack,
+    StackFrame, TaskId, Time, Transition,
 };
 
 /// One event, reduced to what the analyses look at.
@@ -85,6 +85,11 @@ pub(crate) struct GoChange<'a> {
     pub reason: &'a [u8],
     /// The transition's stack, for naming the goroutine.
     pub stack: Frames<'a>,
+    /// The stack of the event itself, where a wait that the transition
+    /// opens is attributed (as Go's latency profiles do): the blocking or
+    /// syscall site, or whoever made the goroutine runnable (its creator,
+    /// its unblocker, or the goroutine itself when preempted).
+    pub origin: Frames<'a>,
 }
 
 /// The stack of a transition, resolved only when needed.
@@ -97,6 +102,9 @@ pub(crate) enum Frames<'a> {
     /// Just the outermost frame's PC and function (for tests).
     #[cfg(test)]
     Root(u64, &'a [u8]),
+    /// Frames written out, innermost first (for tests).
+    #[cfg(test)]
+    List(&'a [StackFrame<'a>]),
 }
 
 impl<'a> Frames<'a> {
@@ -107,6 +115,35 @@ impl<'a> Frames<'a> {
             Frames::Stack(stack) => stack.frames().last().map(|f| (f.pc, f.func)),
             #[cfg(test)]
             Frames::Root(pc, func) => Some((pc, func)),
+            #[cfg(test)]
+            Frames::List(frames) => frames.last().map(|f| (f.pc, f.func)),
+        }
+    }
+
+    /// An ID equal for equal stacks of one generation, if the stack has one
+    /// (stacks written out by tests have none).
+    pub fn id(&self) -> Option<u64> {
+        match *self {
+            Frames::Stack(stack) => Some(stack.id()),
+            _ => None,
+        }
+    }
+
+    /// Calls `f` with each frame, innermost first.
+    pub fn for_each(&self, f: impl FnMut(StackFrame<'a>)) {
+        match *self {
+            Frames::None => {}
+            Frames::Stack(stack) => stack.frames().for_each(f),
+            #[cfg(test)]
+            Frames::Root(pc, func) => std::iter::once(StackFrame {
+                pc,
+                func,
+                file: b"",
+                line: 0,
+            })
+            .for_each(f),
+            #[cfg(test)]
+            Frames::List(frames) => frames.iter().copied().for_each(f),
         }
     }
 }
@@ -164,6 +201,7 @@ fn transition<'a>(ev: &Event<'a>) -> What<'a> {
             to,
             reason: st.reason,
             stack: st.stack.map_or(Frames::None, Frames::Stack),
+            origin: ev.stack().map_or(Frames::None, Frames::Stack),
         }),
         Transition::Proc { id, from, to } if from != to && to == ProcState::Idle => {
             What::ProcIdle(id)

@@ -42,7 +42,8 @@ pub(crate) fn fold(row: &[Span], view: TimeSpan, threshold_ns: i64, mut out: imp
         }
         let window_end = span.start.saturating_add(threshold);
         let tail = row.get(i + 1..range.end).unwrap_or_default();
-        let mut j = i + 1 + gallop(tail, |s| s.start < window_end);
+        let guess = estimate(tail, span.start, window_end);
+        let mut j = i + 1 + search_from(tail, guess, |s| s.start < window_end);
         if j > i + 1 && row.get(j - 1).is_some_and(|s| s.len() >= threshold) {
             j -= 1;
         }
@@ -51,6 +52,46 @@ pub(crate) fn fold(row: &[Span], view: TimeSpan, threshold_ns: i64, mut out: imp
             count: j - i,
         });
         i = j;
+    }
+}
+
+/// Where in `tail` (the spans after one starting at `from`) the first span
+/// starting at or after `to` probably is, assuming the spans are spread
+/// evenly up to the last one: a fold over thousands of spans then costs a
+/// few probes near the answer instead of a search across the whole run,
+/// whose every probe would miss the cache.
+fn estimate(tail: &[Span], from: i64, to: i64) -> usize {
+    let Some(last) = tail.last() else { return 0 };
+    let spread = (last.start - from).max(1) as f64;
+    let share = ((to - from) as f64 / spread).clamp(0.0, 1.0);
+    (share * tail.len() as f64) as usize
+}
+
+/// `slice.partition_point(pred)`, searched outward from `guess`: galloping
+/// forward when the answer lies after it, backward when before, so a good
+/// guess costs a few probes in the same cache lines.
+fn search_from(slice: &[Span], guess: usize, pred: impl Fn(&Span) -> bool) -> usize {
+    let guess = guess.min(slice.len());
+    match slice.get(guess) {
+        Some(s) if pred(s) => {
+            let after = slice.get(guess + 1..).unwrap_or_default();
+            guess + 1 + gallop(after, pred)
+        }
+        _ => {
+            // The answer is at or before `guess`: find a probe that holds.
+            let mut high = guess;
+            let mut step = 1;
+            while high > 0 {
+                let probe = high.saturating_sub(step);
+                if slice.get(probe).is_some_and(&pred) {
+                    let window = slice.get(probe + 1..high).unwrap_or_default();
+                    return probe + 1 + window.partition_point(pred);
+                }
+                high = probe;
+                step *= 2;
+            }
+            0
+        }
     }
 }
 
@@ -87,6 +128,23 @@ mod tests {
         let mut v = Vec::new();
         fold(row, view, threshold, |f| v.push((f.first, f.count)));
         v
+    }
+
+    #[test]
+    fn searching_from_any_guess_finds_the_partition_point() {
+        let r: Vec<Span> = (0..300i64)
+            .map(|i| Span::new(i * i, i * i + 1, SpanKind::Running, 0))
+            .collect();
+        for to in [-5, 0, 1, 7, 1000, 40_000, 89_401, 200_000] {
+            let pred = |s: &Span| s.start < to;
+            let want = r.partition_point(pred);
+            for guess in [0, 1, 5, 150, 299, 300, 10_000] {
+                assert_eq!(search_from(&r, guess, pred), want, "to {to} guess {guess}");
+            }
+            let guess = estimate(&r, -1, to);
+            assert_eq!(search_from(&r, guess, pred), want, "estimate for {to}");
+        }
+        assert_eq!(search_from(&[], 3, |_| true), 0);
     }
 
     #[test]

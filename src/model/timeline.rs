@@ -211,6 +211,9 @@ pub struct Timeline {
     /// Pieces of work the worker still has to finish before what is visible
     /// is drawn from decoded data (0 = the picture is complete).
     pub pending: usize,
+    /// Changes whenever `lanes` does (lanes added, widened or named), so the
+    /// ui can keep its layout of them until then.
+    pub revision: u64,
     /// Clock snapshots of the generations decoded so far (Go 1.25+ traces),
     /// sorted by trace time.
     pub clocks: Vec<WallClock>,

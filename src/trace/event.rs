@@ -890,6 +890,21 @@ fn write_rfc3339_nano(out: &mut Vec<u8>, sec: i64, nsec: i64) {
     out.push(b'Z');
 }
 
+/// `unix_ns` (nanoseconds since the Unix epoch) as civil time
+/// `YYYY-MM-DD hh:mm:ss.nnnnnnnnn`, in the zone `offset` seconds east of UTC.
+pub fn format_wall_clock(unix_ns: i64, offset: i64) -> String {
+    let ns = i128::from(unix_ns) + i128::from(offset) * 1_000_000_000;
+    let (sec, nsec) = (ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000));
+    let (days, secs) = (sec.div_euclid(86_400), sec.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{nsec:09}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
 /// Proleptic Gregorian date of a day count since 1970-01-01.
 fn civil_from_days(z: i128) -> (i128, i128, i128) {
     let z = z + 719_468;
@@ -921,6 +936,17 @@ impl fmt::Debug for Event<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn civil_wall_clock_with_offset() {
+        // 2025-01-02T03:04:05.000000006Z, shown in UTC and at UTC-05:00.
+        let t = 1_735_787_045_000_000_006;
+        assert_eq!(format_wall_clock(t, 0), "2025-01-02 03:04:05.000000006");
+        assert_eq!(
+            format_wall_clock(t, -5 * 3600),
+            "2025-01-01 22:04:05.000000006"
+        );
+    }
 
     #[test]
     fn wall_clock_formatting() {

@@ -43,7 +43,7 @@ pub use base::{
 pub(crate) use base::{FxHashMap, FxHashSet, FxHasher};
 pub use batch::{BatchKind, BatchRef};
 pub use error::Error;
-pub use event::{Event, EventKind, EventRecord, Stack, StackFrame, TextWriter};
+pub use event::{Event, EventKind, EventRecord, Stack, StackFrame, TextWriter, format_wall_clock};
 pub use input::Input;
 pub use reader::{GenerationEvents, Summary, Trace};
 pub use resources::{GoState, ProcState, ResourceId, Transition};

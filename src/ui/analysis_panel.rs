@@ -1,17 +1,20 @@
-//! The analysis panel under the timeline: the outliers, goroutine
-//! analysis, selected range and MMU tabs over the background analysis of
-//! the trace on screen.
+//! The analysis panel under the timeline: the outliers, latency profiles,
+//! goroutine analysis, selected range and MMU tabs over the background
+//! analysis of the trace on screen.
 //!
 //! The panel is where a latency investigation starts, the timeline where it
 //! ends: the tabs only *request* a place on the timeline
 //! ([`PanelRequest`]), which the app applies after the frame like any other
 //! navigation. The panel opens and closes from the View menu and keys (L,
-//! G, R, M), and says "Analysing…" until the analysis thread answered.
+//! G, R, M), and says "Analysing…" until the analysis thread answered. A
+//! frame of a latency profile leads to the outliers tab, narrowed to the
+//! intervals that began under it.
 //! The goroutine filter of the timeline applies to the tabs too.
 
 use super::analysis_task::{AnalysisState, AnalysisTask};
 use super::details::Picked;
 use super::filter::GoroutineFilter;
+use super::flame::FlameTab;
 use super::goroutines::GoroutinesTab;
 use super::mmu::MmuTab;
 use super::open::Source;
@@ -32,6 +35,8 @@ const MIN_HEIGHT: f32 = 120.0;
 pub(crate) enum Tab {
     /// Latency histograms and the worst intervals.
     Outliers,
+    /// Where scheduler waits, blocking and syscalls began, as flame graphs.
+    Profiles,
     /// Goroutines by start function.
     Goroutines,
     /// What the selected time range holds.
@@ -44,6 +49,7 @@ impl Tab {
     fn title(self) -> &'static str {
         match self {
             Tab::Outliers => "Outliers",
+            Tab::Profiles => "Latency profiles",
             Tab::Goroutines => "Goroutine analysis",
             Tab::Range => "Range",
             Tab::Mmu => "MMU",
@@ -68,6 +74,7 @@ pub(crate) struct AnalysisPanel {
     /// The tab shown; `None` when the panel is closed.
     open: Option<Tab>,
     outliers: OutliersTab,
+    profiles: FlameTab,
     goroutines: GoroutinesTab,
     range: RangeTab,
     mmu: MmuTab,
@@ -89,6 +96,7 @@ impl AnalysisPanel {
     /// Forgets what belonged to the previous trace (bin, current outlier).
     pub(crate) fn new_trace(&mut self) {
         self.outliers = OutliersTab::default();
+        self.profiles = FlameTab::default();
         self.goroutines = GoroutinesTab::default();
         self.range = RangeTab::default();
         self.mmu = MmuTab::default();
@@ -180,6 +188,13 @@ impl AnalysisPanel {
                 .outliers
                 .ui(ui, analysis, timeline, origin)
                 .map(|interval| PanelRequest::Show(outliers::picked(&interval, analysis))),
+            Tab::Profiles => {
+                if let Some(asked) = self.profiles.ui(ui, analysis) {
+                    self.outliers.filter_stack(asked.kind, asked.node);
+                    self.open = Some(Tab::Outliers);
+                }
+                None
+            }
             Tab::Goroutines => self
                 .goroutines
                 .ui(ui, analysis, timeline)
@@ -199,6 +214,7 @@ impl AnalysisPanel {
         ui.horizontal(|ui| {
             let tabs = [
                 (Tab::Outliers, "L"),
+                (Tab::Profiles, "P"),
                 (Tab::Goroutines, "G"),
                 (Tab::Range, "R"),
                 (Tab::Mmu, "M"),

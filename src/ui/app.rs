@@ -17,8 +17,9 @@ use egui::{Align2, Color32, FontId, RichText, ViewportCommand};
 
 use super::Options;
 use super::analysis_panel::{self, AnalysisPanel, PanelRequest, Tab};
-use super::axis::format_duration;
+use super::axis::{self, format_duration};
 use super::details::{self, PanelAction, Picked};
+use super::filter_scan;
 use super::open::{Event, Opener, Source};
 use super::screenshot::{self, Readiness};
 use super::session::{Incoming, Session};
@@ -143,6 +144,18 @@ impl GotvApp {
         (start.round() as i64, end.round() as i64)
     }
 
+    /// Shows `start..end`, in nanoseconds from the start of the trace (the
+    /// numbers `--range` takes), as zooming to a selection does.
+    pub fn show_range(&mut self, start: i64, end: i64) {
+        self.view.apply(
+            ViewCommand::Show {
+                start: start as f64,
+                end: end as f64,
+            },
+            0.0,
+        );
+    }
+
     /// Whether the trace is on screen with everything visible decoded (what
     /// `--screenshot` waits for).
     pub fn is_ready(&self) -> bool {
@@ -215,6 +228,9 @@ impl GotvApp {
             {
                 self.state.filter_mut().resolve(analysis);
             }
+            let (filter, origin) = (self.state.filter_mut(), self.view.origin());
+            let source = &session.loaded.source;
+            session.filter_scans.update(filter, source, origin, ctx);
         }
     }
 
@@ -230,12 +246,11 @@ impl GotvApp {
             .as_ref()
             .is_some_and(|t| t.loaded.source == loaded.source);
         if reloaded {
-            // F5 keeps the user where they were; the filter's latency term
-            // is resolved again against the new analysis.
+            // F5 keeps the user where they were; the filter's latency,
+            // stack and state terms are resolved again on the new trace.
             self.view = self.view.rebound(span);
             self.state.clear_selected();
-            let text = self.state.filter().text().to_owned();
-            self.state.filter_mut().set_text(&text);
+            self.state.filter_mut().unresolve();
         } else {
             self.view = View::new(span);
             self.state = TimelineState::default();
@@ -389,8 +404,8 @@ impl GotvApp {
         });
     }
 
-    /// The goroutine filter: its text field and the "Hide runtime" toggle
-    /// (right to left).
+    /// The goroutine filter: the "Hide runtime" toggle, its text field (the
+    /// syntax in its tooltip) and what its terms found (right to left).
     fn lane_filter(&self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         let mut hide = self.state.filter().hide_system();
         let toggle = ui
@@ -402,11 +417,24 @@ impl GotvApp {
         let mut text = self.state.filter().text().to_owned();
         let edit = egui::TextEdit::singleline(&mut text)
             .id(egui::Id::unique(FILTER_ID))
-            .hint_text("Filter: function, g:123, >10ms (Ctrl+F)")
+            .hint_text("Filter: function, g:123, >10ms, stack:, state: (Ctrl+F)")
             .desired_width(FILTER_WIDTH);
-        if ui.add(edit).changed() {
+        if ui
+            .add(edit)
+            .on_hover_ui(shortcuts::filter_help_ui)
+            .changed()
+        {
             commands.push(Command::FilterLanes(text));
         }
+        let scans = self.session.as_ref().map(|s| &s.filter_scans);
+        filter_scan::status_ui(ui, self.state.filter(), scans, self.goroutines_shown());
+    }
+
+    /// How many goroutine lanes the filter shows, when it is active.
+    fn goroutines_shown(&self) -> Option<usize> {
+        self.timeline()?;
+        let shown = self.state.goroutines_laid_out().unwrap_or(0);
+        self.state.filter().is_active().then_some(shown)
     }
 
     /// The View menu's entries of the analysis panel.
@@ -414,6 +442,7 @@ impl GotvApp {
         let open = self.panel.open();
         for (tab, label, key) in [
             (Tab::Outliers, "Outliers", "L"),
+            (Tab::Profiles, "Latency Profiles", "P"),
             (Tab::Goroutines, "Goroutine Analysis", "G"),
             (Tab::Range, "Selected Range", "R"),
             (Tab::Mmu, "Minimum Mutator Utilisation", "M"),
@@ -521,6 +550,14 @@ impl GotvApp {
                 if let Some(g) = generation_at(timeline, self.view.origin(), t) {
                     ui.weak(format!("Generation {g}"));
                 }
+            }
+            let at = self.state.hover().unwrap_or(start);
+            if let Some(wall) = timeline.wall_clock(self.view.origin() + at.round() as i64) {
+                ui.separator();
+                ui.weak(axis::format_wall(wall)).on_hover_text(
+                    "Wall clock at the cursor, or at the left edge of the view \
+                     (from the trace's clock snapshots, Go 1.25+)",
+                );
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if ui
@@ -706,6 +743,7 @@ fn from_key(action: KeyAction) -> Command {
         KeyAction::ToggleHelp => Command::ToggleHelp,
         KeyAction::Quit => Command::Quit,
         KeyAction::ToggleOutliers => Command::TogglePanel(Tab::Outliers),
+        KeyAction::ToggleProfiles => Command::TogglePanel(Tab::Profiles),
         KeyAction::ToggleGoroutines => Command::TogglePanel(Tab::Goroutines),
         KeyAction::ToggleRange => Command::TogglePanel(Tab::Range),
         KeyAction::ToggleMmu => Command::TogglePanel(Tab::Mmu),

@@ -8,22 +8,39 @@
 //!   outlier interval (scheduler wait, block, syscall, …) at least that
 //!   long, as the background analysis found them; until it is done the term
 //!   matches every goroutine;
+//! - `stack:TEXT` or `stack:/REGEX/`: goroutines with a stack frame, in any
+//!   event of theirs, whose function or file contains TEXT (ignoring case)
+//!   or matches REGEX (as written; `(?i)` ignores case);
+//! - `state:STATE@TIME`: goroutines that were running, runnable, waiting
+//!   (also `blocked`) or in a syscall at TIME from the start of the trace,
+//!   as the time axis counts (`state:waiting@1.25s`;
+//!   `state:waiting:chan@1.25s` also wants the block reason to contain
+//!   `chan`);
 //! - anything else: the start function contains it, ignoring case.
 //!
+//! `stack:` and `state:` terms are answered by scans of the trace in the
+//! background (`super::filter_scan`); like the latency term, each matches
+//! every goroutine until its scan is done. A term that cannot be parsed
+//! (an invalid regex, a state without a time) is left out, and
+//! [`GoroutineFilter::error`] says why.
+//!
 //! Next to the text, the "Hide runtime" toggle hides goroutines whose start
-//! function is in package `runtime` (the GC workers, finalizers, …). Stack
-//! frames other than the start function are not searched: the lanes only
-//! carry the start function.
+//! function is in package `runtime` (the GC workers, finalizers, …).
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
+use super::filter_scan::ScanResult;
+use super::stack_scan::{FramePattern, MAX_STACK_TERMS};
+use super::state_scan::StateQuery;
 use crate::analysis::{Analysis, LatencyKind};
+use crate::trace::{GoId, Time};
 
 /// Prefix of the start functions the "Hide runtime" toggle hides.
 const SYSTEM_PREFIX: &str = "runtime.";
 
 /// The goroutine filter: the parsed text, the toggle, and the goroutines
-/// the latency term selects.
+/// the latency, stack and state terms select.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct GoroutineFilter {
     /// The text as typed.
@@ -39,6 +56,47 @@ pub(crate) struct GoroutineFilter {
     /// Goroutines with an outlier of at least `min_latency`, once resolved
     /// against the analysis.
     slow: Option<HashSet<i64>>,
+    /// `stack:` patterns as typed after the prefix; a goroutine needs a
+    /// frame matching each.
+    stack: Vec<String>,
+    /// The patterns last scanned for, and the goroutines they select.
+    stack_matches: Option<Scanned<Vec<String>>>,
+    /// The `state:` term.
+    state: Option<StateQuery>,
+    /// The query and absolute time last scanned for, and the goroutines in
+    /// that state then.
+    state_matches: Option<Scanned<(StateQuery, Time)>>,
+    /// Why a term was left out.
+    error: Option<String>,
+}
+
+/// What a scan found: `None` while it runs, then how many goroutines it
+/// selects, or why it failed.
+pub(crate) type ScanCount<'a> = Option<Result<usize, &'a str>>;
+
+/// A scan's answer and what it was asked. The set is shared: the filter is
+/// cloned into every panel.
+#[derive(Clone, Debug, PartialEq)]
+struct Scanned<K> {
+    key: K,
+    result: Result<Arc<HashSet<GoId>>, String>,
+}
+
+impl<K> Scanned<K> {
+    fn new(key: K, result: ScanResult) -> Self {
+        Self {
+            key,
+            result: result.map(Arc::new),
+        }
+    }
+
+    /// The size of the set, or why the scan failed.
+    fn count(&self) -> Result<usize, &str> {
+        match &self.result {
+            Ok(set) => Ok(set.len()),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 impl GoroutineFilter {
@@ -48,22 +106,96 @@ impl GoroutineFilter {
     }
 
     /// Replaces the text, keeping the toggle. The latency term, if any,
-    /// needs [`Self::resolve`] again.
+    /// needs [`Self::resolve`] again; scans already done for unchanged
+    /// `stack:` and `state:` terms are kept.
     pub(crate) fn set_text(&mut self, text: &str) {
         self.text = text.to_owned();
         self.ids.clear();
         self.words.clear();
+        self.stack.clear();
+        self.state = None;
+        self.error = None;
         self.min_latency = None;
         self.slow = None;
         for term in text.split_whitespace() {
-            if let Some(id) = parse_id(term) {
-                self.ids.push(id);
-            } else if let Some(ns) = term.strip_prefix('>').and_then(parse_duration) {
-                self.min_latency = Some(self.min_latency.map_or(ns, |m| m.max(ns)));
-            } else {
-                self.words.push(term.to_lowercase());
+            if let Err(e) = self.add_term(term) {
+                self.error.get_or_insert(e);
             }
         }
+    }
+
+    /// Adds one term of the text; the error says why it is left out.
+    fn add_term(&mut self, term: &str) -> Result<(), String> {
+        if let Some(id) = parse_id(term) {
+            self.ids.push(id);
+        } else if let Some(ns) = term.strip_prefix('>').and_then(parse_duration) {
+            self.min_latency = Some(self.min_latency.map_or(ns, |m| m.max(ns)));
+        } else if let Some(pattern) = term.strip_prefix("stack:") {
+            FramePattern::parse(pattern)?;
+            if self.stack.len() == MAX_STACK_TERMS {
+                return Err(format!("at most {MAX_STACK_TERMS} stack: terms"));
+            }
+            self.stack.push(pattern.to_owned());
+        } else if let Some(spec) = term.strip_prefix("state:") {
+            if self.state.is_some() {
+                return Err("only one state: term".to_owned());
+            }
+            self.state = Some(StateQuery::parse(spec)?);
+        } else {
+            self.words.push(term.to_lowercase());
+        }
+        Ok(())
+    }
+
+    /// Why a term of the text was left out, if one was.
+    pub(crate) fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// Forgets what the latency term and the scans found (the trace was
+    /// reloaded): they are resolved again.
+    pub(crate) fn unresolve(&mut self) {
+        self.slow = None;
+        self.stack_matches = None;
+        self.state_matches = None;
+    }
+
+    /// The `stack:` patterns to scan the trace for, unless scanned.
+    pub(crate) fn stack_request(&self) -> Option<&[String]> {
+        let scanned = self.stack_matches.as_ref().map(|s| &s.key);
+        (!self.stack.is_empty() && scanned != Some(&self.stack)).then_some(&self.stack)
+    }
+
+    /// Takes in the goroutines a stack scan for `patterns` found.
+    pub(crate) fn set_stack_matches(&mut self, patterns: Vec<String>, result: ScanResult) {
+        self.stack_matches = Some(Scanned::new(patterns, result));
+    }
+
+    /// The `state:` query, with its time made absolute by adding `origin`
+    /// (the start of the trace), unless scanned.
+    pub(crate) fn state_request(&self, origin: Time) -> Option<(StateQuery, Time)> {
+        let query = self.state.as_ref()?;
+        let at = origin.saturating_add(query.at);
+        let scanned = self.state_matches.as_ref().map(|s| (&s.key.0, s.key.1));
+        (scanned != Some((query, at))).then(|| (query.clone(), at))
+    }
+
+    /// Takes in the goroutines a state scan for `key` found.
+    pub(crate) fn set_state_matches(&mut self, key: (StateQuery, Time), result: ScanResult) {
+        self.state_matches = Some(Scanned::new(key, result));
+    }
+
+    /// What the scan of the `stack:` terms found, if there are any.
+    pub(crate) fn stack_status(&self) -> Option<ScanCount<'_>> {
+        let found = self.stack_scanned().map(Scanned::count);
+        (!self.stack.is_empty()).then_some(found)
+    }
+
+    /// The `state:` term, and what its scan found, as for
+    /// [`Self::stack_status`].
+    pub(crate) fn state_status(&self) -> Option<(&StateQuery, ScanCount<'_>)> {
+        let query = self.state.as_ref()?;
+        Some((query, self.state_scanned().map(Scanned::count)))
     }
 
     /// Whether goroutines started in package `runtime` are hidden.
@@ -78,16 +210,17 @@ impl GoroutineFilter {
 
     /// Whether the filter hides anything.
     pub(crate) fn is_active(&self) -> bool {
-        self.hide_system
-            || !self.ids.is_empty()
-            || !self.words.is_empty()
-            || self.min_latency.is_some()
+        self.hide_system || self.names_goroutines()
     }
 
-    /// Whether the filter selects particular goroutines (by ID, function
-    /// or latency), not just hides the runtime's.
+    /// Whether the filter selects particular goroutines (by ID, function,
+    /// latency, stack or state), not just hides the runtime's.
     pub(crate) fn names_goroutines(&self) -> bool {
-        !self.ids.is_empty() || !self.words.is_empty() || self.min_latency.is_some()
+        !self.ids.is_empty()
+            || !self.words.is_empty()
+            || self.min_latency.is_some()
+            || !self.stack.is_empty()
+            || self.state.is_some()
     }
 
     /// Whether the latency term waits for [`Self::resolve`].
@@ -123,8 +256,39 @@ impl GoroutineFilter {
         {
             return false;
         }
+        if !self.scans_select(id) {
+            return false;
+        }
         let lower = function.to_lowercase();
         self.words.iter().all(|w| lower.contains(w.as_str()))
+    }
+}
+
+impl GoroutineFilter {
+    /// Whether goroutine `id` is in the sets the finished scans of the
+    /// current `stack:` and `state:` terms found (a term still scanning, or
+    /// whose scan failed, selects every goroutine).
+    fn scans_select(&self, id: GoId) -> bool {
+        let stack = self.stack_scanned().map(|s| &s.result);
+        let state = self.state_scanned().map(|s| &s.result);
+        [stack, state]
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.as_deref().ok())
+            .all(|set| set.contains(&id))
+    }
+
+    /// The scan of the current `stack:` terms, once done.
+    fn stack_scanned(&self) -> Option<&Scanned<Vec<String>>> {
+        let scanned = self.stack_matches.as_ref()?;
+        (!self.stack.is_empty() && scanned.key == self.stack).then_some(scanned)
+    }
+
+    /// The scan of the current `state:` term, once done (for an earlier
+    /// start of the trace too, until the new one is in).
+    fn state_scanned(&self) -> Option<&Scanned<(StateQuery, Time)>> {
+        let scanned = self.state_matches.as_ref()?;
+        (Some(&scanned.key.0) == self.state.as_ref()).then_some(scanned)
     }
 }
 
@@ -139,7 +303,7 @@ fn parse_id(term: &str) -> Option<i64> {
 
 /// `10ms`, `1.5s`, `200us`, `200µs`, `50ns` in nanoseconds; a bare number
 /// is milliseconds, the unit latencies are usually talked about in.
-fn parse_duration(text: &str) -> Option<i64> {
+pub(crate) fn parse_duration(text: &str) -> Option<i64> {
     let split = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(text.len());
@@ -185,6 +349,54 @@ mod tests {
         let f = filter(">10ms");
         assert!(f.needs_analysis());
         assert!(f.shows(1, "x"), "matches all until resolved");
+    }
+
+    #[test]
+    fn stack_terms_select_the_scanned_goroutines() {
+        let mut f = filter("stack:Lock main");
+        assert!(f.names_goroutines());
+        assert_eq!(f.stack_request(), Some(&["Lock".to_owned()][..]));
+        assert!(f.shows(2, "main.x"), "matches all until scanned");
+        f.set_stack_matches(vec!["Lock".to_owned()], Ok(HashSet::from([1])));
+        assert_eq!(f.stack_request(), None);
+        assert!(f.shows(1, "main.x"));
+        assert!(!f.shows(2, "main.x"));
+        assert!(!f.shows(1, "other.x"), "terms combine");
+        f.set_text("stack:Lock");
+        assert_eq!(f.stack_request(), None, "an unchanged term keeps its scan");
+        assert!(!f.shows(2, "main.x"));
+        f.set_text("stack:Unlock");
+        assert!(f.stack_request().is_some());
+        assert!(f.shows(2, "main.x"), "a new term matches all until scanned");
+        f.set_stack_matches(vec!["Unlock".to_owned()], Err("broken".to_owned()));
+        assert!(f.shows(2, "main.x"), "a failed scan selects everything");
+        f.unresolve();
+        assert!(f.stack_request().is_some(), "a reload scans again");
+    }
+
+    #[test]
+    fn a_state_term_counts_from_the_start_of_the_trace() {
+        let mut f = filter("state:running@1s");
+        let Some(key) = f.state_request(100) else {
+            panic!("a state term asks for a scan");
+        };
+        assert_eq!(key.1, 1_000_000_100);
+        f.set_state_matches(key, Ok(HashSet::from([7])));
+        assert_eq!(f.state_request(100), None);
+        assert!(f.shows(7, "") && !f.shows(8, ""));
+        assert!(f.state_request(200).is_some(), "another start scans again");
+        assert!(!f.shows(8, ""), "the old answer holds meanwhile");
+    }
+
+    #[test]
+    fn bad_terms_are_left_out_and_said_why() {
+        let f = filter("stack:/(/ g:1");
+        assert!(f.error().is_some_and(|e| e.starts_with("invalid regex")));
+        assert!(f.shows(1, "") && !f.shows(2, ""), "the other terms apply");
+        let f = filter("state:running@1s state:waiting@2s");
+        assert_eq!(f.error(), Some("only one state: term"));
+        assert!(filter("state:waiting").error().is_some());
+        assert_eq!(filter("stack:x").error(), None);
     }
 
     #[test]

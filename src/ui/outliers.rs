@@ -10,9 +10,13 @@
 //! on the timeline: zoomed to with a margin, its goroutine's lane scrolled
 //! into view and the interval selected, so the side panel tells the rest.
 //!
+//! The latency profiles (`super::flame`) narrow the table too: to the
+//! intervals whose wait began under a frame of the flame graph, as the
+//! profile's trie tells from each interval's stack.
+//!
 //! The table lists the intervals the analysis kept (the longest
 //! [`OUTLIERS_KEPT`] per kind); rows are rebuilt only when what they depend
-//! on changes (kind, bin, sort, analysis, lanes), not every frame.
+//! on changes (kind, bin, stack, sort, analysis, lanes), not every frame.
 
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -23,7 +27,7 @@ use super::details::{self, Picked, What};
 use super::filter::GoroutineFilter;
 use super::histogram_plot;
 use super::table::{self, Column, RowText, Sort};
-use crate::analysis::{Analysis, Interval, LatencyKind};
+use crate::analysis::{Analysis, Interval, LatencyKind, StackId};
 use crate::model::{LaneKey, SpanKind, Timeline};
 use crate::trace::NO_GOROUTINE;
 
@@ -69,6 +73,8 @@ pub(crate) struct OutliersTab {
     kind: LatencyKind,
     /// The histogram bin (`lo..hi` ns) the table is narrowed to.
     bin: Option<(i64, i64)>,
+    /// The call path of the latency profile the table is narrowed to.
+    stack: Option<StackId>,
     sort: Sort,
     /// The interval shown last: highlighted, and where N steps from.
     current: Option<Interval>,
@@ -84,6 +90,7 @@ impl Default for OutliersTab {
         Self {
             kind: LatencyKind::Sched,
             bin: None,
+            stack: None,
             sort: Sort {
                 column: DURATION,
                 descending: true,
@@ -102,6 +109,7 @@ struct Rows {
     analysis: Arc<Analysis>,
     kind: LatencyKind,
     bin: Option<(i64, i64)>,
+    stack: Option<StackId>,
     sort: Sort,
     lanes: usize,
     filter: GoroutineFilter,
@@ -201,6 +209,7 @@ impl OutliersTab {
             ui.weak("No intervals of this kind in the trace.");
             return None;
         }
+        self.stack_ui(ui, analysis, timeline);
         let mut shown = None;
         ui.horizontal_top(|ui| {
             ui.allocate_ui(egui::vec2(HISTOGRAM_WIDTH, ui.available_height()), |ui| {
@@ -220,6 +229,7 @@ impl OutliersTab {
                 if ui.selectable_label(self.kind == kind, text).clicked() && self.kind != kind {
                     self.kind = kind;
                     self.bin = None;
+                    self.stack = None;
                     self.current = None;
                 }
             }
@@ -327,6 +337,39 @@ impl OutliersTab {
         Some(interval)
     }
 
+    /// Lists only the intervals of `kind` whose stacks pass through `node`
+    /// of the latency profile, from the top of the table.
+    pub(crate) fn filter_stack(&mut self, kind: LatencyKind, node: StackId) {
+        self.kind = kind;
+        self.bin = None;
+        self.stack = Some(node);
+        self.current = None;
+        self.scroll_to = Some(0);
+    }
+
+    /// What the stack filter keeps, and the way back to all stacks.
+    fn stack_ui(&mut self, ui: &mut egui::Ui, analysis: &Arc<Analysis>, timeline: &Timeline) {
+        let Some(node) = self.stack else {
+            return;
+        };
+        self.refresh(analysis, timeline);
+        let function = analysis.profile.frame(node).map_or_else(
+            || "any stack".to_owned(),
+            |f| analysis.labels.text(f.function),
+        );
+        let through = analysis.profile.weight(node, self.kind).count;
+        let listed = self.rows.as_ref().map_or(0, |r| r.rows.len());
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format!(
+                "Began under {function}: {listed} of {through} listed"
+            ));
+            if ui.button("All stacks").clicked() {
+                self.stack = None;
+                ui.ctx().request_repaint();
+            }
+        });
+    }
+
     /// Lists only the intervals of goroutines `filter` shows.
     pub(crate) fn set_filter(&mut self, filter: &GoroutineFilter) {
         if self.filter != *filter {
@@ -340,6 +383,7 @@ impl OutliersTab {
             Arc::ptr_eq(&r.analysis, analysis)
                 && r.kind == self.kind
                 && r.bin == self.bin
+                && r.stack == self.stack
                 && r.sort == self.sort
                 && r.lanes == timeline.lanes.len()
                 && r.filter == self.filter
@@ -354,6 +398,10 @@ impl OutliersTab {
             .filter(|i| {
                 self.bin
                     .is_none_or(|(lo, hi)| (lo..hi).contains(&i.duration()))
+            })
+            .filter(|i| {
+                self.stack
+                    .is_none_or(|node| analysis.profile.passes_through(i.stack, node))
             })
             .filter(|i| passes(&self.filter, timeline, i))
             .map(|interval| Row {
@@ -370,6 +418,7 @@ impl OutliersTab {
             analysis: Arc::clone(analysis),
             kind: self.kind,
             bin: self.bin,
+            stack: self.stack,
             sort,
             lanes: timeline.lanes.len(),
             filter: self.filter.clone(),
@@ -410,7 +459,7 @@ fn cells(row: &Row, origin: i64) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::Label;
+    use crate::analysis::{Label, StackId};
 
     fn row(goroutine: i64, start: i64, end: i64) -> Row {
         Row {
@@ -420,6 +469,7 @@ mod tests {
                 start,
                 end,
                 label: Label::EMPTY,
+                stack: StackId::ROOT,
             },
             function: format!("f{}", 9 - goroutine),
             label: String::new(),

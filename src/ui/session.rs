@@ -9,9 +9,11 @@
 //! first frame. Until then the previous trace stays on screen, so a reload
 //! (F5) keeps the user's place, and a newer open drops the older one with
 //! its worker thread. The trace analysis (outliers, goroutine statistics)
-//! starts with the open too, on a third thread, and stops with it.
+//! starts with the open too, on a third thread, and stops with it; so do
+//! the goroutine filter's scans of the trace.
 
 use super::analysis_task::AnalysisTask;
+use super::filter_scan::FilterScans;
 use super::open::{Loaded, Source};
 use crate::worker::{self, Worker};
 
@@ -23,6 +25,8 @@ pub(crate) struct Session {
     pub(crate) worker: Worker,
     /// Outliers and goroutine statistics, computed in the background.
     pub(crate) analysis: AnalysisTask,
+    /// The goroutine filter's `stack:` and `state:` scans of this trace.
+    pub(crate) filter_scans: FilterScans,
 }
 
 /// A trace being opened: its worker started, the opener's answer maybe in.
@@ -69,6 +73,7 @@ impl Incoming {
             loaded: self.loaded?,
             worker: self.worker,
             analysis: self.analysis,
+            filter_scans: FilterScans::default(),
         })
     }
 }

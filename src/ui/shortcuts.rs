@@ -35,6 +35,7 @@ pub(crate) const HELP: &[(&str, &str)] = &[
     ("Double-click a span", "Zoom to it"),
     ("Esc", "Clear the selection, close this overlay"),
     ("L", "Show or hide the latency outliers"),
+    ("P", "Show or hide the latency profiles (flame graphs)"),
     ("G", "Show or hide the goroutine analysis"),
     ("R", "Show or hide the selected range's figures"),
     ("M", "Show or hide the minimum mutator utilisation"),
@@ -49,13 +50,29 @@ pub(crate) const HELP: &[(&str, &str)] = &[
     ("Ctrl+Q", "Quit"),
 ];
 
-/// The goroutine filter's syntax (see `super::filter`), for the overlay.
+/// The goroutine filter's syntax (see `super::filter`).
 const FILTER_HELP: &[(&str, &str)] = &[
     ("main.worker", "Start function contains the text (any case)"),
     ("g:123 or 123", "Goroutine 123 only"),
     (
         ">10ms",
         "Goroutines with a latency outlier ≥ 10 ms (ns, us, ms, s)",
+    ),
+    (
+        "stack:Mutex.Lock",
+        "A stack frame of the goroutine (function or file) contains the text (any case)",
+    ),
+    (
+        "stack:/^net/http\\./",
+        "A stack frame matches the regular expression ((?i) ignores case)",
+    ),
+    (
+        "state:waiting@1.25s",
+        "Waiting at 1.25 s on the time axis (running, runnable, waiting, syscall)",
+    ),
+    (
+        "state:waiting:chan@1.25s",
+        "Waiting with a block reason containing \"chan\" (if it blocked in that generation)",
     ),
     ("a b", "All terms must match"),
     ("Hide runtime", "Hide goroutines started in package runtime"),
@@ -78,6 +95,8 @@ pub(crate) enum KeyAction {
     Quit,
     /// L.
     ToggleOutliers,
+    /// P.
+    ToggleProfiles,
     /// G.
     ToggleGoroutines,
     /// R.
@@ -158,6 +177,7 @@ fn letters(i: &mut egui::InputState) -> Vec<KeyAction> {
     let plain = [
         (Key::Z, KeyAction::ZoomToSelection),
         (Key::L, KeyAction::ToggleOutliers),
+        (Key::P, KeyAction::ToggleProfiles),
         (Key::G, KeyAction::ToggleGoroutines),
         (Key::R, KeyAction::ToggleRange),
         (Key::M, KeyAction::ToggleMmu),
@@ -230,6 +250,12 @@ fn shortcuts_ui(ui: &mut egui::Ui) {
     ui.add_space(12.0);
     ui.heading("Goroutine filter (Ctrl+F)");
     ui.add_space(6.0);
+    filter_help_ui(ui);
+}
+
+/// The goroutine filter's syntax as a table (the overlay, the filter's
+/// tooltip).
+pub(crate) fn filter_help_ui(ui: &mut egui::Ui) {
     egui::Grid::new("filter-syntax")
         .num_columns(2)
         .spacing([24.0, 6.0])

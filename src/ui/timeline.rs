@@ -19,6 +19,7 @@
 //! narrow to see for the same reason: it would only be noise).
 
 use std::collections::HashSet;
+use std::rc::Rc;
 
 use egui::{Align2, Color32, FontId, Pos2, Rangef, Rect, Sense, Stroke, UiBuilder, Vec2};
 
@@ -75,9 +76,63 @@ pub(crate) struct TimelineState {
     reveal: Option<LaneKey>,
     /// Which goroutine lanes are shown.
     filter: GoroutineFilter,
+    /// The last layout and what it was made from.
+    layout: Option<LayoutCache>,
+}
+
+/// A layout of the lanes, reused while nothing it depends on changed: laying
+/// out 600k goroutine lanes (filter and fold checks per lane) costs more than
+/// the rest of a frame, and they change only when the worker adds lanes or
+/// the user filters or folds.
+#[derive(Debug)]
+struct LayoutCache {
+    lanes_revision: u64,
+    filter: GoroutineFilter,
+    collapsed_groups: HashSet<LaneGroup>,
+    collapsed_lanes: HashSet<LaneKey>,
+    rows: Rc<[Row]>,
+    total: f32,
 }
 
 impl TimelineState {
+    /// How many goroutine lanes the last layout showed (filtered, folded
+    /// or not).
+    pub(crate) fn goroutines_laid_out(&self) -> Option<usize> {
+        self.layout
+            .as_ref()?
+            .rows
+            .iter()
+            .find_map(|r| match r.kind {
+                RowKind::Group(LaneGroup::Goroutines, shown) => Some(shown),
+                _ => None,
+            })
+    }
+
+    /// The layout of `timeline`'s lanes, made again only if the lanes, the
+    /// filter or the folds changed since the last frame.
+    fn layout(&mut self, timeline: &Timeline) -> (Rc<[Row]>, f32) {
+        let fresh = self.layout.as_ref().is_some_and(|c| {
+            c.lanes_revision == timeline.revision
+                && c.filter == self.filter
+                && c.collapsed_groups == self.collapsed_groups
+                && c.collapsed_lanes == self.collapsed_lanes
+        });
+        if !fresh {
+            let (rows, total) = layout(&timeline.lanes, self);
+            self.layout = Some(LayoutCache {
+                lanes_revision: timeline.revision,
+                filter: self.filter.clone(),
+                collapsed_groups: self.collapsed_groups.clone(),
+                collapsed_lanes: self.collapsed_lanes.clone(),
+                rows: rows.into(),
+                total,
+            });
+        }
+        self.layout
+            .as_ref()
+            .map_or((Rc::from([]), 0.0), |c| (Rc::clone(&c.rows), c.total))
+    }
+
     /// The selected range (relative times, ordered), if any.
     pub(crate) fn selection(&self) -> Option<(f64, f64)> {
         self.selection.map(|(a, b)| (a.min(b), a.max(b)))
@@ -608,8 +663,9 @@ fn show_lanes(
     state: &mut TimelineState,
     scroll_by: f32,
 ) -> Shown {
-    let lanes = &frame.worker.timeline().lanes;
-    let (rows, total) = layout(lanes, state);
+    let timeline = frame.worker.timeline();
+    let lanes = &timeline.lanes;
+    let (rows, total) = state.layout(timeline);
     let mut area = egui::ScrollArea::vertical()
         .id_salt("lanes")
         .auto_shrink([false, false])

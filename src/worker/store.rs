@@ -165,6 +165,7 @@ impl Store {
     fn merge_lanes<'n>(&mut self, lanes: impl Iterator<Item = (LaneKey, Option<&'n str>, usize)>) {
         let known = &mut self.timeline.lanes;
         let mut added = Vec::new();
+        let mut changed = false;
         for (key, name, rows) in lanes {
             match known.binary_search_by_key(&key, |l| l.key) {
                 Ok(i) => {
@@ -173,6 +174,7 @@ impl Store {
                     {
                         let name = name.filter(|_| !lane.named).or_else(|| lane.name());
                         *lane = Lane::new(key, name, rows.max(lane.rows));
+                        changed = true;
                     }
                 }
                 Err(_) => added.push(Lane::new(key, name, rows)),
@@ -183,6 +185,10 @@ impl Store {
             added.dedup_by_key(|l| l.key);
             let old = std::mem::take(known);
             *known = merge_sorted(old, added);
+            changed = true;
+        }
+        if changed {
+            self.timeline.revision += 1;
         }
     }
 

@@ -4,9 +4,10 @@
 
 use std::time::{Duration, Instant};
 
+use egui::accesskit::Role;
 use egui::{Event, Modifiers, PointerButton, Pos2};
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use gotv::model::{DrawItem, LaneKey};
 use gotv::ui::{GotvApp, Options};
 use gotv::worker::{Source, Viewport, Worker};
@@ -158,4 +159,32 @@ pub fn full_detail<R>(lane: LaneKey, f: impl FnOnce(&[DrawItem<'_>], i64) -> R) 
     worker.lane_items(lane, span, 1.0, &mut items);
     let origin = worker.timeline().span.start;
     f(&items, origin)
+}
+
+/// The trace's start as the view counts from it (the worker's span).
+pub fn origin() -> i64 {
+    let mut worker = sample_worker();
+    eventually("the exact span", || {
+        worker.poll();
+        worker.progress().done == worker.progress().total
+    });
+    worker.timeline().span.start
+}
+
+/// A table row of the outliers table: goroutine and start (relative ns),
+/// parsed from its label `G7, main.f, 0.001234567 s, 1.23 ms, reason`.
+pub fn outlier_rows(harness: &App) -> Vec<(i64, i64)> {
+    harness
+        .get_all_by_role(Role::Button)
+        .filter_map(|node| {
+            let label = node.accesskit_node().label()?;
+            let mut cells = label.split(", ");
+            let goroutine = cells.next()?.strip_prefix('G')?.parse().ok()?;
+            let _function = cells.next()?;
+            let seconds = cells.next()?.strip_suffix(" s")?;
+            let (whole, nanos) = seconds.split_once('.')?;
+            let start = whole.parse::<i64>().ok()? * 1_000_000_000 + nanos.parse::<i64>().ok()?;
+            Some((goroutine, start))
+        })
+        .collect()
 }
