@@ -23,13 +23,23 @@ impl Label {
 pub struct Labels {
     names: Vec<Box<[u8]>>,
     ids: FxHashMap<Box<[u8]>, Label>,
+    /// Recent lookups by the address of the bytes looked up: the same
+    /// reason string of a generation's table comes back for every goroutine
+    /// that blocks, and comparing it with the cached name is cheaper than
+    /// hashing it (the bytes are always compared, so a reused address
+    /// cannot give a wrong label).
+    recent: [(usize, Label); RECENT_LABELS],
 }
+
+/// Slots of [`Labels`]' cache of recent lookups.
+const RECENT_LABELS: usize = 64;
 
 impl Default for Labels {
     fn default() -> Labels {
         let mut labels = Labels {
             names: Vec::new(),
             ids: FxHashMap::default(),
+            recent: [(0, Label(0)); RECENT_LABELS],
         };
         labels.intern(b"");
         labels
@@ -39,12 +49,26 @@ impl Default for Labels {
 impl Labels {
     /// The label of `name`, added if new.
     pub(crate) fn intern(&mut self, name: &[u8]) -> Label {
-        if let Some(&label) = self.ids.get(name) {
+        let address = name.as_ptr() as usize;
+        let slot = (address >> 3) % RECENT_LABELS;
+        if let Some(&(a, label)) = self.recent.get(slot)
+            && a == address
+            && self.bytes(label) == name
+        {
             return label;
         }
-        let label = Label(self.names.len() as u32);
-        self.names.push(name.into());
-        self.ids.insert(name.into(), label);
+        let label = match self.ids.get(name) {
+            Some(&label) => label,
+            None => {
+                let label = Label(self.names.len() as u32);
+                self.names.push(name.into());
+                self.ids.insert(name.into(), label);
+                label
+            }
+        };
+        if let Some(entry) = self.recent.get_mut(slot) {
+            *entry = (address, label);
+        }
         label
     }
 

@@ -36,6 +36,7 @@
 //! added to it when it closes.
 
 use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
 
 use crate::trace::FxHashMap;
 
@@ -274,7 +275,13 @@ impl LatencyTracker {
         if c.from == c.to {
             return;
         }
-        if let Some(open) = self.states.remove(&c.id)
+        // One lookup for both the state being left and the one entered.
+        let entry = self.states.entry(c.id);
+        let left = match &entry {
+            Entry::Occupied(o) => Some(*o.get()),
+            Entry::Vacant(_) => None,
+        };
+        if let Some(open) = left
             && open.known
             && let Some(kind) = LatencyKind::of_state(open.state)
         {
@@ -289,6 +296,9 @@ impl LatencyTracker {
             });
         }
         if c.to == GoState::NotExist {
+            if let Entry::Occupied(o) = entry {
+                o.remove();
+            }
             self.regions.remove(&c.id);
             return;
         }
@@ -311,7 +321,12 @@ impl LatencyTracker {
             origin,
             known,
         };
-        self.states.insert(c.id, open);
+        match entry {
+            Entry::Occupied(mut o) => *o.get_mut() = open,
+            Entry::Vacant(v) => {
+                v.insert(open);
+            }
+        }
     }
 
     fn range(&mut self, time: Time, edge: Edge, range: GcRange<'_>, labels: &mut Labels) {

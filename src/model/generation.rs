@@ -28,6 +28,12 @@ const FINE_BUCKETS: i64 = 1024;
 /// further loads the generation's full detail.
 const GOROUTINE_BUCKETS: i64 = 32;
 
+/// Buckets per generation of the coarse copy of the plots: when the whole
+/// trace is on screen a generation is a few dozen pixels wide, and merging
+/// a thousand points per generation and series into them every frame would
+/// cost more than the rest of the frame.
+const COARSE_PLOT_BUCKETS: i64 = 32;
+
 /// A goroutine of the generation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct GoroutineInfo {
@@ -99,6 +105,9 @@ pub struct GenerationSummary {
     pub(crate) plots: Vec<(Series, Vec<PlotPoint>)>,
     /// Bucket width of the plots, the finest resolution the summary offers.
     pub(crate) plot_width: i64,
+    /// The plots again with [`COARSE_PLOT_BUCKETS`] buckets, for views
+    /// where a generation is a few pixels wide.
+    coarse_plots: Vec<(Series, Vec<PlotPoint>)>,
     /// The generation's clock snapshot (Go 1.25+).
     pub(crate) clock: Option<WallClock>,
 }
@@ -220,10 +229,15 @@ impl GenerationModel {
             .collect();
         pyramids.shrink_to_fit();
         let plot_width = (self.span.len() / FINE_BUCKETS).max(1);
-        let plots = self
+        let plots: Vec<_> = self
             .plots
             .iter()
             .map(|(s, points)| (*s, downsample(points, self.span, plot_width)))
+            .collect();
+        let coarse_width = (self.span.len() / COARSE_PLOT_BUCKETS).max(1);
+        let coarse_plots = plots
+            .iter()
+            .map(|(s, points)| (*s, downsample(points, self.span, coarse_width)))
             .collect();
         GenerationSummary {
             span: self.span,
@@ -232,6 +246,7 @@ impl GenerationModel {
             pyramids,
             plots,
             plot_width,
+            coarse_plots,
             clock: self.clock,
         }
     }
@@ -300,15 +315,26 @@ impl GenerationSummary {
         self.lanes.get(i)
     }
 
-    /// The downsampled `series`.
-    pub(crate) fn series(&self, series: Series) -> &[PlotPoint] {
-        find_series(&self.plots, series)
+    /// The downsampled `series`, at the coarsest resolution still finer
+    /// than `ns_per_px`.
+    pub(crate) fn series(&self, series: Series, ns_per_px: f64) -> &[PlotPoint] {
+        let coarse = (self.span.len() / COARSE_PLOT_BUCKETS).max(1);
+        if coarse as f64 <= ns_per_px {
+            find_series(&self.coarse_plots, series)
+        } else {
+            find_series(&self.plots, series)
+        }
     }
 
     /// Approximate heap bytes held.
     pub fn bytes(&self) -> usize {
         let names: usize = self.names.iter().map(|n| n.len()).sum();
-        let points: usize = self.plots.iter().map(|(_, p)| p.len()).sum();
+        let points: usize = self
+            .plots
+            .iter()
+            .chain(&self.coarse_plots)
+            .map(|(_, p)| p.len())
+            .sum();
         self.pyramids.bytes()
             + names
             + self.lanes.len() * size_of::<LaneSummary>()

@@ -133,7 +133,8 @@ pub(crate) fn columns(
     out: &mut Vec<PlotPoint>,
 ) {
     let per_px = ns_per_px.max(1e-9);
-    let column = |t: i64| ((t - origin) as f64 / per_px).floor() as i64;
+    let inverse = 1.0 / per_px;
+    let column = |t: i64| floor((t - origin) as f64 * inverse);
     let first = series
         .partition_point(|p| p.t <= part.start)
         .saturating_sub(1);
@@ -147,6 +148,17 @@ pub(crate) fn columns(
             Some(prev) if column(prev.t) == column(p.t) => prev.absorb(&p),
             _ => out.push(p),
         }
+    }
+}
+
+/// `x.floor() as i64` without a call into libm (targets without SSE4.1
+/// have no floor instruction, and this runs for every plotted point).
+fn floor(x: f64) -> i64 {
+    let truncated = x as i64;
+    if (truncated as f64) > x {
+        truncated - 1
+    } else {
+        truncated
     }
 }
 

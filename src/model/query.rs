@@ -181,6 +181,12 @@ pub(crate) fn series_columns(
         Some(m) if summary.plot_width as f64 > ns_per_px => {
             columns(m.series(series), part, origin, ns_per_px, out)
         }
-        _ => columns(summary.series(series), part, origin, ns_per_px, out),
+        _ => columns(
+            summary.series(series, ns_per_px),
+            part,
+            origin,
+            ns_per_px,
+            out,
+        ),
     }
 }

@@ -138,7 +138,7 @@ pub(crate) fn paint(
     items: &[DrawItem<'_>],
     pointer: Option<Pos2>,
 ) -> Option<usize> {
-    let mut mesh = Mesh::default();
+    let mut mesh = RunMesh::default();
     let mut labels = Vec::new();
     let mut hit: Option<(usize, f32)> = None;
     let pointer = pointer.filter(|p| rect.contains(*p));
@@ -150,7 +150,7 @@ pub(crate) fn paint(
         }
         let r = r.intersect(rect);
         let fill = palette::item_color(lane, &item.kind);
-        mesh.add_colored_rect(r, fill);
+        mesh.add(r, fill);
         if r.width() >= MIN_LABEL_WIDTH
             && let Some(text) = label_text(lane, item)
         {
@@ -163,11 +163,47 @@ pub(crate) fn paint(
             hit = Some((i, distance));
         }
     }
-    scene.painter.add(Shape::mesh(mesh));
+    scene.painter.add(Shape::mesh(mesh.finish()));
     for (r, text, color) in labels {
         paint_label(scene.painter, r, text, color);
     }
     hit.map(|(i, _)| i)
+}
+
+/// A lane's mesh, with touching rectangles of one colour in one row merged
+/// into one: zoomed out, a goroutine waiting for seconds is one summary cell
+/// per generation, and a whole-trace frame would otherwise tessellate
+/// hundreds of thousands of such slivers.
+#[derive(Default)]
+struct RunMesh {
+    mesh: Mesh,
+    run: Option<(Rect, Color32)>,
+}
+
+impl RunMesh {
+    /// Adds `r` filled with `fill`.
+    fn add(&mut self, r: Rect, fill: Color32) {
+        if let Some((run, color)) = &mut self.run
+            && *color == fill
+            && run.y_range() == r.y_range()
+            && r.left() <= run.right() + 0.5
+            && r.right() >= run.left()
+        {
+            run.max.x = run.max.x.max(r.right());
+            return;
+        }
+        if let Some((run, color)) = self.run.replace((r, fill)) {
+            self.mesh.add_colored_rect(run, color);
+        }
+    }
+
+    /// The mesh of everything added.
+    fn finish(mut self) -> Mesh {
+        if let Some((run, color)) = self.run.take() {
+            self.mesh.add_colored_rect(run, color);
+        }
+        self.mesh
+    }
 }
 
 /// How far `p` is from `r` horizontally if it hits it (0 inside), counting
