@@ -37,9 +37,13 @@ use std::collections::BTreeMap;
 
 use crate::trace::FxHashMap;
 
-use super::generation::{GenerationModel, GoroutineInfo, LaneData};
+use super::generation::{
+    GenerationModel, GenerationSummary, GoroutineInfo, LaneData, SummaryParts,
+};
+use super::intern::Strings;
 use super::intern::{Interner, StrId};
 use super::origin::{Origin, OriginBuilder, OriginId};
+use super::plot::PlotPoint;
 use super::plot::{Series, SeriesBuilder};
 use super::span::{Row, RowBuilder, Span, SpanKind};
 use super::timeline::{LaneKey, TimeSpan, WallClock};
@@ -94,6 +98,18 @@ pub fn build<'t>(events: impl IntoIterator<Item = Event<'t>>) -> GenerationModel
         b.event(&ev);
     }
     b.finish()
+}
+
+/// Like [`build_generation`], but makes only the summary, without putting
+/// the full detail together (for generations the view does not need in
+/// detail).
+pub fn summarize_generation(
+    trace: &Trace<'_>,
+    g: usize,
+) -> Option<(GenerationSummary, Option<Error>)> {
+    let mut b = Builder::default();
+    let result = trace.stream_generation(g, |ev| b.event(&ev))?;
+    Some((b.close_all().summarize(), result.err()))
 }
 
 /// Builds the model of generation `g` of `trace` while it is decoded, never
@@ -620,7 +636,12 @@ impl Builder {
     }
 
     /// Closes everything still open at the last event and assembles the model.
-    fn finish(mut self) -> GenerationModel {
+    fn finish(self) -> GenerationModel {
+        self.close_all().into_model()
+    }
+
+    /// Closes everything still open at the last event.
+    fn close_all(mut self) -> Built {
         let span = self.span.unwrap_or_default();
         let end = span.end;
         for slot in 0..self.tracks.len() as u32 {
@@ -654,17 +675,16 @@ impl Builder {
         plots.extend(self.counts.finish(span.start));
         plots.retain(|(_, p)| !p.is_empty());
         plots.sort_by_key(|(s, _)| *s);
-        let (spans, origins, lanes) = concatenate(self.lanes);
+        let mut lanes = self.lanes;
+        lanes.sort_unstable_by_key(|(key, _)| *key);
         let mut goroutines = self.goroutines;
         goroutines.shrink_to_fit();
-        GenerationModel {
+        Built {
             span,
-            spans,
-            origins,
-            origin_table: self.origins.finish(),
+            lanes,
+            origins: self.origins,
             strings: self.strings.unwrap_or_else(Interner::new).finish(),
             goroutines,
-            lanes,
             plots,
             clock: self.clock,
         }
@@ -727,9 +747,8 @@ type RowParts = (Row, Vec<OriginId>);
 /// Puts the rows of every lane into one vector (and their origins into a
 /// parallel one), lanes sorted by key.
 fn concatenate(
-    mut built: Vec<(LaneKey, Vec<RowBuilder>)>,
+    built: Vec<(LaneKey, Vec<RowBuilder>)>,
 ) -> (Vec<Span>, Vec<OriginId>, Vec<LaneData>) {
-    built.sort_unstable_by_key(|(key, _)| *key);
     let rows: Vec<(LaneKey, Vec<RowParts>)> = built
         .into_iter()
         .map(|(key, rows)| (key, rows.into_iter().map(RowBuilder::finish).collect()))
@@ -753,6 +772,54 @@ fn concatenate(
         })
         .collect();
     (spans, origins, lanes)
+}
+
+/// A generation's model with its rows still apart: what both the model
+/// and, without the copy that puts the rows together, the summary are
+/// made from.
+struct Built {
+    span: TimeSpan,
+    /// Sorted by key.
+    lanes: Vec<(LaneKey, Vec<RowBuilder>)>,
+    origins: OriginBuilder,
+    strings: Strings,
+    goroutines: Vec<GoroutineInfo>,
+    plots: Vec<(Series, Vec<PlotPoint>)>,
+    clock: Option<WallClock>,
+}
+
+impl Built {
+    /// The model, rows put together.
+    fn into_model(self) -> GenerationModel {
+        let (spans, origins, lanes) = concatenate(self.lanes);
+        GenerationModel {
+            span: self.span,
+            spans,
+            origins,
+            origin_table: self.origins.finish(),
+            strings: self.strings,
+            goroutines: self.goroutines,
+            lanes,
+            plots: self.plots,
+            clock: self.clock,
+        }
+    }
+
+    /// The summary the model would give.
+    fn summarize(&self) -> GenerationSummary {
+        let parts = SummaryParts {
+            span: self.span,
+            goroutines: &self.goroutines,
+            strings: &self.strings,
+            plots: &self.plots,
+            clock: self.clock,
+        };
+        let lanes = self
+            .lanes
+            .iter()
+            .map(|(key, rows)| (*key, rows.iter().map(RowBuilder::spans)));
+        parts.summarize(lanes)
+    }
 }
 
 /// Packs tasks into at most [`MAX_TASK_ROWS`] rows, first fit by start;

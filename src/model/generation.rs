@@ -74,7 +74,7 @@ pub struct GenerationModel {
 }
 
 /// One lane's summary.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) struct LaneSummary {
     pub(crate) key: LaneKey,
     /// A goroutine's start function: index in [`GenerationSummary::names`],
@@ -92,7 +92,7 @@ impl LaneSummary {
 }
 
 /// What is kept of a generation once its detail is dropped.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub struct GenerationSummary {
     pub(crate) span: TimeSpan,
     /// Sorted by key.
@@ -197,31 +197,58 @@ impl GenerationModel {
 
     /// The summary to keep once the detail is dropped.
     pub fn summarize(&self) -> GenerationSummary {
+        let parts = SummaryParts {
+            span: self.span,
+            goroutines: &self.goroutines,
+            strings: &self.strings,
+            plots: &self.plots,
+            clock: self.clock,
+        };
+        parts.summarize(self.lanes.iter().map(|lane| (lane.key, self.rows(lane))))
+    }
+}
+
+/// What a summary is made of besides the rows.
+pub(crate) struct SummaryParts<'a> {
+    pub(crate) span: TimeSpan,
+    pub(crate) goroutines: &'a [GoroutineInfo],
+    pub(crate) strings: &'a Strings,
+    pub(crate) plots: &'a [(Series, Vec<PlotPoint>)],
+    pub(crate) clock: Option<WallClock>,
+}
+
+impl SummaryParts<'_> {
+    /// The summary of these lanes (sorted by key), each with its rows.
+    pub(crate) fn summarize<'r, R>(
+        &self,
+        lanes: impl Iterator<Item = (LaneKey, R)>,
+    ) -> GenerationSummary
+    where
+        R: Iterator<Item = &'r [Span]>,
+    {
         let start_functions: FxHashMap<i64, u32> =
             self.goroutines.iter().map(|g| (g.id, g.name)).collect();
         let mut names = Names::default();
         let mut pyramids = Pyramids::default();
-        let lanes = self
-            .lanes
-            .iter()
-            .map(|lane| {
-                let buckets = match lane.key {
+        let lanes = lanes
+            .map(|(key, lane_rows)| {
+                let buckets = match key {
                     LaneKey::Goroutine(_) => GOROUTINE_BUCKETS,
                     _ => FINE_BUCKETS,
                 };
                 let mut rows: Option<Range<u32>> = None;
-                for r in self.rows(lane) {
+                for r in lane_rows {
                     let row = pyramids.push(r, self.span, buckets);
                     rows = Some(rows.map_or(row, |rs| rs.start)..row + 1);
                 }
-                let name = match lane.key {
+                let name = match key {
                     LaneKey::Goroutine(id) => start_functions
                         .get(&id)
-                        .map_or(0, |&s| names.index(&self.strings, s)),
+                        .map_or(0, |&s| names.index(self.strings, s)),
                     _ => 0,
                 };
                 LaneSummary {
-                    key: lane.key,
+                    key,
                     name,
                     rows: rows.unwrap_or(0..0),
                 }

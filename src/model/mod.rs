@@ -31,7 +31,7 @@ pub mod query;
 mod span;
 pub mod timeline;
 
-pub use build::{build, build_generation};
+pub use build::{build, build_generation, summarize_generation};
 pub use generation::{GenerationModel, GenerationSummary};
 pub use origin::{SpanDetails, StackFrame};
 pub use plot::{PlotPoint, Series};

@@ -206,6 +206,11 @@ impl RowBuilder {
     }
 
     /// The finished row and the origin of each of its spans.
+    pub(crate) fn spans(&self) -> &[Span] {
+        &self.spans
+    }
+
+    /// The row and the origins of its spans.
     pub(crate) fn finish(self) -> (Row, Vec<OriginId>) {
         (self.spans, self.origins)
     }

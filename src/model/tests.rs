@@ -45,6 +45,31 @@ fn models(name: &str) -> Vec<GenerationModel> {
         .collect()
 }
 
+/// The summary-only path gives the summary of the full model, for every
+/// generation of traces of several versions.
+#[test]
+fn summaries_without_the_detail_equal_the_detail_summarized() {
+    for name in [
+        "sample",
+        "workload-go1.22",
+        "cpuprofile-go1.27",
+        "flightrec-go1.25",
+    ] {
+        let data = std::fs::read(path(&format!("{name}.trace"))).unwrap();
+        let trace = Trace::open(&data).unwrap();
+        let gens = trace.index().generations.len();
+        assert!(gens > 1, "{name}");
+        for g in 0..gens {
+            let Some((model, error)) = super::build_generation(&trace, g) else {
+                continue;
+            };
+            let (summary, same_error) = super::summarize_generation(&trace, g).unwrap();
+            assert_eq!(error.is_some(), same_error.is_some(), "{name} gen {g}");
+            assert_eq!(summary, model.summarize(), "{name} gen {g}");
+        }
+    }
+}
+
 /// Go's parse of trace `name`.
 fn oracle_text(name: &str) -> String {
     let mut text = String::new();

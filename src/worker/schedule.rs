@@ -41,6 +41,8 @@ enum Slot {
 pub(crate) struct Job {
     /// Index in the trace's generations.
     pub(crate) generation: usize,
+    /// Whether the ui wants its full detail (else only its summary is made).
+    pub(crate) detail: bool,
     cost: usize,
 }
 
@@ -111,7 +113,11 @@ impl Schedule {
         }
         self.in_flight += cost;
         self.slots[generation] = Slot::Running;
-        Some(Job { generation, cost })
+        Some(Job {
+            generation,
+            detail: self.detail.contains(&generation),
+            cost,
+        })
     }
 
     fn pick(&self) -> Option<usize> {
@@ -135,12 +141,14 @@ impl Schedule {
         wanted.or_else(visible).or_else(rest)
     }
 
-    /// Records the end of `job`; `ok` is whether it decoded.
-    pub(crate) fn finish(&mut self, job: Job, ok: bool) -> Finished {
+    /// Records the end of `job`; `ok` is whether it decoded, `detailed`
+    /// whether its full detail was built (a generation wanted in detail
+    /// only once its summary-only decode started is decoded again).
+    pub(crate) fn finish(&mut self, job: Job, ok: bool, detailed: bool) -> Finished {
         self.in_flight = self.in_flight.saturating_sub(job.cost);
         let g = job.generation;
         let first = self.slots.get(g) != Some(&Slot::Summarized);
-        let send_detail = ok && self.detail.contains(&g);
+        let send_detail = ok && detailed && self.detail.contains(&g);
         if let Some(slot) = self.slots.get_mut(g) {
             *slot = if ok { Slot::Summarized } else { Slot::Failed };
         }
@@ -164,7 +172,7 @@ mod tests {
     fn run(s: &mut Schedule) -> Vec<(usize, bool)> {
         let mut order = Vec::new();
         while let Some(job) = s.next() {
-            let f = s.finish(job, true);
+            let f = s.finish(job, true, job.detail);
             order.push((job.generation, f.send_detail));
         }
         order
@@ -200,7 +208,7 @@ mod tests {
         let job = s.next().unwrap();
         assert_eq!(job.generation, 2);
         assert_eq!(
-            s.finish(job, false),
+            s.finish(job, false, false),
             Finished {
                 send_detail: false,
                 first: true
@@ -219,7 +227,7 @@ mod tests {
             s.next().is_none(),
             "a second large decode would exceed the budget"
         );
-        s.finish(first, true);
+        s.finish(first, true, first.detail);
         assert!(s.next().is_some());
         s.shutdown = true;
         assert!(s.next().is_none());

@@ -18,9 +18,9 @@ use crossbeam_channel::{Receiver, Sender};
 
 use super::schedule::{Job, Schedule};
 use super::{Command, Source, Update, bands, memory};
-use crate::model::{self, GenerationModel};
+use crate::model::{self, GenerationModel, GenerationSummary};
 use crate::trace::index::GenerationEnd;
-use crate::trace::{Input, Trace};
+use crate::trace::{Error, Input, Trace};
 
 /// Sends updates to the ui and wakes it.
 pub(crate) struct Notifier {
@@ -121,7 +121,7 @@ fn coordinate(commands: &Receiver<Command>, shared: &Shared) {
 fn decode_loop(trace: &Trace<'_>, input: &Input, shared: &Shared, notifier: &Notifier) {
     while let Some(job) = next_job(shared) {
         let g = job.generation;
-        let result = decode(trace, g);
+        let result = decode(trace, g, job.detail);
         if let Some(bytes) = trace
             .index()
             .generations
@@ -130,12 +130,16 @@ fn decode_loop(trace: &Trace<'_>, input: &Input, shared: &Shared, notifier: &Not
         {
             memory::release(input, inner_pages(bytes));
         }
-        let finished = shared.lock().finish(job, result.is_ok());
+        let detailed = matches!(result, Ok(Decoded::Detail(_)));
+        let finished = shared.lock().finish(job, result.is_ok(), detailed);
         shared.changed.notify_all();
         match result {
-            Ok(model) => {
-                let summary = model.summarize();
-                let detail = finished.send_detail.then(|| Box::new(model));
+            Ok(decoded) => {
+                let (summary, model) = match decoded {
+                    Decoded::Summary(summary) => (summary, None),
+                    Decoded::Detail(model) => (model.summarize(), Some(model)),
+                };
+                let detail = model.filter(|_| finished.send_detail);
                 notifier.send(Update::Decoded {
                     generation: g,
                     summary,
@@ -185,13 +189,33 @@ fn inner_pages(range: Range<usize>) -> Range<usize> {
     (range.start.div_ceil(PAGE) * PAGE)..(range.end / PAGE * PAGE)
 }
 
-/// Decodes and models generation `g`; a decoder panic becomes an error.
-fn decode(trace: &Trace<'_>, g: usize) -> Result<GenerationModel, String> {
+/// What a decode made.
+enum Decoded {
+    /// Only the summary: the view does not need the detail.
+    Summary(GenerationSummary),
+    /// The full model (boxed: it travels to the ui as it is).
+    Detail(Box<GenerationModel>),
+}
+
+/// Decodes generation `g` into its summary, or its full model if `detail`;
+/// a decoder panic becomes an error.
+fn decode(trace: &Trace<'_>, g: usize, detail: bool) -> Result<Decoded, String> {
     let decoded = catch_unwind(AssertUnwindSafe(|| {
-        match model::build_generation(trace, g) {
-            None => Ok(model::build(std::iter::empty())),
-            Some((model, None)) => Ok(model),
-            Some((_, Some(e))) => Err(e.to_string()),
+        let failed = |e: Error| Err(e.to_string());
+        if detail {
+            match model::build_generation(trace, g) {
+                None => Ok(Decoded::Detail(Box::new(model::build(std::iter::empty())))),
+                Some((model, None)) => Ok(Decoded::Detail(Box::new(model))),
+                Some((_, Some(e))) => failed(e),
+            }
+        } else {
+            match model::summarize_generation(trace, g) {
+                None => Ok(Decoded::Summary(
+                    model::build(std::iter::empty()).summarize(),
+                )),
+                Some((summary, None)) => Ok(Decoded::Summary(summary)),
+                Some((_, Some(e))) => failed(e),
+            }
         }
     }));
     decoded.unwrap_or_else(|panic| {
