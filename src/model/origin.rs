@@ -49,7 +49,7 @@ pub(crate) const UNKNOWN: Origin = Origin {
 /// Slots of the cache of recently interned origins: enough to catch a
 /// goroutine blocking again where it blocked before, on the same P and M,
 /// woken by the same goroutine; bigger only costs memory per decode.
-const RECENT_ORIGINS: usize = 4096;
+const RECENT_ORIGINS: usize = 512;
 
 /// One stack frame, its names interned in the generation's strings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

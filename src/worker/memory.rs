@@ -13,7 +13,8 @@
 //! Decoding a generation allocates hundreds of megabytes in many blocks and
 //! frees them; glibc keeps freed memory in its per-thread arenas, so the
 //! RSS would stay at the peak of every decode thread. [`trim_heap`] returns
-//! it after each decode and after the ui drops a generation's detail.
+//! it when a decode thread runs out of work and after the ui drops a
+//! generation's detail.
 
 use std::ops::Range;
 

@@ -20,8 +20,9 @@ const DECODE_BYTES_PER_INPUT_BYTE: usize = 6;
 
 /// Estimated memory all decodes in flight may take together. Higher uses
 /// more cores on traces with large generations; lower keeps the peak RSS
-/// down (the viewer's budget is 300 MB with the detail cache).
-const DECODE_BUDGET: usize = 128 << 20;
+/// down. 160 MB lets two decodes of the ~11 MB generations a busy Go
+/// program writes per second run at once.
+const DECODE_BUDGET: usize = 160 << 20;
 
 /// Where a generation is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -151,7 +151,6 @@ fn decode_loop(trace: &Trace<'_>, input: &Input, shared: &Shared, notifier: &Not
                 message,
             }),
         }
-        memory::trim_heap();
         if let (true, Some(GenerationEnd::CompleteThenError(e))) = (
             finished.first,
             trace.index().generations.get(g).map(|index| &index.end),
@@ -165,9 +164,21 @@ fn decode_loop(trace: &Trace<'_>, input: &Input, shared: &Shared, notifier: &Not
 }
 
 /// Waits for a job; `None` at shutdown.
+/// The heap freed by the decodes is given back to the OS only when the
+/// thread runs out of work: between two jobs the next one reuses it, which
+/// spares faulting in a generation's worth of fresh pages per job.
 fn next_job(shared: &Shared) -> Option<Job> {
     let mut schedule = shared.lock();
     loop {
+        if schedule.shutdown {
+            return None;
+        }
+        if let Some(job) = schedule.next() {
+            return Some(job);
+        }
+        drop(schedule);
+        memory::trim_heap();
+        schedule = shared.lock();
         if schedule.shutdown {
             return None;
         }
