@@ -13,7 +13,9 @@
 //! in egui_kittest at 1600×1000 points: the trace is opened and decoded as
 //! in a window (every generation summarised first), then for each width the
 //! view is centred on the middle of the trace, frames are stepped until
-//! everything visible is decoded, and `N` frames (default 30) are timed.
+//! everything visible is decoded (that wait is printed as "ready after":
+//! how long a jump to that zoom level takes to show full detail), and `N`
+//! frames (default 30) are timed.
 //! The harness builds an AccessKit tree every frame, which a window does
 //! only under a screen reader, so the figures are an upper bound.
 
@@ -71,7 +73,7 @@ fn main() {
         "{name}: opened and summarised in {:.2} s",
         start.elapsed().as_secs_f64()
     );
-    println!("width        ui+tessellate median   max      vertices");
+    println!("width        ui+tessellate median   max      vertices   ready after");
     let whole = harness.state().visible_range();
     let middle = (whole.0 + whole.1) / 2;
     for (width, label) in widths {
@@ -81,20 +83,22 @@ fn main() {
             (middle - width / 2, middle + width / 2)
         };
         harness.state_mut().show_range(range.0, range.1);
-        settle(&mut harness, false);
+        let ready = settle(&mut harness, false);
         let (median, max, vertices) = measure(&mut harness, frames);
         println!(
-            "{label:<12} {:>10.2} ms {:>10.2} ms {vertices:>10}",
+            "{label:<12} {:>10.2} ms {:>10.2} ms {vertices:>10} {:>10.0} ms",
             ms(median),
-            ms(max)
+            ms(max),
+            ms(ready)
         );
     }
 }
 
 /// Steps frames until everything visible is drawn from decoded data (and,
-/// if `all`, every generation is summarised).
-fn settle(harness: &mut Harness<'_, GotvApp>, all: bool) {
-    let deadline = Instant::now() + PATIENCE;
+/// if `all`, every generation is summarised); returns how long that took.
+fn settle(harness: &mut Harness<'_, GotvApp>, all: bool) -> Duration {
+    let start = Instant::now();
+    let deadline = start + PATIENCE;
     loop {
         harness.step();
         let app = harness.state();
@@ -104,10 +108,12 @@ fn settle(harness: &mut Harness<'_, GotvApp>, all: bool) {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
+    let ready = start.elapsed();
     // A few more frames: layout settles once lanes have their final size.
     for _ in 0..3 {
         harness.step();
     }
+    ready
 }
 
 /// Times `frames` frames: median and maximum of ui + tessellation, and the

@@ -139,7 +139,7 @@ fn decode_loop(trace: &Trace<'_>, input: &Input, shared: &Shared, notifier: &Not
                     Decoded::Summary(summary) => (summary, None),
                     Decoded::Detail(model) => (model.summarize(), Some(model)),
                 };
-                let detail = model.filter(|_| finished.send_detail);
+                let detail = model.filter(|_| finished.send_detail).map(Box::new);
                 notifier.send(Update::Decoded {
                     generation: g,
                     summary,
@@ -204,8 +204,8 @@ fn inner_pages(range: Range<usize>) -> Range<usize> {
 enum Decoded {
     /// Only the summary: the view does not need the detail.
     Summary(GenerationSummary),
-    /// The full model (boxed: it travels to the ui as it is).
-    Detail(Box<GenerationModel>),
+    /// The full model.
+    Detail(GenerationModel),
 }
 
 /// Decodes generation `g` into its summary, or its full model if `detail`;
@@ -215,8 +215,8 @@ fn decode(trace: &Trace<'_>, g: usize, detail: bool) -> Result<Decoded, String> 
         let failed = |e: Error| Err(e.to_string());
         if detail {
             match model::build_generation(trace, g) {
-                None => Ok(Decoded::Detail(Box::new(model::build(std::iter::empty())))),
-                Some((model, None)) => Ok(Decoded::Detail(Box::new(model))),
+                None => Ok(Decoded::Detail(model::build(std::iter::empty()))),
+                Some((model, None)) => Ok(Decoded::Detail(model)),
                 Some((_, Some(e))) => failed(e),
             }
         } else {
