@@ -37,13 +37,9 @@ use std::collections::BTreeMap;
 
 use crate::trace::FxHashMap;
 
-use super::generation::{
-    GenerationModel, GenerationSummary, GoroutineInfo, LaneData, SummaryParts,
-};
-use super::intern::Strings;
+use super::generation::{GenerationModel, GenerationSummary, GoroutineInfo, LaneData};
 use super::intern::{Interner, StrId};
 use super::origin::{Origin, OriginBuilder, OriginId};
-use super::plot::PlotPoint;
 use super::plot::{Series, SeriesBuilder};
 use super::span::{Row, RowBuilder, Span, SpanKind};
 use super::timeline::{LaneKey, TimeSpan, WallClock};
@@ -680,13 +676,18 @@ impl Builder {
         let mut goroutines = self.goroutines;
         goroutines.shrink_to_fit();
         Built {
-            span,
-            lanes,
-            origins: self.origins,
-            strings: self.strings.unwrap_or_else(Interner::new).finish(),
-            goroutines,
-            plots,
-            clock: self.clock,
+            rows: lanes,
+            model: GenerationModel {
+                span,
+                spans: Vec::new(),
+                origins: Vec::new(),
+                origin_table: self.origins.finish(),
+                strings: self.strings.unwrap_or_else(Interner::new).finish(),
+                goroutines,
+                lanes: Vec::new(),
+                plots,
+                clock: self.clock,
+            },
         }
     }
 
@@ -778,47 +779,31 @@ fn concatenate(
 /// and, without the copy that puts the rows together, the summary are
 /// made from.
 struct Built {
-    span: TimeSpan,
-    /// Sorted by key.
-    lanes: Vec<(LaneKey, Vec<RowBuilder>)>,
-    origins: OriginBuilder,
-    strings: Strings,
-    goroutines: Vec<GoroutineInfo>,
-    plots: Vec<(Series, Vec<PlotPoint>)>,
-    clock: Option<WallClock>,
+    /// The rows of every lane, sorted by key.
+    rows: Vec<(LaneKey, Vec<RowBuilder>)>,
+    /// Everything else, without spans and lanes yet.
+    model: GenerationModel,
 }
 
 impl Built {
     /// The model, rows put together.
     fn into_model(self) -> GenerationModel {
-        let (spans, origins, lanes) = concatenate(self.lanes);
+        let (spans, origins, lanes) = concatenate(self.rows);
         GenerationModel {
-            span: self.span,
             spans,
             origins,
-            origin_table: self.origins.finish(),
-            strings: self.strings,
-            goroutines: self.goroutines,
             lanes,
-            plots: self.plots,
-            clock: self.clock,
+            ..self.model
         }
     }
 
     /// The summary the model would give.
     fn summarize(&self) -> GenerationSummary {
-        let parts = SummaryParts {
-            span: self.span,
-            goroutines: &self.goroutines,
-            strings: &self.strings,
-            plots: &self.plots,
-            clock: self.clock,
-        };
         let lanes = self
-            .lanes
+            .rows
             .iter()
             .map(|(key, rows)| (*key, rows.iter().map(RowBuilder::spans)));
-        parts.summarize(lanes)
+        self.model.summary_parts().summarize(lanes)
     }
 }
 

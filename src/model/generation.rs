@@ -197,14 +197,19 @@ impl GenerationModel {
 
     /// The summary to keep once the detail is dropped.
     pub fn summarize(&self) -> GenerationSummary {
-        let parts = SummaryParts {
+        let lanes = self.lanes.iter().map(|lane| (lane.key, self.rows(lane)));
+        self.summary_parts().summarize(lanes)
+    }
+
+    /// What the summary takes from the model besides the rows.
+    pub(crate) fn summary_parts(&self) -> SummaryParts<'_> {
+        SummaryParts {
             span: self.span,
             goroutines: &self.goroutines,
             strings: &self.strings,
             plots: &self.plots,
             clock: self.clock,
-        };
-        parts.summarize(self.lanes.iter().map(|lane| (lane.key, self.rows(lane))))
+        }
     }
 }
 
