@@ -1,4 +1,5 @@
-//! Shared building blocks: IDs, the per-generation lookup tables, and the
+//! Shared building blocks: IDs, the per-generation lookup tables, the maps
+//! from goroutine and P IDs the ordering consults on every event, and the
 //! tick-to-nanosecond conversion.
 
 use std::collections::HashMap;
@@ -76,6 +77,21 @@ impl Hasher for FxHasher {
     }
 
     #[inline]
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    #[inline]
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    #[inline]
     fn finish(&self) -> u64 {
         self.0
     }
@@ -148,6 +164,191 @@ impl IdSet {
     /// Whether no ID was added.
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+}
+
+/// A map from resource IDs (goroutines, Ps) to values, for the ordering's
+/// per-event lookups: IDs in `0..DENSE_IDS` (which is what the runtime hands
+/// out, counting up from 1) index pages of slots directly, with no hashing;
+/// other IDs, negative ones included, go to a hash map.
+///
+/// A page is allocated when an ID in it is first inserted and freed when
+/// its last entry is removed. So that a hostile trace cannot make each
+/// entry cost a page, pages beyond the first [`FREE_PAGES`] are allocated
+/// only while there are at least [`ENTRIES_PER_PAGE`] entries per page;
+/// entries that would break this go to the hash map too (lookups fall back
+/// to it when their slot is empty).
+#[derive(Clone, Debug)]
+pub(crate) struct IdMap<V> {
+    pages: Vec<Option<Box<[Option<V>; ID_PAGE]>>>,
+    /// Entries in each page.
+    counts: Vec<u16>,
+    /// Allocated pages, and entries in them.
+    allocated: usize,
+    in_pages: usize,
+    sparse: FxHashMap<i64, V>,
+}
+
+/// Entries per page of an [`IdMap`].
+const ID_PAGE: usize = 1024;
+/// IDs below this can be stored in [`IdMap`] pages (the page directory is
+/// then at most 16384 pointers).
+const DENSE_IDS: u64 = 1 << 24;
+/// Pages an [`IdMap`] may allocate however few entries it holds.
+const FREE_PAGES: usize = 64;
+/// Entries per page an [`IdMap`] must hold on average to allocate more
+/// than [`FREE_PAGES`] pages.
+const ENTRIES_PER_PAGE: usize = 256;
+
+impl<V> Default for IdMap<V> {
+    fn default() -> Self {
+        IdMap {
+            pages: Vec::new(),
+            counts: Vec::new(),
+            allocated: 0,
+            in_pages: 0,
+            sparse: FxHashMap::default(),
+        }
+    }
+}
+
+impl<V> IdMap<V> {
+    /// The page and slot of an ID that may be stored in a page.
+    #[inline(always)]
+    fn split(id: i64) -> Option<(usize, usize)> {
+        let u = id as u64;
+        (u < DENSE_IDS).then_some(((u / ID_PAGE as u64) as usize, (u % ID_PAGE as u64) as usize))
+    }
+
+    /// The slot of `id`, if its page exists.
+    #[inline(always)]
+    fn slot(&self, p: usize, i: usize) -> Option<&Option<V>> {
+        self.pages.get(p)?.as_deref()?.get(i)
+    }
+
+    /// The value of `id`.
+    #[inline]
+    pub(crate) fn get(&self, id: &i64) -> Option<&V> {
+        if let Some((p, i)) = Self::split(*id) {
+            if let Some(Some(v)) = self.slot(p, i) {
+                return Some(v);
+            }
+            if self.sparse.is_empty() {
+                return None;
+            }
+        }
+        self.sparse.get(id)
+    }
+
+    /// The value of `id`, mutably.
+    #[inline]
+    pub(crate) fn get_mut(&mut self, id: &i64) -> Option<&mut V> {
+        if let Some((p, i)) = Self::split(*id) {
+            // The usual case, with a single walk to the slot.
+            if self.sparse.is_empty() {
+                return self.pages.get_mut(p)?.as_deref_mut()?.get_mut(i)?.as_mut();
+            }
+            if self.slot(p, i).is_some_and(Option::is_some) {
+                return self.pages.get_mut(p)?.as_deref_mut()?.get_mut(i)?.as_mut();
+            }
+        }
+        self.sparse.get_mut(id)
+    }
+
+    /// Whether `id` has a value.
+    #[inline]
+    pub(crate) fn contains_key(&self, id: &i64) -> bool {
+        self.get(id).is_some()
+    }
+
+    /// Sets the value of `id`, returning the previous one.
+    pub(crate) fn insert(&mut self, id: i64, v: V) -> Option<V> {
+        let Some((p, i)) = Self::split(id) else {
+            return self.sparse.insert(id, v);
+        };
+        if !self.sparse.is_empty() && self.sparse.contains_key(&id) {
+            return self.sparse.insert(id, v);
+        }
+        let has_page = self.pages.get(p).is_some_and(Option::is_some);
+        if !has_page {
+            let may = self.allocated < FREE_PAGES
+                || self.in_pages >= self.allocated.saturating_mul(ENTRIES_PER_PAGE);
+            if !may {
+                return self.sparse.insert(id, v);
+            }
+            if self.pages.len() <= p {
+                self.pages.resize_with(p + 1, || None);
+                self.counts.resize(p + 1, 0);
+            }
+            if let Some(slot) = self.pages.get_mut(p) {
+                *slot = Some(Box::new(std::array::from_fn(|_| None)));
+                self.allocated += 1;
+            }
+        }
+        let slot = self
+            .pages
+            .get_mut(p)
+            .and_then(|page| page.as_deref_mut()?.get_mut(i));
+        let Some(slot) = slot else {
+            // Not reached: the page exists now.
+            return self.sparse.insert(id, v);
+        };
+        let old = slot.replace(v);
+        if old.is_none() {
+            self.in_pages += 1;
+            if let Some(c) = self.counts.get_mut(p) {
+                *c += 1;
+            }
+        }
+        old
+    }
+
+    /// Removes `id`, returning its value.
+    pub(crate) fn remove(&mut self, id: &i64) -> Option<V> {
+        if let Some((p, i)) = Self::split(*id)
+            && let Some(old) = self
+                .pages
+                .get_mut(p)
+                .and_then(|page| page.as_deref_mut()?.get_mut(i)?.take())
+        {
+            self.in_pages -= 1;
+            if let Some(c) = self.counts.get_mut(p) {
+                *c -= 1;
+                if *c == 0
+                    && let Some(page) = self.pages.get_mut(p)
+                {
+                    *page = None;
+                    self.allocated -= 1;
+                }
+            }
+            return Some(old);
+        }
+        self.sparse.remove(id)
+    }
+
+    /// Every entry (dense IDs in ascending order, then the others).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (i64, &V)> {
+        let dense = self.pages.iter().enumerate().flat_map(|(p, page)| {
+            page.iter().flat_map(move |page| {
+                page.iter()
+                    .enumerate()
+                    .filter_map(move |(i, v)| Some(((p * ID_PAGE + i) as i64, v.as_ref()?)))
+            })
+        });
+        dense.chain(self.sparse.iter().map(|(&k, v)| (k, v)))
+    }
+
+    /// Every entry, by value.
+    pub(crate) fn into_entries(self) -> impl Iterator<Item = (i64, V)> {
+        let dense = self.pages.into_iter().enumerate().flat_map(|(p, page)| {
+            page.into_iter().flat_map(move |page| {
+                (*page)
+                    .into_iter()
+                    .enumerate()
+                    .filter_map(move |(i, v)| Some(((p * ID_PAGE + i) as i64, v?)))
+            })
+        });
+        dense.chain(self.sparse)
     }
 }
 
@@ -252,6 +453,24 @@ impl Frequency {
         self.0 == 0.0
     }
 
+    /// The nanoseconds per tick as a small integer (1 to
+    /// [`Frequency::MAX_INT`]), if they are exactly one; 0 otherwise. Then
+    /// `mul(t) == t * n` for every `t` below [`Frequency::INT_TICKS`]: the
+    /// product is an integer below 2^53, which `f64` holds exactly.
+    pub(crate) fn as_int(self) -> u64 {
+        let f = self.0;
+        if (1.0..=Self::MAX_INT as f64).contains(&f) && f.fract() == 0.0 {
+            f as u64
+        } else {
+            0
+        }
+    }
+
+    /// Largest integer frequency [`Frequency::as_int`] reports.
+    pub(crate) const MAX_INT: u64 = 1 << 10;
+    /// Tick counts below this times [`Frequency::MAX_INT`] stay below 2^53.
+    pub(crate) const INT_TICKS: u64 = 1 << 43;
+
     /// `ticks` in nanoseconds.
     #[inline]
     pub(crate) fn mul(self, ticks: u64) -> Time {
@@ -305,5 +524,79 @@ mod tests {
         assert_eq!(Frequency::from_ticks_per_sec(0).mul(0), i64::MIN);
         assert_eq!(go_f64_to_i64(1e300), i64::MIN);
         assert_eq!(go_f64_to_i64(-3.9), -3);
+    }
+
+    #[test]
+    fn integer_frequency_is_exact() {
+        let f = Frequency::from_ticks_per_sec(15_625_000);
+        assert_eq!(f.as_int(), 64);
+        assert_eq!(Frequency::from_ticks_per_sec(1_000_000_000).as_int(), 1);
+        assert_eq!(Frequency::from_ticks_per_sec(3_000_000_000).as_int(), 0);
+        assert_eq!(Frequency(0.0).as_int(), 0);
+        assert_eq!(Frequency(f64::NAN).as_int(), 0);
+        assert_eq!(Frequency(2048.0).as_int(), 0);
+        let mut t = 1u64;
+        while t < Frequency::INT_TICKS {
+            for d in [t - 1, t, t + 1, t * 3 / 2] {
+                if d < Frequency::INT_TICKS {
+                    assert_eq!(f.mul(d), (d * 64) as Time, "{d}");
+                    let m = Frequency(Frequency::MAX_INT as f64);
+                    assert_eq!(m.mul(d), (d * Frequency::MAX_INT) as Time, "{d}");
+                }
+            }
+            t *= 2;
+        }
+    }
+
+    #[test]
+    fn id_map_dense_and_sparse() {
+        let mut m: IdMap<u32> = IdMap::default();
+        for id in [
+            0,
+            1,
+            1023,
+            1024,
+            5000,
+            (1 << 24) - 1,
+            1 << 24,
+            1 << 40,
+            -1,
+            i64::MIN,
+        ] {
+            assert_eq!(m.insert(id, id as u32), None, "{id}");
+            assert_eq!(m.get(&id), Some(&(id as u32)));
+        }
+        assert_eq!(m.insert(5000, 7), Some(5000));
+        *m.get_mut(&5000).unwrap() += 1;
+        assert_eq!(m.get(&5000), Some(&8));
+        assert!(!m.contains_key(&2) && !m.contains_key(&(1 << 30)));
+        assert_eq!(m.remove(&1024), Some(1024));
+        assert_eq!(m.remove(&1024), None);
+        assert_eq!(m.remove(&-1), Some(u32::MAX));
+        let mut all: Vec<i64> = m.iter().map(|(id, _)| id).collect();
+        all.sort_unstable();
+        assert_eq!(
+            all,
+            [i64::MIN, 0, 1, 1023, 5000, (1 << 24) - 1, 1 << 24, 1 << 40]
+        );
+        let mut owned: Vec<(i64, u32)> = m.into_entries().collect();
+        owned.sort_unstable();
+        assert_eq!(owned.len(), 8);
+        assert_eq!(owned[4], (5000, 8));
+
+        // One entry per page: past the free pages, entries go to the hash
+        // map, and everything still behaves as a map.
+        let mut m: IdMap<u64> = IdMap::default();
+        let ids: Vec<i64> = (0..2000).map(|k| k * ID_PAGE as i64 + 7).collect();
+        for &id in &ids {
+            assert_eq!(m.insert(id, id as u64), None);
+        }
+        assert_eq!(m.allocated, FREE_PAGES);
+        assert!(ids.iter().all(|id| m.get(id) == Some(&(*id as u64))));
+        assert_eq!(m.insert(ids[1500], 1), Some(ids[1500] as u64));
+        assert_eq!(m.remove(&ids[3]), Some(ids[3] as u64));
+        assert_eq!(m.allocated, FREE_PAGES - 1);
+        assert_eq!(m.get(&ids[3]), None);
+        assert_eq!(m.iter().count(), ids.len() - 1);
     }
 }

@@ -16,10 +16,19 @@
 //! derived data in otherwise unused argument slots (old states, the STW
 //! reason on `STWEnd`, the task's parent and name on `UserTaskEnd`), which
 //! the [event model](super::event) reads back.
+//!
+//! Speed: goroutine and P states live in `IdMap`s (direct indexing by ID,
+//! no hashing) and a goroutine's state is a few words, its rarely used
+//! regions and ranges behind a pointer. `Ordering::advance_fast_on` handles
+//! the events that make up nearly all of a real trace (goroutine start,
+//! stop, block, unblock, heap metrics) when they are accepted without
+//! error, touching only what they change and queueing nothing; everything
+//! else, errors and "not yet" included, goes through `Ordering::advance`,
+//! which decides exactly as if the fast path had not been tried.
 
 use super::base::{
-    BACKGROUND_TASK, FxHashMap, GoId, NO_GOROUTINE, NO_PROC, NO_TASK, NO_THREAD, ProcId, SchedCtx,
-    TaskId, ThreadId,
+    BACKGROUND_TASK, FxHashMap, GoId, IdMap, NO_GOROUTINE, NO_PROC, NO_TASK, NO_THREAD, ProcId,
+    SchedCtx, TaskId, ThreadId,
 };
 use super::batchcursor::BaseEvent;
 use super::error::{Result, trace_err};
@@ -133,22 +142,45 @@ impl Ranges {
     }
 }
 
+/// A goroutine's state. Kept small (the status and sequence number every
+/// scheduling event checks) so that the table of all goroutines stays
+/// cache-friendly; regions and ranges, which few goroutines have, live
+/// behind a pointer.
 #[derive(Clone, Debug)]
 struct GState<'a> {
     status: GoStatus,
     seq: Seq,
+    cold: Option<Box<GCold<'a>>>,
+}
+
+/// The rarely used part of a goroutine's state.
+#[derive(Clone, Debug, Default)]
+struct GCold<'a> {
+    /// Regions in flight, innermost last.
     regions: Vec<(TaskId, &'a [u8])>,
     ranges: Ranges,
 }
 
-impl GState<'_> {
+impl<'a> GState<'a> {
     fn new(status: GoStatus, seq: Seq) -> Self {
         GState {
             status,
             seq,
-            regions: Vec::new(),
-            ranges: Ranges::default(),
+            cold: None,
         }
+    }
+
+    /// The rarely used part, created on first use.
+    fn cold(&mut self) -> &mut GCold<'a> {
+        self.cold.get_or_insert_with(Box::default)
+    }
+
+    fn regions(&self) -> &[(TaskId, &'a [u8])] {
+        self.cold.as_ref().map_or(&[], |c| c.regions.as_slice())
+    }
+
+    fn ranges(&self) -> &[RangeType] {
+        self.cold.as_ref().map_or(&[], |c| c.ranges.0.as_slice())
     }
 }
 
@@ -366,8 +398,8 @@ fn unprovable() -> super::error::Error {
 /// The ordering state, carried across generations.
 pub(crate) struct Ordering<'a> {
     version: Version,
-    g_states: FxHashMap<GoId, GState<'a>>,
-    p_states: FxHashMap<ProcId, PState>,
+    g_states: IdMap<GState<'a>>,
+    p_states: IdMap<PState>,
     m_states: MTable,
     active_tasks: FxHashMap<TaskId, (&'a [u8], TaskId)>,
     gc_seq: u64,
@@ -386,8 +418,8 @@ impl<'a> Ordering<'a> {
     pub(crate) fn new(version: Version) -> Ordering<'a> {
         Ordering {
             version,
-            g_states: FxHashMap::default(),
-            p_states: FxHashMap::default(),
+            g_states: IdMap::default(),
+            p_states: IdMap::default(),
             m_states: MTable::default(),
             active_tasks: FxHashMap::default(),
             gc_seq: 0,
@@ -446,6 +478,96 @@ impl<'a> Ordering<'a> {
             id,
             slot: self.m_states.slot(id),
         }
+    }
+
+    /// Whether [`Ordering::advance_fast_on`] may accept events of thread
+    /// `mref` at all: its state is known and (in a speculative ordering)
+    /// assumes nothing about earlier generations. It stays so while only
+    /// that thread's events accepted by [`Ordering::advance_fast_on`] are
+    /// offered.
+    #[inline(always)]
+    pub(crate) fn fast_thread(&self, mref: MRef) -> bool {
+        self.initial_gen != 0
+            && mref.id != NO_THREAD
+            && self
+                .spec
+                .as_deref()
+                .is_none_or(|spec| spec.m_flags(mref.slot) == 0)
+    }
+
+    /// The common case of [`Ordering::advance`], without queueing, for a
+    /// thread that [`Ordering::fast_thread`] accepts: if `ev` is a goroutine
+    /// start, stop, block or unblock, or a heap metric, and it is accepted
+    /// with no error, its effect is applied and its context returned. `None`
+    /// means "ask [`Ordering::advance`]", which then decides exactly as if
+    /// this had not been called (nothing is changed unless the event is
+    /// accepted).
+    #[inline(always)]
+    pub(crate) fn advance_fast_on(
+        &mut self,
+        ev: &BaseEvent,
+        mref: MRef,
+        gen_no: u64,
+    ) -> Option<(GoId, ProcId)> {
+        let m = mref.id;
+        let ms = self.m_states.slots.get_mut(mref.slot)?.1.as_mut()?;
+        // Plain values, not a `SchedCtx`: the fields were stored one by one
+        // and reading them back as one wide value would stall.
+        let cur_g = ms.g;
+        let cur_p = ms.p;
+        let cur = SchedCtx {
+            g: cur_g,
+            p: cur_p,
+            m,
+        };
+        match ev.typ {
+            EventType::GO_START => {
+                let gid = ev.args[0] as GoId;
+                let seq = Seq::new(gen_no, ev.args[1]);
+                if cur.p == NO_PROC || cur.g != NO_GOROUTINE {
+                    return None;
+                }
+                let g = self.g_states.get_mut(&gid)?;
+                if g.status != GoStatus::RUNNABLE || !seq.succeeds(g.seq) {
+                    return None;
+                }
+                g.status = GoStatus::RUNNING;
+                g.seq = seq;
+                ms.g = gid;
+            }
+            EventType::GO_STOP | EventType::GO_BLOCK => {
+                if cur.p == NO_PROC || cur.g == NO_GOROUTINE {
+                    return None;
+                }
+                let g = self.g_states.get_mut(&cur.g)?;
+                if g.status != GoStatus::RUNNING {
+                    return None;
+                }
+                g.status = if ev.typ == EventType::GO_STOP {
+                    GoStatus::RUNNABLE
+                } else {
+                    GoStatus::WAITING
+                };
+                ms.g = NO_GOROUTINE;
+            }
+            EventType::GO_UNBLOCK => {
+                let gid = ev.args[0] as GoId;
+                let seq = Seq::new(gen_no, ev.args[1]);
+                let g = self.g_states.get_mut(&gid)?;
+                if g.status != GoStatus::WAITING || !seq.succeeds(g.seq) {
+                    return None;
+                }
+                g.status = GoStatus::RUNNABLE;
+                g.seq = seq;
+            }
+            EventType::HEAP_ALLOC | EventType::HEAP_GOAL => {
+                if cur.p == NO_PROC {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+        Some((cur_g, cur_p))
     }
 
     /// Tries to accept `ev`, which came from thread `m` in generation `gen`
@@ -1305,8 +1427,8 @@ impl<'a> Ordering<'a> {
             ));
         };
         if begin {
-            g.regions.push((task, name));
-        } else if let Some(&(top_task, top_name)) = g.regions.last() {
+            g.cold().regions.push((task, name));
+        } else if let Some(&(top_task, top_name)) = g.regions().last() {
             // Regions begun before the trace started are not known.
             if (top_task, top_name) != (task, name) {
                 return Err(trace_err!(
@@ -1316,7 +1438,7 @@ impl<'a> Ordering<'a> {
                     String::from_utf8_lossy(top_name)
                 ));
             }
-            g.regions.pop();
+            g.cold().regions.pop();
         } else if !begin
             && let Some(spec) = self.spec.as_deref_mut()
             && let Some(c) = spec.g_carry.get_mut(&cur.g)
@@ -1508,7 +1630,7 @@ impl<'a> Ordering<'a> {
                 typ.0
             ));
         };
-        Ok(&mut state.ranges)
+        Ok(&mut state.cold().ranges)
     }
 
     fn go_range_begin(
@@ -1544,7 +1666,7 @@ impl<'a> Ordering<'a> {
                 "uninitialized goroutine {gid} found during {name}"
             ));
         };
-        g.ranges.active(RangeType::new(ev.typ, 0), initial)?;
+        g.cold().ranges.active(RangeType::new(ev.typ, 0), initial)?;
         self.accept(cur, ev, out, cur)
     }
 
@@ -1612,12 +1734,12 @@ impl<'a> Ordering<'a> {
             let Some(old) = self.g_states.get(g) else {
                 return false;
             };
-            if c.ranges_used && old.ranges.0 != c.actives {
+            if c.ranges_used && old.ranges() != c.actives.as_slice() {
                 return false;
             }
             // The exact reader ends the carried regions, innermost first,
             // and ignores ends once none is left.
-            let popped = old.regions.iter().rev().zip(&c.region_pops);
+            let popped = old.regions().iter().rev().zip(&c.region_pops);
             if !popped
                 .into_iter()
                 .all(|(&(t, n), (pt, pn))| t == *pt && n == pn.as_slice())
@@ -1639,22 +1761,24 @@ impl<'a> Ordering<'a> {
         for g in spec.removed_g.keys() {
             self.g_states.remove(g);
         }
-        for (g, mut st) in o.g_states {
+        for (g, mut st) in o.g_states.into_entries() {
             if spec.g_carry.contains_key(&g)
                 && let Some(old) = self.g_states.remove(&g)
             {
+                let old = old.cold.map(|c| *c).unwrap_or_default();
+                let new = st.cold();
                 if !spec.g_carry.get(&g).is_some_and(|c| c.ranges_used) {
-                    st.ranges = old.ranges;
+                    new.ranges = old.ranges;
                 }
                 let mut regions = old.regions;
                 let pops = spec.g_carry.get(&g).map_or(0, |c| c.region_pops.len());
                 regions.truncate(regions.len().saturating_sub(pops));
-                regions.append(&mut st.regions);
-                st.regions = regions;
+                regions.append(&mut new.regions);
+                new.regions = regions;
             }
             self.g_states.insert(g, st);
         }
-        for (p, mut st) in o.p_states {
+        for (p, mut st) in o.p_states.into_entries() {
             if spec.p_carry.get(&p).is_some_and(|c| !c.ranges_used)
                 && let Some(old) = self.p_states.get_mut(&p)
             {
@@ -1698,13 +1822,13 @@ impl<'a> Ordering<'a> {
         use std::fmt::Write;
         let mut s = String::new();
         let mut gs: Vec<_> = self.g_states.iter().collect();
-        gs.sort_by_key(|(id, _)| **id);
+        gs.sort_by_key(|(id, _)| *id);
         for (id, st) in gs {
             let _ = writeln!(s, "G {id} [status={} seq={}]", st.status.name(), st.seq);
         }
         s.push('\n');
         let mut ps: Vec<_> = self.p_states.iter().collect();
-        ps.sort_by_key(|(id, _)| **id);
+        ps.sort_by_key(|(id, _)| *id);
         for (id, st) in ps {
             let _ = writeln!(s, "P {id} [status={} seq={}]", st.status.name(), st.seq);
         }

@@ -26,7 +26,22 @@
 //! ordering a generation again exactly whenever an assumption does not hold
 //! or it failed. The summary and the error are those of the sequential
 //! reader (`tests/parallel_check.rs` compares them on real and mutated
-//! traces).
+//! traces). Results come back in any order but are consumed in trace order,
+//! so the threads are handed generations from a bounded window ahead of the
+//! next one to consume, largest first, which evens out their finishing
+//! times.
+//!
+//! The ordering loop is the hot path (one iteration per event). Almost every
+//! event is accepted on the spot by the ordering's fast path
+//! (`Ordering::advance_fast_on`), and often the same M's next events too: while
+//! the top cursor's next event is no later than its heap children and no
+//! CPU sample comes first, it stays on top and the loop runs on without
+//! touching the heap. Records go to a `RecordOut`, a trait rather than a
+//! closure so that the accumulator of [`Trace::for_each_event_parallel`]
+//! (an `EventSink`) is inlined into the loop; since such a pass only needs
+//! to know *whether* a generation fails (a failing generation is ordered
+//! again exactly), it may take an event before the next one of its M is
+//! decoded, which saves copying it.
 
 use std::ops::{ControlFlow, Range};
 use std::thread;
@@ -195,13 +210,33 @@ impl<'a> Trace<'a> {
         f: impl Fn(&mut S, Event<'_>) + Sync,
         done: impl Fn(Range<usize>) + Sync,
     ) -> Result<(Summary, Vec<S>)> {
+        let (summary, accs) = self.for_each_event_parallel_with(
+            threads,
+            || WithFn {
+                acc: new_acc(),
+                f: &f,
+            },
+            done,
+        )?;
+        Ok((summary, accs.into_iter().map(|a| a.acc).collect()))
+    }
+
+    /// [`Trace::for_each_event_parallel`] with the accumulator as an
+    /// [`EventSink`], whose method the reader's loops inline (a closure
+    /// called through `Fn` may not be).
+    pub(crate) fn for_each_event_parallel_with<S: EventSink + Send>(
+        &self,
+        threads: usize,
+        new_acc: impl Fn() -> S + Sync,
+        done: impl Fn(Range<usize>) + Sync,
+    ) -> Result<(Summary, Vec<S>)> {
         let version = self.version();
         let data = self.data;
         let gens = &self.index.generations;
         let threads = threads.max(1);
         let (work_tx, work_rx) = crossbeam_channel::unbounded::<usize>();
         let (res_tx, res_rx) = crossbeam_channel::unbounded::<(usize, Decoded<'a, S>)>();
-        let (new_acc, f, done) = (&new_acc, &f, &done);
+        let (new_acc, done) = (&new_acc, &done);
         thread::scope(|scope| {
             for _ in 0..threads {
                 let (work_rx, res_tx) = (work_rx.clone(), res_tx.clone());
@@ -218,10 +253,7 @@ impl<'a> Trace<'a> {
                                     ReaderState::new_spec(version)
                                 };
                                 let mut acc = new_acc();
-                                let run = st.run_generation(data, &mut tables, &mut |ev| {
-                                    f(&mut acc, ev);
-                                    ControlFlow::Continue(())
-                                });
+                                let run = st.run_generation_sink(data, &mut tables, &mut acc);
                                 drop(tables);
                                 done(g.span.clone());
                                 Decoded::Done {
@@ -237,11 +269,12 @@ impl<'a> Trace<'a> {
                 });
             }
             drop(res_tx);
-            let mut fed = 0;
-            while fed < gens.len() && fed < threads {
-                let _ = work_tx.send(fed);
-                fed += 1;
-            }
+            let mut feeder = Feeder {
+                fed: vec![false; gens.len()],
+                in_flight: 0,
+                threads,
+            };
+            feeder.feed(0, gens, &work_tx);
             let mut pending: Vec<Option<Decoded<'a, S>>> = (0..gens.len()).map(|_| None).collect();
             let result = (|| {
                 let mut state = ReaderState::new(version);
@@ -253,6 +286,8 @@ impl<'a> Trace<'a> {
                 for (i, g) in gens.iter().enumerate() {
                     let renumbered = max_gen_no.is_some_and(|m| g.gen_no <= m);
                     max_gen_no = max_gen_no.max(Some(g.gen_no));
+                    // The window moved on: keep the threads busy.
+                    feeder.feed(i, gens, &work_tx);
                     let d = loop {
                         if let Some(d) = pending.get_mut(i).and_then(Option::take) {
                             break d;
@@ -263,16 +298,14 @@ impl<'a> Trace<'a> {
                         if let Some(slot) = pending.get_mut(j) {
                             *slot = Some(d);
                         }
+                        feeder.in_flight -= 1;
+                        feeder.feed(i, gens, &work_tx);
                     };
-                    if fed < gens.len() {
-                        let _ = work_tx.send(fed);
-                        fed += 1;
-                    }
                     let then = match d {
                         Decoded::Failed(e) => {
                             let mut acc = new_acc();
                             state.emit_sync(None, &mut |ev| {
-                                f(&mut acc, ev);
+                                acc.event(ev);
                                 ControlFlow::Continue(())
                             });
                             return Err(e);
@@ -285,7 +318,9 @@ impl<'a> Trace<'a> {
                                     accs.push(acc);
                                     true
                                 }
-                                Err(e) if i == 0 => return Err(e),
+                                // Not necessarily the error Go reports (see
+                                // `RecordOut::EARLY`): ordered again below.
+                                Err(_) if i == 0 => false,
                                 Ok((st, acc)) => {
                                     let ok = !renumbered && state.absorb(*st);
                                     if ok {
@@ -307,7 +342,7 @@ impl<'a> Trace<'a> {
                                     };
                                     let mut acc = new_acc();
                                     let _ = state.run_generation(data, &mut tables, &mut |ev| {
-                                        f(&mut acc, ev);
+                                        acc.event(ev);
                                         ControlFlow::Continue(())
                                     })?;
                                     accs.push(acc);
@@ -320,7 +355,7 @@ impl<'a> Trace<'a> {
                     if let Some(e) = then {
                         let mut acc = new_acc();
                         state.emit_sync(None, &mut |ev| {
-                            f(&mut acc, ev);
+                            acc.event(ev);
                             ControlFlow::Continue(())
                         });
                         return Err(e);
@@ -328,7 +363,7 @@ impl<'a> Trace<'a> {
                 }
                 let mut acc = new_acc();
                 state.emit_sync(None, &mut |ev| {
-                    f(&mut acc, ev);
+                    acc.event(ev);
                     ControlFlow::Continue(())
                 });
                 accs.push(acc);
@@ -367,7 +402,7 @@ impl<'a> Trace<'a> {
         };
         let mut state = ReaderState::new(self.version());
         state.syncs = i as u64;
-        let r = state.run_generation_records(self.data, &mut tables, &mut |t, rec| {
+        let r = state.run_generation_records(self.data, &mut tables, &mut |t: &Tables<'a>, rec| {
             f(Event::new(Some(t), rec));
             ControlFlow::Continue(())
         });
@@ -409,6 +444,113 @@ impl<'a> GenerationEvents<'a> {
         self.records
             .iter()
             .map(|&rec| Event::new(Some(&*self.tables), rec))
+    }
+}
+
+/// Where the ordering loop hands finished records, with the tables of
+/// their generation (a trait rather than a closure so that the sink of
+/// [`Trace::for_each_event_parallel_with`] can be inlined into the loop).
+trait RecordOut<'a> {
+    /// The output never stops the reading and has no use for the events
+    /// before an error (which then decides alone): the ordering loop may
+    /// hand an event over before decoding the next event of its thread,
+    /// whose error Go reports before the event.
+    const EARLY: bool = false;
+
+    /// Takes one record; `Break` stops the reading.
+    fn record(&mut self, t: &Tables<'a>, rec: EventRecord) -> ControlFlow<()>;
+}
+
+impl<'a, F: FnMut(&Tables<'a>, EventRecord) -> ControlFlow<()>> RecordOut<'a> for F {
+    #[inline(always)]
+    fn record(&mut self, t: &Tables<'a>, rec: EventRecord) -> ControlFlow<()> {
+        self(t, rec)
+    }
+}
+
+/// An [`EventSink`] as a [`RecordOut`].
+struct SinkOut<'s, S>(&'s mut S);
+
+impl<'a, S: EventSink> RecordOut<'a> for SinkOut<'_, S> {
+    const EARLY: bool = true;
+
+    #[inline(always)]
+    fn record(&mut self, t: &Tables<'a>, rec: EventRecord) -> ControlFlow<()> {
+        self.0.event(Event::new(Some(t), rec));
+        ControlFlow::Continue(())
+    }
+}
+
+/// An accumulator of [`Trace::for_each_event_parallel_with`].
+pub(crate) trait EventSink {
+    /// Adds one event.
+    fn event(&mut self, ev: Event<'_>);
+}
+
+/// The accumulator of [`Trace::for_each_event_parallel`]: a value and the
+/// function that adds an event to it.
+struct WithFn<'f, S, F> {
+    acc: S,
+    f: &'f F,
+}
+
+impl<S, F: Fn(&mut S, Event<'_>)> EventSink for WithFn<'_, S, F> {
+    #[inline]
+    fn event(&mut self, ev: Event<'_>) {
+        (self.f)(&mut self.acc, ev);
+    }
+}
+
+/// Hands generations to the threads of [`Trace::for_each_event_parallel`].
+///
+/// Results are consumed in trace order, so only a window of generations
+/// after the next one to consume may be started (which bounds the finished
+/// results waiting); within it the largest is started first, so that the
+/// threads finish at about the same time rather than one of them ordering a
+/// big generation alone at the end.
+struct Feeder {
+    /// Generations already handed out.
+    fed: Vec<bool>,
+    /// Generations handed out whose results have not come back.
+    in_flight: usize,
+    threads: usize,
+}
+
+impl Feeder {
+    /// Generations a window holds per thread.
+    const WINDOW_PER_THREAD: usize = 4;
+
+    /// Keeps every thread busy with the largest generations of the window
+    /// that starts at generation `next` (the next one to consume).
+    fn feed(
+        &mut self,
+        next: usize,
+        gens: &[index::GenerationIndex],
+        work_tx: &crossbeam_channel::Sender<usize>,
+    ) {
+        let end = next
+            .saturating_add(self.threads.saturating_mul(Self::WINDOW_PER_THREAD))
+            .min(gens.len());
+        while self.in_flight < self.threads {
+            let best = (next..end)
+                .filter(|&j| !self.fed.get(j).copied().unwrap_or(true))
+                .max_by_key(|&j| {
+                    (
+                        gens.get(j).map_or(0, |g| g.span.len()),
+                        std::cmp::Reverse(j),
+                    )
+                });
+            let Some(j) = best else {
+                return;
+            };
+            if let Some(f) = self.fed.get_mut(j) {
+                *f = true;
+            }
+            if work_tx.send(j).is_err() {
+                return;
+            }
+            self.in_flight += 1;
+        }
     }
 }
 
@@ -491,14 +633,22 @@ impl<'a> ReaderState<'a> {
 
     /// Makes `time` strictly later than the previous event's, as Go does.
     fn clamp(&mut self, rec: &mut EventRecord) {
-        if rec.time <= self.last_ts {
+        rec.time = self.clamp_time(rec.time);
+    }
+
+    /// The time of an event at `time`, made strictly later than the
+    /// previous event's, as Go does; counts the event.
+    #[inline(always)]
+    fn clamp_time(&mut self, mut time: Time) -> Time {
+        if time <= self.last_ts {
             self.wrapped |= self.last_ts == Time::MAX;
-            rec.time = self.last_ts.wrapping_add(1);
+            time = self.last_ts.wrapping_add(1);
         }
-        self.last_ts = rec.time;
+        self.last_ts = time;
         self.summary.events += 1;
-        let span = self.summary.span.get_or_insert((rec.time, rec.time));
-        span.1 = rec.time;
+        let span = self.summary.span.get_or_insert((time, time));
+        span.1 = time;
+        time
     }
 
     /// Emits a Sync event that does not start a generation.
@@ -523,24 +673,46 @@ impl<'a> ReaderState<'a> {
     ) -> Result<ControlFlow<()>> {
         self.summary.generations += 1;
         let gen_no = t.gen_no;
-        self.run_generation_records(data, t, &mut |t, rec| f(Event::new(Some(t), rec)))
-            .map_err(|e| e.in_generation(gen_no))
+        self.run_generation_records(data, t, &mut |t: &Tables<'a>, rec| {
+            f(Event::new(Some(t), rec))
+        })
+        .map_err(|e| e.in_generation(gen_no))
+    }
+
+    /// [`ReaderState::run_generation`] for an [`EventSink`], whose method is
+    /// inlined into the ordering loop (a closure called through `Fn` from
+    /// that big loop is not, and the call per event costs more than the
+    /// sink's work). On an error, the events handed over and the error are
+    /// not necessarily Go's (see `RecordOut::EARLY`): only whether there is
+    /// an error is.
+    fn run_generation_sink(
+        &mut self,
+        data: &'a [u8],
+        t: &mut Tables<'a>,
+        acc: &mut impl EventSink,
+    ) -> Result<()> {
+        self.summary.generations += 1;
+        let gen_no = t.gen_no;
+        let _ = self
+            .run_generation_records(data, t, &mut SinkOut(acc))
+            .map_err(|e| e.in_generation(gen_no))?;
+        Ok(())
     }
 
     /// Orders generation `t`, handing each finished record to `out`. The
     /// ordering appends to `t` (names of tasks from earlier generations)
     /// between events, so `out` gets a fresh shared borrow of it each time.
-    fn run_generation_records(
+    fn run_generation_records<O: RecordOut<'a>>(
         &mut self,
         data: &'a [u8],
         t: &mut Tables<'a>,
-        out: &mut impl FnMut(&Tables<'a>, EventRecord) -> ControlFlow<()>,
+        out: &mut O,
     ) -> Result<ControlFlow<()>> {
         let freq = t.freq();
         let event_batches = std::mem::take(&mut t.event_batches);
         let mut frontier = Frontier::new();
         for (m, batches) in &event_batches {
-            let mut bc = BatchCursor::new(self.order.thread(*m), data, batches);
+            let mut bc = BatchCursor::new(self.order.thread(*m), data, batches, freq);
             if bc.next_event(freq)? {
                 frontier.insert(bc);
             }
@@ -549,18 +721,29 @@ impl<'a> ReaderState<'a> {
         let mut sync = EventRecord::sync(freq.mul(t.min_ts), self.syncs);
         sync.args[1] = 1;
         self.clamp(&mut sync);
-        if out(t, sync).is_break() {
+        if out.record(t, sync).is_break() {
             return Ok(ControlFlow::Break(()));
         }
 
+        self.order_events(t, &mut frontier, out)
+    }
+
+    /// The merge loop of [`ReaderState::run_generation_records`]: CPU
+    /// samples are interleaved by time with the events the ordering accepts
+    /// from `frontier`.
+    fn order_events<O: RecordOut<'a>>(
+        &mut self,
+        t: &mut Tables<'a>,
+        frontier: &mut Frontier<'_>,
+        out: &mut O,
+    ) -> Result<ControlFlow<()>> {
+        let freq = t.freq();
+        let gen_no = t.gen_no;
         let mut next_sample = 0;
         loop {
-            let sample = t.cpu_samples.get(next_sample).copied();
             let min_time = frontier.min_time();
-            if min_time.is_none() && sample.is_none() {
-                return Ok(ControlFlow::Continue(()));
-            }
-            if let Some(s) = sample
+            // A sample goes first if it is strictly earlier than every event.
+            if let Some(&s) = t.cpu_samples.get(next_sample)
                 && min_time.is_none_or(|t| s.time < t)
             {
                 next_sample += 1;
@@ -575,16 +758,92 @@ impl<'a> ReaderState<'a> {
                     args: [s.stack, 0, 0, 0],
                 };
                 self.clamp(&mut rec);
-                if out(t, rec).is_break() {
+                if out.record(t, rec).is_break() {
                     return Ok(ControlFlow::Break(()));
                 }
                 continue;
             }
-            if !self.try_advance(t, &mut frontier, 0)? {
+            if min_time.is_none() {
+                return Ok(ControlFlow::Continue(()));
+            }
+            // The common case: the earliest event is accepted on the spot,
+            // and so are the next events of the same cursor as long as it
+            // stays the earliest. It does while its time is no later than
+            // its children's in the heap (Go's sift only moves it below a
+            // strictly earlier child) and no sample is strictly earlier.
+            let sample_time = t.cpu_samples.get(next_sample).map_or(Time::MAX, |s| s.time);
+            let limit = frontier.min_child_time().min(sample_time);
+            let Frontier { cursors, heap } = &mut *frontier;
+            let Some(top) = heap.first_mut() else {
+                return Err(trace_err!("internal error: empty frontier"));
+            };
+            let Some(bc) = cursors.get_mut(top.1 as usize) else {
+                return Err(trace_err!("internal error: frontier out of step"));
+            };
+            let mut ran = false;
+            let fast = self.order.fast_thread(bc.m);
+            while fast && let Some((g, p)) = self.order.advance_fast_on(&bc.ev, bc.m, gen_no) {
+                ran = true;
+                if O::EARLY {
+                    // Handed over before the next event is decoded (whose
+                    // error would come first in Go): the sink reads only
+                    // what it needs of the event in place.
+                    let ev = &bc.ev;
+                    validate_ids(t, ev.typ, &ev.args)?;
+                    let rec = EventRecord {
+                        typ: ev.typ,
+                        ctx: SchedCtx { g, p, m: bc.m.id },
+                        time: self.clamp_time(ev.time),
+                        args: ev.args,
+                    };
+                    let _ = out.record(t, rec);
+                    let more = bc.next_event(freq)?;
+                    top.0 = bc.ev.time;
+                    if more && bc.ev.time <= limit {
+                        continue;
+                    }
+                    if more {
+                        frontier.update_top();
+                    } else {
+                        frontier.remove(0);
+                    }
+                    break;
+                }
+                let (typ, time, args, m) = (bc.ev.typ, bc.ev.time, bc.ev.args, bc.m.id);
+                let more = bc.next_event(freq)?;
+                top.0 = bc.ev.time;
+                let stay = more && bc.ev.time <= limit;
+                validate_ids(t, typ, &args)?;
+                let time = self.clamp_time(time);
+                // Built only now, in one go: a record assembled field by
+                // field ahead of its copy into the sink would be read back
+                // wider than it was written, which stalls.
+                let rec = EventRecord {
+                    typ,
+                    ctx: SchedCtx { g, p, m },
+                    time,
+                    args,
+                };
+                if out.record(t, rec).is_break() {
+                    return Ok(ControlFlow::Break(()));
+                }
+                if !stay {
+                    if more {
+                        frontier.update_top();
+                    } else {
+                        frontier.remove(0);
+                    }
+                    break;
+                }
+            }
+            if ran {
+                continue;
+            }
+            if !self.try_advance(t, frontier, 0)? {
                 frontier.sort();
                 let mut advanced = false;
                 for i in 1..frontier.heap.len() {
-                    if self.try_advance(t, &mut frontier, i)? {
+                    if self.try_advance(t, frontier, i)? {
                         advanced = true;
                         break;
                     }
@@ -593,7 +852,7 @@ impl<'a> ReaderState<'a> {
                     return Err(trace_err!(
                         "broken trace: failed to advance: frontier:\n[gen={}]\n\n{}\n{}\n",
                         t.gen_no,
-                        dump_frontier(&frontier),
+                        dump_frontier(frontier),
                         self.order.dump()
                     ));
                 }
@@ -603,7 +862,7 @@ impl<'a> ReaderState<'a> {
             for rec in queue.iter_mut() {
                 validate_table_ids(t, rec)?;
                 self.clamp(rec);
-                flow = out(t, *rec);
+                flow = out.record(t, *rec);
                 if flow.is_break() {
                     break;
                 }
@@ -640,12 +899,44 @@ impl<'a> ReaderState<'a> {
 }
 
 /// Go checks that every string and stack an event refers to exists.
+#[inline(always)]
 fn validate_table_ids(t: &Tables<'_>, rec: &EventRecord) -> Result<()> {
-    let Some(spec) = tracev2::specs().get(rec.typ.index()) else {
+    validate_ids(t, rec.typ, &rec.args)
+}
+
+/// [`validate_table_ids`] of an event of type `typ` with arguments `args`.
+#[inline(always)]
+fn validate_ids(t: &Tables<'_>, typ: EventType, args: &[u64; 4]) -> Result<()> {
+    let w = tracev2::wire_info(typ);
+    if w.stack_mask | w.string_mask == 0 {
+        return Ok(());
+    }
+    let mut ok = true;
+    for (j, &id) in args.iter().enumerate() {
+        if w.stack_mask >> j & 1 != 0 {
+            ok &= t.stacks.contains(id);
+        }
+        if w.string_mask >> j & 1 != 0 {
+            ok &= t.strings.contains(id);
+        }
+    }
+    if ok {
+        Ok(())
+    } else {
+        table_id_error(t, typ, args)
+    }
+}
+
+/// The error [`validate_table_ids`] reports, with Go's choice of which ID
+/// to name when several are invalid.
+#[cold]
+#[inline(never)]
+fn table_id_error(t: &Tables<'_>, typ: EventType, args: &[u64; 4]) -> Result<()> {
+    let Some(spec) = tracev2::specs().get(typ.index()) else {
         return Ok(());
     };
     for &i in spec.stack_ids {
-        let id = rec.args.get(i.wrapping_sub(1)).copied().unwrap_or_default();
+        let id = args.get(i.wrapping_sub(1)).copied().unwrap_or_default();
         if !t.stacks.contains(id) {
             return Err(trace_err!(
                 "found invalid stack ID {id} for event {}",
@@ -654,7 +945,7 @@ fn validate_table_ids(t: &Tables<'_>, rec: &EventRecord) -> Result<()> {
         }
     }
     for &i in spec.string_ids {
-        let id = rec.args.get(i.wrapping_sub(1)).copied().unwrap_or_default();
+        let id = args.get(i.wrapping_sub(1)).copied().unwrap_or_default();
         if !t.strings.contains(id) {
             return Err(trace_err!(
                 "found invalid string ID {id} for event {}",
@@ -671,7 +962,7 @@ fn dump_frontier(frontier: &Frontier<'_>) -> String {
     for bc in frontier
         .heap
         .iter()
-        .filter_map(|&i| frontier.cursors.get(i as usize))
+        .filter_map(|&(_, i)| frontier.cursors.get(i as usize))
     {
         let spec = tracev2::specs()
             .get(bc.ev.typ.index())

@@ -427,3 +427,55 @@ const fn build_specs() -> [EventSpec; EventType::MAX_EXPERIMENTAL_EVENT.index()]
 pub fn specs() -> &'static [EventSpec] {
     &SPECS
 }
+
+/// What decoding and validating a timed event of one type needs, in a form
+/// the per-event hot path can use without following the spec's slices.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct WireInfo {
+    /// Varints after the type byte (the time delta included) of a timed
+    /// event; 0 for types that cannot appear in an event batch.
+    pub(crate) varints: u8,
+    /// Bit `j` set: argument `j` after the time delta is a stack ID.
+    pub(crate) stack_mask: u8,
+    /// Bit `j` set: argument `j` after the time delta is a string ID.
+    pub(crate) string_mask: u8,
+}
+
+/// [`WireInfo`] of every type byte, derived from the event table.
+static WIRE: [WireInfo; 256] = build_wire();
+
+const fn build_wire() -> [WireInfo; 256] {
+    let specs = build_specs();
+    let mut w = [WireInfo {
+        varints: 0,
+        stack_mask: 0,
+        string_mask: 0,
+    }; 256];
+    let mut i = 0;
+    while i < specs.len() {
+        let s = &specs[i];
+        if s.is_timed && !s.args.is_empty() {
+            // At most MAX_TIMED_EVENT_ARGS (5) entries, so it fits a u8.
+            w[i].varints = s.args.len() as u8;
+        }
+        // Indices count the time delta as argument 0; all are below 5.
+        let mut j = 0;
+        while j < s.stack_ids.len() {
+            w[i].stack_mask |= 1 << (s.stack_ids[j] - 1);
+            j += 1;
+        }
+        let mut j = 0;
+        while j < s.string_ids.len() {
+            w[i].string_mask |= 1 << (s.string_ids[j] - 1);
+            j += 1;
+        }
+        i += 1;
+    }
+    w
+}
+
+/// The [`WireInfo`] of type byte `typ`.
+#[inline(always)]
+pub(crate) fn wire_info(typ: EventType) -> WireInfo {
+    WIRE[typ.index() & 0xff]
+}

@@ -13,6 +13,7 @@
 pub mod events;
 pub mod spec;
 
+pub(crate) use events::wire_info;
 pub use events::{
     EXPERIMENTS, GoStatus, MAX_BATCH_SIZE, MAX_EVENT_TRAILER_DATA_SIZE, MAX_FRAMES_PER_STACK,
     MAX_TIMED_EVENT_ARGS, ProcStatus, specs,
