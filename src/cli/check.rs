@@ -11,6 +11,7 @@
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use crate::trace::reader::EventSink;
@@ -144,11 +145,6 @@ static SUBJECT: [Subject; 256] = {
     s
 };
 
-/// Traces up to this size keep the pages the index pass mapped until their
-/// generation is decoded (saving mapping them twice, at the cost of holding
-/// the whole file mapped for a moment); larger ones release them at once.
-const KEEP_INDEXED_PAGES: usize = 256 << 20;
-
 /// Validates the trace at `path` (`-` for standard input).
 pub fn run(path: &Path) -> ExitCode {
     let start = Instant::now();
@@ -157,19 +153,6 @@ pub fn run(path: &Path) -> ExitCode {
         Err(code) => return code,
     };
     let bytes = input.bytes();
-    // The index pass touches every page of a mapped file (a batch header
-    // per batch); released right away, the pages must be mapped again by
-    // the decoding that follows. A small trace keeps them until then.
-    let release = |range| {
-        if bytes.len() > KEEP_INDEXED_PAGES {
-            input.release(range);
-        }
-    };
-    let trace = match Trace::open_releasing(bytes, &release) {
-        Ok(trace) => trace,
-        Err(e) => return super::invalid(path, &e),
-    };
-    let index_secs = start.elapsed().as_secs_f64();
     // GOTV_THREADS=0 selects the sequential reader (for comparisons).
     // By default one decoding thread more than there are cores (on more than
     // one): generations differ in size, and with a spare thread the system
@@ -185,6 +168,22 @@ pub fn run(path: &Path) -> ExitCode {
                 n => n + 1,
             },
         );
+    // The index pass maps every page (a batch header per batch). The pages
+    // of the first generations, which the decoding threads start on at
+    // once, are kept for them; the others are released as they are indexed
+    // and mapped again when decoded, so the resident set stays at the
+    // generations in flight, not the file.
+    let indexed = AtomicUsize::new(0);
+    let release = |range| {
+        if indexed.fetch_add(1, Ordering::Relaxed) >= threads.max(1) {
+            input.release(range);
+        }
+    };
+    let trace = match Trace::open_releasing(bytes, &release) {
+        Ok(trace) => trace,
+        Err(e) => return super::invalid(path, &e),
+    };
+    let index_secs = start.elapsed().as_secs_f64();
     let mut seen = Seen::default();
     let result = if threads == 0 {
         trace.for_each_event(|ev| seen.event(ev))

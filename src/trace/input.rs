@@ -53,6 +53,21 @@ impl Input {
         }
     }
 
+    /// Tells the kernel how a mapped file is about to be read: sparsely
+    /// (`true`: the index pass, one batch header per batch), so it maps
+    /// only the pages touched instead of reading ahead and mapping their
+    /// neighbours, or sequentially again (`false`). Does nothing for bytes
+    /// read into memory.
+    pub fn advise_sparse(&self, sparse: bool) {
+        if let Input::Mapped(map) = self {
+            let _ = map.advise(if sparse {
+                memmap2::Advice::Random
+            } else {
+                memmap2::Advice::Normal
+            });
+        }
+    }
+
     /// Tells the kernel that `range` of a mapped file will not be read
     /// again soon, so its pages stop counting toward the resident set (they
     /// are read back from the file if they are). Does nothing for bytes read
