@@ -66,10 +66,10 @@ pub(crate) fn run(source: Source, commands: Receiver<Command>, notifier: Notifie
             });
         }
     };
-    memory::indexing(&input, true);
-    let release = |range| memory::release(&input, range);
+    input.advise_sparse(true);
+    let release = |range| input.release(range);
     let opened = Trace::open_releasing(input.bytes(), &release);
-    memory::indexing(&input, false);
+    input.advise_sparse(false);
     let trace = match opened {
         Ok(trace) => trace,
         Err(e) => {
@@ -128,7 +128,7 @@ fn decode_loop(trace: &Trace<'_>, input: &Input, shared: &Shared, notifier: &Not
             .get(g)
             .map(|index| index.span.clone())
         {
-            memory::release(input, inner_pages(bytes));
+            input.release(inner_pages(bytes));
         }
         let detailed = matches!(result, Ok(Decoded::Detail(_)));
         let finished = shared.lock().finish(job, result.is_ok(), detailed);
