@@ -176,17 +176,18 @@ impl RowBuilder {
     /// Appends `span` over `[start, end)` after the spans so far, with no
     /// known origin.
     pub(crate) fn push(&mut self, start: i64, end: i64, kind: SpanKind, value: u32) {
-        self.push_from(start, end, (kind, value), 0);
+        self.push_from(start, end, (kind, value), Some(0));
     }
 
     /// Appends a span of `(kind, value)` over `[start, end)` after the
-    /// spans so far, begun by the event of `origin`.
+    /// spans so far, begun by the event of `origin` (`None` when the row
+    /// keeps no origins: a summary-only build).
     pub(crate) fn push_from(
         &mut self,
         start: i64,
         end: i64,
         (kind, value): (SpanKind, u32),
-        origin: OriginId,
+        origin: Option<OriginId>,
     ) {
         let mut start = start;
         if let Some(prev) = self.spans.last() {
@@ -198,11 +199,11 @@ impl RowBuilder {
         let mut span = Span::new(start, end, kind, value);
         while span.end() < end {
             self.spans.push(span);
-            self.origins.push(origin);
+            self.origins.extend(origin);
             span = span.with_start(span.end(), end);
         }
         self.spans.push(span);
-        self.origins.push(origin);
+        self.origins.extend(origin);
     }
 
     /// The finished row and the origin of each of its spans.
@@ -255,7 +256,7 @@ mod tests {
         assert_eq!(visible(&row, TimeSpan::new(20, 31)), 1..5);
         assert_eq!(visible(&row, TimeSpan::new(41, 50)), 5..5);
         let mut b = RowBuilder::default();
-        b.push_from(0, 10_000_000_000, (SpanKind::Waiting, 1), 9);
+        b.push_from(0, 10_000_000_000, (SpanKind::Waiting, 1), Some(9));
         let (long, origins) = b.finish();
         assert_eq!(origins, [9, 9, 9], "every piece keeps the origin");
         assert_eq!(long.len(), 3, "split into pieces of at most 2³² ns");

@@ -16,6 +16,25 @@
 //! it when a decode thread runs out of work and after the ui drops a
 //! generation's detail.
 
+/// Blocks at least this large are mapped on their own by glibc's malloc
+/// rather than carved from its arenas: a decode's rows (megabytes each)
+/// then go back to the OS the moment they are freed, and grow by remapping
+/// instead of copying. Smaller would map too many small blocks; larger
+/// (glibc raises its own threshold up to 32 MB as big blocks are freed)
+/// leaves a decode's rows in the arenas, resident until trimmed.
+const MMAP_THRESHOLD: i32 = 1 << 20;
+
+/// Sets glibc's malloc up for the decode threads' large, short-lived
+/// blocks (see [`MMAP_THRESHOLD`]); a no-op elsewhere.
+pub(crate) fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator parameters; it may be called
+    // at any time, from any thread.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+    }
+}
+
 /// Returns freed heap memory to the OS (glibc only; elsewhere a no-op).
 pub(crate) fn trim_heap() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]

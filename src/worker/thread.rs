@@ -66,6 +66,7 @@ pub(crate) fn run(source: Source, commands: Receiver<Command>, notifier: Notifie
             });
         }
     };
+    memory::tune_allocator();
     input.advise_sparse(true);
     let release = |range| input.release(range);
     let opened = Trace::open_releasing(input.bytes(), &release);
