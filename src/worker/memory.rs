@@ -17,12 +17,14 @@
 //! generation's detail.
 
 /// Blocks at least this large are mapped on their own by glibc's malloc
-/// rather than carved from its arenas: a decode's rows (megabytes each)
-/// then go back to the OS the moment they are freed, and grow by remapping
-/// instead of copying. Smaller would map too many small blocks; larger
-/// (glibc raises its own threshold up to 32 MB as big blocks are freed)
-/// leaves a decode's rows in the arenas, resident until trimmed.
-const MMAP_THRESHOLD: i32 = 1 << 20;
+/// rather than carved from its arenas: a decode's biggest rows (tens of
+/// megabytes) then go back to the OS the moment they are freed, and grow by
+/// remapping instead of copying. Lower costs the ui thread page faults on
+/// the per-frame buffers of a zoomed-out view (a few megabytes; at 1 MB a
+/// whole-trace frame of a 1 GB trace took 9 ms instead of 5); glibc's own
+/// threshold climbs to 32 MB as big blocks are freed, leaving more of a
+/// decode resident until trimmed.
+const MMAP_THRESHOLD: i32 = 16 << 20;
 
 /// Sets glibc's malloc up for the decode threads' large, short-lived
 /// blocks (see [`MMAP_THRESHOLD`]); a no-op elsewhere.
