@@ -180,7 +180,7 @@ impl IdSet {
 /// to it when their slot is empty).
 #[derive(Clone, Debug)]
 pub(crate) struct IdMap<V> {
-    pages: Vec<Option<Box<[Option<V>; ID_PAGE]>>>,
+    pages: Vec<Option<Box<[Option<V>]>>>,
     /// Entries in each page.
     counts: Vec<u16>,
     /// Allocated pages, and entries in them.
@@ -281,7 +281,9 @@ impl<V> IdMap<V> {
                 self.counts.resize(p + 1, 0);
             }
             if let Some(slot) = self.pages.get_mut(p) {
-                *slot = Some(Box::new(std::array::from_fn(|_| None)));
+                // Built on the heap: an array built on the stack first can
+                // overflow a thread's stack in unoptimised builds.
+                *slot = Some(std::iter::repeat_with(|| None).take(ID_PAGE).collect());
                 self.allocated += 1;
             }
         }
@@ -342,7 +344,7 @@ impl<V> IdMap<V> {
     pub(crate) fn into_entries(self) -> impl Iterator<Item = (i64, V)> {
         let dense = self.pages.into_iter().enumerate().flat_map(|(p, page)| {
             page.into_iter().flat_map(move |page| {
-                (*page)
+                Vec::from(page)
                     .into_iter()
                     .enumerate()
                     .filter_map(move |(i, v)| Some(((p * ID_PAGE + i) as i64, v?)))
