@@ -170,10 +170,10 @@ impl AnalysisPanel {
         self.tab_strip(ui, task);
         let analysis = match task.state() {
             AnalysisState::Running => {
-                ui.horizontal(|ui| {
-                    ui.spinner();
-                    ui.label("Analysing the trace…");
-                });
+                // No spinner: it would repaint the whole window every frame
+                // for the seconds the pass takes on a large trace, taking a
+                // core from the decoding. The result wakes the window.
+                ui.label("Analysing the trace…");
                 return None;
             }
             AnalysisState::Failed(message) => {
@@ -243,10 +243,10 @@ impl AnalysisPanel {
     }
 }
 
-/// "Analysing…" in the status bar while the analysis runs.
+/// "Analysing…" in the status bar while the analysis runs (static, for
+/// the reason the panel has no spinner either).
 pub(crate) fn status(ui: &mut egui::Ui, task: &AnalysisTask) {
     if matches!(task.state(), AnalysisState::Running) {
-        ui.spinner();
         ui.weak("Analysing…");
     }
 }
