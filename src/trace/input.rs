@@ -4,6 +4,17 @@
 //! nothing up front and only the generations actually decoded are paged in.
 //! Anything that cannot be mapped (standard input, pipes, special files) is
 //! read into memory instead. Either way the decoder sees one `&[u8]`.
+//!
+//! A mapped file can shrink under us: `go test -trace trace.out` run again
+//! truncates the very file being viewed, and a page of the mapping past the
+//! new end then raises `SIGBUS` when touched, which would kill the viewer
+//! (pages released with [`Input::release`] are read back from the file, so
+//! any of them can be that page). On Linux a `SIGBUS` handler (`truncation`
+//! below) puts a page of zeros in place of such a page of a registered trace
+//! mapping and lets the read go on: the decoder then meets bytes that are
+//! not a valid trace and reports that generation as broken, while the
+//! window notices the file changed and offers to reload it. A `SIGBUS`
+//! anywhere else keeps its previous handling.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -14,9 +25,28 @@ use memmap2::Mmap;
 /// The bytes of a trace, mapped or owned.
 pub enum Input {
     /// A memory-mapped regular file.
-    Mapped(Mmap),
+    Mapped(MappedFile),
     /// Bytes read from a stream.
     Owned(Vec<u8>),
+}
+
+/// A mapped trace file, protected against being truncated while mapped
+/// (see the module docs).
+pub struct MappedFile {
+    /// Declared first, so dropped (unregistered) before the map goes.
+    #[cfg(target_os = "linux")]
+    _guard: truncation::Guard,
+    map: Mmap,
+}
+
+impl MappedFile {
+    fn new(map: Mmap) -> MappedFile {
+        MappedFile {
+            #[cfg(target_os = "linux")]
+            _guard: truncation::Guard::new(map.as_ptr() as usize, map.len()),
+            map,
+        }
+    }
 }
 
 impl Input {
@@ -32,7 +62,7 @@ impl Input {
             // rewriting the file while it is mapped is outside what a viewer
             // can guard against (it is the documented hazard of memmap2).
             if let Ok(map) = unsafe { Mmap::map(&file) } {
-                return Ok(Input::Mapped(map));
+                return Ok(Input::Mapped(MappedFile::new(map)));
             }
         }
         Self::read_all(file)
@@ -48,7 +78,7 @@ impl Input {
     /// The trace bytes.
     pub fn bytes(&self) -> &[u8] {
         match self {
-            Input::Mapped(map) => map,
+            Input::Mapped(m) => &m.map,
             Input::Owned(buf) => buf,
         }
     }
@@ -59,8 +89,8 @@ impl Input {
     /// neighbours, or sequentially again (`false`). Does nothing for bytes
     /// read into memory.
     pub fn advise_sparse(&self, sparse: bool) {
-        if let Input::Mapped(map) = self {
-            let _ = map.advise(if sparse {
+        if let Input::Mapped(m) = self {
+            let _ = m.map.advise(if sparse {
                 memmap2::Advice::Random
             } else {
                 memmap2::Advice::Normal
@@ -74,7 +104,7 @@ impl Input {
     /// into memory.
     pub fn release(&self, range: std::ops::Range<usize>) {
         #[cfg(unix)]
-        if let Input::Mapped(map) = self
+        if let Input::Mapped(MappedFile { map, .. }) = self
             && range.start < range.end
             && range.end <= map.len()
         {
@@ -93,9 +123,151 @@ impl Input {
     }
 }
 
+/// The `SIGBUS` handler that keeps a truncated trace file from killing the
+/// process, and the registry of the mappings it covers.
+#[cfg(target_os = "linux")]
+mod truncation {
+    use std::sync::Once;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Trace mappings covered at once (each open trace maps its file once
+    /// per reader: the worker, the analysis, a filter scan, the opener). A
+    /// mapping past this many is simply not covered.
+    const SLOTS: usize = 32;
+
+    /// Start and end address of each registered mapping; a start of 0 is a
+    /// free slot, an end of 0 one being filled or emptied.
+    static STARTS: [AtomicUsize; SLOTS] = [const { AtomicUsize::new(0) }; SLOTS];
+    static ENDS: [AtomicUsize; SLOTS] = [const { AtomicUsize::new(0) }; SLOTS];
+    static PAGE: AtomicUsize = AtomicUsize::new(4096);
+    static INSTALL: Once = Once::new();
+    /// The handler that was in place before ours (Rust's own, which reports
+    /// stack overflows), as a `libc::sigaction` stored in plain memory.
+    static mut PREVIOUS: Option<libc::sigaction> = None;
+
+    /// A registered mapping; unregistered on drop.
+    pub(super) struct Guard(Option<usize>);
+
+    impl Guard {
+        /// Registers the mapping `[start, start + len)`.
+        pub(super) fn new(start: usize, len: usize) -> Guard {
+            INSTALL.call_once(install);
+            let end = start.saturating_add(len);
+            for (i, slot) in STARTS.iter().enumerate() {
+                if start != 0
+                    && slot
+                        .compare_exchange(0, start, Ordering::AcqRel, Ordering::Relaxed)
+                        .is_ok()
+                {
+                    if let Some(e) = ENDS.get(i) {
+                        e.store(end, Ordering::Release);
+                    }
+                    return Guard(Some(i));
+                }
+            }
+            Guard(None)
+        }
+    }
+
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            if let Some(i) = self.0 {
+                if let Some(e) = ENDS.get(i) {
+                    e.store(0, Ordering::Release);
+                }
+                if let Some(s) = STARTS.get(i) {
+                    s.store(0, Ordering::Release);
+                }
+            }
+        }
+    }
+
+    fn install() {
+        // SAFETY: sysconf has no preconditions. The sigaction structs are
+        // plain C data, zeroed then filled as sigaction(2) documents;
+        // PREVIOUS is written here once, under the Once, before the
+        // handler that reads it can run.
+        unsafe {
+            if let Ok(page) = usize::try_from(libc::sysconf(libc::_SC_PAGESIZE))
+                && page.is_power_of_two()
+            {
+                PAGE.store(page, Ordering::Relaxed);
+            }
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_sigbus as *const () as usize;
+            action.sa_flags = libc::SA_SIGINFO;
+            libc::sigemptyset(&mut action.sa_mask);
+            let mut previous: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(libc::SIGBUS, &action, &mut previous) == 0 {
+                PREVIOUS = Some(previous);
+            }
+        }
+    }
+
+    /// Maps a page of zeros over the faulting page if it belongs to a
+    /// registered trace mapping; otherwise puts the previous handler back,
+    /// so the fault, raised again on return, is handled as it would have
+    /// been without us.
+    extern "C" fn on_sigbus(_: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+        // SAFETY: the kernel passes a valid siginfo_t for SA_SIGINFO
+        // handlers. mmap with MAP_FIXED replaces only the faulting page,
+        // which lies inside a mapping registered by a live Guard (a Guard
+        // is dropped before its map is unmapped), with private zeroed
+        // memory of the same protection the reader expects. sigaction is
+        // async-signal-safe; PREVIOUS was set before the handler existed.
+        unsafe {
+            let addr = (*info).si_addr() as usize;
+            let page = PAGE.load(Ordering::Relaxed);
+            let ours = STARTS.iter().zip(&ENDS).any(|(s, e)| {
+                let (s, e) = (s.load(Ordering::Acquire), e.load(Ordering::Acquire));
+                s != 0 && s <= addr && addr < e
+            });
+            if ours {
+                let at = (addr & !(page - 1)) as *mut libc::c_void;
+                let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED;
+                let zero = libc::mmap(at, page, libc::PROT_READ, flags, -1, 0);
+                if zero != libc::MAP_FAILED {
+                    return;
+                }
+            }
+            match *std::ptr::addr_of!(PREVIOUS) {
+                Some(previous) => {
+                    libc::sigaction(libc::SIGBUS, &previous, std::ptr::null_mut());
+                }
+                None => {
+                    libc::signal(libc::SIGBUS, libc::SIG_DFL);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A trace file truncated while mapped reads as zeros past its new end
+    /// instead of killing the process.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_file_truncated_while_mapped_reads_as_zeros() {
+        let path = std::env::temp_dir().join(format!("gotv-truncated-{}", std::process::id()));
+        std::fs::write(&path, vec![7u8; 64 << 10]).unwrap();
+        let input = Input::open(&path).unwrap();
+        assert!(matches!(input, Input::Mapped(_)));
+        input.release(0..64 << 10);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(4096)
+            .unwrap();
+        let bytes = input.bytes();
+        assert_eq!(bytes[0], 7, "what is still in the file reads as before");
+        assert_eq!(bytes[40 << 10], 0, "what was cut off reads as zeros");
+        drop(input);
+        std::fs::remove_file(&path).unwrap();
+    }
 
     #[test]
     fn maps_files_and_reads_streams() {

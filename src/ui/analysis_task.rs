@@ -60,6 +60,7 @@ impl AnalysisTask {
         let source = source.clone();
         let stop = Arc::clone(&cancel);
         thread::spawn(move || {
+            yield_to_the_timeline();
             let result = run(&source, &stop);
             if !stop.load(Ordering::Relaxed) && tx.send(result).is_ok() {
                 wake();
@@ -99,6 +100,28 @@ impl Drop for AnalysisTask {
         self.cancel.store(true, Ordering::Relaxed);
     }
 }
+
+/// Nice value of the analysis threads (the helper thread the reader starts
+/// inherits it): the timeline's decoding threads come first, so the whole
+/// trace is on screen sooner, and the analysis takes the cores they leave.
+#[cfg(target_os = "linux")]
+const ANALYSIS_NICE: libc::c_int = 10;
+
+/// Lowers the calling thread's scheduling priority to [`ANALYSIS_NICE`].
+#[cfg(target_os = "linux")]
+fn yield_to_the_timeline() {
+    // SAFETY: gettid has no preconditions; setpriority on our own thread
+    // only changes its nice value (Linux applies it per thread), and a
+    // failure just leaves the priority as it was.
+    unsafe {
+        let tid = libc::gettid();
+        let _ = libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, ANALYSIS_NICE);
+    }
+}
+
+/// Elsewhere the analysis runs at normal priority.
+#[cfg(not(target_os = "linux"))]
+fn yield_to_the_timeline() {}
 
 /// Reads `source` and analyses it, unless `cancel` is set first.
 fn run(source: &Source, cancel: &AtomicBool) -> AnalysisState {
