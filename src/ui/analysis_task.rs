@@ -10,16 +10,16 @@
 //! the cancel flag at its next event and stops, so a superseded analysis
 //! neither wastes a core for long nor lands on the wrong trace.
 
-use std::ops::{ControlFlow, Range};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
 use crossbeam_channel::Receiver;
 
-use super::open::{SAMPLE, Source};
+use super::open::{Source, with_trace};
 use crate::analysis::{Analysis, Analyzer, UtilFlags};
-use crate::trace::{Input, Trace};
+use crate::trace::{Error, Trace};
 
 /// Longest intervals kept per latency kind for the outlier tables. Every
 /// interval is counted in the histograms; only these are listed. Ten
@@ -125,27 +125,23 @@ fn yield_to_the_timeline() {}
 
 /// Reads `source` and analyses it, unless `cancel` is set first.
 fn run(source: &Source, cancel: &AtomicBool) -> AnalysisState {
-    match source {
-        Source::Bundled => analyse(SAMPLE, &|_| {}, cancel),
-        Source::File(path) => match Input::open(path) {
-            Ok(input) => analyse(input.bytes(), &|range| input.release(range), cancel),
-            Err(e) => AnalysisState::Failed(format!("Cannot read the file: {e}.")),
+    let analyzer = Analyzer::new(OUTLIERS_KEPT, UtilFlags::DEFAULT);
+    match with_trace(source, |trace| run_analyzer(trace, analyzer, cancel)) {
+        Ok((analysis, error)) => AnalysisState::Done {
+            analysis: Arc::new(analysis),
+            error: error.map(|e| e.to_string()),
         },
+        Err(message) => AnalysisState::Failed(message),
     }
 }
 
-/// Analyses `data`, handing each generation's bytes to `release` once read
-/// (a mapped file then keeps about one generation resident).
-fn analyse(
-    data: &[u8],
-    release: &(dyn Fn(Range<usize>) + Sync),
+/// Feeds every event of `trace` to `analyzer` until the end, the damage
+/// (returned with what precedes it analysed) or `cancel`.
+pub(crate) fn run_analyzer(
+    trace: &Trace<'_>,
+    mut analyzer: Analyzer,
     cancel: &AtomicBool,
-) -> AnalysisState {
-    let trace = match Trace::open_releasing(data, release) {
-        Ok(trace) => trace,
-        Err(e) => return AnalysisState::Failed(e.to_string()),
-    };
-    let mut analyzer = Analyzer::new(OUTLIERS_KEPT, UtilFlags::DEFAULT);
+) -> (Analysis, Option<Error>) {
     let result = trace.try_for_each_event(|ev| {
         if cancel.load(Ordering::Relaxed) {
             return ControlFlow::Break(());
@@ -153,10 +149,7 @@ fn analyse(
         analyzer.event(&ev);
         ControlFlow::Continue(())
     });
-    AnalysisState::Done {
-        analysis: Arc::new(analyzer.finish()),
-        error: result.err().map(|e| e.to_string()),
-    }
+    (analyzer.finish(), result.err())
 }
 
 #[cfg(test)]

@@ -26,10 +26,10 @@ use crossbeam_channel::{Receiver, TryRecvError};
 
 use super::axis::format_duration;
 use super::filter::GoroutineFilter;
-use super::open::{SAMPLE, Source};
+use super::open::{Source, with_trace};
 use super::stack_scan::{FramePattern, StackMatcher};
 use super::state_scan::{self, StateQuery};
-use crate::trace::{GoId, Input, Time, Trace};
+use crate::trace::{GoId, Time, Trace};
 
 /// How often the filter bar's progress is redrawn while a scan runs: often
 /// enough to look alive, rarely enough to cost nothing.
@@ -77,25 +77,6 @@ impl Drop for ScanTask {
     fn drop(&mut self) {
         self.control.cancel.store(true, Ordering::Relaxed);
     }
-}
-
-/// Opens the trace of `source` for a pass that releases each generation's
-/// bytes once read, and runs `f` on it.
-fn with_trace<R>(source: &Source, f: impl FnOnce(&Trace<'_>) -> R) -> Result<R, String> {
-    let input = match source {
-        Source::Bundled => None,
-        Source::File(path) => {
-            Some(Input::open(path).map_err(|e| format!("Cannot read the file: {e}."))?)
-        }
-    };
-    let data = input.as_ref().map_or(SAMPLE, Input::bytes);
-    let release = |range: Range<usize>| {
-        if let Some(input) = &input {
-            input.release(range);
-        }
-    };
-    let trace = Trace::open_releasing(data, &release).map_err(|e| e.to_string())?;
-    Ok(f(&trace))
 }
 
 /// The filter's scans of the trace on screen.

@@ -13,17 +13,16 @@
 //! A click on the plot zooms the timeline to the worst window of the size
 //! under the pointer ([`MutatorUtilization::worst_window`]).
 
-use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossbeam_channel::Receiver;
 use egui_plot::{AxisHints, GridMark, HoverPosition, Line, Plot, Points};
 
+use super::analysis_task::run_analyzer;
 use super::axis::format_duration;
-use super::open::{SAMPLE, Source};
+use super::open::{Source, with_trace};
 use crate::analysis::{Analysis, Analyzer, MutatorUtilization, UtilFlags};
-use crate::trace::{Input, Trace};
 
 /// Points of the curve. Go's MMU page uses about as many; fewer show the
 /// knees of the curve less sharply, more cost a pass over the utilisation
@@ -193,31 +192,13 @@ fn utilization(
     flags: UtilFlags,
     cancel: &AtomicBool,
 ) -> Result<MutatorUtilization, String> {
-    let input = match source {
-        Source::Bundled => None,
-        Source::File(path) => {
-            Some(Input::open(path).map_err(|e| format!("Cannot read the file: {e}."))?)
-        }
-    };
-    let data = input.as_ref().map_or(SAMPLE, Input::bytes);
-    let release = |range| {
-        if let Some(input) = &input {
-            input.release(range);
-        }
-    };
-    let trace = Trace::open_releasing(data, &release).map_err(|e| e.to_string())?;
-    // Outliers are not wanted here, only the utilisation.
-    let mut analyzer = Analyzer::new(1, flags);
-    // A damaged trace gives the utilisation up to the damage, as the main
-    // analysis does (and says so in the panel).
-    let _ = trace.try_for_each_event(|ev| {
-        if cancel.load(Ordering::Relaxed) {
-            return ControlFlow::Break(());
-        }
-        analyzer.event(&ev);
-        ControlFlow::Continue(())
-    });
-    Ok(analyzer.finish().utilization)
+    // Outliers are not wanted here, only the utilisation. A damaged trace
+    // gives the utilisation up to the damage, as the main analysis does
+    // (and says so in the panel).
+    let analyzer = Analyzer::new(1, flags);
+    with_trace(source, |trace| {
+        run_analyzer(trace, analyzer, cancel).0.utilization
+    })
 }
 
 /// The MMU at [`WINDOWS`] log-spaced windows from [`MIN_WINDOW`] to the
@@ -308,7 +289,9 @@ fn plot(ui: &mut egui::Ui, points: &[MmuPoint]) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::open::SAMPLE;
     use super::*;
+    use crate::trace::Trace;
 
     #[test]
     fn the_curve_spans_one_microsecond_to_the_trace() {

@@ -18,6 +18,7 @@
 //! time ([`WATCH_INTERVAL`]): a `stat` a second costs nothing, needs no
 //! platform notification API, and the UI is only woken when something changed.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, SystemTime};
@@ -328,6 +329,25 @@ fn check(
         damage,
         stamp,
     })
+}
+
+/// Opens the trace of `source` for a pass that releases each generation's
+/// bytes once read, and runs `f` on it.
+pub(crate) fn with_trace<R>(source: &Source, f: impl FnOnce(&Trace<'_>) -> R) -> Result<R, String> {
+    let input = match source {
+        Source::Bundled => None,
+        Source::File(path) => {
+            Some(Input::open(path).map_err(|e| format!("Cannot read the file: {e}."))?)
+        }
+    };
+    let data = input.as_ref().map_or(SAMPLE, Input::bytes);
+    let release = |range: Range<usize>| {
+        if let Some(input) = &input {
+            input.release(range);
+        }
+    };
+    let trace = Trace::open_releasing(data, &release).map_err(|e| e.to_string())?;
+    Ok(f(&trace))
 }
 
 /// Why no file dialog can open, if so. rfd asks the XDG desktop portal over
