@@ -31,7 +31,8 @@
 //! - `histogram_plot`: a latency distribution over a log duration axis;
 //! - `table`: sortable, virtualised tables of fixed-width columns;
 //! - `shortcuts`: keys and the `?` overlay;
-//! - `open`: opening, recent files, the file dialog and the file watcher;
+//! - `open`: opening, recent files, the file dialog, the file watcher, and
+//!   mapping a trace for a background pass;
 //! - `session`: a trace on screen with its worker, and one being opened;
 //! - `screenshot`: `--screenshot` mode;
 //! - `desktop`: the icon and `--install-desktop`.
