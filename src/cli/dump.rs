@@ -14,15 +14,11 @@ use crate::trace::{TextWriter, Trace};
 
 /// Prints every event of the trace at `path` (`-` for standard input).
 pub fn run(path: &Path) -> ExitCode {
-    let input = match super::open_input(path) {
-        Ok(input) => input,
-        Err(code) => return code,
-    };
-    let release = |range| input.release(range);
-    let trace = match Trace::open_releasing(input.bytes(), &release) {
-        Ok(trace) => trace,
-        Err(e) => return super::invalid(path, &e),
-    };
+    super::with_trace(path, dump)
+}
+
+/// Prints every event of `trace`, then the error that ended it, if any.
+fn dump(trace: &Trace<'_>) -> ExitCode {
     // Events are formatted straight into one buffer that is handed to the
     // OS in large writes.
     const FLUSH_AT: usize = 1 << 18;

@@ -39,16 +39,12 @@ impl Kind {
 
 /// Prints the `top` longest intervals of `kind` in the trace at `path`.
 pub(super) fn run(path: &Path, kind: Kind, top: usize) -> ExitCode {
-    let input = match super::open_input(path) {
-        Ok(input) => input,
-        Err(code) => return code,
-    };
-    let release = |range| input.release(range);
-    let trace = match Trace::open_releasing(input.bytes(), &release) {
-        Ok(trace) => trace,
-        Err(e) => return super::invalid(path, &e),
-    };
-    let (analysis, error) = analyze(&trace, top);
+    super::with_trace(path, |trace| print(trace, kind, top))
+}
+
+/// Prints the `top` longest intervals of `kind` in `trace`.
+fn print(trace: &Trace<'_>, kind: Kind, top: usize) -> ExitCode {
+    let (analysis, error) = analyze(trace, top);
     if let Err(e) = write_rows(&analysis, kind.latency_kind()) {
         return super::output_failed(&e);
     }

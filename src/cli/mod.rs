@@ -15,6 +15,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::trace::Trace;
+
 /// A native desktop viewer for Go execution traces.
 #[derive(Debug, Parser)]
 #[command(name = "gotv", version, about, args_conflicts_with_subcommands = true)]
@@ -104,6 +106,21 @@ fn open_input(path: &Path) -> Result<crate::trace::Input, ExitCode> {
         eprintln!("gotv: {}: {e}", path.display());
         ExitCode::from(2)
     })
+}
+
+/// Opens and indexes the trace at `path` for one pass that releases each
+/// generation's pages once read, and runs `f` on it; the exit code of a
+/// file that cannot be opened (2) or read as a trace (1) otherwise.
+fn with_trace(path: &Path, f: impl FnOnce(&Trace<'_>) -> ExitCode) -> ExitCode {
+    let input = match open_input(path) {
+        Ok(input) => input,
+        Err(code) => return code,
+    };
+    let release = |range| input.release(range);
+    match Trace::open_releasing(input.bytes(), &release) {
+        Ok(trace) => f(&trace),
+        Err(e) => invalid(path, &e),
+    }
 }
 
 /// Reports a trace that cannot be read (bad header, v1 format, damage found

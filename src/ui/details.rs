@@ -152,8 +152,7 @@ fn label_caption(kind: SpanKind, lane: LaneKey) -> &'static str {
 pub(crate) fn start_function(timeline: &Timeline, id: i64) -> Option<&str> {
     let key = LaneKey::Goroutine(id);
     let i = timeline.lanes.binary_search_by_key(&key, |l| l.key).ok()?;
-    let label = &timeline.lanes.get(i)?.label;
-    label.split_once(' ').map(|(_, name)| name)
+    timeline.lanes.get(i)?.name()
 }
 
 /// `G42 main.worker`, or `G42` without a known start function.

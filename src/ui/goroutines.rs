@@ -115,7 +115,8 @@ impl Default for GoroutinesTab {
 struct Rows {
     analysis: Arc<Analysis>,
     sort: Sort,
-    lanes: usize,
+    /// [`Timeline::revision`] of the lanes the rows were made from.
+    lanes: u64,
     expanded: BTreeSet<String>,
     filter: GoroutineFilter,
     rows: Vec<Row>,
@@ -189,7 +190,7 @@ impl GoroutinesTab {
         let fresh = self.rows.as_ref().is_some_and(|r| {
             Arc::ptr_eq(&r.analysis, analysis)
                 && r.sort == self.sort
-                && r.lanes == timeline.lanes.len()
+                && r.lanes == timeline.revision
                 && r.expanded == self.expanded
                 && r.filter == self.filter
         });
@@ -238,7 +239,7 @@ impl GoroutinesTab {
         self.rows = Some(Rows {
             analysis: Arc::clone(analysis),
             sort,
-            lanes: timeline.lanes.len(),
+            lanes: timeline.revision,
             expanded: self.expanded.clone(),
             filter: self.filter.clone(),
             rows,

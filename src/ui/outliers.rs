@@ -111,7 +111,8 @@ struct Rows {
     bin: Option<(i64, i64)>,
     stack: Option<StackId>,
     sort: Sort,
-    lanes: usize,
+    /// [`Timeline::revision`] of the lanes the rows were made from.
+    lanes: u64,
     filter: GoroutineFilter,
     rows: Vec<Row>,
 }
@@ -385,7 +386,7 @@ impl OutliersTab {
                 && r.bin == self.bin
                 && r.stack == self.stack
                 && r.sort == self.sort
-                && r.lanes == timeline.lanes.len()
+                && r.lanes == timeline.revision
                 && r.filter == self.filter
         });
         if fresh {
@@ -420,7 +421,7 @@ impl OutliersTab {
             bin: self.bin,
             stack: self.stack,
             sort,
-            lanes: timeline.lanes.len(),
+            lanes: timeline.revision,
             filter: self.filter.clone(),
             rows,
         });

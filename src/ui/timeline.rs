@@ -191,8 +191,7 @@ impl TimelineState {
     pub(crate) fn shows(&self, lane: &Lane) -> bool {
         match lane.key {
             LaneKey::Goroutine(id) if self.filter.is_active() => {
-                let function = lane.label.split_once(' ').map_or("", |(_, f)| f);
-                self.filter.shows(id, function)
+                self.filter.shows(id, lane.name().unwrap_or(""))
             }
             _ => true,
         }
