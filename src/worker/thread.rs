@@ -165,11 +165,13 @@ fn decode_loop(trace: &Trace<'_>, input: &Input, shared: &Shared, notifier: &Not
 }
 
 /// Waits for a job; `None` at shutdown.
+///
 /// The heap freed by the decodes is given back to the OS only when the
 /// thread runs out of work: between two jobs the next one reuses it, which
 /// spares faulting in a generation's worth of fresh pages per job.
 fn next_job(shared: &Shared) -> Option<Job> {
     let mut schedule = shared.lock();
+    let mut trimmed = false;
     loop {
         if schedule.shutdown {
             return None;
@@ -177,19 +179,19 @@ fn next_job(shared: &Shared) -> Option<Job> {
         if let Some(job) = schedule.next() {
             return Some(job);
         }
-        drop(schedule);
-        memory::trim_heap();
-        schedule = shared.lock();
-        if schedule.shutdown {
-            return None;
-        }
-        if let Some(job) = schedule.next() {
-            return Some(job);
-        }
-        schedule = shared
-            .changed
-            .wait(schedule)
-            .unwrap_or_else(PoisonError::into_inner);
+        schedule = if trimmed {
+            shared
+                .changed
+                .wait(schedule)
+                .unwrap_or_else(PoisonError::into_inner)
+        } else {
+            // Out of work: trim without the lock, then look again, since
+            // a job may have come in meanwhile.
+            drop(schedule);
+            memory::trim_heap();
+            trimmed = true;
+            shared.lock()
+        };
     }
 }
 
