@@ -165,3 +165,95 @@ fn hide_runtime_hides_runtime_goroutines() {
         .count();
     assert_eq!(runtime_lanes, 0);
 }
+
+/// `1230000.0` from `1.23 ms`; `None` for an empty cell.
+fn duration_ns(cell: &str) -> Option<f64> {
+    let (value, unit) = cell.split_once(' ')?;
+    let scale = match unit {
+        "ns" => 1.0,
+        "µs" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        _ => return None,
+    };
+    Some(value.parse::<f64>().ok()? * scale)
+}
+
+/// The cells of the goroutine rows in view, `G12, , 1.23 ms, …`, in order.
+fn goroutine_rows(harness: &App) -> Vec<Vec<String>> {
+    harness
+        .get_all_by_role(egui::accesskit::Role::Button)
+        .filter_map(|n| n.accesskit_node().label())
+        .map(|l| l.split(", ").map(str::to_owned).collect::<Vec<_>>())
+        .filter(|cells| {
+            cells[0]
+                .strip_prefix('G')
+                .is_some_and(|id| id.parse::<i64>().is_ok())
+        })
+        .collect()
+}
+
+#[test]
+fn goroutine_rows_show_their_own_totals_in_the_sort_order() {
+    let mut harness = open();
+    harness.key_press(egui::Key::G);
+    harness.run_steps(2);
+    // The group with the most goroutines, alone under the filter, expanded.
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Goroutines")
+        .click();
+    harness.run_steps(2);
+    let largest = harness
+        .get_all_by_role(egui::accesskit::Role::Button)
+        .filter_map(|n| n.accesskit_node().label())
+        .find(|l| l.split(", ").count() == 10)
+        .unwrap_or_default();
+    let function = largest.split(", ").next().unwrap_or_default().to_owned();
+    type_filter(&mut harness, &function);
+    harness.get_by_label(&largest).click();
+    harness.run_steps(3);
+
+    let columns = [
+        ("Exec total", 2),
+        ("Sched total", 5),
+        ("Blocked total", 8),
+        ("Syscall total", 9),
+    ];
+    for (title, column) in columns {
+        for descending in [true, false] {
+            let header = harness.get_by_role_and_label(egui::accesskit::Role::Button, title);
+            header.click();
+            harness.run_steps(2);
+            let rows = goroutine_rows(&harness);
+            assert!(rows.len() > 1, "{function}: {rows:?}");
+            for cells in &rows {
+                assert_eq!(cells.len(), 10, "{cells:?}");
+                assert!(cells[1].is_empty() && cells[3].is_empty(), "{cells:?}");
+            }
+            let numbers: Vec<f64> = rows
+                .iter()
+                .filter_map(|c| duration_ns(&c[column]))
+                .collect();
+            assert_eq!(numbers.len(), rows.len(), "{title}: {rows:?}");
+            let sorted = numbers.windows(2).all(|w| {
+                if descending {
+                    w[0] >= w[1]
+                } else {
+                    w[0] <= w[1]
+                }
+            });
+            assert!(sorted, "{title} descending {descending}: {numbers:?}");
+        }
+    }
+
+    // By any other column, the goroutines are in ID order.
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Exec mean")
+        .click();
+    harness.run_steps(2);
+    let ids: Vec<i64> = goroutine_rows(&harness)
+        .iter()
+        .filter_map(|c| c[0][1..].parse().ok())
+        .collect();
+    assert!(ids.len() > 1 && ids.is_sorted(), "{ids:?}");
+}

@@ -222,15 +222,19 @@ fn goroutine_analysis_groups_sorts_and_leads_to_lanes() {
     // Expanding the largest group lists its goroutines; one leads to its lane.
     let largest = by_count[0].clone();
     let function = largest.split(", ").next().expect("a name").to_owned();
-    let is_goroutine_row = |l: &str| {
-        l.strip_prefix('G')
-            .is_some_and(|id| id.parse::<i64>().is_ok())
+    // A goroutine row's first cell is its ID ("G123"); the others are its
+    // own totals.
+    let goroutine_id = |l: &str| {
+        l.split(", ")
+            .next()
+            .and_then(|cell| cell.strip_prefix('G'))
+            .and_then(|id| id.parse::<i64>().ok())
     };
     let goroutine_rows = |harness: &App| -> Vec<String> {
         harness
             .get_all_by_role(Role::Button)
             .filter_map(|n| n.accesskit_node().label())
-            .filter(|l| is_goroutine_row(l))
+            .filter(|l| goroutine_id(l).is_some())
             .collect()
     };
     assert!(goroutine_rows(&harness).is_empty());
@@ -238,7 +242,7 @@ fn goroutine_analysis_groups_sorts_and_leads_to_lanes() {
     harness.run_steps(3);
     let rows = goroutine_rows(&harness);
     let first = rows.first().expect("the group's goroutines are listed");
-    let g: i64 = first[1..].parse().expect("a goroutine ID");
+    let g = goroutine_id(first).expect("a goroutine ID");
     assert!(
         lane_rect(&harness, g).is_some(),
         "expanding shows the group's first lane"

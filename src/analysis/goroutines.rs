@@ -24,8 +24,10 @@
 //! A goroutine's start function is the outermost frame of the first
 //! transition stack seen for it (Go's `GoroutineSummary.Name`/`PC`); those
 //! never seen with a stack get the empty name. Goroutines are folded into
-//! their start function's totals when they end, so memory is bounded by the
-//! live goroutines plus one record per start function.
+//! their start function's totals when they end, leaving behind only a small
+//! fixed-size record of their own totals ([`GoroutineTimes`]), so memory is
+//! bounded by the live goroutines, one record per start function and 48
+//! bytes per goroutine seen.
 
 use crate::trace::FxHashMap;
 
@@ -79,6 +81,85 @@ pub struct StartFunction {
     pub syscall: Stat,
     /// In a syscall after losing the P.
     pub syscall_block: Stat,
+}
+
+/// One goroutine's own totals, kept for every goroutine of the trace.
+///
+/// Six `i64`s, 48 bytes a goroutine: the 617k goroutines of a 1 GB trace
+/// take about 30 MB.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GoroutineTimes {
+    /// The goroutine.
+    pub id: GoId,
+    /// Running, nanoseconds.
+    pub exec: Time,
+    /// Runnable, waiting to be scheduled, nanoseconds.
+    pub sched_wait: Time,
+    /// Blocked, for any reason, nanoseconds.
+    pub block: Time,
+    /// In a syscall, holding a P or not, nanoseconds.
+    pub syscall: Time,
+    /// Time from creation (or the first Sync) to exit (or the trace end).
+    pub lifetime: Time,
+}
+
+impl GoroutineTimes {
+    /// The record of goroutine `id`, which spent `t` over `lifetime`.
+    fn of(id: GoId, t: &Times, lifetime: Time) -> GoroutineTimes {
+        GoroutineTimes {
+            id,
+            exec: t.exec,
+            sched_wait: t.sched_wait,
+            block: t.block.iter().map(|&(_, d)| d).sum(),
+            syscall: t.syscall + t.syscall_block,
+            lifetime,
+        }
+    }
+
+    /// Adds the totals of `other` (another life of the same goroutine).
+    fn absorb(&mut self, other: &GoroutineTimes) {
+        self.exec += other.exec;
+        self.sched_wait += other.sched_wait;
+        self.block += other.block;
+        self.syscall += other.syscall;
+        self.lifetime += other.lifetime;
+    }
+}
+
+/// Every goroutine's own totals, by goroutine ID.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PerGoroutine {
+    /// Sorted by ID, one record per ID.
+    by_id: Vec<GoroutineTimes>,
+}
+
+impl PerGoroutine {
+    /// Sorts `records` by ID; a goroutine ended more than once (waiting
+    /// forever, then seen again in a later generation) gets one record of
+    /// its lives' sums.
+    fn new(mut records: Vec<GoroutineTimes>) -> PerGoroutine {
+        records.sort_by_key(|t| t.id);
+        records.dedup_by(|later, first| {
+            let same = later.id == first.id;
+            if same {
+                first.absorb(later);
+            }
+            same
+        });
+        records.shrink_to_fit();
+        PerGoroutine { by_id: records }
+    }
+
+    /// The totals of goroutine `id`, if it was seen.
+    pub fn get(&self, id: GoId) -> Option<&GoroutineTimes> {
+        let i = self.by_id.binary_search_by_key(&id, |t| t.id).ok()?;
+        self.by_id.get(i)
+    }
+
+    /// All records, by ID.
+    pub fn as_slice(&self) -> &[GoroutineTimes] {
+        &self.by_id
+    }
 }
 
 /// One goroutine's time split, as it accumulates.
@@ -161,6 +242,8 @@ pub(crate) struct GoroutineTracker {
     syscall_on_p: FxHashMap<ProcId, GoId>,
     groups: FxHashMap<Label, StartFunction>,
     order: Vec<Label>,
+    /// The goroutines ended so far, in the order they ended.
+    ended: Vec<GoroutineTimes>,
     sync_time: Option<Time>,
     last_time: Time,
 }
@@ -181,8 +264,9 @@ impl GoroutineTracker {
     }
 
     /// Closes every live goroutine at the last event and returns the start
-    /// functions, by total execution time, longest first.
-    pub fn finish(mut self) -> Vec<StartFunction> {
+    /// functions, by total execution time, longest first, and every
+    /// goroutine's own totals.
+    pub fn finish(mut self) -> (Vec<StartFunction>, PerGoroutine) {
         let mut ids: Vec<GoId> = self.live.keys().copied().collect();
         ids.sort_unstable();
         for id in ids {
@@ -192,7 +276,7 @@ impl GoroutineTracker {
         let mut out: Vec<StartFunction> =
             self.order.iter().filter_map(|l| groups.remove(l)).collect();
         out.sort_by_key(|g| std::cmp::Reverse(g.exec.total));
-        out
+        (out, PerGoroutine::new(self.ended))
     }
 
     fn go_change(&mut self, step: &Step<'_>, sync: Time, c: &GoChange<'_>, labels: &mut Labels) {
@@ -278,7 +362,9 @@ impl GoroutineTracker {
                 syscall_block: Stat::default(),
             }
         });
-        fold(group, &g.times, time - g.created);
+        let lifetime = time - g.created;
+        fold(group, &g.times, lifetime);
+        self.ended.push(GoroutineTimes::of(id, &g.times, lifetime));
     }
 }
 
@@ -362,23 +448,28 @@ mod tests {
         }
     }
 
-    fn run(steps: &[Step<'_>]) -> (Vec<StartFunction>, Labels) {
+    fn run(steps: &[Step<'_>]) -> (Vec<StartFunction>, PerGoroutine, Labels) {
         let mut labels = Labels::default();
         let mut t = GoroutineTracker::default();
         for s in steps {
             t.step(s, &mut labels);
         }
-        (t.finish(), labels)
+        let (groups, goroutines) = t.finish();
+        (groups, goroutines, labels)
     }
 
     fn stat(total: Time, max: Time) -> Stat {
         Stat { total, max }
     }
 
-    #[test]
-    fn time_is_split_per_state_and_grouped_by_start_function() {
-        let worker = || Frames::Root(0x10, b"main.worker");
-        let (groups, labels) = run(&[
+    fn worker() -> Frames<'static> {
+        Frames::Root(0x10, b"main.worker")
+    }
+
+    /// G1 started by `main.main`, seen waiting at 110; G2 and G3 started by
+    /// `main.worker`, G2 exiting at 211, G3 waiting forever at 260.
+    fn two_groups() -> Vec<Step<'static>> {
+        vec![
             sync(100),
             go_with(
                 110,
@@ -405,7 +496,12 @@ mod tests {
             go(300, 0, 1, Waiting, Waiting, ""),
             go(310, 0, 1, Waiting, Runnable, ""),
             sync(400),
-        ]);
+        ]
+    }
+
+    #[test]
+    fn time_is_split_per_state_and_grouped_by_start_function() {
+        let (groups, _, labels) = run(&two_groups());
         assert_eq!(groups.len(), 2);
         let w = &groups[0];
         assert_eq!(
@@ -433,9 +529,69 @@ mod tests {
         assert_eq!(m.block, [(Label::EMPTY, stat(210, 210))]);
     }
 
+    /// A goroutine's totals, compared with a group's.
+    fn group_times(g: &StartFunction) -> GoroutineTimes {
+        GoroutineTimes {
+            id: 0,
+            exec: g.exec.total,
+            sched_wait: g.sched_wait.total,
+            block: g.block.iter().map(|(_, s)| s.total).sum(),
+            syscall: g.syscall.total + g.syscall_block.total,
+            lifetime: g.lifetime.total,
+        }
+    }
+
+    #[test]
+    fn each_goroutine_keeps_its_own_totals_adding_up_to_its_group() {
+        let mut steps = two_groups();
+        // G3, waiting forever since 260, is seen again in the next
+        // generation: its second life is added to its first.
+        steps.push(go_with(
+            410,
+            0,
+            3,
+            Undetermined,
+            Waiting,
+            "forever",
+            worker(),
+        ));
+        let (groups, goroutines, labels) = run(&steps);
+        let times = |id, exec, sched_wait, block, syscall, lifetime| GoroutineTimes {
+            id,
+            exec,
+            sched_wait,
+            block,
+            syscall,
+            lifetime,
+        };
+        let g1 = times(1, 0, 100, 210, 0, 310);
+        let g2 = times(2, 25, 16, 20, 30, 91);
+        let g3 = times(3, 30, 10, 10, 0, 50);
+        assert_eq!(goroutines.as_slice(), [g1, g2, g3]);
+        assert_eq!(goroutines.get(2), Some(&g2));
+        assert_eq!(goroutines.get(4), None);
+        assert_eq!(
+            std::mem::size_of::<GoroutineTimes>(),
+            48,
+            "the documented cost"
+        );
+
+        let group = |name: &str| {
+            let g = groups.iter().find(|g| labels.text(g.name) == name);
+            g.map(group_times)
+        };
+        let mut workers = g2;
+        workers.absorb(&g3);
+        assert_eq!(
+            group("main.worker"),
+            Some(GoroutineTimes { id: 0, ..workers })
+        );
+        assert_eq!(group("main.main"), Some(GoroutineTimes { id: 0, ..g1 }));
+    }
+
     #[test]
     fn syscalls_with_and_without_a_p() {
-        let (groups, _) = run(&[
+        let (groups, _, _) = run(&[
             sync(0),
             go(10, -1, 5, Undetermined, Syscall, ""),
             go(30, 2, 5, Syscall, Running, ""),

@@ -8,8 +8,8 @@
 //! intervals crossing generation boundaries (see `latency.rs`). Memory stays
 //! bounded: what is open at a time, the requested number of outliers per
 //! kind, log-scaled histograms, a trie of the distinct wait stacks (capped),
-//! one record per goroutine start function, and the change points of the
-//! mutator utilisation.
+//! one record per goroutine start function, a small fixed-size record per
+//! goroutine (48 bytes), and the change points of the mutator utilisation.
 //!
 //! Modules (private; their types are re-exported here):
 //!
@@ -33,7 +33,7 @@ mod topk;
 
 use crate::trace::{Error, Event, Trace};
 
-pub use goroutines::{StartFunction, Stat};
+pub use goroutines::{GoroutineTimes, PerGoroutine, StartFunction, Stat};
 pub use histogram::{Bin, LogHistogram};
 pub use labels::{Label, Labels};
 pub use latency::{Interval, Latencies, LatencyKind};
@@ -57,6 +57,8 @@ pub struct Analysis {
     pub profile: Profile,
     /// Goroutines per start function, by total execution time, longest first.
     pub start_functions: Vec<StartFunction>,
+    /// Each goroutine's own totals, by ID.
+    pub goroutines: PerGoroutine,
     /// Mutator utilisation over time, for MMU curves.
     pub utilization: MutatorUtilization,
 }
@@ -98,11 +100,13 @@ impl Analyzer {
     /// Ends the pass: intervals still open are dropped, live goroutines are
     /// counted up to the last event.
     pub fn finish(self) -> Analysis {
+        let (start_functions, goroutines) = self.goroutines.finish();
         Analysis {
             profile: self.profile.finish(&self.labels),
             labels: self.labels,
             latencies: self.latency.finish(),
-            start_functions: self.goroutines.finish(),
+            start_functions,
+            goroutines,
             utilization: self.utilization.finish(),
         }
     }

@@ -41,6 +41,7 @@ use super::generation::{GenerationModel, GenerationSummary, GoroutineInfo, LaneD
 use super::intern::{Interner, StrId};
 use super::origin::{Origin, OriginBuilder, OriginId};
 use super::plot::{Series, SeriesBuilder};
+use super::regions::{OpenRegion, RegionChange, RegionEdges, RegionSeed};
 use super::span::{Row, RowBuilder, Span, SpanKind};
 use super::timeline::{LaneKey, TimeSpan, WallClock};
 use crate::trace::event::{Range, RangeName, StateTransition};
@@ -102,23 +103,34 @@ pub fn build<'t>(events: impl IntoIterator<Item = Event<'t>>) -> GenerationModel
 pub fn summarize_generation(
     trace: &Trace<'_>,
     g: usize,
-) -> Option<(GenerationSummary, Option<Error>)> {
+    seed: &RegionSeed,
+) -> Option<(GenerationSummary, RegionEdges, Option<Error>)> {
     let mut b = Builder {
         summary_only: true,
         ..Builder::default()
     };
+    b.seed(seed);
     let result = trace.stream_generation(g, |ev| b.event(&ev))?;
-    Some((b.close_all().summarize(), result.err()))
+    let edges = b.region_edges();
+    Some((b.close_all().summarize(), edges, result.err()))
 }
 
 /// Builds the model of generation `g` of `trace` while it is decoded, never
 /// holding the decoder's event records: `None` if the trace has no such
-/// generation, else the model of every event before the first error, and
-/// that error.
-pub fn build_generation(trace: &Trace<'_>, g: usize) -> Option<(GenerationModel, Option<Error>)> {
+/// generation, else the model of every event before the first error, how
+/// the generation changes the regions goroutines are in, and that error.
+/// `seed` holds the regions goroutines were in when it began (see
+/// [`super::regions`]).
+pub fn build_generation(
+    trace: &Trace<'_>,
+    g: usize,
+    seed: &RegionSeed,
+) -> Option<(GenerationModel, RegionEdges, Option<Error>)> {
     let mut b = Builder::default();
+    b.seed(seed);
     let result = trace.stream_generation(g, |ev| b.event(&ev))?;
-    Some((b.finish(), result.err()))
+    let edges = b.region_edges();
+    Some((b.finish(), edges, result.err()))
 }
 
 /// A goroutine's current state, with the lanes its span goes to.
@@ -136,7 +148,13 @@ struct Open {
 struct Track {
     lane: u32,
     state: Option<Open>,
+    /// The regions it is in, outermost first; the first `seeded` began
+    /// before the generation.
     regions: Vec<(i64, StrId)>,
+    seeded: usize,
+    /// Regions it ended that began before the generation.
+    ended_earlier: u32,
+    exited: bool,
 }
 
 /// Counts overlapping ranges of one kind, for the aggregated GC rows.
@@ -320,8 +338,53 @@ impl Builder {
             lane,
             state: None,
             regions: Vec::new(),
+            seeded: 0,
+            ended_earlier: 0,
+            exited: false,
         });
         slot
+    }
+
+    /// Puts every goroutine of `seed` in the regions it entered the
+    /// generation with.
+    fn seed(&mut self, seed: &RegionSeed) {
+        let mut goroutines: Vec<(i64, &[OpenRegion])> = seed.iter().collect();
+        goroutines.sort_unstable_by_key(|&(g, _)| g);
+        for (g, open) in goroutines {
+            let regions: Vec<(i64, StrId)> = open
+                .iter()
+                .map(|(since, name)| (*since, self.strings().intern(name)))
+                .collect();
+            let slot = self.slot(g);
+            if let Some(track) = self.track(slot) {
+                track.seeded = regions.len();
+                track.regions = regions;
+            }
+        }
+    }
+
+    /// How this generation changed the regions goroutines are in (see
+    /// [`super::regions`]).
+    fn region_edges(&self) -> RegionEdges {
+        let strings = self.strings.as_ref();
+        let text = |id| strings.map_or(String::new(), |s| s.text(id).to_owned());
+        let mut changes: Vec<(i64, RegionChange)> = self
+            .goroutines
+            .iter()
+            .zip(&self.tracks)
+            .map(|(g, t)| {
+                let still_open = t.regions.get(t.seeded..).unwrap_or_default();
+                let change = RegionChange {
+                    ended_earlier: t.ended_earlier,
+                    still_open: still_open.iter().map(|&(at, l)| (at, text(l))).collect(),
+                    exited: t.exited,
+                };
+                (g.id, change)
+            })
+            .filter(|(_, c)| *c != RegionChange::default())
+            .collect();
+        changes.sort_unstable_by_key(|&(g, _)| g);
+        RegionEdges { changes }
     }
 
     fn track(&mut self, slot: u32) -> Option<&mut Track> {
@@ -388,6 +451,13 @@ impl Builder {
                 let origin = self.transition_origin(ev, st, (id, slot), to);
                 self.close(slot, ev.time());
                 self.open(slot, to, Some(ev.time()), ev, (label, origin));
+                if to == GoState::NotExist {
+                    // Its regions end with it.
+                    self.close_regions(slot, ev.time());
+                    if let Some(track) = self.track(slot) {
+                        track.exited = true;
+                    }
+                }
             }
         }
     }
@@ -633,14 +703,36 @@ impl Builder {
             track.regions.push((ev.time(), label));
             return;
         }
-        let (since, label) = track.regions.pop().unwrap_or((start, label));
+        let popped = track.regions.pop();
+        if popped.is_none() || track.regions.len() < track.seeded {
+            // It began before this generation.
+            track.ended_earlier += 1;
+            track.seeded = track.seeded.min(track.regions.len());
+        }
+        let (since, label) = popped.unwrap_or((start, label));
         let (lane, depth) = (track.lane, track.regions.len());
         self.push_region(lane, depth, (since, ev.time()), label);
     }
 
-    fn push_region(&mut self, lane: u32, depth: usize, span: (i64, i64), label: StrId) {
+    /// Draws a region; one that began in an earlier generation is cut at
+    /// this one's start (and at its end: generations overlap in time by a
+    /// little, and in a damaged trace by anything).
+    fn push_region(&mut self, lane: u32, depth: usize, (since, end): (i64, i64), label: StrId) {
         if depth < MAX_REGION_DEPTH {
+            let since = since.max(self.start()).min(end);
+            let span = (since, end);
             self.push_at((lane, G_REGIONS + depth), span, SpanKind::Region, label, 0);
+        }
+    }
+
+    /// Ends every region the goroutine in `slot` is in at `end`.
+    fn close_regions(&mut self, slot: u32, end: i64) {
+        while let Some((lane, since, label, depth)) = self.track(slot).and_then(|t| {
+            let (since, label) = t.regions.pop()?;
+            t.seeded = t.seeded.min(t.regions.len());
+            Some((t.lane, since, label, t.regions.len()))
+        }) {
+            self.push_region(lane, depth, (since, end), label);
         }
     }
 
@@ -655,12 +747,7 @@ impl Builder {
         let end = span.end;
         for slot in 0..self.tracks.len() as u32 {
             self.close(slot, end);
-            while let Some((lane, since, label, depth)) = self.track(slot).and_then(|t| {
-                let (since, label) = t.regions.pop()?;
-                Some((t.lane, since, label, t.regions.len()))
-            }) {
-                self.push_region(lane, depth, (since, end), label);
-            }
+            self.close_regions(slot, end);
         }
         self.close_gc(end);
         let open_tasks: Vec<(i64, StrId)> = self.open_tasks.drain().map(|(_, open)| open).collect();

@@ -92,6 +92,11 @@ impl Interner {
         id
     }
 
+    /// The text of `id` (empty for an unknown ID).
+    pub(crate) fn text(&self, id: StrId) -> &str {
+        self.strings.get(id)
+    }
+
     /// The strings, without the lookup table.
     pub(crate) fn finish(self) -> Strings {
         let mut strings = self.strings;

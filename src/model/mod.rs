@@ -17,7 +17,7 @@
 //! in. Modules: [`timeline`] (lane identities, what the frame needs without
 //! spans), `span` (storage), `intern` (labels), `build` (events → spans),
 //! `origin` (what began each span: stack, unblocker, P, M, for the side
-//! panel), `lod` (summaries), `fold` (folding), `plot` (series), `generation` (one
+//! panel), `regions` (user regions across generation boundaries), `lod` (summaries), `fold` (folding), `plot` (series), `generation` (one
 //! generation's detail and summary), [`query`] (draw items).
 
 mod build;
@@ -28,6 +28,7 @@ mod lod;
 mod origin;
 mod plot;
 pub mod query;
+mod regions;
 mod span;
 pub mod timeline;
 
@@ -36,6 +37,7 @@ pub use generation::{GenerationModel, GenerationSummary};
 pub use origin::{SpanDetails, StackFrame};
 pub use plot::{PlotPoint, Series};
 pub use query::{DrawItem, ItemKind};
+pub use regions::{RegionEdges, RegionSeed};
 pub use span::SpanKind;
 pub use timeline::{Lane, LaneGroup, LaneKey, PlotKind, TimeSpan, Timeline, WallClock};
 

@@ -60,12 +60,15 @@ fn summaries_without_the_detail_equal_the_detail_summarized() {
         let gens = trace.index().generations.len();
         assert!(gens > 1, "{name}");
         for g in 0..gens {
-            let Some((model, error)) = super::build_generation(&trace, g) else {
+            let seed = super::RegionSeed::default();
+            let Some((model, edges, error)) = super::build_generation(&trace, g, &seed) else {
                 continue;
             };
-            let (summary, same_error) = super::summarize_generation(&trace, g).unwrap();
+            let (summary, same_edges, same_error) =
+                super::summarize_generation(&trace, g, &seed).unwrap();
             assert_eq!(error.is_some(), same_error.is_some(), "{name} gen {g}");
             assert_eq!(summary, model.summarize(), "{name} gen {g}");
+            assert_eq!(edges, same_edges, "{name} gen {g}");
         }
     }
 }
@@ -386,5 +389,130 @@ fn p_and_m_spans_share_their_goroutines_origin() {
     eprintln!(
         "{with_stacks} of {all} spans have an origin; origin tables {tables} bytes, {:.2} bytes/span",
         tables as f64 / all as f64
+    );
+}
+
+/// A region as one generation draws it: goroutine, depth, start, end, name.
+type DrawnRegion = (i64, usize, i64, i64, String);
+
+/// A region read in order: as drawn, and the generations it began and
+/// ended in.
+type ReadRegion = (DrawnRegion, usize, usize);
+
+/// The regions of `trace`, from the whole event stream read in order
+/// (which knows the regions begun in earlier generations), at their
+/// nesting depth; regions end with their goroutine, and those open at the
+/// end of the trace at its last event.
+fn regions_read_in_order(trace: &Trace<'_>) -> Vec<ReadRegion> {
+    use crate::trace::{EventKind, GoState, Transition};
+    type Open = Vec<(i64, String, usize)>;
+    fn close(closed: &mut Vec<ReadRegion>, g: i64, (t, generation): (i64, usize), open: &mut Open) {
+        while let Some((since, name, began)) = open.pop() {
+            closed.push(((g, open.len(), since, t, name), began, generation));
+        }
+    }
+    let mut closed = Vec::new();
+    let mut open: std::collections::HashMap<i64, Open> = Default::default();
+    let (gens, mut generation, mut last) = (trace.index().generations.len(), None, 0);
+    trace
+        .for_each_event(|ev| {
+            let t = ev.time();
+            last = t;
+            if ev.kind() == EventKind::Sync {
+                generation = Some(generation.map_or(0, |g: usize| (g + 1).min(gens - 1)));
+                return;
+            }
+            let now = (t, generation.unwrap_or_default());
+            if let Some(Transition::Goroutine { id, to, from }) =
+                ev.state_transition().map(|st| st.transition)
+                && to == GoState::NotExist
+                && from != to
+            {
+                close(&mut closed, id, now, open.entry(id).or_default());
+            }
+            let (Some(region), g) = (ev.region(), ev.goroutine()) else {
+                return;
+            };
+            let stack = open.entry(g).or_default();
+            let name = String::from_utf8_lossy(region.type_name).into_owned();
+            if ev.kind() == EventKind::RegionBegin {
+                stack.push((t, name, now.1));
+            } else if let Some((since, name, began)) = stack.pop() {
+                closed.push(((g, stack.len(), since, t, name), began, now.1));
+            } else {
+                closed.push(((g, 0, i64::MIN, t, name), 0, now.1));
+            }
+        })
+        .unwrap();
+    let end = (last, generation.unwrap_or_default());
+    for (g, mut stack) in open {
+        close(&mut closed, g, end, &mut stack);
+    }
+    closed
+}
+
+/// The regions of `regions` generation `generation`, spanning `span`, draws: those
+/// that began in it or before and ended in it or after, cut to its span.
+fn cut_to(
+    regions: &[ReadRegion],
+    generation: usize,
+    span: super::TimeSpan,
+) -> BTreeSet<DrawnRegion> {
+    regions
+        .iter()
+        .filter(|(_, began, ended)| (*began..=*ended).contains(&generation))
+        .map(|((g, depth, since, until, name), _, _)| {
+            let (since, until) = ((*since).max(span.start), (*until).min(span.end));
+            (*g, *depth, since, until, name.clone())
+        })
+        .collect()
+}
+
+/// Regions open across generation boundaries, even across whole
+/// generations, are drawn in every generation they cover, at their depth,
+/// once each generation is built with the seed chained from the edges of
+/// the ones before it: exactly as reading the trace in order places them.
+#[test]
+fn regions_across_generations_match_reading_in_order() {
+    use super::{RegionSeed, build_generation};
+    let mut spanning = 0;
+    for name in [
+        "cpuprofile-go1.27",
+        "workload-go1.27",
+        "sample",
+        "flightrec-go1.27",
+    ] {
+        let data = std::fs::read(path(&format!("{name}.trace"))).unwrap();
+        let trace = Trace::open(&data).unwrap();
+        let regions = regions_read_in_order(&trace);
+        let mut seed = RegionSeed::default();
+        for g in 0..trace.index().generations.len() {
+            let (model, edges, error) = build_generation(&trace, g, &seed).unwrap();
+            // Generations decoded on their own may overlap in time (Go
+            // moves the sequential reader's times past the previous
+            // generation's end): each cuts regions to its own span.
+            let want = cut_to(&regions, g, model.span());
+            assert!(error.is_none(), "{name} gen {g}");
+            spanning += seed.iter().count();
+            let mut got = BTreeSet::new();
+            for lane in &model.lanes {
+                let LaneKey::Goroutine(id) = lane.key else {
+                    continue;
+                };
+                for (row, spans) in model.rows(lane).enumerate().skip(super::build::G_REGIONS) {
+                    for s in spans {
+                        let label = model.strings.get(s.value()).to_owned();
+                        let depth = row - super::build::G_REGIONS;
+                        got.insert((id, depth, s.start, s.end(), label));
+                    }
+                }
+            }
+            assert_eq!(got, want, "{name} gen {g}");
+            seed = seed.carry(&edges);
+        }
+    }
+    assert!(
+        spanning > 10,
+        "the traces have regions open at generation starts"
     );
 }

@@ -303,7 +303,13 @@ impl FlameTab {
             painter.rect_stroke(inner, 2.0, stroke, egui::StrokeKind::Inside);
         }
         if inner.width() >= MIN_LABEL_WIDTH {
-            let job = label_job(short_name(&name), inner.width() - 2.0 * TEXT_PAD);
+            // A frame is a call site: two calls from one function are two
+            // bars, told apart by their line.
+            let text = match profile.frame(node) {
+                Some(frame) => format!("{}:{}", short_name(&name), frame.line),
+                None => name.clone(),
+            };
+            let job = label_job(&text, inner.width() - 2.0 * TEXT_PAD);
             let galley = painter.layout_job(job);
             let pos = inner.left_center() + Vec2::new(TEXT_PAD, -galley.size().y / 2.0);
             painter

@@ -3,10 +3,15 @@
 //! as Go's `go tool trace` goroutine summary shows it.
 //!
 //! Groups answer "which kind of goroutine is slow"; the goroutines inside
-//! answer "which one". The analysis keeps statistics per group only, so a
-//! group's goroutines come from the timeline: the goroutine lanes whose
-//! start function is the group's. Expanding a group lists them and scrolls
-//! to the first one's lane; clicking a goroutine scrolls to its lane.
+//! answer "which one". A group's goroutines come from the timeline: the
+//! goroutine lanes whose start function is the group's. Each shows its own
+//! execution, scheduler wait, block and syscall time from the analysis in
+//! the group's total columns (count, mean and max stay empty); a goroutine
+//! the analysis does not know (as when it stopped early) shows none. They
+//! are sorted by the sort column when it is one of those four, the ones
+//! without numbers last, else by ID. Expanding a group lists them and
+//! scrolls to the first one's lane; clicking a goroutine scrolls to its
+//! lane.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -15,7 +20,7 @@ use super::axis::format_duration;
 use super::details;
 use super::filter::GoroutineFilter;
 use super::table::{self, Column, RowText, Sort};
-use crate::analysis::{Analysis, StartFunction};
+use crate::analysis::{Analysis, GoroutineTimes, StartFunction};
 use crate::model::{LaneKey, Timeline};
 use crate::trace::Time;
 
@@ -223,6 +228,7 @@ impl GoroutinesTab {
                     continue;
                 }
             }
+            sort_goroutines(&mut goroutines, analysis, sort);
             let open = self.expanded.contains(&name);
             let listed: Vec<Row> = if open {
                 goroutines.iter().map(|&g| Row::Goroutine(g)).collect()
@@ -286,6 +292,46 @@ fn value(group: &StartFunction, column: usize) -> Option<Time> {
     })
 }
 
+/// The number in numeric column `column` of one goroutine: only the totals
+/// have one (`None` elsewhere).
+fn goroutine_value(times: &GoroutineTimes, column: usize) -> Option<Time> {
+    match column {
+        2 => Some(times.exec),
+        5 => Some(times.sched_wait),
+        8 => Some(times.block),
+        9 => Some(times.syscall),
+        _ => None,
+    }
+}
+
+/// Orders a group's goroutines by their own number in the sort column, in
+/// the groups' direction, those without one (not in the analysis) last; by
+/// ID when the column has no per-goroutine number, and among equals.
+fn sort_goroutines(goroutines: &mut [i64], analysis: &Analysis, sort: Sort) {
+    let number = |g: i64| goroutine_value(analysis.goroutines.get(g)?, sort.column);
+    let mut keyed: Vec<(Option<Time>, i64)> = goroutines.iter().map(|&g| (number(g), g)).collect();
+    keyed.sort_by(|(x, a), (y, b)| {
+        let by_number = match (x, y) {
+            (Some(x), Some(y)) => sort.apply(x.cmp(y)),
+            _ => x.is_none().cmp(&y.is_none()),
+        };
+        by_number.then(a.cmp(b))
+    });
+    for (slot, (_, g)) in goroutines.iter_mut().zip(keyed) {
+        *slot = g;
+    }
+}
+
+/// The duration cells from column `first` on, empty where `value` has no
+/// number.
+fn duration_cells(
+    first: usize,
+    value: impl Fn(usize) -> Option<Time>,
+) -> impl Iterator<Item = String> {
+    (first..COLUMNS.len())
+        .map(move |c| value(c).map_or_else(String::new, |ns| format_duration(ns as f64)))
+}
+
 /// The texts of a row, in [`COLUMNS`] order; `current` is the goroutine
 /// shown last.
 fn row_text(
@@ -301,29 +347,35 @@ fn row_text(
             };
             let open = expanded.contains(name);
             let mut cells = vec![name.clone(), group.count.to_string()];
-            cells.extend((2..COLUMNS.len()).map(|c| {
-                value(group, c).map_or_else(String::new, |ns| format_duration(ns as f64))
-            }));
+            cells.extend(duration_cells(2, |c| value(group, c)));
             RowText {
                 cells,
                 fold: Some(open),
                 ..RowText::default()
             }
         }
-        Row::Goroutine(g) => RowText {
-            cells: vec![format!("G{g}")],
-            nested: true,
-            selected: current == Some(*g),
-            ..RowText::default()
-        },
+        Row::Goroutine(g) => {
+            let mut cells = vec![format!("G{g}")];
+            if let Some(times) = analysis.goroutines.get(*g) {
+                cells.extend(duration_cells(1, |c| goroutine_value(times, c)));
+            }
+            RowText {
+                cells,
+                nested: true,
+                selected: current == Some(*g),
+                ..RowText::default()
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::{Label, Stat};
+    use crate::analysis::{Label, Stat, analyze};
     use crate::model::Lane;
+    use crate::trace::Trace;
+    use crate::ui::open::SAMPLE;
 
     fn group(count: u64, exec: Time) -> StartFunction {
         StartFunction {
@@ -368,5 +420,58 @@ mod tests {
         assert_eq!(map["main.worker"], [4, 5]);
         assert_eq!(map["main.main"], [1]);
         assert_eq!(map[UNKNOWN], [6]);
+    }
+
+    #[test]
+    fn goroutines_sort_by_their_own_totals_unknown_ones_last() {
+        let trace = Trace::open(SAMPLE).expect("the sample opens");
+        let a = analyze(&trace, 1).0;
+        let mut ids: Vec<i64> = a.goroutines.as_slice().iter().map(|t| t.id).collect();
+        assert!(ids.len() > 3, "{ids:?}");
+        let unknown = ids.last().map_or(0, |g| g + 1);
+        ids.push(unknown);
+        for column in [2, 5, 8, 9] {
+            for descending in [false, true] {
+                let sort = Sort { column, descending };
+                let mut sorted = ids.clone();
+                sort_goroutines(&mut sorted, &a, sort);
+                assert_eq!(sorted.last(), Some(&unknown));
+                let numbers: Vec<Time> = sorted
+                    .iter()
+                    .filter_map(|&g| goroutine_value(a.goroutines.get(g)?, column))
+                    .collect();
+                assert_eq!(numbers.len() + 1, ids.len());
+                let ordered = numbers.windows(2).all(|w| {
+                    let natural = w[0].cmp(&w[1]);
+                    sort.apply(natural) != std::cmp::Ordering::Greater
+                });
+                assert!(ordered, "{column} {descending} {numbers:?}");
+            }
+        }
+        let mut by_count = ids.clone();
+        by_count.reverse();
+        let sort = Sort {
+            column: 1,
+            descending: true,
+        };
+        sort_goroutines(&mut by_count, &a, sort);
+        assert_eq!(by_count, ids, "by ID when a goroutine has no count");
+    }
+
+    #[test]
+    fn a_goroutine_row_shows_its_own_totals() {
+        let trace = Trace::open(SAMPLE).expect("the sample opens");
+        let a = analyze(&trace, 1).0;
+        let times = a.goroutines.as_slice().iter().max_by_key(|t| t.exec);
+        let Some(&GoroutineTimes { id, exec, .. }) = times else {
+            panic!("the sample has goroutines");
+        };
+        let text = |g| row_text(&Row::Goroutine(g), &a, &BTreeSet::new(), Some(id)).cells;
+        let cells = text(id);
+        assert_eq!(cells.len(), COLUMNS.len());
+        assert_eq!(cells[0], format!("G{id}"));
+        assert_eq!(cells[EXEC_TOTAL], format_duration(exec as f64));
+        assert!(cells[1].is_empty() && cells[3].is_empty() && !cells[9].is_empty());
+        assert_eq!(text(-1), ["G-1"], "unknown to the analysis");
     }
 }

@@ -7,10 +7,22 @@
 //! new viewport replaces the wishes of the previous one (superseded requests
 //! are dropped); work already started finishes and its summary is kept.
 //!
+//! Generations are built on their own, so a user region that spans a whole
+//! generation is only drawn there once the schedule knows the regions every
+//! goroutine entered it with (see `model::regions`): each build reports its
+//! generation's region edges, the schedule chains them from the first
+//! generation into the seed of the next, and hands jobs the seed when it is
+//! known. A generation built before its seed was known, whose seed turns out
+//! not to be empty, is built again (once: edges do not depend on seeds).
+//!
 //! Decoding holds a generation's model in memory while it is built (about
 //! [`DECODE_BYTES_PER_INPUT_BYTE`] times its size in the file), so a job only
 //! starts while the jobs in flight stay under [`DECODE_BUDGET`]; one job may
 //! always run, however large.
+
+use std::sync::Arc;
+
+use crate::model::{RegionEdges, RegionSeed};
 
 /// Memory a decode takes per byte of the generation in the file: the model
 /// being built (spans of ~20 bytes, about one per two events, ~5.5 file
@@ -33,18 +45,32 @@ enum Slot {
     Running,
     /// Decoded at least once: the ui has its summary.
     Summarized,
+    /// Decoded without the regions goroutines entered it with, which were
+    /// not known then and turned out to matter: to be decoded again.
+    Stale,
     /// Decoding failed; not retried.
     Failed,
 }
 
 /// A generation to decode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Job {
     /// Index in the trace's generations.
     pub(crate) generation: usize,
     /// Whether the ui wants its full detail (else only its summary is made).
     pub(crate) detail: bool,
+    /// The regions goroutines entered the generation with, if known yet.
+    pub(crate) seed: Option<Arc<RegionSeed>>,
     cost: usize,
+}
+
+/// What a successful decode reports back.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    /// Its full detail was built.
+    pub(crate) detailed: bool,
+    /// How it changes the regions goroutines are in.
+    pub(crate) edges: RegionEdges,
 }
 
 /// What to do with a finished job's result.
@@ -69,6 +95,13 @@ pub(crate) struct Schedule {
     /// Generations wanted in detail, in priority order.
     detail: Vec<usize>,
     in_flight: usize,
+    /// Whether each generation has been decoded before.
+    decoded: Vec<bool>,
+    /// The region edges of each generation decoded.
+    edges: Vec<Option<RegionEdges>>,
+    /// The seeds of the first generations, as far as the edges chain
+    /// without a gap from the first one.
+    seeds: Vec<Arc<RegionSeed>>,
     /// Set when the worker shuts down.
     pub(crate) shutdown: bool,
 }
@@ -79,6 +112,9 @@ impl Schedule {
         Schedule {
             slots: vec![Slot::Pending; sizes.len()],
             held: vec![false; sizes.len()],
+            decoded: vec![false; sizes.len()],
+            edges: vec![None; sizes.len()],
+            seeds: vec![Arc::default()],
             sizes,
             focus: Vec::new(),
             detail: Vec::new(),
@@ -113,10 +149,14 @@ impl Schedule {
             return None;
         }
         self.in_flight += cost;
-        self.slots[generation] = Slot::Running;
+        let slot = self.slots.get_mut(generation)?;
+        // A stale generation's detail in the ui is stale too.
+        let stale_detail = *slot == Slot::Stale && self.held.get(generation) == Some(&true);
+        *slot = Slot::Running;
         Some(Job {
             generation,
-            detail: self.detail.contains(&generation),
+            detail: self.detail.contains(&generation) || stale_detail,
+            seed: self.seeds.get(generation).cloned(),
             cost,
         })
     }
@@ -127,36 +167,74 @@ impl Schedule {
             !self.held.get(g).copied().unwrap_or(true)
                 && matches!(slot(g), Some(Slot::Pending | Slot::Summarized))
         });
-        let visible = || {
-            self.focus
-                .iter()
-                .copied()
-                .find(|&g| slot(g) == Some(Slot::Pending))
-        };
+        let due = |g: usize| matches!(slot(g), Some(Slot::Pending | Slot::Stale));
+        let visible = || self.focus.iter().copied().find(|&g| due(g));
         let rest = || {
             let centre = self.focus.first().copied().unwrap_or_default();
             (0..self.slots.len())
-                .filter(|&g| slot(g) == Some(Slot::Pending))
+                .filter(|&g| due(g))
                 .min_by_key(|&g| g.abs_diff(centre))
         };
         wanted.or_else(visible).or_else(rest)
     }
 
-    /// Records the end of `job`; `ok` is whether it decoded, `detailed`
-    /// whether its full detail was built (a generation wanted in detail
-    /// only once its summary-only decode started is decoded again).
-    pub(crate) fn finish(&mut self, job: Job, ok: bool, detailed: bool) -> Finished {
+    /// Records the end of `job`: `None` if it failed, else what it built
+    /// (a generation wanted in detail only once its summary-only decode
+    /// started is decoded again).
+    pub(crate) fn finish(&mut self, job: &Job, outcome: Option<Outcome>) -> Finished {
         self.in_flight = self.in_flight.saturating_sub(job.cost);
         let g = job.generation;
-        let first = self.slots.get(g) != Some(&Slot::Summarized);
-        let send_detail = ok && detailed && self.detail.contains(&g);
+        let first = self.decoded.get(g) == Some(&false);
+        if let Some(decoded) = self.decoded.get_mut(g) {
+            *decoded = true;
+        }
+        let detailed = outcome.as_ref().is_some_and(|o| o.detailed);
+        let held = self.held.get(g) == Some(&true);
+        let send_detail = detailed && (self.detail.contains(&g) || held);
         if let Some(slot) = self.slots.get_mut(g) {
-            *slot = if ok { Slot::Summarized } else { Slot::Failed };
+            *slot = if outcome.is_some() {
+                Slot::Summarized
+            } else {
+                Slot::Failed
+            };
         }
         if let Some(held) = self.held.get_mut(g) {
             *held |= send_detail;
         }
+        if let Some(o) = outcome {
+            if job.seed.is_none() {
+                self.mark_if_stale(g);
+            }
+            if let Some(edges) = self.edges.get_mut(g) {
+                edges.get_or_insert(o.edges);
+            }
+            self.chain_seeds();
+        }
         Finished { send_detail, first }
+    }
+
+    /// Extends the known seeds as far as the edges allow.
+    fn chain_seeds(&mut self) {
+        while self.seeds.len() < self.slots.len() {
+            let k = self.seeds.len() - 1;
+            let (Some(seed), Some(Some(edges))) = (self.seeds.get(k), self.edges.get(k)) else {
+                return;
+            };
+            let next = Arc::new(seed.carry(edges));
+            self.seeds.push(next);
+            self.mark_if_stale(k + 1);
+        }
+    }
+
+    /// Marks generation `g`, decoded without a seed, to be decoded again if
+    /// its seed is known and not empty.
+    fn mark_if_stale(&mut self, g: usize) {
+        let matters = self.seeds.get(g).is_some_and(|s| !s.is_empty());
+        if let Some(slot) = self.slots.get_mut(g).filter(|s| **s == Slot::Summarized)
+            && matters
+        {
+            *slot = Slot::Stale;
+        }
     }
 
     /// Whether nothing is left to decode for now.
@@ -170,10 +248,17 @@ impl Schedule {
 mod tests {
     use super::*;
 
+    fn done(detailed: bool) -> Outcome {
+        Outcome {
+            detailed,
+            edges: RegionEdges::default(),
+        }
+    }
+
     fn run(s: &mut Schedule) -> Vec<(usize, bool)> {
         let mut order = Vec::new();
         while let Some(job) = s.next() {
-            let f = s.finish(job, true, job.detail);
+            let f = s.finish(&job, Some(done(job.detail)));
             order.push((job.generation, f.send_detail));
         }
         order
@@ -209,13 +294,50 @@ mod tests {
         let job = s.next().unwrap();
         assert_eq!(job.generation, 2);
         assert_eq!(
-            s.finish(job, false, false),
+            s.finish(&job, None),
             Finished {
                 send_detail: false,
                 first: true
             }
         );
         assert_eq!(run(&mut s), [(1, false), (3, false), (0, false)]);
+        assert!(s.idle());
+    }
+
+    #[test]
+    fn generations_built_before_their_region_seed_are_built_again() {
+        let mut s = Schedule::new(vec![100; 4]);
+        s.set_wants(vec![2], vec![]);
+        let mut order = Vec::new();
+        while let Some(job) = s.next() {
+            order.push((
+                job.generation,
+                job.seed.as_ref().map(|seed| seed.is_empty()),
+            ));
+            let edges = match job.generation {
+                // A goroutine is inside a region from generation 0 on.
+                0 => RegionEdges::opening(7, 5, "request"),
+                _ => RegionEdges::default(),
+            };
+            let detailed = false;
+            s.finish(&job, Some(Outcome { detailed, edges }));
+        }
+        assert_eq!(
+            order,
+            [
+                // Visible first, then nearest: no seeds known yet but the
+                // first generation's.
+                (2, None),
+                (1, None),
+                (3, None),
+                (0, Some(true)),
+                // Generation 0's edges make the seeds of the others known
+                // and not empty: each is built again, once, with its seed.
+                (2, Some(false)),
+                (1, Some(false)),
+                (3, Some(false)),
+            ]
+        );
         assert!(s.idle());
     }
 
@@ -228,7 +350,7 @@ mod tests {
             s.next().is_none(),
             "a second large decode would exceed the budget"
         );
-        s.finish(first, true, first.detail);
+        s.finish(&first, Some(done(first.detail)));
         assert!(s.next().is_some());
         s.shutdown = true;
         assert!(s.next().is_none());

@@ -127,14 +127,14 @@ impl Store {
         commands
     }
 
+    /// Takes in a generation's summary, or a newer one (a generation
+    /// decoded again once the regions its goroutines entered it with were
+    /// known).
     fn add_summary(&mut self, generation: usize, summary: GenerationSummary) {
-        if self
-            .generations
-            .get(generation)
-            .is_none_or(|slot| slot.summary.is_some())
-        {
+        let Some(known) = self.generations.get(generation) else {
             return;
-        }
+        };
+        let first = known.summary.is_none();
         if let Some(band) = self
             .timeline
             .generations
@@ -143,7 +143,7 @@ impl Store {
         {
             *band = summary.span();
         }
-        if let Some(clock) = summary.clock {
+        if let Some(clock) = summary.clock.filter(|_| first) {
             let clocks = &mut self.timeline.clocks;
             let at = clocks.partition_point(|c| c.trace < clock.trace);
             clocks.insert(at, clock);

@@ -16,9 +16,9 @@ use std::thread;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use super::schedule::{Job, Schedule};
+use super::schedule::{Job, Outcome, Schedule};
 use super::{Command, Source, Update, bands, memory};
-use crate::model::{self, GenerationModel, GenerationSummary};
+use crate::model::{self, GenerationModel, GenerationSummary, RegionEdges, RegionSeed};
 use crate::trace::index::GenerationEnd;
 use crate::trace::{Error, Input, Trace};
 
@@ -122,7 +122,8 @@ fn coordinate(commands: &Receiver<Command>, shared: &Shared) {
 fn decode_loop(trace: &Trace<'_>, input: &Input, shared: &Shared, notifier: &Notifier) {
     while let Some(job) = next_job(shared) {
         let g = job.generation;
-        let result = decode(trace, g, job.detail);
+        let seed = job.seed.clone().unwrap_or_default();
+        let result = decode(trace, g, job.detail, &seed);
         if let Some(bytes) = trace
             .index()
             .generations
@@ -131,8 +132,14 @@ fn decode_loop(trace: &Trace<'_>, input: &Input, shared: &Shared, notifier: &Not
         {
             input.release(inner_pages(bytes));
         }
-        let detailed = matches!(result, Ok(Decoded::Detail(_)));
-        let finished = shared.lock().finish(job, result.is_ok(), detailed);
+        let (result, outcome) = match result {
+            Ok((decoded, edges)) => {
+                let detailed = matches!(decoded, Decoded::Detail(_));
+                (Ok(decoded), Some(Outcome { detailed, edges }))
+            }
+            Err(message) => (Err(message), None),
+        };
+        let finished = shared.lock().finish(&job, outcome);
         shared.changed.notify_all();
         match result {
             Ok(decoded) => {
@@ -211,24 +218,32 @@ enum Decoded {
     Detail(GenerationModel),
 }
 
-/// Decodes generation `g` into its summary, or its full model if `detail`;
-/// a decoder panic becomes an error.
-fn decode(trace: &Trace<'_>, g: usize, detail: bool) -> Result<Decoded, String> {
+/// Decodes generation `g`, which goroutines entered inside the regions of
+/// `seed`, into its summary, or its full model if `detail`, with its region
+/// edges; a decoder panic becomes an error.
+fn decode(
+    trace: &Trace<'_>,
+    g: usize,
+    detail: bool,
+    seed: &RegionSeed,
+) -> Result<(Decoded, RegionEdges), String> {
     let decoded = catch_unwind(AssertUnwindSafe(|| {
         let failed = |e: Error| Err(e.to_string());
+        let empty = || model::build(std::iter::empty());
         if detail {
-            match model::build_generation(trace, g) {
-                None => Ok(Decoded::Detail(model::build(std::iter::empty()))),
-                Some((model, None)) => Ok(Decoded::Detail(model)),
-                Some((_, Some(e))) => failed(e),
+            match model::build_generation(trace, g, seed) {
+                None => Ok((Decoded::Detail(empty()), RegionEdges::default())),
+                Some((model, edges, None)) => Ok((Decoded::Detail(model), edges)),
+                Some((_, _, Some(e))) => failed(e),
             }
         } else {
-            match model::summarize_generation(trace, g) {
-                None => Ok(Decoded::Summary(
-                    model::build(std::iter::empty()).summarize(),
+            match model::summarize_generation(trace, g, seed) {
+                None => Ok((
+                    Decoded::Summary(empty().summarize()),
+                    RegionEdges::default(),
                 )),
-                Some((summary, None)) => Ok(Decoded::Summary(summary)),
-                Some((_, Some(e))) => failed(e),
+                Some((summary, edges, None)) => Ok((Decoded::Summary(summary), edges)),
+                Some((_, _, Some(e))) => failed(e),
             }
         }
     }));
