@@ -35,13 +35,13 @@
 
 use std::collections::BTreeMap;
 
-use crate::trace::FxHashMap;
+use crate::trace::{FxHashMap, FxHashSet};
 
+use super::annotations::{AnnotationEdges, OpenAnnotations, Opened, RegionChange};
 use super::generation::{GenerationModel, GenerationSummary, GoroutineInfo, LaneData};
 use super::intern::{Interner, StrId};
 use super::origin::{Origin, OriginBuilder, OriginId};
 use super::plot::{Series, SeriesBuilder};
-use super::regions::{OpenRegion, RegionChange, RegionEdges, RegionSeed};
 use super::span::{Row, RowBuilder, Span, SpanKind};
 use super::timeline::{LaneKey, TimeSpan, WallClock};
 use crate::trace::event::{Range, RangeName, StateTransition};
@@ -103,15 +103,15 @@ pub fn build<'t>(events: impl IntoIterator<Item = Event<'t>>) -> GenerationModel
 pub fn summarize_generation(
     trace: &Trace<'_>,
     g: usize,
-    seed: &RegionSeed,
-) -> Option<(GenerationSummary, RegionEdges, Option<Error>)> {
+    open: &OpenAnnotations,
+) -> Option<(GenerationSummary, AnnotationEdges, Option<Error>)> {
     let mut b = Builder {
         summary_only: true,
         ..Builder::default()
     };
-    b.seed(seed);
+    b.open_at_start(open);
     let result = trace.stream_generation(g, |ev| b.event(&ev))?;
-    let edges = b.region_edges();
+    let edges = b.annotation_edges();
     Some((b.close_all().summarize(), edges, result.err()))
 }
 
@@ -119,17 +119,18 @@ pub fn summarize_generation(
 /// holding the decoder's event records: `None` if the trace has no such
 /// generation, else the model of every event before the first error, how
 /// the generation changes the regions goroutines are in, and that error.
-/// `seed` holds the regions goroutines were in when it began (see
-/// [`super::regions`]).
+/// `open` holds the regions goroutines were in and the tasks in progress
+/// when it began (see
+/// [`super::annotations`]).
 pub fn build_generation(
     trace: &Trace<'_>,
     g: usize,
-    seed: &RegionSeed,
-) -> Option<(GenerationModel, RegionEdges, Option<Error>)> {
+    open: &OpenAnnotations,
+) -> Option<(GenerationModel, AnnotationEdges, Option<Error>)> {
     let mut b = Builder::default();
-    b.seed(seed);
+    b.open_at_start(open);
     let result = trace.stream_generation(g, |ev| b.event(&ev))?;
-    let edges = b.region_edges();
+    let edges = b.annotation_edges();
     Some((b.finish(), edges, result.err()))
 }
 
@@ -148,10 +149,10 @@ struct Open {
 struct Track {
     lane: u32,
     state: Option<Open>,
-    /// The regions it is in, outermost first; the first `seeded` began
+    /// The regions it is in, outermost first; the first `inherited` began
     /// before the generation.
     regions: Vec<(i64, StrId)>,
-    seeded: usize,
+    inherited: usize,
     /// Regions it ended that began before the generation.
     ended_earlier: u32,
     exited: bool,
@@ -241,6 +242,10 @@ struct Builder {
     sweeping: Coverage,
     assisting: Coverage,
     open_tasks: FxHashMap<u64, (i64, StrId)>,
+    /// Open tasks that began before the generation.
+    tasks_begun_earlier: FxHashSet<u64>,
+    /// Tasks that began before the generation and ended in it.
+    tasks_ended_earlier: Vec<u64>,
     tasks: Vec<Span>,
     counts: Counts,
     plots: BTreeMap<Series, SeriesBuilder>,
@@ -338,42 +343,46 @@ impl Builder {
             lane,
             state: None,
             regions: Vec::new(),
-            seeded: 0,
+            inherited: 0,
             ended_earlier: 0,
             exited: false,
         });
         slot
     }
 
-    /// Puts every goroutine of `seed` in the regions it entered the
-    /// generation with.
-    fn seed(&mut self, seed: &RegionSeed) {
-        let mut goroutines: Vec<(i64, &[OpenRegion])> = seed.iter().collect();
+    /// Starts with what `open` says was open when the generation began.
+    fn open_at_start(&mut self, open: &OpenAnnotations) {
+        let mut goroutines: Vec<(i64, &[Opened])> = open.regions().collect();
         goroutines.sort_unstable_by_key(|&(g, _)| g);
-        for (g, open) in goroutines {
-            let regions: Vec<(i64, StrId)> = open
+        for (g, regions) in goroutines {
+            let regions: Vec<(i64, StrId)> = regions
                 .iter()
                 .map(|(since, name)| (*since, self.strings().intern(name)))
                 .collect();
             let slot = self.slot(g);
             if let Some(track) = self.track(slot) {
-                track.seeded = regions.len();
+                track.inherited = regions.len();
                 track.regions = regions;
             }
         }
+        for (id, (since, name)) in open.tasks() {
+            let label = self.strings().intern(name);
+            self.open_tasks.insert(id, (*since, label));
+            self.tasks_begun_earlier.insert(id);
+        }
     }
 
-    /// How this generation changed the regions goroutines are in (see
-    /// [`super::regions`]).
-    fn region_edges(&self) -> RegionEdges {
+    /// How this generation changes what is open (see
+    /// [`super::annotations`]).
+    fn annotation_edges(&self) -> AnnotationEdges {
         let strings = self.strings.as_ref();
         let text = |id| strings.map_or(String::new(), |s| s.text(id).to_owned());
-        let mut changes: Vec<(i64, RegionChange)> = self
+        let mut regions: Vec<(i64, RegionChange)> = self
             .goroutines
             .iter()
             .zip(&self.tracks)
             .map(|(g, t)| {
-                let still_open = t.regions.get(t.seeded..).unwrap_or_default();
+                let still_open = t.regions.get(t.inherited..).unwrap_or_default();
                 let change = RegionChange {
                     ended_earlier: t.ended_earlier,
                     still_open: still_open.iter().map(|&(at, l)| (at, text(l))).collect(),
@@ -383,8 +392,21 @@ impl Builder {
             })
             .filter(|(_, c)| *c != RegionChange::default())
             .collect();
-        changes.sort_unstable_by_key(|&(g, _)| g);
-        RegionEdges { changes }
+        regions.sort_unstable_by_key(|&(g, _)| g);
+        let mut tasks_open: Vec<(u64, Opened)> = self
+            .open_tasks
+            .iter()
+            .filter(|(id, _)| !self.tasks_begun_earlier.contains(id))
+            .map(|(&id, &(since, label))| (id, (since, text(label))))
+            .collect();
+        tasks_open.sort_unstable_by_key(|&(id, _)| id);
+        let mut tasks_ended = self.tasks_ended_earlier.clone();
+        tasks_ended.sort_unstable();
+        AnnotationEdges {
+            regions,
+            tasks_ended,
+            tasks_open,
+        }
     }
 
     fn track(&mut self, slot: u32) -> Option<&mut Track> {
@@ -678,12 +700,21 @@ impl Builder {
             self.open_tasks.insert(task.id, (ev.time(), label));
             return;
         }
-        let (since, label) = self
-            .open_tasks
-            .remove(&task.id)
-            .unwrap_or((self.start(), label));
+        let known = self.open_tasks.remove(&task.id);
+        if known.is_none() || self.tasks_begun_earlier.remove(&task.id) {
+            self.tasks_ended_earlier.push(task.id);
+        }
+        let (since, label) = known.unwrap_or((self.start(), label));
+        let (since, end) = (self.cut_to_start(since, ev.time()), ev.time());
         self.tasks
-            .push(Span::new(since, ev.time(), SpanKind::Task, label));
+            .push(Span::new(since, end, SpanKind::Task, label));
+    }
+
+    /// `since` cut to the generation's start (for what began in an earlier
+    /// one) and to `end` (generations overlap in time by a little, and in a
+    /// damaged trace by anything).
+    fn cut_to_start(&self, since: i64, end: i64) -> i64 {
+        since.max(self.start()).min(end)
     }
 
     fn region(&mut self, ev: &Event<'_>) {
@@ -704,22 +735,20 @@ impl Builder {
             return;
         }
         let popped = track.regions.pop();
-        if popped.is_none() || track.regions.len() < track.seeded {
+        if popped.is_none() || track.regions.len() < track.inherited {
             // It began before this generation.
             track.ended_earlier += 1;
-            track.seeded = track.seeded.min(track.regions.len());
+            track.inherited = track.inherited.min(track.regions.len());
         }
         let (since, label) = popped.unwrap_or((start, label));
         let (lane, depth) = (track.lane, track.regions.len());
         self.push_region(lane, depth, (since, ev.time()), label);
     }
 
-    /// Draws a region; one that began in an earlier generation is cut at
-    /// this one's start (and at its end: generations overlap in time by a
-    /// little, and in a damaged trace by anything).
+    /// Draws a region, cut to the generation (see [`Builder::cut_to_start`]).
     fn push_region(&mut self, lane: u32, depth: usize, (since, end): (i64, i64), label: StrId) {
         if depth < MAX_REGION_DEPTH {
-            let since = since.max(self.start()).min(end);
+            let since = self.cut_to_start(since, end);
             let span = (since, end);
             self.push_at((lane, G_REGIONS + depth), span, SpanKind::Region, label, 0);
         }
@@ -729,7 +758,7 @@ impl Builder {
     fn close_regions(&mut self, slot: u32, end: i64) {
         while let Some((lane, since, label, depth)) = self.track(slot).and_then(|t| {
             let (since, label) = t.regions.pop()?;
-            t.seeded = t.seeded.min(t.regions.len());
+            t.inherited = t.inherited.min(t.regions.len());
             Some((t.lane, since, label, t.regions.len()))
         }) {
             self.push_region(lane, depth, (since, end), label);
@@ -751,11 +780,11 @@ impl Builder {
         }
         self.close_gc(end);
         let open_tasks: Vec<(i64, StrId)> = self.open_tasks.drain().map(|(_, open)| open).collect();
-        self.tasks.extend(
-            open_tasks
-                .into_iter()
-                .map(|(since, label)| Span::new(since, end, SpanKind::Task, label)),
-        );
+        for (since, label) in open_tasks {
+            let since = self.cut_to_start(since, end);
+            self.tasks
+                .push(Span::new(since, end, SpanKind::Task, label));
+        }
         let tasks = std::mem::take(&mut self.tasks);
         if let Some(rows) = pack_tasks(tasks, self.strings()) {
             let lane = self.lane(LaneKey::Tasks);

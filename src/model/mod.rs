@@ -17,9 +17,10 @@
 //! in. Modules: [`timeline`] (lane identities, what the frame needs without
 //! spans), `span` (storage), `intern` (labels), `build` (events → spans),
 //! `origin` (what began each span: stack, unblocker, P, M, for the side
-//! panel), `regions` (user regions across generation boundaries), `lod` (summaries), `fold` (folding), `plot` (series), `generation` (one
+//! panel), `annotations` (user regions and tasks across generation boundaries), `lod` (summaries), `fold` (folding), `plot` (series), `generation` (one
 //! generation's detail and summary), [`query`] (draw items).
 
+mod annotations;
 mod build;
 mod fold;
 mod generation;
@@ -28,16 +29,15 @@ mod lod;
 mod origin;
 mod plot;
 pub mod query;
-mod regions;
 mod span;
 pub mod timeline;
 
+pub use annotations::{AnnotationEdges, OpenAnnotations};
 pub use build::{build, build_generation, summarize_generation};
 pub use generation::{GenerationModel, GenerationSummary};
 pub use origin::{SpanDetails, StackFrame};
 pub use plot::{PlotPoint, Series};
 pub use query::{DrawItem, ItemKind};
-pub use regions::{RegionEdges, RegionSeed};
 pub use span::SpanKind;
 pub use timeline::{Lane, LaneGroup, LaneKey, PlotKind, TimeSpan, Timeline, WallClock};
 

@@ -60,12 +60,12 @@ fn summaries_without_the_detail_equal_the_detail_summarized() {
         let gens = trace.index().generations.len();
         assert!(gens > 1, "{name}");
         for g in 0..gens {
-            let seed = super::RegionSeed::default();
-            let Some((model, edges, error)) = super::build_generation(&trace, g, &seed) else {
+            let open = super::OpenAnnotations::default();
+            let Some((model, edges, error)) = super::build_generation(&trace, g, &open) else {
                 continue;
             };
             let (summary, same_edges, same_error) =
-                super::summarize_generation(&trace, g, &seed).unwrap();
+                super::summarize_generation(&trace, g, &open).unwrap();
             assert_eq!(error.is_some(), same_error.is_some(), "{name} gen {g}");
             assert_eq!(summary, model.summarize(), "{name} gen {g}");
             assert_eq!(edges, same_edges, "{name} gen {g}");
@@ -392,17 +392,23 @@ fn p_and_m_spans_share_their_goroutines_origin() {
     );
 }
 
-/// A region as one generation draws it: goroutine, depth, start, end, name.
+/// A region as one generation draws it: goroutine, depth, start, end, name;
+/// a task: [`TASKS`], 0, start, end, name.
 type DrawnRegion = (i64, usize, i64, i64, String);
+
+/// The goroutine of [`DrawnRegion`]s that are tasks.
+const TASKS: i64 = i64::MIN;
 
 /// A region read in order: as drawn, and the generations it began and
 /// ended in.
 type ReadRegion = (DrawnRegion, usize, usize);
 
-/// The regions of `trace`, from the whole event stream read in order
-/// (which knows the regions begun in earlier generations), at their
-/// nesting depth; regions end with their goroutine, and those open at the
-/// end of the trace at its last event.
+/// The regions and tasks of `trace`, from the whole event stream read in
+/// order (which knows what began in earlier generations), regions at their
+/// nesting depth; regions end with their goroutine, and what is open at the
+/// end of the trace at its last event. What ends without having begun (it
+/// began before the trace, as in a flight recording) is only known from
+/// the generation that ends it, as when reading in order.
 fn regions_read_in_order(trace: &Trace<'_>) -> Vec<ReadRegion> {
     use crate::trace::{EventKind, GoState, Transition};
     type Open = Vec<(i64, String, usize)>;
@@ -413,6 +419,7 @@ fn regions_read_in_order(trace: &Trace<'_>) -> Vec<ReadRegion> {
     }
     let mut closed = Vec::new();
     let mut open: std::collections::HashMap<i64, Open> = Default::default();
+    let mut tasks: std::collections::HashMap<u64, (i64, String, usize)> = Default::default();
     let (gens, mut generation, mut last) = (trace.index().generations.len(), None, 0);
     trace
         .for_each_event(|ev| {
@@ -430,6 +437,17 @@ fn regions_read_in_order(trace: &Trace<'_>) -> Vec<ReadRegion> {
             {
                 close(&mut closed, id, now, open.entry(id).or_default());
             }
+            if let Some(task) = ev.task() {
+                let name = String::from_utf8_lossy(task.type_name).into_owned();
+                if ev.kind() == EventKind::TaskBegin {
+                    tasks.insert(task.id, (t, name, now.1));
+                } else {
+                    let (since, name, began) =
+                        tasks.remove(&task.id).unwrap_or((i64::MIN, name, now.1));
+                    closed.push(((TASKS, 0, since, t, name), began, now.1));
+                }
+                return;
+            }
             let (Some(region), g) = (ev.region(), ev.goroutine()) else {
                 return;
             };
@@ -440,13 +458,16 @@ fn regions_read_in_order(trace: &Trace<'_>) -> Vec<ReadRegion> {
             } else if let Some((since, name, began)) = stack.pop() {
                 closed.push(((g, stack.len(), since, t, name), began, now.1));
             } else {
-                closed.push(((g, 0, i64::MIN, t, name), 0, now.1));
+                closed.push(((g, 0, i64::MIN, t, name), now.1, now.1));
             }
         })
         .unwrap();
     let end = (last, generation.unwrap_or_default());
     for (g, mut stack) in open {
         close(&mut closed, g, end, &mut stack);
+    }
+    for (_, (since, name, began)) in tasks {
+        closed.push(((TASKS, 0, since, end.0, name), began, end.1));
     }
     closed
 }
@@ -468,13 +489,14 @@ fn cut_to(
         .collect()
 }
 
-/// Regions open across generation boundaries, even across whole
-/// generations, are drawn in every generation they cover, at their depth,
-/// once each generation is built with the seed chained from the edges of
-/// the ones before it: exactly as reading the trace in order places them.
+/// Regions and tasks open across generation boundaries, even across whole
+/// generations, are drawn in every generation they cover (regions at their
+/// depth), once each generation is built with what is open at its start,
+/// chained from the edges of the ones before it: exactly as reading the
+/// trace in order places them.
 #[test]
-fn regions_across_generations_match_reading_in_order() {
-    use super::{RegionSeed, build_generation};
+fn regions_and_tasks_across_generations_match_reading_in_order() {
+    use super::{OpenAnnotations, build_generation};
     let mut spanning = 0;
     for name in [
         "cpuprofile-go1.27",
@@ -485,17 +507,23 @@ fn regions_across_generations_match_reading_in_order() {
         let data = std::fs::read(path(&format!("{name}.trace"))).unwrap();
         let trace = Trace::open(&data).unwrap();
         let regions = regions_read_in_order(&trace);
-        let mut seed = RegionSeed::default();
+        let mut open = OpenAnnotations::default();
         for g in 0..trace.index().generations.len() {
-            let (model, edges, error) = build_generation(&trace, g, &seed).unwrap();
+            let (model, edges, error) = build_generation(&trace, g, &open).unwrap();
             // Generations decoded on their own may overlap in time (Go
             // moves the sequential reader's times past the previous
             // generation's end): each cuts regions to its own span.
             let want = cut_to(&regions, g, model.span());
             assert!(error.is_none(), "{name} gen {g}");
-            spanning += seed.iter().count();
+            spanning += open.regions().count() + open.tasks().count();
             let mut got = BTreeSet::new();
             for lane in &model.lanes {
+                if lane.key == LaneKey::Tasks {
+                    for s in model.rows(lane).flatten() {
+                        let label = model.strings.get(s.value()).to_owned();
+                        got.insert((TASKS, 0, s.start, s.end(), label));
+                    }
+                }
                 let LaneKey::Goroutine(id) = lane.key else {
                     continue;
                 };
@@ -508,11 +536,11 @@ fn regions_across_generations_match_reading_in_order() {
                 }
             }
             assert_eq!(got, want, "{name} gen {g}");
-            seed = seed.carry(&edges);
+            open = open.carry(&edges);
         }
     }
     assert!(
         spanning > 10,
-        "the traces have regions open at generation starts"
+        "the traces have regions and tasks open at generation starts"
     );
 }

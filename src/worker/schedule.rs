@@ -7,13 +7,14 @@
 //! new viewport replaces the wishes of the previous one (superseded requests
 //! are dropped); work already started finishes and its summary is kept.
 //!
-//! Generations are built on their own, so a user region that spans a whole
-//! generation is only drawn there once the schedule knows the regions every
-//! goroutine entered it with (see `model::regions`): each build reports its
-//! generation's region edges, the schedule chains them from the first
-//! generation into the seed of the next, and hands jobs the seed when it is
-//! known. A generation built before its seed was known, whose seed turns out
-//! not to be empty, is built again (once: edges do not depend on seeds).
+//! Generations are built on their own, so a user region or task that spans
+//! a whole generation is only drawn there once the schedule knows what was
+//! open when it started (see `model::annotations`): each build reports its
+//! generation's annotation edges, the schedule chains them from the first
+//! generation into what is open at the start of the next, and hands that to
+//! jobs when it is known. A generation built before it was known, when it
+//! turns out not to be empty, is built again (once: edges do not depend on
+//! what a build started with).
 //!
 //! Decoding holds a generation's model in memory while it is built (about
 //! [`DECODE_BYTES_PER_INPUT_BYTE`] times its size in the file), so a job only
@@ -22,7 +23,7 @@
 
 use std::sync::Arc;
 
-use crate::model::{RegionEdges, RegionSeed};
+use crate::model::{AnnotationEdges, OpenAnnotations};
 
 /// Memory a decode takes per byte of the generation in the file: the model
 /// being built (spans of ~20 bytes, about one per two events, ~5.5 file
@@ -59,8 +60,8 @@ pub(crate) struct Job {
     pub(crate) generation: usize,
     /// Whether the ui wants its full detail (else only its summary is made).
     pub(crate) detail: bool,
-    /// The regions goroutines entered the generation with, if known yet.
-    pub(crate) seed: Option<Arc<RegionSeed>>,
+    /// What was open when the generation started, if known yet.
+    pub(crate) open: Option<Arc<OpenAnnotations>>,
     cost: usize,
 }
 
@@ -70,7 +71,7 @@ pub(crate) struct Outcome {
     /// Its full detail was built.
     pub(crate) detailed: bool,
     /// How it changes the regions goroutines are in.
-    pub(crate) edges: RegionEdges,
+    pub(crate) edges: AnnotationEdges,
 }
 
 /// What to do with a finished job's result.
@@ -98,10 +99,10 @@ pub(crate) struct Schedule {
     /// Whether each generation has been decoded before.
     decoded: Vec<bool>,
     /// The region edges of each generation decoded.
-    edges: Vec<Option<RegionEdges>>,
-    /// The seeds of the first generations, as far as the edges chain
-    /// without a gap from the first one.
-    seeds: Vec<Arc<RegionSeed>>,
+    edges: Vec<Option<AnnotationEdges>>,
+    /// What was open when each of the first generations started, as far
+    /// as the edges chain without a gap from the first one.
+    open: Vec<Arc<OpenAnnotations>>,
     /// Set when the worker shuts down.
     pub(crate) shutdown: bool,
 }
@@ -114,7 +115,7 @@ impl Schedule {
             held: vec![false; sizes.len()],
             decoded: vec![false; sizes.len()],
             edges: vec![None; sizes.len()],
-            seeds: vec![Arc::default()],
+            open: vec![Arc::default()],
             sizes,
             focus: Vec::new(),
             detail: Vec::new(),
@@ -156,7 +157,7 @@ impl Schedule {
         Some(Job {
             generation,
             detail: self.detail.contains(&generation) || stale_detail,
-            seed: self.seeds.get(generation).cloned(),
+            open: self.open.get(generation).cloned(),
             cost,
         })
     }
@@ -202,34 +203,35 @@ impl Schedule {
             *held |= send_detail;
         }
         if let Some(o) = outcome {
-            if job.seed.is_none() {
+            if job.open.is_none() {
                 self.mark_if_stale(g);
             }
             if let Some(edges) = self.edges.get_mut(g) {
                 edges.get_or_insert(o.edges);
             }
-            self.chain_seeds();
+            self.chain_edges();
         }
         Finished { send_detail, first }
     }
 
-    /// Extends the known seeds as far as the edges allow.
-    fn chain_seeds(&mut self) {
-        while self.seeds.len() < self.slots.len() {
-            let k = self.seeds.len() - 1;
-            let (Some(seed), Some(Some(edges))) = (self.seeds.get(k), self.edges.get(k)) else {
+    /// Extends what is known to be open at generation starts as far as the
+    /// edges allow.
+    fn chain_edges(&mut self) {
+        while self.open.len() < self.slots.len() {
+            let k = self.open.len() - 1;
+            let (Some(open), Some(Some(edges))) = (self.open.get(k), self.edges.get(k)) else {
                 return;
             };
-            let next = Arc::new(seed.carry(edges));
-            self.seeds.push(next);
+            let next = Arc::new(open.carry(edges));
+            self.open.push(next);
             self.mark_if_stale(k + 1);
         }
     }
 
-    /// Marks generation `g`, decoded without a seed, to be decoded again if
-    /// its seed is known and not empty.
+    /// Marks generation `g`, decoded without knowing what was open at its
+    /// start, to be decoded again if that is now known and not empty.
     fn mark_if_stale(&mut self, g: usize) {
-        let matters = self.seeds.get(g).is_some_and(|s| !s.is_empty());
+        let matters = self.open.get(g).is_some_and(|o| !o.is_empty());
         if let Some(slot) = self.slots.get_mut(g).filter(|s| **s == Slot::Summarized)
             && matters
         {
@@ -251,7 +253,7 @@ mod tests {
     fn done(detailed: bool) -> Outcome {
         Outcome {
             detailed,
-            edges: RegionEdges::default(),
+            edges: AnnotationEdges::default(),
         }
     }
 
@@ -305,19 +307,19 @@ mod tests {
     }
 
     #[test]
-    fn generations_built_before_their_region_seed_are_built_again() {
+    fn generations_built_before_what_was_open_at_their_start_was_known_are_built_again() {
         let mut s = Schedule::new(vec![100; 4]);
         s.set_wants(vec![2], vec![]);
         let mut order = Vec::new();
         while let Some(job) = s.next() {
             order.push((
                 job.generation,
-                job.seed.as_ref().map(|seed| seed.is_empty()),
+                job.open.as_ref().map(|open| open.is_empty()),
             ));
             let edges = match job.generation {
                 // A goroutine is inside a region from generation 0 on.
-                0 => RegionEdges::opening(7, 5, "request"),
-                _ => RegionEdges::default(),
+                0 => AnnotationEdges::opening(7, 5, "request"),
+                _ => AnnotationEdges::default(),
             };
             let detailed = false;
             s.finish(&job, Some(Outcome { detailed, edges }));
@@ -325,14 +327,15 @@ mod tests {
         assert_eq!(
             order,
             [
-                // Visible first, then nearest: no seeds known yet but the
-                // first generation's.
+                // Visible first, then nearest: nothing known to be open yet
+                // but at the first generation's start.
                 (2, None),
                 (1, None),
                 (3, None),
                 (0, Some(true)),
-                // Generation 0's edges make the seeds of the others known
-                // and not empty: each is built again, once, with its seed.
+                // Generation 0's edges make what is open at the others'
+                // starts known and not empty: each is built again, once,
+                // with it.
                 (2, Some(false)),
                 (1, Some(false)),
                 (3, Some(false)),

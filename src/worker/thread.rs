@@ -18,7 +18,7 @@ use crossbeam_channel::{Receiver, Sender};
 
 use super::schedule::{Job, Outcome, Schedule};
 use super::{Command, Source, Update, bands, memory};
-use crate::model::{self, GenerationModel, GenerationSummary, RegionEdges, RegionSeed};
+use crate::model::{self, AnnotationEdges, GenerationModel, GenerationSummary, OpenAnnotations};
 use crate::trace::index::GenerationEnd;
 use crate::trace::{Error, Input, Trace};
 
@@ -122,8 +122,8 @@ fn coordinate(commands: &Receiver<Command>, shared: &Shared) {
 fn decode_loop(trace: &Trace<'_>, input: &Input, shared: &Shared, notifier: &Notifier) {
     while let Some(job) = next_job(shared) {
         let g = job.generation;
-        let seed = job.seed.clone().unwrap_or_default();
-        let result = decode(trace, g, job.detail, &seed);
+        let open = job.open.clone().unwrap_or_default();
+        let result = decode(trace, g, job.detail, &open);
         if let Some(bytes) = trace
             .index()
             .generations
@@ -218,29 +218,29 @@ enum Decoded {
     Detail(GenerationModel),
 }
 
-/// Decodes generation `g`, which goroutines entered inside the regions of
-/// `seed`, into its summary, or its full model if `detail`, with its region
-/// edges; a decoder panic becomes an error.
+/// Decodes generation `g`, which started with the regions and tasks of
+/// `open` in progress, into its summary, or its full model if `detail`,
+/// with its annotation edges; a decoder panic becomes an error.
 fn decode(
     trace: &Trace<'_>,
     g: usize,
     detail: bool,
-    seed: &RegionSeed,
-) -> Result<(Decoded, RegionEdges), String> {
+    open: &OpenAnnotations,
+) -> Result<(Decoded, AnnotationEdges), String> {
     let decoded = catch_unwind(AssertUnwindSafe(|| {
         let failed = |e: Error| Err(e.to_string());
         let empty = || model::build(std::iter::empty());
         if detail {
-            match model::build_generation(trace, g, seed) {
-                None => Ok((Decoded::Detail(empty()), RegionEdges::default())),
+            match model::build_generation(trace, g, open) {
+                None => Ok((Decoded::Detail(empty()), AnnotationEdges::default())),
                 Some((model, edges, None)) => Ok((Decoded::Detail(model), edges)),
                 Some((_, _, Some(e))) => failed(e),
             }
         } else {
-            match model::summarize_generation(trace, g, seed) {
+            match model::summarize_generation(trace, g, open) {
                 None => Ok((
                     Decoded::Summary(empty().summarize()),
-                    RegionEdges::default(),
+                    AnnotationEdges::default(),
                 )),
                 Some((summary, edges, None)) => Ok((Decoded::Summary(summary), edges)),
                 Some((_, _, Some(e))) => failed(e),

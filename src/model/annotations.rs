@@ -1,0 +1,175 @@
+//! User regions and tasks that cross generation boundaries.
+//!
+//! Go writes a region as a begin and an end event on its goroutine, and a
+//! task as a begin and an end event anywhere, with nothing in between: a
+//! generation's status events re-establish every goroutine's scheduling
+//! state, but not the regions it is inside nor the tasks in progress. Go's
+//! own reader learns them only by reading the trace from the start. A
+//! generation built on its own therefore sees a region or task that began
+//! earlier only if it also ends there (it then starts at the generation's
+//! start), and one that spans a whole generation not at all: a two-second
+//! request would be missing from the middle second.
+//!
+//! The fix is a chain over the generations. Building a generation on its own
+//! yields its [`AnnotationEdges`]: per goroutine, how many regions it ended
+//! that began before the generation (it pops them off whatever stack it
+//! entered with), which regions are still open at its end (pushed on that
+//! stack), and whether the goroutine exited (its stack is dropped); and the
+//! tasks it ended that began before it and those it began and left open.
+//! These do not depend on what came before, so they are computed once, in
+//! any order. Walking them from the first generation gives every
+//! generation's [`OpenAnnotations`]: the stack of open regions each
+//! goroutine enters it with and the tasks in progress, which is all a build
+//! needs to draw every region at its true depth and every region and task
+//! across every generation it covers. Most generations of most traces start
+//! with nothing open, and then need building only once.
+
+use crate::trace::FxHashMap;
+
+/// A region or task open at a generation boundary: when it began (in the
+/// generation that began it) and its name.
+pub type Opened = (i64, String);
+
+/// What is open when a generation starts: the regions each goroutine is
+/// inside, outermost first (goroutines inside none are absent), and the
+/// tasks in progress, by ID.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OpenAnnotations {
+    regions: FxHashMap<i64, Vec<Opened>>,
+    tasks: FxHashMap<u64, Opened>,
+}
+
+impl OpenAnnotations {
+    /// Whether nothing is open.
+    pub fn is_empty(&self) -> bool {
+        self.regions.is_empty() && self.tasks.is_empty()
+    }
+
+    /// The goroutines inside regions and their regions, outermost first.
+    pub(crate) fn regions(&self) -> impl Iterator<Item = (i64, &[Opened])> {
+        self.regions.iter().map(|(&g, r)| (g, r.as_slice()))
+    }
+
+    /// The tasks in progress.
+    pub(crate) fn tasks(&self) -> impl Iterator<Item = (u64, &Opened)> {
+        self.tasks.iter().map(|(&id, t)| (id, t))
+    }
+
+    /// What is open when the next generation starts: this, carried through
+    /// a generation with `edges`.
+    pub fn carry(&self, edges: &AnnotationEdges) -> OpenAnnotations {
+        let mut regions = self.regions.clone();
+        for (g, change) in &edges.regions {
+            if change.exited {
+                regions.remove(g);
+                continue;
+            }
+            let stack = regions.entry(*g).or_default();
+            let kept = stack.len().saturating_sub(change.ended_earlier as usize);
+            stack.truncate(kept);
+            stack.extend(change.still_open.iter().cloned());
+            if stack.is_empty() {
+                regions.remove(g);
+            }
+        }
+        let mut tasks = self.tasks.clone();
+        for id in &edges.tasks_ended {
+            tasks.remove(id);
+        }
+        tasks.extend(edges.tasks_open.iter().cloned());
+        OpenAnnotations { regions, tasks }
+    }
+}
+
+/// What a goroutine did to the stack of regions it entered a generation
+/// with.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct RegionChange {
+    /// Regions it ended that began before the generation.
+    pub(crate) ended_earlier: u32,
+    /// Regions it began and had not ended at the generation's end,
+    /// outermost first.
+    pub(crate) still_open: Vec<Opened>,
+    /// It exited in the generation: whatever regions it was in are over.
+    pub(crate) exited: bool,
+}
+
+/// How a generation changes what is open, as found by building it on its
+/// own (whatever it was built with).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AnnotationEdges {
+    /// Per goroutine that changed anything, in goroutine order.
+    pub(crate) regions: Vec<(i64, RegionChange)>,
+    /// Tasks that began before the generation and ended in it, by ID.
+    pub(crate) tasks_ended: Vec<u64>,
+    /// Tasks that began in the generation and had not ended at its end.
+    pub(crate) tasks_open: Vec<(u64, Opened)>,
+}
+
+#[cfg(test)]
+impl AnnotationEdges {
+    /// The edges of a generation in which goroutine `g` began region `name`
+    /// at `at` and had not ended it at the end.
+    pub(crate) fn opening(g: i64, at: i64, name: &str) -> AnnotationEdges {
+        let change = RegionChange {
+            still_open: vec![(at, name.to_owned())],
+            ..RegionChange::default()
+        };
+        AnnotationEdges {
+            regions: vec![(g, change)],
+            ..AnnotationEdges::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(ended_earlier: u32, still_open: &[(i64, &str)], exited: bool) -> RegionChange {
+        RegionChange {
+            ended_earlier,
+            still_open: still_open.iter().map(|&(t, n)| (t, n.to_owned())).collect(),
+            exited,
+        }
+    }
+
+    #[test]
+    fn open_regions_and_tasks_carry_through_generations() {
+        let first = AnnotationEdges {
+            regions: vec![
+                (1, change(0, &[(10, "request"), (12, "db")], false)),
+                (2, change(0, &[(11, "job")], false)),
+            ],
+            tasks_ended: vec![],
+            tasks_open: vec![(7, (9, "serve".to_owned()))],
+        };
+        let open = OpenAnnotations::default().carry(&first);
+        assert_eq!(open.regions.get(&1).map(Vec::len), Some(2));
+        // A generation in which nothing happens to them keeps them open.
+        let quiet = open.carry(&AnnotationEdges::default());
+        assert_eq!(quiet, open);
+        // G1 ends "db" and opens "cache"; G2 exits; task 7 ends, 8 begins.
+        let second = AnnotationEdges {
+            regions: vec![
+                (1, change(1, &[(30, "cache")], false)),
+                (2, change(0, &[], true)),
+            ],
+            tasks_ended: vec![7],
+            tasks_open: vec![(8, (31, "batch".to_owned()))],
+        };
+        let open = quiet.carry(&second);
+        let g1: Vec<&str> = open.regions[&1].iter().map(|(_, n)| n.as_str()).collect();
+        assert_eq!(g1, ["request", "cache"]);
+        assert!(!open.regions.contains_key(&2));
+        let tasks: Vec<u64> = open.tasks().map(|(id, _)| id).collect();
+        assert_eq!(tasks, [8]);
+        // Ending more than was open (begun before the trace) leaves nothing.
+        let third = AnnotationEdges {
+            regions: vec![(1, change(5, &[], false))],
+            tasks_ended: vec![8, 3],
+            tasks_open: vec![],
+        };
+        assert!(open.carry(&third).is_empty());
+    }
+}
