@@ -18,7 +18,7 @@ fn start(name: &str) -> (Worker, Arc<AtomicUsize>) {
     let repaints = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&repaints);
     let path = common::repo_root().join("testdata/traces").join(name);
-    let worker = Worker::start(Source::File(path), move || {
+    let worker = Worker::start(Source::File(path), move |_| {
         counter.fetch_add(1, Ordering::Relaxed);
     });
     (worker, repaints)
@@ -233,7 +233,7 @@ fn a_corrupt_generation_is_reported_while_the_others_load() {
 
 #[test]
 fn a_file_that_is_not_a_trace_is_reported() {
-    let mut worker = Worker::start(Source::Bytes(b"hello".to_vec()), || {});
+    let mut worker = Worker::start(Source::Bytes(b"hello".to_vec()), |_| {});
     poll_until(&mut worker, "the error", |w| !w.errors().is_empty());
     assert_eq!(worker.errors()[0].generation, None);
     assert_eq!(worker.timeline().pending, 0, "nothing left to wait for");
@@ -263,7 +263,7 @@ fn browse_a_big_trace() {
         return;
     };
     let started = Instant::now();
-    let mut worker = Worker::start(Source::File(path.into()), || {});
+    let mut worker = Worker::start(Source::File(path.into()), |_| {});
     poll_until(&mut worker, "the index", |w| {
         !w.timeline().generations.is_empty()
     });

@@ -42,7 +42,9 @@ impl Incoming {
     /// Starts the worker on `source`; it wakes `ctx` when something arrives.
     pub(crate) fn start(source: Source, ctx: &egui::Context) -> Self {
         let wake = ctx.clone();
-        let worker = Worker::start(worker_source(&source), move || wake.request_repaint());
+        let worker = Worker::start(worker_source(&source), move |after| {
+            wake.request_repaint_after(after)
+        });
         let wake = ctx.clone();
         let analysis = AnalysisTask::start(&source, move || wake.request_repaint());
         Self {

@@ -33,6 +33,7 @@ mod thread;
 
 use std::path::PathBuf;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 
@@ -145,9 +146,11 @@ pub struct Worker {
 
 impl Worker {
     /// Starts loading `source` on a background thread. `repaint` is called
-    /// (from that thread) whenever something new arrived; pass
-    /// `move || ctx.request_repaint()` with a clone of the `egui::Context`.
-    pub fn start(source: Source, repaint: impl Fn() + Send + Sync + 'static) -> Worker {
+    /// (from that thread) whenever something new arrived, with how soon the
+    /// ui should show it (zero: at once); pass
+    /// `move |after| ctx.request_repaint_after(after)` with a clone of the
+    /// `egui::Context`.
+    pub fn start(source: Source, repaint: impl Fn(Duration) + Send + Sync + 'static) -> Worker {
         let (commands, command_rx) = crossbeam_channel::unbounded();
         let (update_tx, updates) = crossbeam_channel::unbounded();
         let notifier = Notifier {

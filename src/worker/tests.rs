@@ -28,7 +28,7 @@ fn updates(source: Source) -> (Vec<Update>, usize) {
     let counter = Arc::clone(&repaints);
     let notifier = Notifier {
         updates: update_tx,
-        repaint: Box::new(move || {
+        repaint: Box::new(move |_| {
             counter.fetch_add(1, Ordering::Relaxed);
         }),
     };
@@ -230,7 +230,7 @@ fn span_details_load_the_generation_they_need() {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/traces/sample.trace"),
     )
     .unwrap();
-    let mut worker = Worker::start(Source::Bytes(bytes), || {});
+    let mut worker = Worker::start(Source::Bytes(bytes), |_| {});
     assert!(poll_until(&mut worker, |w| !w
         .timeline()
         .generations

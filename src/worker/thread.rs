@@ -5,7 +5,8 @@
 //! The input and the trace index live on this thread's stack, and the pool
 //! threads borrow them (scoped threads), so nothing about the trace is
 //! shared with the ui but the messages. Each decode's result is sent as
-//! soon as it is ready, followed by a repaint request. A generation that
+//! soon as it is ready, followed by a repaint request (for summaries
+//! decoded in the background, one within [`BACKGROUND_REPAINT`]). A generation that
 //! fails (or makes the decoder panic) is reported and not retried; the
 //! others still load.
 
@@ -13,6 +14,7 @@ use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
+use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 
@@ -22,17 +24,30 @@ use crate::model::{self, AnnotationEdges, GenerationModel, GenerationSummary, Op
 use crate::trace::index::GenerationEnd;
 use crate::trace::{Error, Input, Trace};
 
+/// How soon the ui shows a generation's summary decoded in the background:
+/// summaries arrive several times a second while a big trace loads, and
+/// every frame drawn meanwhile takes CPU from the decoding (a lot of it
+/// under software GL). Waking the ui at most this often while it fills in
+/// keeps the progress smooth enough to watch; what the user waits for (the
+/// index, errors, detail for the view) wakes it at once.
+const BACKGROUND_REPAINT: Duration = Duration::from_millis(250);
+
 /// Sends updates to the ui and wakes it.
 pub(crate) struct Notifier {
     pub(crate) updates: Sender<Update>,
-    pub(crate) repaint: Box<dyn Fn() + Send + Sync>,
+    /// Wakes the ui within the given time.
+    pub(crate) repaint: Box<dyn Fn(Duration) + Send + Sync>,
 }
 
 impl Notifier {
     fn send(&self, update: Update) {
+        let after = match &update {
+            Update::Decoded { detail: None, .. } => BACKGROUND_REPAINT,
+            _ => Duration::ZERO,
+        };
         // The ui may be gone (a new file opened); then nobody listens.
         if self.updates.send(update).is_ok() {
-            (self.repaint)();
+            (self.repaint)(after);
         }
     }
 }

@@ -131,7 +131,7 @@ pub fn zoom_at(harness: &mut App, pos: Pos2, factor: f32) {
 /// A worker on the sample trace, with its index read.
 pub fn sample_worker() -> Worker {
     let bytes = std::fs::read(sample()).expect("read the sample");
-    let mut worker = Worker::start(Source::Bytes(bytes), || {});
+    let mut worker = Worker::start(Source::Bytes(bytes), |_| {});
     eventually("the index", || {
         worker.poll();
         !worker.timeline().generations.is_empty()
