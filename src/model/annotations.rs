@@ -23,6 +23,13 @@
 //! needs to draw every region at its true depth and every region and task
 //! across every generation it covers. Most generations of most traces start
 //! with nothing open, and then need building only once.
+//!
+//! A region or task that ends without having begun in any generation before
+//! began before the trace (a flight recording starts in the middle of
+//! things). Once the edges of every generation are known,
+//! [`OpenAnnotations::chain`] adds it to what is open from the first
+//! generation until the one that ends it (a region below whatever else its
+//! goroutine is in).
 
 use crate::trace::FxHashMap;
 
@@ -58,35 +65,92 @@ impl OpenAnnotations {
     /// What is open when the next generation starts: this, carried through
     /// a generation with `edges`.
     pub fn carry(&self, edges: &AnnotationEdges) -> OpenAnnotations {
+        self.carry_noting(edges).0
+    }
+
+    /// [`OpenAnnotations::carry`], and what the generation ended that was
+    /// not open here: it began before the trace.
+    fn carry_noting(&self, edges: &AnnotationEdges) -> (OpenAnnotations, BeganBefore) {
+        let mut before = BeganBefore::default();
         let mut regions = self.regions.clone();
         for (g, change) in &edges.regions {
-            if change.exited {
-                regions.remove(g);
-                continue;
-            }
             let stack = regions.entry(*g).or_default();
-            let kept = stack.len().saturating_sub(change.ended_earlier as usize);
-            stack.truncate(kept);
+            let ended = change.ended_earlier.len();
+            let unknown = ended.saturating_sub(stack.len());
+            if let Some(names) = change.ended_earlier.get(ended - unknown..)
+                && !names.is_empty()
+            {
+                before.regions.push((*g, names.to_vec()));
+            }
+            stack.truncate(stack.len().saturating_sub(ended));
             stack.extend(change.still_open.iter().cloned());
-            if stack.is_empty() {
+            if change.exited || stack.is_empty() {
                 regions.remove(g);
             }
         }
         let mut tasks = self.tasks.clone();
-        for id in &edges.tasks_ended {
-            tasks.remove(id);
+        for (id, name) in &edges.tasks_ended {
+            if tasks.remove(id).is_none() {
+                before.tasks.push((*id, name.clone()));
+            }
         }
         tasks.extend(edges.tasks_open.iter().cloned());
-        OpenAnnotations { regions, tasks }
+        (OpenAnnotations { regions, tasks }, before)
     }
+
+    /// What is open at the start of every generation, given the edges of
+    /// every generation in trace order: carried forward from the first
+    /// generation, plus what a generation ended that nothing before it
+    /// began, which was open from the start of the trace until then (as in
+    /// a flight recording, which starts in the middle of things).
+    pub fn chain(edges: &[AnnotationEdges]) -> Vec<OpenAnnotations> {
+        let mut open = vec![OpenAnnotations::default()];
+        let mut before = Vec::new();
+        for e in edges {
+            let (next, began) = open.last().map(|o| o.carry_noting(e)).unwrap_or_default();
+            open.push(next);
+            before.push(began);
+        }
+        open.truncate(edges.len());
+        for (k, began) in before.iter().enumerate() {
+            for o in open.iter_mut().take(k + 1) {
+                o.open_from_start(began);
+            }
+        }
+        open
+    }
+
+    /// Adds what began before the trace, below whatever else is open.
+    fn open_from_start(&mut self, began: &BeganBefore) {
+        for (g, names) in &began.regions {
+            let stack = self.regions.entry(*g).or_default();
+            // Innermost first: each goes below the ones before it.
+            for name in names {
+                stack.insert(0, (i64::MIN, name.clone()));
+            }
+        }
+        for (id, name) in &began.tasks {
+            self.tasks.insert(*id, (i64::MIN, name.clone()));
+        }
+    }
+}
+
+/// What a generation ended that was not open at its start, which began
+/// before the trace: per goroutine the regions, innermost first, and the
+/// tasks.
+#[derive(Debug, Default)]
+struct BeganBefore {
+    regions: Vec<(i64, Vec<String>)>,
+    tasks: Vec<(u64, String)>,
 }
 
 /// What a goroutine did to the stack of regions it entered a generation
 /// with.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct RegionChange {
-    /// Regions it ended that began before the generation.
-    pub(crate) ended_earlier: u32,
+    /// Regions it ended that began before the generation, innermost first
+    /// (in the order they ended).
+    pub(crate) ended_earlier: Vec<String>,
     /// Regions it began and had not ended at the generation's end,
     /// outermost first.
     pub(crate) still_open: Vec<Opened>,
@@ -100,8 +164,9 @@ pub(crate) struct RegionChange {
 pub struct AnnotationEdges {
     /// Per goroutine that changed anything, in goroutine order.
     pub(crate) regions: Vec<(i64, RegionChange)>,
-    /// Tasks that began before the generation and ended in it, by ID.
-    pub(crate) tasks_ended: Vec<u64>,
+    /// Tasks that began before the generation and ended in it, with their
+    /// names, by ID.
+    pub(crate) tasks_ended: Vec<(u64, String)>,
     /// Tasks that began in the generation and had not ended at its end.
     pub(crate) tasks_open: Vec<(u64, Opened)>,
 }
@@ -120,15 +185,24 @@ impl AnnotationEdges {
             ..AnnotationEdges::default()
         }
     }
+
+    /// The edges of a generation that ended task `id`, of type `name`,
+    /// and began nothing.
+    pub(crate) fn ending_task(id: u64, name: &str) -> AnnotationEdges {
+        AnnotationEdges {
+            tasks_ended: vec![(id, name.to_owned())],
+            ..AnnotationEdges::default()
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn change(ended_earlier: u32, still_open: &[(i64, &str)], exited: bool) -> RegionChange {
+    fn change(ended_earlier: &[&str], still_open: &[(i64, &str)], exited: bool) -> RegionChange {
         RegionChange {
-            ended_earlier,
+            ended_earlier: ended_earlier.iter().map(|&n| n.to_owned()).collect(),
             still_open: still_open.iter().map(|&(t, n)| (t, n.to_owned())).collect(),
             exited,
         }
@@ -138,8 +212,8 @@ mod tests {
     fn open_regions_and_tasks_carry_through_generations() {
         let first = AnnotationEdges {
             regions: vec![
-                (1, change(0, &[(10, "request"), (12, "db")], false)),
-                (2, change(0, &[(11, "job")], false)),
+                (1, change(&[], &[(10, "request"), (12, "db")], false)),
+                (2, change(&[], &[(11, "job")], false)),
             ],
             tasks_ended: vec![],
             tasks_open: vec![(7, (9, "serve".to_owned()))],
@@ -152,10 +226,10 @@ mod tests {
         // G1 ends "db" and opens "cache"; G2 exits; task 7 ends, 8 begins.
         let second = AnnotationEdges {
             regions: vec![
-                (1, change(1, &[(30, "cache")], false)),
-                (2, change(0, &[], true)),
+                (1, change(&["db"], &[(30, "cache")], false)),
+                (2, change(&[], &[], true)),
             ],
-            tasks_ended: vec![7],
+            tasks_ended: vec![(7, "serve".to_owned())],
             tasks_open: vec![(8, (31, "batch".to_owned()))],
         };
         let open = quiet.carry(&second);
@@ -166,10 +240,48 @@ mod tests {
         assert_eq!(tasks, [8]);
         // Ending more than was open (begun before the trace) leaves nothing.
         let third = AnnotationEdges {
-            regions: vec![(1, change(5, &[], false))],
-            tasks_ended: vec![8, 3],
+            regions: vec![(1, change(&["cache", "request", "main"], &[], false))],
+            tasks_ended: vec![(8, "batch".to_owned()), (3, "boot".to_owned())],
             tasks_open: vec![],
         };
         assert!(open.carry(&third).is_empty());
+    }
+
+    #[test]
+    fn what_ends_without_having_begun_was_open_from_the_start_of_the_trace() {
+        // A flight recording: G1 is inside "serve" and task 3 is in progress
+        // when it starts; G1 opens "db" in generation 0, and ends "db" and
+        // then "serve" in generation 2, where task 3 ends too.
+        let edges = [
+            AnnotationEdges {
+                regions: vec![(1, change(&[], &[(5, "db")], false))],
+                ..AnnotationEdges::default()
+            },
+            AnnotationEdges::default(),
+            AnnotationEdges {
+                regions: vec![(1, change(&["db", "serve"], &[], false))],
+                tasks_ended: vec![(3, "request".to_owned())],
+                tasks_open: vec![],
+            },
+            AnnotationEdges::default(),
+        ];
+        let open = OpenAnnotations::chain(&edges);
+        assert_eq!(open.len(), 4);
+        let names = |o: &OpenAnnotations| -> Vec<String> {
+            let stack = o.regions.get(&1).cloned().unwrap_or_default();
+            stack.into_iter().map(|(_, n)| n).collect()
+        };
+        assert_eq!(names(&open[0]), ["serve"]);
+        assert_eq!(names(&open[1]), ["serve", "db"]);
+        assert_eq!(names(&open[2]), ["serve", "db"]);
+        assert!(open[3].is_empty());
+        for o in &open[..3] {
+            assert_eq!(o.tasks.get(&3), Some(&(i64::MIN, "request".to_owned())));
+        }
+        // Carried forward alone, the first generations miss what began
+        // before the trace.
+        let forward = OpenAnnotations::default().carry(&edges[0]);
+        assert_eq!(names(&forward), ["db"]);
+        assert!(forward.tasks.is_empty());
     }
 }

@@ -154,7 +154,7 @@ struct Track {
     regions: Vec<(i64, StrId)>,
     inherited: usize,
     /// Regions it ended that began before the generation.
-    ended_earlier: u32,
+    ended_earlier: Vec<StrId>,
     exited: bool,
 }
 
@@ -245,7 +245,7 @@ struct Builder {
     /// Open tasks that began before the generation.
     tasks_begun_earlier: FxHashSet<u64>,
     /// Tasks that began before the generation and ended in it.
-    tasks_ended_earlier: Vec<u64>,
+    tasks_ended_earlier: Vec<(u64, StrId)>,
     tasks: Vec<Span>,
     counts: Counts,
     plots: BTreeMap<Series, SeriesBuilder>,
@@ -344,7 +344,7 @@ impl Builder {
             state: None,
             regions: Vec::new(),
             inherited: 0,
-            ended_earlier: 0,
+            ended_earlier: Vec::new(),
             exited: false,
         });
         slot
@@ -384,7 +384,7 @@ impl Builder {
             .map(|(g, t)| {
                 let still_open = t.regions.get(t.inherited..).unwrap_or_default();
                 let change = RegionChange {
-                    ended_earlier: t.ended_earlier,
+                    ended_earlier: t.ended_earlier.iter().map(|&l| text(l)).collect(),
                     still_open: still_open.iter().map(|&(at, l)| (at, text(l))).collect(),
                     exited: t.exited,
                 };
@@ -400,7 +400,11 @@ impl Builder {
             .map(|(&id, &(since, label))| (id, (since, text(label))))
             .collect();
         tasks_open.sort_unstable_by_key(|&(id, _)| id);
-        let mut tasks_ended = self.tasks_ended_earlier.clone();
+        let mut tasks_ended: Vec<(u64, String)> = self
+            .tasks_ended_earlier
+            .iter()
+            .map(|&(id, label)| (id, text(label)))
+            .collect();
         tasks_ended.sort_unstable();
         AnnotationEdges {
             regions,
@@ -702,7 +706,7 @@ impl Builder {
         }
         let known = self.open_tasks.remove(&task.id);
         if known.is_none() || self.tasks_begun_earlier.remove(&task.id) {
-            self.tasks_ended_earlier.push(task.id);
+            self.tasks_ended_earlier.push((task.id, label));
         }
         let (since, label) = known.unwrap_or((self.start(), label));
         let (since, end) = (self.cut_to_start(since, ev.time()), ev.time());
@@ -737,7 +741,7 @@ impl Builder {
         let popped = track.regions.pop();
         if popped.is_none() || track.regions.len() < track.inherited {
             // It began before this generation.
-            track.ended_earlier += 1;
+            track.ended_earlier.push(label);
             track.inherited = track.inherited.min(track.regions.len());
         }
         let (since, label) = popped.unwrap_or((start, label));

@@ -406,10 +406,27 @@ type ReadRegion = (DrawnRegion, usize, usize);
 /// The regions and tasks of `trace`, from the whole event stream read in
 /// order (which knows what began in earlier generations), regions at their
 /// nesting depth; regions end with their goroutine, and what is open at the
-/// end of the trace at its last event. What ends without having begun (it
-/// began before the trace, as in a flight recording) is only known from
-/// the generation that ends it, as when reading in order.
+/// end of the trace at its last event. What ends without having begun began
+/// before the trace (as in a flight recording): a first reading finds it,
+/// and the second starts with it open (regions below all others).
 fn regions_read_in_order(trace: &Trace<'_>) -> Vec<ReadRegion> {
+    let (_, before) = read_in_order(trace, &BeforeTrace::default());
+    let (regions, again) = read_in_order(trace, &before);
+    assert!(again.regions.is_empty() && again.tasks.is_empty());
+    regions
+}
+
+/// What began before the trace: per goroutine its regions, innermost
+/// first, and the tasks, by ID.
+#[derive(Default)]
+struct BeforeTrace {
+    regions: std::collections::HashMap<i64, Vec<String>>,
+    tasks: std::collections::HashMap<u64, String>,
+}
+
+/// One reading of [`regions_read_in_order`], starting with `before` open:
+/// the regions and tasks, and what ended without having begun.
+fn read_in_order(trace: &Trace<'_>, before: &BeforeTrace) -> (Vec<ReadRegion>, BeforeTrace) {
     use crate::trace::{EventKind, GoState, Transition};
     type Open = Vec<(i64, String, usize)>;
     fn close(closed: &mut Vec<ReadRegion>, g: i64, (t, generation): (i64, usize), open: &mut Open) {
@@ -418,8 +435,26 @@ fn regions_read_in_order(trace: &Trace<'_>) -> Vec<ReadRegion> {
         }
     }
     let mut closed = Vec::new();
-    let mut open: std::collections::HashMap<i64, Open> = Default::default();
-    let mut tasks: std::collections::HashMap<u64, (i64, String, usize)> = Default::default();
+    let mut found = BeforeTrace::default();
+    let mut open: std::collections::HashMap<i64, Open> = before
+        .regions
+        .iter()
+        .map(|(&g, names)| {
+            (
+                g,
+                names
+                    .iter()
+                    .rev()
+                    .map(|n| (i64::MIN, n.clone(), 0))
+                    .collect(),
+            )
+        })
+        .collect();
+    let mut tasks: std::collections::HashMap<u64, (i64, String, usize)> = before
+        .tasks
+        .iter()
+        .map(|(&id, name)| (id, (i64::MIN, name.clone(), 0)))
+        .collect();
     let (gens, mut generation, mut last) = (trace.index().generations.len(), None, 0);
     trace
         .for_each_event(|ev| {
@@ -441,10 +476,10 @@ fn regions_read_in_order(trace: &Trace<'_>) -> Vec<ReadRegion> {
                 let name = String::from_utf8_lossy(task.type_name).into_owned();
                 if ev.kind() == EventKind::TaskBegin {
                     tasks.insert(task.id, (t, name, now.1));
-                } else {
-                    let (since, name, began) =
-                        tasks.remove(&task.id).unwrap_or((i64::MIN, name, now.1));
+                } else if let Some((since, name, began)) = tasks.remove(&task.id) {
                     closed.push(((TASKS, 0, since, t, name), began, now.1));
+                } else {
+                    found.tasks.insert(task.id, name);
                 }
                 return;
             }
@@ -458,7 +493,7 @@ fn regions_read_in_order(trace: &Trace<'_>) -> Vec<ReadRegion> {
             } else if let Some((since, name, began)) = stack.pop() {
                 closed.push(((g, stack.len(), since, t, name), began, now.1));
             } else {
-                closed.push(((g, 0, i64::MIN, t, name), now.1, now.1));
+                found.regions.entry(g).or_default().push(name);
             }
         })
         .unwrap();
@@ -469,7 +504,7 @@ fn regions_read_in_order(trace: &Trace<'_>) -> Vec<ReadRegion> {
     for (_, (since, name, began)) in tasks {
         closed.push(((TASKS, 0, since, end.0, name), began, end.1));
     }
-    closed
+    (closed, found)
 }
 
 /// The regions of `regions` generation `generation`, spanning `span`, draws: those
@@ -507,9 +542,19 @@ fn regions_and_tasks_across_generations_match_reading_in_order() {
         let data = std::fs::read(path(&format!("{name}.trace"))).unwrap();
         let trace = Trace::open(&data).unwrap();
         let regions = regions_read_in_order(&trace);
-        let mut open = OpenAnnotations::default();
-        for g in 0..trace.index().generations.len() {
-            let (model, edges, error) = build_generation(&trace, g, &open).unwrap();
+        let gens = trace.index().generations.len();
+        let edges: Vec<_> = (0..gens)
+            .map(|g| {
+                let nothing = OpenAnnotations::default();
+                build_generation(&trace, g, &nothing).unwrap().1
+            })
+            .collect();
+        for (g, open) in OpenAnnotations::chain(&edges).iter().enumerate() {
+            let (model, same_edges, error) = build_generation(&trace, g, open).unwrap();
+            assert_eq!(
+                same_edges, edges[g],
+                "{name} gen {g}: edges do not depend on what was open"
+            );
             // Generations decoded on their own may overlap in time (Go
             // moves the sequential reader's times past the previous
             // generation's end): each cuts regions to its own span.
@@ -536,7 +581,6 @@ fn regions_and_tasks_across_generations_match_reading_in_order() {
                 }
             }
             assert_eq!(got, want, "{name} gen {g}");
-            open = open.carry(&edges);
         }
     }
     assert!(

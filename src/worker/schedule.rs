@@ -13,8 +13,11 @@
 //! generation's annotation edges, the schedule chains them from the first
 //! generation into what is open at the start of the next, and hands that to
 //! jobs when it is known. A generation built before it was known, when it
-//! turns out not to be empty, is built again (once: edges do not depend on
-//! what a build started with).
+//! turns out not to be empty, is built again (edges do not depend on what a
+//! build started with, so this happens once; and once more in a trace that
+//! ended regions or tasks begun before it, such as a flight recording: when
+//! the edges of every generation are in, those are added from the first
+//! generation on).
 //!
 //! Decoding holds a generation's model in memory while it is built (about
 //! [`DECODE_BYTES_PER_INPUT_BYTE`] times its size in the file), so a job only
@@ -101,8 +104,14 @@ pub(crate) struct Schedule {
     /// The region edges of each generation decoded.
     edges: Vec<Option<AnnotationEdges>>,
     /// What was open when each of the first generations started, as far
-    /// as the edges chain without a gap from the first one.
+    /// as the edges chain without a gap from the first one (and, once the
+    /// edges of every generation are in, with what began before the
+    /// trace).
     open: Vec<Arc<OpenAnnotations>>,
+    /// What each generation was last decoded with.
+    built_with: Vec<Option<Arc<OpenAnnotations>>>,
+    /// The edges of every generation are in and `open` is final.
+    open_final: bool,
     /// Set when the worker shuts down.
     pub(crate) shutdown: bool,
 }
@@ -116,6 +125,8 @@ impl Schedule {
             decoded: vec![false; sizes.len()],
             edges: vec![None; sizes.len()],
             open: vec![Arc::default()],
+            built_with: vec![None; sizes.len()],
+            open_final: false,
             sizes,
             focus: Vec::new(),
             detail: Vec::new(),
@@ -203,9 +214,10 @@ impl Schedule {
             *held |= send_detail;
         }
         if let Some(o) = outcome {
-            if job.open.is_none() {
-                self.mark_if_stale(g);
+            if let Some(built) = self.built_with.get_mut(g) {
+                *built = Some(job.open.clone().unwrap_or_default());
             }
+            self.mark_if_stale(g);
             if let Some(edges) = self.edges.get_mut(g) {
                 edges.get_or_insert(o.edges);
             }
@@ -226,14 +238,28 @@ impl Schedule {
             self.open.push(next);
             self.mark_if_stale(k + 1);
         }
+        if !self.open_final && self.edges.iter().all(Option::is_some) {
+            self.open_final = true;
+            let edges: Vec<AnnotationEdges> = self.edges.iter().flatten().cloned().collect();
+            for (g, open) in OpenAnnotations::chain(&edges).into_iter().enumerate() {
+                if let Some(known) = self.open.get_mut(g).filter(|known| ***known != open) {
+                    *known = Arc::new(open);
+                    self.mark_if_stale(g);
+                }
+            }
+        }
     }
 
-    /// Marks generation `g`, decoded without knowing what was open at its
-    /// start, to be decoded again if that is now known and not empty.
+    /// Marks generation `g` to be decoded again if what was open at its
+    /// start is now known to differ from what it was decoded with (nothing,
+    /// when that was not known yet).
     fn mark_if_stale(&mut self, g: usize) {
-        let matters = self.open.get(g).is_some_and(|o| !o.is_empty());
+        let differs = match (self.open.get(g), self.built_with.get(g)) {
+            (Some(open), Some(Some(built))) => open != built,
+            _ => false,
+        };
         if let Some(slot) = self.slots.get_mut(g).filter(|s| **s == Slot::Summarized)
-            && matters
+            && differs
         {
             *slot = Slot::Stale;
         }
@@ -339,6 +365,38 @@ mod tests {
                 (2, Some(false)),
                 (1, Some(false)),
                 (3, Some(false)),
+            ]
+        );
+        assert!(s.idle());
+    }
+
+    #[test]
+    fn what_began_before_the_trace_is_added_once_every_generation_is_in() {
+        let mut s = Schedule::new(vec![100; 3]);
+        let mut order = Vec::new();
+        while let Some(job) = s.next() {
+            order.push((
+                job.generation,
+                job.open.as_ref().map(|open| open.is_empty()),
+            ));
+            let edges = match job.generation {
+                // The last generation ends a task nothing began: it was in
+                // progress when the trace started.
+                2 => AnnotationEdges::ending_task(9, "request"),
+                _ => AnnotationEdges::default(),
+            };
+            let detailed = false;
+            s.finish(&job, Some(Outcome { detailed, edges }));
+        }
+        assert_eq!(
+            order,
+            [
+                (0, Some(true)),
+                (1, Some(true)),
+                (2, Some(true)),
+                (0, Some(false)),
+                (1, Some(false)),
+                (2, Some(false)),
             ]
         );
         assert!(s.idle());
