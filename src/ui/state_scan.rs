@@ -23,9 +23,13 @@
 //! each goroutine's history in order. That costs a second generation's
 //! decoding, and gives the right states near generation boundaries too.
 //!
-//! A block reason (`chan receive`, `sync`, `select`, …) is known only for
-//! goroutines that blocked inside those generations: a status event does
-//! not repeat why a goroutine that blocked earlier still waits.
+//! A block reason (`chan receive`, `sync`, `select`, …) is in the
+//! transition that blocked the goroutine; a status event only restates that
+//! it waits. So a query with a reason takes the reason from the block when
+//! the replayed generations have it, and for goroutines that blocked before
+//! them walks back through the earlier generations, one at a time and only
+//! as far as needed, to the last transition each of them made there. A
+//! goroutine that has waited since before the trace has no known reason.
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -90,22 +94,118 @@ pub(crate) fn goroutines_in_state(
     cancel: &AtomicBool,
 ) -> Result<HashSet<GoId>, String> {
     let mut replay = Replay::new(at);
-    for generation in generations_around(trace.index(), at) {
-        let read = trace.stream_generation(generation, |ev| {
-            if !cancel.load(Ordering::Relaxed) {
-                replay.event(&ev);
+    let around = generations_around(trace.index(), at);
+    for generation in around.clone() {
+        read_generation(trace, generation, cancel, |ev| replay.event(ev))?;
+    }
+    if query.reason.is_some() {
+        let mut unknown = replay.waiting_for_unknown_reasons();
+        for generation in (0..around.start).rev() {
+            if unknown.is_empty() {
+                break;
             }
-        });
-        if cancel.load(Ordering::Relaxed) {
-            return Err("cancelled".to_owned());
-        }
-        match read {
-            Some(Ok(_)) => {}
-            Some(Err(e)) => return Err(format!("generation {generation} could not be read: {e}")),
-            None => return Err(format!("generation {generation} is incomplete")),
+            let mut blocks = LastBlocks::new(&unknown);
+            read_generation(trace, generation, cancel, |ev| blocks.event(ev))?;
+            let found: Vec<(GoId, Option<String>)> =
+                blocks.last.into_iter().map(|(g, (_, r))| (g, r)).collect();
+            for (g, reason) in found {
+                unknown.remove(&g);
+                replay.learn_reason(g, reason);
+            }
         }
     }
     Ok(replay.matching(query))
+}
+
+/// Replays generation `generation` of `trace` into `f`; an error if it
+/// cannot be read or `cancel` was set.
+fn read_generation(
+    trace: &Trace<'_>,
+    generation: usize,
+    cancel: &AtomicBool,
+    mut f: impl FnMut(&Event<'_>),
+) -> Result<(), String> {
+    let read = trace.stream_generation(generation, |ev| {
+        if !cancel.load(Ordering::Relaxed) {
+            f(&ev);
+        }
+    });
+    if cancel.load(Ordering::Relaxed) {
+        return Err("cancelled".to_owned());
+    }
+    match read {
+        Some(Ok(_)) => Ok(()),
+        Some(Err(e)) => Err(format!("generation {generation} could not be read: {e}")),
+        None => Err(format!("generation {generation} is incomplete")),
+    }
+}
+
+/// The last block of each of a set of goroutines in one earlier
+/// generation: what made it wait, if that generation says (its status
+/// events only repeat that it waits).
+struct LastBlocks<'a> {
+    wanted: &'a HashSet<GoId>,
+    /// Per goroutine, the time and reason of its last transition that was
+    /// not a status; the reason is `None` unless it entered Waiting.
+    last: FxHashMap<GoId, (Time, Option<String>)>,
+}
+
+impl<'a> LastBlocks<'a> {
+    fn new(wanted: &'a HashSet<GoId>) -> Self {
+        Self {
+            wanted,
+            last: FxHashMap::default(),
+        }
+    }
+
+    fn event(&mut self, ev: &Event<'_>) {
+        let Some(t) = GoTransition::of(ev) else {
+            return;
+        };
+        if t.is_status() || !self.wanted.contains(&t.id) {
+            return;
+        }
+        let last = self.last.entry(t.id).or_insert((t.time, None));
+        if last.0 <= t.time {
+            *last = (t.time, t.reason);
+        }
+    }
+}
+
+/// A goroutine's state transition, as the replays need it.
+struct GoTransition {
+    id: GoId,
+    time: Time,
+    from: GoState,
+    to: GoState,
+    /// Why it blocked, lower case, if it entered Waiting with a reason.
+    reason: Option<String>,
+}
+
+impl GoTransition {
+    fn of(ev: &Event<'_>) -> Option<Self> {
+        if ev.kind() != EventKind::StateTransition {
+            return None;
+        }
+        let st = ev.state_transition()?;
+        let Transition::Goroutine { id, from, to } = st.transition else {
+            return None;
+        };
+        let reason = Some(String::from_utf8_lossy(st.reason).to_lowercase())
+            .filter(|r| to == GoState::Waiting && !r.is_empty());
+        Some(Self {
+            id,
+            time: ev.time(),
+            from,
+            to,
+            reason,
+        })
+    }
+
+    /// A status event: it restates the state (without a block's reason).
+    fn is_status(&self) -> bool {
+        self.from == GoState::Undetermined || self.from == self.to
+    }
 }
 
 /// The generations whose events may be the last before absolute time `at`:
@@ -155,27 +255,32 @@ impl Replay {
         }
     }
 
-    /// Takes in an event of a replayed generation.
+    /// Takes in an event of a replayed generation (generations in trace
+    /// order: a status event keeps the reason of the block it restates).
     fn event(&mut self, ev: &Event<'_>) {
-        if ev.kind() != EventKind::StateTransition {
-            return;
-        }
-        let Some(st) = ev.state_transition() else {
+        let Some(t) = GoTransition::of(ev) else {
             return;
         };
-        let Transition::Goroutine { id, from, to } = st.transition else {
-            return;
-        };
-        let time = ev.time();
+        let status = t.is_status();
+        let GoTransition {
+            id,
+            time,
+            from,
+            to,
+            reason,
+        } = t;
         let seen = self.goroutines.entry(id).or_default();
         if time <= self.at {
             if seen.last_before.as_ref().is_none_or(|k| k.time < time) {
-                let reason = Some(String::from_utf8_lossy(st.reason).to_lowercase())
-                    .filter(|r| to == GoState::Waiting && !r.is_empty());
+                let restated = seen
+                    .last_before
+                    .as_ref()
+                    .filter(|k| status && k.state == to)
+                    .and_then(|k| k.reason.clone());
                 seen.last_before = Some(Known {
                     time,
                     state: to,
-                    reason,
+                    reason: reason.or(restated),
                 });
             }
         } else if seen.first_after.as_ref().is_none_or(|k| k.time > time) {
@@ -192,13 +297,40 @@ impl Replay {
         }
     }
 
+    /// The state each goroutine was in at the time, as far as the replayed
+    /// generations say.
+    fn state_at(seen: &Seen) -> Option<&Known> {
+        seen.last_before.as_ref().or(seen.first_after.as_ref())
+    }
+
+    /// The goroutines waiting at the time for a reason the replayed
+    /// generations do not give (they blocked before them).
+    fn waiting_for_unknown_reasons(&self) -> HashSet<GoId> {
+        self.goroutines
+            .iter()
+            .filter(|(_, seen)| {
+                Self::state_at(seen)
+                    .is_some_and(|k| k.state == GoState::Waiting && k.reason.is_none())
+            })
+            .map(|(&g, _)| g)
+            .collect()
+    }
+
+    /// Sets the reason goroutine `g` waits for at the time, found in an
+    /// earlier generation.
+    fn learn_reason(&mut self, g: GoId, reason: Option<String>) {
+        let seen = self.goroutines.get_mut(&g);
+        let known = seen.and_then(|s| s.last_before.as_mut().or(s.first_after.as_mut()));
+        if let Some(k) = known.filter(|k| k.state == GoState::Waiting) {
+            k.reason = k.reason.take().or(reason);
+        }
+    }
+
     /// The goroutines in `query`'s state (and reason) at the time.
     fn matching(&self, query: &StateQuery) -> HashSet<GoId> {
         self.goroutines
             .iter()
-            .filter_map(|(&g, seen)| {
-                Some((g, seen.last_before.as_ref().or(seen.first_after.as_ref())?))
-            })
+            .filter_map(|(&g, seen)| Some((g, Self::state_at(seen)?)))
             .filter(|(_, k)| k.state == query.state)
             .filter(|(_, k)| match (&query.reason, &k.reason) {
                 (None, _) => true,
@@ -221,22 +353,28 @@ mod tests {
     /// moved events can reach: more than the events of any overlap.
     const MOVED: Time = 100_000;
 
-    /// Goroutine states at each of `times` (ascending) from the whole trace
-    /// read in order, every transition applied from the first event on:
-    /// independent of the generation-local replay.
+    /// Goroutine states (and why each waits) at each of `times` (ascending)
+    /// from the whole trace read in order, every transition applied from
+    /// the first event on: independent of the generation-local replay.
     fn sequential_states(
         trace: &Trace<'_>,
         times: &[Time],
     ) -> Vec<HashMap<GoId, (GoState, String)>> {
-        let (mut snapshots, mut states) = (Vec::new(), HashMap::new());
+        let (mut snapshots, mut states) = (Vec::new(), HashMap::<GoId, (GoState, String)>::new());
         let read = trace.for_each_event(|ev| {
             while times.get(snapshots.len()).is_some_and(|&at| ev.time() > at) {
                 snapshots.push(states.clone());
             }
             if let Some(st) = ev.state_transition()
-                && let Transition::Goroutine { id, to, .. } = st.transition
+                && let Transition::Goroutine { id, from, to } = st.transition
             {
-                states.insert(id, (to, String::from_utf8_lossy(st.reason).into_owned()));
+                // A status event restates the state, not why it blocked.
+                let status = from == GoState::Undetermined || from == to;
+                let reason = match states.get(&id) {
+                    Some((state, reason)) if status && *state == to => reason.clone(),
+                    _ => String::from_utf8_lossy(st.reason).into_owned(),
+                };
+                states.insert(id, (to, reason));
             }
         });
         assert!(read.is_ok(), "{read:?}");
@@ -286,11 +424,10 @@ mod tests {
     }
 
     /// Checks the scan against the sequential replay at the probe times of
-    /// `data`: the same goroutines in each state, and those waiting on a
-    /// channel among those the replay knows to (the replay knows the reason
-    /// of blocks in earlier generations too). Returns how many (time,
-    /// state) pairs had goroutines, and how many probes found some waiting
-    /// on a channel.
+    /// `data`: the same goroutines in each state, and the same waiting on a
+    /// channel (the reason of a block in any earlier generation). Returns
+    /// how many (time, state) pairs had goroutines, and how many probes
+    /// found some waiting on a channel.
     fn check_against_sequential(data: &[u8]) -> (usize, usize) {
         let Ok(trace) = Trace::open(data) else {
             panic!("the trace opens");
@@ -306,10 +443,7 @@ mod tests {
                 .filter(|(_, (s, reason))| *s == GoState::Waiting && reason.contains("chan"))
                 .map(|(&g, _)| g)
                 .collect();
-            assert!(
-                chan.as_ref().is_ok_and(|c| c.is_subset(&want)),
-                "{chan:?} ⊄ {want:?}"
-            );
+            assert_eq!(chan.as_ref(), Ok(&want), "waiting on a channel at {at}");
             on_channels += usize::from(chan.is_ok_and(|c| !c.is_empty()));
             for state in [
                 GoState::Running,
