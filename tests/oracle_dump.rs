@@ -10,6 +10,7 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -154,6 +155,30 @@ fn dump_matches_go_on_every_committed_trace() {
     );
 }
 
+/// The distinct goroutines, Ps and Ms that Go's parse `dump` mentions: in
+/// the events' context (`G=`, `P=`, `M=`) and as the subjects of state
+/// transitions (`GoID=`, `ProcID=`).
+fn resources_in_dump(dump: &str) -> [u64; 3] {
+    let mut sets: [BTreeSet<i64>; 3] = Default::default();
+    for word in dump.lines().flat_map(|l| l.split_whitespace().take(6)) {
+        let Some((key, value)) = word.split_once('=') else {
+            continue;
+        };
+        let set = match key {
+            "G" | "GoID" => 0,
+            "P" | "ProcID" => 1,
+            "M" => 2,
+            _ => continue,
+        };
+        if let Ok(id) = value.parse::<i64>()
+            && id >= 0
+        {
+            sets[set].insert(id);
+        }
+    }
+    sets.map(|s| s.len() as u64)
+}
+
 #[test]
 fn check_counts_what_go_counts() {
     let cases = cases();
@@ -165,13 +190,19 @@ fn check_counts_what_go_counts() {
             .output()
             .expect("run gotv check");
         let summary = String::from_utf8_lossy(&out.stdout);
-        let events = summary
-            .split_whitespace()
-            .find_map(|w| w.strip_prefix("events="))
-            .and_then(|v| v.parse::<u64>().ok());
-        if out.status.code() != Some(0) || events != Some(case.events) {
+        let field = |key: &str| {
+            summary
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
+                .and_then(|v| v.parse::<u64>().ok())
+        };
+        let events = field("events");
+        let resources = [field("goroutines"), field("procs"), field("threads")];
+        let go_resources = resources_in_dump(&case.expected).map(Some);
+        if out.status.code() != Some(0) || events != Some(case.events) || resources != go_resources
+        {
             failures.push(format!(
-                "{}: exit {:?}, events {events:?}, Go counts {}",
+                "{}: exit {:?}, events {events:?}, goroutines/procs/threads {resources:?}; Go counts {} and {go_resources:?}",
                 case.trace.display(),
                 out.status.code(),
                 case.events
