@@ -128,6 +128,9 @@ enum Update {
         /// Boxed: a model is large next to the other updates.
         detail: Option<Box<GenerationModel>>,
     },
+    /// A generation's summary was built without what was open at its
+    /// start and will be decoded again.
+    Outdated(usize),
     /// Something could not be read.
     Failed {
         generation: Option<usize>,

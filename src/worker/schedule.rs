@@ -78,12 +78,15 @@ pub(crate) struct Outcome {
 }
 
 /// What to do with a finished job's result.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Finished {
     /// The ui wants the full detail.
     pub(crate) send_detail: bool,
     /// First time this generation was decoded.
     pub(crate) first: bool,
+    /// Generations whose summaries turned out to be outdated (built
+    /// without what was open at their start), to be decoded again.
+    pub(crate) outdated: Vec<usize>,
 }
 
 /// The shared decode state.
@@ -112,6 +115,8 @@ pub(crate) struct Schedule {
     built_with: Vec<Option<Arc<OpenAnnotations>>>,
     /// The edges of every generation are in and `open` is final.
     open_final: bool,
+    /// Generations marked stale since the last finished job.
+    newly_stale: Vec<usize>,
     /// Set when the worker shuts down.
     pub(crate) shutdown: bool,
 }
@@ -127,6 +132,7 @@ impl Schedule {
             open: vec![Arc::default()],
             built_with: vec![None; sizes.len()],
             open_final: false,
+            newly_stale: Vec::new(),
             sizes,
             focus: Vec::new(),
             detail: Vec::new(),
@@ -179,15 +185,20 @@ impl Schedule {
             !self.held.get(g).copied().unwrap_or(true)
                 && matches!(slot(g), Some(Slot::Pending | Slot::Summarized))
         });
-        let due = |g: usize| matches!(slot(g), Some(Slot::Pending | Slot::Stale));
-        let visible = || self.focus.iter().copied().find(|&g| due(g));
-        let rest = || {
+        // Generations never decoded come before those to decode again, so
+        // the whole picture is there first and corrected after.
+        let visible = |due: Slot| self.focus.iter().copied().find(|&g| slot(g) == Some(due));
+        let rest = |due: Slot| {
             let centre = self.focus.first().copied().unwrap_or_default();
             (0..self.slots.len())
-                .filter(|&g| due(g))
+                .filter(|&g| slot(g) == Some(due))
                 .min_by_key(|&g| g.abs_diff(centre))
         };
-        wanted.or_else(visible).or_else(rest)
+        wanted
+            .or_else(|| visible(Slot::Pending))
+            .or_else(|| rest(Slot::Pending))
+            .or_else(|| visible(Slot::Stale))
+            .or_else(|| rest(Slot::Stale))
     }
 
     /// Records the end of `job`: `None` if it failed, else what it built
@@ -223,7 +234,12 @@ impl Schedule {
             }
             self.chain_edges();
         }
-        Finished { send_detail, first }
+        let outdated = std::mem::take(&mut self.newly_stale);
+        Finished {
+            send_detail,
+            first,
+            outdated,
+        }
     }
 
     /// Extends what is known to be open at generation starts as far as the
@@ -262,6 +278,7 @@ impl Schedule {
             && differs
         {
             *slot = Slot::Stale;
+            self.newly_stale.push(g);
         }
     }
 
@@ -325,7 +342,8 @@ mod tests {
             s.finish(&job, None),
             Finished {
                 send_detail: false,
-                first: true
+                first: true,
+                outdated: Vec::new(),
             }
         );
         assert_eq!(run(&mut s), [(1, false), (3, false), (0, false)]);

@@ -27,6 +27,8 @@ use crate::model::{
 #[derive(Default)]
 struct Generation {
     summary: Option<GenerationSummary>,
+    /// The summary will be replaced (see `schedule`'s module doc).
+    outdated: bool,
     failed: bool,
 }
 
@@ -102,6 +104,11 @@ impl Store {
                     commands = self.add_detail(generation, *model);
                 }
             }
+            Update::Outdated(generation) => {
+                if let Some(g) = self.generations.get_mut(generation) {
+                    g.outdated = true;
+                }
+            }
             Update::Failed {
                 generation,
                 message,
@@ -155,6 +162,7 @@ impl Store {
         );
         if let Some(slot) = self.generations.get_mut(generation) {
             slot.summary = Some(summary);
+            slot.outdated = false;
         }
     }
 
@@ -315,6 +323,7 @@ impl Store {
             self.generations.get(g).is_some_and(|known| {
                 !known.failed
                     && (known.summary.is_none()
+                        || known.outdated
                         || (self.needs_detail(g) && self.cache.get(g).is_none()))
             })
         };

@@ -18,9 +18,8 @@ fn trace(name: &str) -> Source {
 }
 
 /// Runs the worker thread on `source` until every generation is decoded or
-/// failed (some may be decoded again, with the regions their goroutines
-/// entered them with, before the thread is shut down); returns the updates
-/// in arrival order and the repaint count.
+/// failed, and every outdated one decoded again (with what was open at its
+/// start); returns the updates in arrival order and the repaint count.
 fn updates(source: Source) -> (Vec<Update>, usize) {
     let (commands, command_rx) = crossbeam_channel::unbounded();
     let (update_tx, update_rx) = crossbeam_channel::unbounded();
@@ -34,27 +33,28 @@ fn updates(source: Source) -> (Vec<Update>, usize) {
     };
     let thread = std::thread::spawn(move || run(source, command_rx, notifier));
     let mut got = Vec::new();
-    let mut seen = Vec::new();
-    let mut remaining = usize::MAX;
-    while remaining > 0 {
+    // Generations not decoded yet, or outdated and not decoded again.
+    let mut outstanding: Option<std::collections::BTreeSet<usize>> = None;
+    while outstanding.as_ref().is_none_or(|o| !o.is_empty()) {
         let Ok(update) = update_rx.recv_timeout(Duration::from_secs(120)) else {
             break;
         };
+        let o = outstanding.get_or_insert_default();
         match &update {
-            Update::Indexed { bands } => remaining = bands.len(),
+            Update::Indexed { bands } => o.extend(0..bands.len()),
             Update::Decoded { generation, .. }
             | Update::Failed {
                 generation: Some(generation),
                 ..
             } => {
-                if !seen.contains(generation) {
-                    seen.push(*generation);
-                    remaining -= 1;
-                }
+                o.remove(generation);
+            }
+            Update::Outdated(generation) => {
+                o.insert(*generation);
             }
             Update::Failed {
                 generation: None, ..
-            } => remaining = 0,
+            } => o.clear(),
         }
         got.push(update);
     }
@@ -72,8 +72,13 @@ fn bands_come_first_then_every_generation() {
     };
     assert_eq!(bands.len(), 8);
     assert_eq!(repaints, updates.len(), "every update wakes the ui");
-    let mut decoded = vec![0; bands.len()];
+    let (mut decoded, mut outdated) = (vec![0; bands.len()], vec![0; bands.len()]);
     for update in &updates[1..] {
+        if let Update::Outdated(generation) = update {
+            assert_eq!(decoded[*generation], 1, "outdated once decoded");
+            outdated[*generation] += 1;
+            continue;
+        }
         let Update::Decoded {
             generation,
             summary,
@@ -83,10 +88,10 @@ fn bands_come_first_then_every_generation() {
             panic!("no failures expected")
         };
         assert!(detail.is_none(), "detail only when wanted");
-        // Once, and again if its goroutines entered it inside regions
-        // that were not known at first.
+        // Once, and again if it was outdated: built before what was open
+        // at its start was known.
         decoded[*generation] += 1;
-        assert!(decoded[*generation] <= 2, "each generation at most twice");
+        assert_eq!(decoded[*generation], 1 + outdated[*generation]);
         assert_eq!(
             bands[*generation].start,
             summary.span().start,
@@ -102,6 +107,10 @@ fn bands_come_first_then_every_generation() {
         );
     }
     assert!(decoded.iter().all(|&d| d > 0));
+    assert!(
+        outdated.iter().all(|&o| o <= 1),
+        "outdated at most once: {outdated:?}"
+    );
 }
 
 #[test]

@@ -42,7 +42,7 @@ pub(crate) struct Notifier {
 impl Notifier {
     fn send(&self, update: Update) {
         let after = match &update {
-            Update::Decoded { detail: None, .. } => BACKGROUND_REPAINT,
+            Update::Decoded { detail: None, .. } | Update::Outdated(_) => BACKGROUND_REPAINT,
             _ => Duration::ZERO,
         };
         // The ui may be gone (a new file opened); then nobody listens.
@@ -150,18 +150,20 @@ fn decode_loop(trace: &Trace<'_>, input: &Input, shared: &Shared, notifier: &Not
         let (result, outcome) = match result {
             Ok((decoded, edges)) => {
                 let detailed = matches!(decoded, Decoded::Detail(_));
-                (Ok(decoded), Some(Outcome { detailed, edges }))
-            }
-            Err(message) => (Err(message), None),
-        };
-        let finished = shared.lock().finish(&job, outcome);
-        shared.changed.notify_all();
-        match result {
-            Ok(decoded) => {
-                let (summary, model) = match decoded {
+                let parts = match decoded {
                     Decoded::Summary(summary) => (summary, None),
                     Decoded::Detail(model) => (model.summarize(), Some(model)),
                 };
+                (Ok(parts), Some(Outcome { detailed, edges }))
+            }
+            Err(message) => (Err(message), None),
+        };
+        // The updates go out under the schedule's lock, so the ui learns
+        // that a generation is outdated only after its summary.
+        let mut schedule = shared.lock();
+        let finished = schedule.finish(&job, outcome);
+        match result {
+            Ok((summary, model)) => {
                 let detail = model.filter(|_| finished.send_detail).map(Box::new);
                 notifier.send(Update::Decoded {
                     generation: g,
@@ -174,6 +176,12 @@ fn decode_loop(trace: &Trace<'_>, input: &Input, shared: &Shared, notifier: &Not
                 message,
             }),
         }
+        // Possibly this very generation.
+        for &generation in &finished.outdated {
+            notifier.send(Update::Outdated(generation));
+        }
+        drop(schedule);
+        shared.changed.notify_all();
         if let (true, Some(GenerationEnd::CompleteThenError(e))) = (
             finished.first,
             trace.index().generations.get(g).map(|index| &index.end),
