@@ -33,6 +33,23 @@
 
 use crate::trace::FxHashMap;
 
+/// Most regions carried per goroutine across a boundary, outermost first.
+/// Only the first 16 levels are drawn, so deeper ones only keep the depth
+/// of the regions below them right; the cap bounds what a hostile trace
+/// that never ends its regions makes every later generation carry.
+const MAX_CARRIED_DEPTH: usize = 64;
+
+/// Most tasks carried across a boundary. A server has one per request in
+/// flight; past this many the rest are drawn only where they begin or end
+/// (a hostile trace could otherwise make every generation carry millions).
+const MAX_CARRIED_TASKS: usize = 1 << 16;
+
+/// Most regions and tasks a generation is found to have ended that began
+/// before the trace and are then added to every generation before it. A
+/// flight recording has a few; the cap bounds the work a hostile trace full
+/// of unmatched ends makes (each such generation touches all earlier ones).
+const MAX_BEGAN_BEFORE: usize = 4096;
+
 /// A region or task open at a generation boundary: when it began (in the
 /// generation that began it) and its name.
 pub type Opened = (i64, String);
@@ -77,24 +94,29 @@ impl OpenAnnotations {
             let stack = regions.entry(*g).or_default();
             let ended = change.ended_earlier.len();
             let unknown = ended.saturating_sub(stack.len());
-            if let Some(names) = change.ended_earlier.get(ended - unknown..)
+            // The outermost of them, innermost first.
+            let first = (ended - unknown).max(ended.saturating_sub(MAX_CARRIED_DEPTH));
+            if let Some(names) = change.ended_earlier.get(first..)
                 && !names.is_empty()
+                && before.len() < MAX_BEGAN_BEFORE
             {
                 before.regions.push((*g, names.to_vec()));
             }
             stack.truncate(stack.len().saturating_sub(ended));
-            stack.extend(change.still_open.iter().cloned());
+            let room = MAX_CARRIED_DEPTH.saturating_sub(stack.len());
+            stack.extend(change.still_open.iter().take(room).cloned());
             if change.exited || stack.is_empty() {
                 regions.remove(g);
             }
         }
         let mut tasks = self.tasks.clone();
         for (id, name) in &edges.tasks_ended {
-            if tasks.remove(id).is_none() {
+            if tasks.remove(id).is_none() && before.len() < MAX_BEGAN_BEFORE {
                 before.tasks.push((*id, name.clone()));
             }
         }
-        tasks.extend(edges.tasks_open.iter().cloned());
+        let room = MAX_CARRIED_TASKS.saturating_sub(tasks.len());
+        tasks.extend(edges.tasks_open.iter().take(room).cloned());
         (OpenAnnotations { regions, tasks }, before)
     }
 
@@ -124,13 +146,15 @@ impl OpenAnnotations {
     fn open_from_start(&mut self, began: &BeganBefore) {
         for (g, names) in &began.regions {
             let stack = self.regions.entry(*g).or_default();
-            // Innermost first: each goes below the ones before it.
-            for name in names {
-                stack.insert(0, (i64::MIN, name.clone()));
-            }
+            // Innermost first: the last is the outermost, at the bottom.
+            let below = names.iter().rev().map(|name| (i64::MIN, name.clone()));
+            stack.splice(0..0, below);
+            stack.truncate(MAX_CARRIED_DEPTH);
         }
         for (id, name) in &began.tasks {
-            self.tasks.insert(*id, (i64::MIN, name.clone()));
+            if self.tasks.len() < MAX_CARRIED_TASKS {
+                self.tasks.insert(*id, (i64::MIN, name.clone()));
+            }
         }
     }
 }
@@ -142,6 +166,13 @@ impl OpenAnnotations {
 struct BeganBefore {
     regions: Vec<(i64, Vec<String>)>,
     tasks: Vec<(u64, String)>,
+}
+
+impl BeganBefore {
+    /// Goroutines with regions, and tasks.
+    fn len(&self) -> usize {
+        self.regions.len() + self.tasks.len()
+    }
 }
 
 /// What a goroutine did to the stack of regions it entered a generation
@@ -283,5 +314,29 @@ mod tests {
         let forward = OpenAnnotations::default().carry(&edges[0]);
         assert_eq!(names(&forward), ["db"]);
         assert!(forward.tasks.is_empty());
+    }
+
+    #[test]
+    fn a_flood_of_unmatched_ends_is_capped() {
+        let names: Vec<String> = (0..100_000).map(|i| format!("r{i}")).collect();
+        let flood = AnnotationEdges {
+            regions: vec![(
+                1,
+                RegionChange {
+                    ended_earlier: names.clone(),
+                    ..RegionChange::default()
+                },
+            )],
+            tasks_ended: (0..100_000).map(|id| (id, "t".to_owned())).collect(),
+            tasks_open: vec![],
+        };
+        let mut edges = vec![AnnotationEdges::default(); 50];
+        edges.push(flood);
+        let open = OpenAnnotations::chain(&edges);
+        let stack = &open[0].regions[&1];
+        assert_eq!(stack.len(), MAX_CARRIED_DEPTH);
+        // The outermost region ended last.
+        assert_eq!(stack[0].1, "r99999");
+        assert!(open.iter().all(|o| o.tasks.len() < MAX_BEGAN_BEFORE));
     }
 }
