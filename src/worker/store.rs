@@ -2,7 +2,8 @@
 //! from it.
 //!
 //! Lives on the ui thread and is only touched there, so queries take no
-//! lock. It keeps the summary of every decoded generation, the full detail
+//! lock. It keeps the summary of every decoded generation (replaced when
+//! the worker decodes an outdated one again, see `schedule`), the full detail
 //! of a few in a [`DetailCache`], the lane list (the union of the lanes of
 //! all summaries so far) and the errors. Per generation, a query draws full
 //! detail when it is cached and the summary is coarser than a pixel for the
