@@ -500,6 +500,9 @@ impl Builder {
         (id, slot): (i64, u32),
         to: GoState,
     ) -> OriginId {
+        if self.summary_only {
+            return 0;
+        }
         let by = ev.goroutine();
         let unblocker = if to == GoState::Runnable && by >= 0 && by != id {
             by
