@@ -11,9 +11,9 @@
 //! request would be missing from the middle second.
 //!
 //! The fix is a chain over the generations. Building a generation on its own
-//! yields its [`AnnotationEdges`]: per goroutine, how many regions it ended
-//! that began before the generation (it pops them off whatever stack it
-//! entered with), which regions are still open at its end (pushed on that
+//! yields its [`AnnotationEdges`]: per goroutine, the regions it ended that
+//! began before the generation (it pops them off whatever stack it entered
+//! with), which regions are still open at its end (pushed on that
 //! stack), and whether the goroutine exited (its stack is dropped); and the
 //! tasks it ended that began before it and those it began and left open.
 //! These do not depend on what came before, so they are computed once, in
@@ -44,10 +44,11 @@ const MAX_CARRIED_DEPTH: usize = 64;
 /// (a hostile trace could otherwise make every generation carry millions).
 const MAX_CARRIED_TASKS: usize = 1 << 16;
 
-/// Most regions and tasks a generation is found to have ended that began
-/// before the trace and are then added to every generation before it. A
-/// flight recording has a few; the cap bounds the work a hostile trace full
-/// of unmatched ends makes (each such generation touches all earlier ones).
+/// Most goroutines (each with its regions) and tasks a generation is found
+/// to have ended that began before the trace, which are then added to every
+/// generation before it. A flight recording has a few; the cap bounds the
+/// work a hostile trace full of unmatched ends makes (each such generation
+/// touches all earlier ones).
 const MAX_BEGAN_BEFORE: usize = 4096;
 
 /// A region or task open at a generation boundary: when it began (in the
