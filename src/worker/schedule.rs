@@ -49,8 +49,8 @@ enum Slot {
     Running,
     /// Decoded at least once: the ui has its summary.
     Summarized,
-    /// Decoded without the regions goroutines entered it with, which were
-    /// not known then and turned out to matter: to be decoded again.
+    /// Decoded without knowing what was open at its start, which turned
+    /// out to matter: to be decoded again.
     Stale,
     /// Decoding failed; not retried.
     Failed,
@@ -73,7 +73,7 @@ pub(crate) struct Job {
 pub(crate) struct Outcome {
     /// Its full detail was built.
     pub(crate) detailed: bool,
-    /// How it changes the regions goroutines are in.
+    /// How it changes the regions and tasks open.
     pub(crate) edges: AnnotationEdges,
 }
 
@@ -104,7 +104,7 @@ pub(crate) struct Schedule {
     in_flight: usize,
     /// Whether each generation has been decoded before.
     decoded: Vec<bool>,
-    /// The region edges of each generation decoded.
+    /// The annotation edges of each generation decoded.
     edges: Vec<Option<AnnotationEdges>>,
     /// What was open when each of the first generations started, as far
     /// as the edges chain without a gap from the first one (and, once the
