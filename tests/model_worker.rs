@@ -79,7 +79,7 @@ fn loads_the_whole_trace_and_draws_every_zoom_level() {
         timeline
             .lanes
             .iter()
-            .any(|l| l.label.starts_with("G1 ") && l.label.ends_with("main.main"))
+            .any(|l| l.label().starts_with("G1 ") && l.label().ends_with("main.main"))
     );
 
     // Zoomed out: summaries only, bounded per row.

@@ -7,6 +7,8 @@
 //! generations are decoded (a goroutine first seen in generation 7 gets its
 //! lane then) and positions shift.
 
+use std::sync::Arc;
+
 /// A half-open time interval `[start, end)` in trace nanoseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct TimeSpan {
@@ -149,8 +151,10 @@ impl LaneKey {
 pub struct Lane {
     /// Identity, to ask the worker for the lane's draw items.
     pub key: LaneKey,
-    /// Text in the name column, e.g. `P3`, `M12`, `G42 main.worker`.
-    pub label: String,
+    /// A goroutine's start function, if known: shared by the lanes of all
+    /// its goroutines (a trace can have 600k goroutines and a few hundred
+    /// start functions), the label being made only for the lanes drawn.
+    name: Option<Arc<str>>,
     /// The section the lane belongs to.
     pub group: LaneGroup,
     /// Height in points when expanded: one [`ROW_HEIGHT`] per row of spans
@@ -160,8 +164,6 @@ pub struct Lane {
     pub collapsible: bool,
     /// Rows of spans seen so far.
     pub rows: usize,
-    /// Whether the label has the goroutine's start function.
-    pub named: bool,
 }
 
 /// Height of one row of spans, in points: one line of small text.
@@ -172,28 +174,31 @@ pub const ROW_HEIGHT: f32 = 16.0;
 pub const PLOT_HEIGHT: f32 = 48.0;
 
 impl Lane {
-    /// The goroutine's start function, if the label has it.
+    /// The goroutine's start function, if known.
     pub fn name(&self) -> Option<&str> {
-        self.label
-            .split_once(' ')
-            .map(|(_, name)| name)
-            .filter(|_| self.named)
+        self.name.as_deref()
     }
 
-    /// The lane `key` with `rows` rows of spans.
-    pub fn new(key: LaneKey, name: Option<&str>, rows: usize) -> Lane {
+    /// Text in the name column, e.g. `P3`, `M12`, `G42 main.worker`.
+    pub fn label(&self) -> String {
+        self.key.label(self.name())
+    }
+
+    /// The lane `key` with `rows` rows of spans; `name` is kept for a
+    /// goroutine's lane, if not empty.
+    pub fn new(key: LaneKey, name: Option<Arc<str>>, rows: usize) -> Lane {
         let height = match key {
             LaneKey::Plot(_) => PLOT_HEIGHT,
             _ => ROW_HEIGHT * rows.max(1) as f32,
         };
+        let goroutine = matches!(key, LaneKey::Goroutine(_));
         Lane {
             key,
-            label: key.label(name),
+            name: name.filter(|n| goroutine && !n.is_empty()),
             group: key.group(),
             height,
             collapsible: rows > 1,
             rows,
-            named: matches!(key, LaneKey::Goroutine(_)) && name.is_some_and(|n| !n.is_empty()),
         }
     }
 }

@@ -404,7 +404,7 @@ mod tests {
         Timeline {
             lanes: vec![
                 Lane::new(LaneKey::Proc(0), None, 1),
-                Lane::new(LaneKey::Goroutine(7), Some("main.worker"), 2),
+                Lane::new(LaneKey::Goroutine(7), Some("main.worker".into()), 2),
             ],
             ..Timeline::default()
         }

@@ -409,9 +409,9 @@ mod tests {
         let timeline = Timeline {
             lanes: vec![
                 Lane::new(LaneKey::Proc(0), None, 1),
-                Lane::new(LaneKey::Goroutine(1), Some("main.main"), 1),
-                Lane::new(LaneKey::Goroutine(4), Some("main.worker"), 1),
-                Lane::new(LaneKey::Goroutine(5), Some("main.worker"), 1),
+                Lane::new(LaneKey::Goroutine(1), Some("main.main".into()), 1),
+                Lane::new(LaneKey::Goroutine(4), Some("main.worker".into()), 1),
+                Lane::new(LaneKey::Goroutine(5), Some("main.worker".into()), 1),
                 Lane::new(LaneKey::Goroutine(6), None, 1),
             ],
             ..Timeline::default()

@@ -812,7 +812,7 @@ fn show_row(
             ui.painter()
                 .vline(rect.left() + NAME_COLUMN, rect.y_range(), separator);
             (
-                lane.label.clone(),
+                lane.label(),
                 lane.collapsible,
                 state.collapsed_lanes.contains(&lane.key),
             )
@@ -881,7 +881,7 @@ mod tests {
     #[test]
     fn the_filter_keeps_matching_goroutines() {
         let mut lanes = lanes();
-        lanes[2] = Lane::new(LaneKey::Goroutine(0), Some("main.Worker"), 2);
+        lanes[2] = Lane::new(LaneKey::Goroutine(0), Some("main.Worker".into()), 2);
         let mut state = TimelineState::default();
         state.filter_mut().set_text("WORKER");
         let (rows, _) = layout(&lanes, &state);

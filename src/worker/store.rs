@@ -15,6 +15,7 @@
 //! so the side panel shows "loading" only until it is decoded again.
 
 use std::cell::Cell;
+use std::sync::Arc;
 
 use super::cache::{DETAIL_BUDGET, DetailCache};
 use super::{Command, GenerationError, Progress, SpanQuery, Update, Viewport};
@@ -23,6 +24,7 @@ use crate::model::{
     DrawItem, GenerationModel, GenerationSummary, Lane, LaneKey, PlotKind, PlotPoint, Series,
     TimeSpan, Timeline,
 };
+use crate::trace::FxHashSet;
 
 /// What the ui knows of one generation.
 #[derive(Default)]
@@ -54,6 +56,8 @@ const DETAIL_MIN_PX: f64 = 1024.0;
 #[derive(Default)]
 pub(crate) struct Store {
     timeline: Timeline,
+    /// The start functions the lanes name, each once.
+    names: FxHashSet<Arc<str>>,
     generations: Vec<Generation>,
     cache: DetailCache,
     errors: Vec<GenerationError>,
@@ -172,21 +176,28 @@ impl Store {
     /// get a new label, so a trace with 600k goroutines costs a merge per
     /// generation, not a relabelling of every lane.
     fn merge_lanes<'n>(&mut self, lanes: impl Iterator<Item = (LaneKey, Option<&'n str>, usize)>) {
+        let names = &mut self.names;
+        let mut shared = |name: Option<&str>| name.map(|n| share(names, n));
         let known = &mut self.timeline.lanes;
         let mut added = Vec::new();
         let mut changed = false;
         for (key, name, rows) in lanes {
             match known.binary_search_by_key(&key, |l| l.key) {
                 Ok(i) => {
+                    let named = |lane: &Lane| lane.name().is_some();
                     if let Some(lane) = known.get_mut(i)
-                        && (rows > lane.rows || (!lane.named && name.is_some()))
+                        && (rows > lane.rows
+                            || (!named(lane) && name.is_some_and(|n| !n.is_empty())))
                     {
-                        let name = name.filter(|_| !lane.named).or_else(|| lane.name());
+                        let name = match lane.name() {
+                            Some(known) => shared(Some(known)),
+                            None => shared(name),
+                        };
                         *lane = Lane::new(key, name, rows.max(lane.rows));
                         changed = true;
                     }
                 }
-                Err(_) => added.push(Lane::new(key, name, rows)),
+                Err(_) => added.push(Lane::new(key, shared(name), rows)),
             }
         }
         if !added.is_empty() {
@@ -418,4 +429,14 @@ fn merge_sorted(a: Vec<Lane>, b: Vec<Lane>) -> Vec<Lane> {
         out.extend(next);
     }
     out
+}
+
+/// The one copy of `name` in `names`, added if new.
+fn share(names: &mut FxHashSet<Arc<str>>, name: &str) -> Arc<str> {
+    if let Some(known) = names.get(name) {
+        return Arc::clone(known);
+    }
+    let name: Arc<str> = name.into();
+    names.insert(Arc::clone(&name));
+    name
 }
