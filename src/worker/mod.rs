@@ -8,7 +8,10 @@
 //! all cores — the ones the viewport shows first, then the rest — and sends
 //! each one's summary (and, when the view is zoomed into it, its full
 //! detail) with a repaint request. A generation that fails to decode is
-//! reported and the others still load.
+//! reported and the others still load. User regions and tasks open across
+//! generation boundaries are only known once the generations before are
+//! decoded; a generation decoded before that is marked outdated and decoded
+//! again after the others ([`schedule`]).
 //!
 //! On the ui thread, [`Worker::poll`] takes in what arrived; the
 //! [`Worker::set_viewport`] call each frame tells the thread what matters
