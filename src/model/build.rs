@@ -121,7 +121,7 @@ pub fn summarize_generation(
 /// the generation changes the regions goroutines are in, and that error.
 /// `open` holds the regions goroutines were in and the tasks in progress
 /// when it began (see
-/// [`super::annotations`]).
+/// `model::annotations`).
 pub fn build_generation(
     trace: &Trace<'_>,
     g: usize,

@@ -11,7 +11,7 @@
 //! reported and the others still load. User regions and tasks open across
 //! generation boundaries are only known once the generations before are
 //! decoded; a generation decoded before that is marked outdated and decoded
-//! again after the others ([`schedule`]).
+//! again after the others (`schedule`).
 //!
 //! On the ui thread, [`Worker::poll`] takes in what arrived; the
 //! [`Worker::set_viewport`] call each frame tells the thread what matters
