@@ -2,7 +2,7 @@
 //! answers the ui's per-frame draw queries.
 //!
 //! The ui creates a [`Worker`] per opened trace. A background thread
-//! ([`thread`]) opens the file, builds the generation index and at once
+//! (`thread`) opens the file, builds the generation index and at once
 //! sends the generation bands, so the first frame shows the time axis and
 //! the whole run before anything is decoded. It then decodes generations on
 //! all cores — the ones the viewport shows first, then the rest — and sends
@@ -23,9 +23,9 @@
 //! waiting: from cached detail, or "loading" while it is decoded again.
 //!
 //! Memory: summaries of every generation (small), full detail of the
-//! generations near the view under [`cache::DETAIL_BUDGET`], decodes in
+//! generations near the view under `cache::DETAIL_BUDGET`, decodes in
 //! flight under the schedule's budget; mapped file pages and freed heap are
-//! given back to the OS after each decode ([`memory`]).
+//! given back to the OS after each decode (`memory`).
 
 mod bands;
 mod cache;
