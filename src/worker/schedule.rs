@@ -102,8 +102,6 @@ pub(crate) struct Schedule {
     /// Generations wanted in detail, in priority order.
     detail: Vec<usize>,
     in_flight: usize,
-    /// Whether each generation has been decoded before.
-    decoded: Vec<bool>,
     /// The annotation edges of each generation decoded.
     edges: Vec<Option<AnnotationEdges>>,
     /// What was open when each of the first generations started, as far
@@ -111,7 +109,8 @@ pub(crate) struct Schedule {
     /// edges of every generation are in, with what began before the
     /// trace).
     open: Vec<Arc<OpenAnnotations>>,
-    /// What each generation was last decoded with.
+    /// What each generation was last decoded with (`None`: never decoded
+    /// successfully).
     built_with: Vec<Option<Arc<OpenAnnotations>>>,
     /// The edges of every generation are in and `open` is final.
     open_final: bool,
@@ -127,7 +126,6 @@ impl Schedule {
         Schedule {
             slots: vec![Slot::Pending; sizes.len()],
             held: vec![false; sizes.len()],
-            decoded: vec![false; sizes.len()],
             edges: vec![None; sizes.len()],
             open: vec![Arc::default()],
             built_with: vec![None; sizes.len()],
@@ -207,10 +205,8 @@ impl Schedule {
     pub(crate) fn finish(&mut self, job: &Job, outcome: Option<Outcome>) -> Finished {
         self.in_flight = self.in_flight.saturating_sub(job.cost);
         let g = job.generation;
-        let first = self.decoded.get(g) == Some(&false);
-        if let Some(decoded) = self.decoded.get_mut(g) {
-            *decoded = true;
-        }
+        // Only a generation that decoded is ever decoded again.
+        let first = self.built_with.get(g) == Some(&None);
         let detailed = outcome.as_ref().is_some_and(|o| o.detailed);
         let held = self.held.get(g) == Some(&true);
         let send_detail = detailed && (self.detail.contains(&g) || held);
@@ -300,6 +296,25 @@ mod tests {
         }
     }
 
+    /// Runs every summary-only job, each generation reporting the edges
+    /// `edges_of` gives it; returns each job's generation and whether what
+    /// was open at its start was known and empty.
+    fn run_with_edges(
+        s: &mut Schedule,
+        edges_of: impl Fn(usize) -> AnnotationEdges,
+    ) -> Vec<(usize, Option<bool>)> {
+        let mut order = Vec::new();
+        while let Some(job) = s.next() {
+            order.push((
+                job.generation,
+                job.open.as_ref().map(|open| open.is_empty()),
+            ));
+            let (detailed, edges) = (false, edges_of(job.generation));
+            s.finish(&job, Some(Outcome { detailed, edges }));
+        }
+        order
+    }
+
     fn run(s: &mut Schedule) -> Vec<(usize, bool)> {
         let mut order = Vec::new();
         while let Some(job) = s.next() {
@@ -354,20 +369,11 @@ mod tests {
     fn generations_built_before_what_was_open_at_their_start_was_known_are_built_again() {
         let mut s = Schedule::new(vec![100; 4]);
         s.set_wants(vec![2], vec![]);
-        let mut order = Vec::new();
-        while let Some(job) = s.next() {
-            order.push((
-                job.generation,
-                job.open.as_ref().map(|open| open.is_empty()),
-            ));
-            let edges = match job.generation {
-                // A goroutine is inside a region from generation 0 on.
-                0 => AnnotationEdges::opening(7, 5, "request"),
-                _ => AnnotationEdges::default(),
-            };
-            let detailed = false;
-            s.finish(&job, Some(Outcome { detailed, edges }));
-        }
+        let order = run_with_edges(&mut s, |g| match g {
+            // A goroutine is inside a region from generation 0 on.
+            0 => AnnotationEdges::opening(7, 5, "request"),
+            _ => AnnotationEdges::default(),
+        });
         assert_eq!(
             order,
             [
@@ -391,21 +397,12 @@ mod tests {
     #[test]
     fn what_began_before_the_trace_is_added_once_every_generation_is_in() {
         let mut s = Schedule::new(vec![100; 3]);
-        let mut order = Vec::new();
-        while let Some(job) = s.next() {
-            order.push((
-                job.generation,
-                job.open.as_ref().map(|open| open.is_empty()),
-            ));
-            let edges = match job.generation {
-                // The last generation ends a task nothing began: it was in
-                // progress when the trace started.
-                2 => AnnotationEdges::ending_task(9, "request"),
-                _ => AnnotationEdges::default(),
-            };
-            let detailed = false;
-            s.finish(&job, Some(Outcome { detailed, edges }));
-        }
+        let order = run_with_edges(&mut s, |g| match g {
+            // The last generation ends a task nothing began: it was in
+            // progress when the trace started.
+            2 => AnnotationEdges::ending_task(9, "request"),
+            _ => AnnotationEdges::default(),
+        });
         assert_eq!(
             order,
             [
