@@ -179,6 +179,11 @@ impl Lane {
         self.name.as_deref()
     }
 
+    /// The goroutine's start function as shared by the lanes naming it.
+    pub(crate) fn shared_name(&self) -> Option<Arc<str>> {
+        self.name.clone()
+    }
+
     /// Text in the name column, e.g. `P3`, `M12`, `G42 main.worker`.
     pub fn label(&self) -> String {
         self.key.label(self.name())

@@ -189,10 +189,7 @@ impl Store {
                         && (rows > lane.rows
                             || (!named(lane) && name.is_some_and(|n| !n.is_empty())))
                     {
-                        let name = match lane.name() {
-                            Some(known) => shared(Some(known)),
-                            None => shared(name),
-                        };
+                        let name = lane.shared_name().or_else(|| shared(name));
                         *lane = Lane::new(key, name, rows.max(lane.rows));
                         changed = true;
                     }
