@@ -167,23 +167,23 @@ impl<'a> LastBlocks<'a> {
         }
         let last = self.last.entry(t.id).or_insert((t.time, None));
         if last.0 <= t.time {
-            *last = (t.time, t.reason);
+            *last = (t.time, t.reason());
         }
     }
 }
 
 /// A goroutine's state transition, as the replays need it.
-struct GoTransition {
+struct GoTransition<'e> {
     id: GoId,
     time: Time,
     from: GoState,
     to: GoState,
-    /// Why it blocked, lower case, if it entered Waiting with a reason.
-    reason: Option<String>,
+    /// The transition's reason, as the trace has it.
+    raw_reason: &'e [u8],
 }
 
-impl GoTransition {
-    fn of(ev: &Event<'_>) -> Option<Self> {
+impl<'e> GoTransition<'e> {
+    fn of(ev: &Event<'e>) -> Option<Self> {
         if ev.kind() != EventKind::StateTransition {
             return None;
         }
@@ -191,15 +191,20 @@ impl GoTransition {
         let Transition::Goroutine { id, from, to } = st.transition else {
             return None;
         };
-        let reason = Some(String::from_utf8_lossy(st.reason).to_lowercase())
-            .filter(|r| to == GoState::Waiting && !r.is_empty());
         Some(Self {
             id,
             time: ev.time(),
             from,
             to,
-            reason,
+            raw_reason: st.reason,
         })
+    }
+
+    /// Why it blocked, lower case, if it entered Waiting with a reason
+    /// (made only for the transitions a replay keeps).
+    fn reason(&self) -> Option<String> {
+        let blocked = self.to == GoState::Waiting && !self.raw_reason.is_empty();
+        blocked.then(|| String::from_utf8_lossy(self.raw_reason).to_lowercase())
     }
 
     /// A status event: it restates the state (without a block's reason).
@@ -263,11 +268,7 @@ impl Replay {
         };
         let status = t.is_status();
         let GoTransition {
-            id,
-            time,
-            from,
-            to,
-            reason,
+            id, time, from, to, ..
         } = t;
         let seen = self.goroutines.entry(id).or_default();
         if time <= self.at {
@@ -280,7 +281,7 @@ impl Replay {
                 seen.last_before = Some(Known {
                     time,
                     state: to,
-                    reason: reason.or(restated),
+                    reason: t.reason().or(restated),
                 });
             }
         } else if seen.first_after.as_ref().is_none_or(|k| k.time > time) {
