@@ -38,8 +38,11 @@ use std::collections::BTreeMap;
 use crate::trace::{FxHashMap, FxHashSet};
 
 use super::annotations::{AnnotationEdges, OpenAnnotations, Opened, RegionChange};
-use super::generation::{GenerationModel, GenerationSummary, GoroutineInfo, LaneData};
+use super::generation::{
+    GenerationModel, GenerationSummary, GoroutineInfo, LaneData, finest_buckets,
+};
 use super::intern::{Interner, StrId};
+use super::lod::Grid;
 use super::origin::{Origin, OriginBuilder, OriginId};
 use super::plot::{Series, SeriesBuilder};
 use super::span::{Row, RowBuilder, Span, SpanKind};
@@ -107,6 +110,7 @@ pub fn summarize_generation(
 ) -> Option<(GenerationSummary, AnnotationEdges, Option<Error>)> {
     let mut b = Builder {
         summary_only: true,
+        basis: basis(trace, g),
         ..Builder::default()
     };
     b.open_at_start(open);
@@ -127,11 +131,21 @@ pub fn build_generation(
     g: usize,
     open: &OpenAnnotations,
 ) -> Option<(GenerationModel, AnnotationEdges, Option<Error>)> {
-    let mut b = Builder::default();
+    let mut b = Builder {
+        basis: basis(trace, g),
+        ..Builder::default()
+    };
     b.open_at_start(open);
     let result = trace.stream_generation(g, |ev| b.event(&ev))?;
     let edges = b.annotation_edges();
     Some((b.finish(), edges, result.err()))
+}
+
+/// Generation `g`'s time range as the index knows it before decoding (see
+/// `GenerationModel::basis`).
+fn basis(trace: &Trace<'_>, g: usize) -> Option<TimeSpan> {
+    let (start, end) = trace.index().generations.get(g)?.time_range()?;
+    Some(TimeSpan::new(start, end.max(start)))
 }
 
 /// A goroutine's current state, with the lanes its span goes to.
@@ -251,8 +265,11 @@ struct Builder {
     plots: BTreeMap<Series, SeriesBuilder>,
     clock: Option<WallClock>,
     /// Only the summary is wanted: spans need no origins (stacks, P, M,
-    /// unblocker), which saves interning them and 4 bytes a span.
+    /// unblocker), which saves interning them, and with a `basis` rows
+    /// are summarized as they are built instead of kept.
     summary_only: bool,
+    /// The generation's time range from the index.
+    basis: Option<TimeSpan>,
 }
 
 impl Builder {
@@ -313,11 +330,16 @@ impl Builder {
         value: u32,
         origin: OriginId,
     ) {
-        let Some((_, rows)) = self.lanes.get_mut(lane as usize) else {
+        let summarize = self.basis.filter(|_| self.summary_only);
+        let Some((key, rows)) = self.lanes.get_mut(lane as usize) else {
             return;
         };
         if rows.len() <= row {
-            rows.resize_with(row + 1, RowBuilder::default);
+            let new = || match summarize {
+                Some(basis) => RowBuilder::summarizing(Grid::finest(basis, finest_buckets(*key))),
+                None => RowBuilder::default(),
+            };
+            rows.resize_with(row + 1, new);
         }
         let with_origins = !self.summary_only;
         if let Some(r) = rows.get_mut(row) {
@@ -815,6 +837,7 @@ impl Builder {
             rows: lanes,
             model: GenerationModel {
                 span,
+                basis: self.basis.unwrap_or(span),
                 spans: Vec::new(),
                 origins: Vec::new(),
                 origin_table: self.origins.finish(),
@@ -934,11 +957,12 @@ impl Built {
     }
 
     /// The summary the model would give.
-    fn summarize(&self) -> GenerationSummary {
-        let lanes = self
-            .rows
-            .iter()
-            .map(|(key, rows)| (*key, rows.iter().map(RowBuilder::spans)));
+    fn summarize(self) -> GenerationSummary {
+        let basis = self.model.basis;
+        let lanes = self.rows.into_iter().map(|(key, rows)| {
+            let empty = move || Grid::finest(basis, finest_buckets(key));
+            (key, rows.into_iter().map(move |r| r.into_grid(empty())))
+        });
         self.model.summary_parts().summarize(lanes)
     }
 }

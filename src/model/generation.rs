@@ -10,7 +10,7 @@ use crate::trace::FxHashMap;
 use std::ops::Range;
 
 use super::intern::Strings;
-use super::lod::{Pyramid, Pyramids};
+use super::lod::{Grid, Pyramid, Pyramids};
 use super::origin::{OriginId, Origins, SpanDetails, known, resolve};
 use super::plot::{PlotPoint, Series, downsample};
 use super::span::{Span, SpanKind};
@@ -33,6 +33,14 @@ const GOROUTINE_BUCKETS: i64 = 32;
 /// a thousand points per generation and series into them every frame would
 /// cost more than the rest of the frame.
 const COARSE_PLOT_BUCKETS: i64 = 32;
+
+/// Finest summary buckets per generation for the rows of lane `key`.
+pub(crate) fn finest_buckets(key: LaneKey) -> i64 {
+    match key {
+        LaneKey::Goroutine(_) => GOROUTINE_BUCKETS,
+        _ => FINE_BUCKETS,
+    }
+}
 
 /// A goroutine of the generation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +67,11 @@ pub(crate) struct LaneData {
 #[derive(Debug)]
 pub struct GenerationModel {
     pub(crate) span: TimeSpan,
+    /// The generation's time range as the index gives it before decoding
+    /// (its span when there is no index): the finest buckets of every row
+    /// are laid over it, so a summary can be built while the generation is
+    /// decoded, and is the same whether built that way or from the detail.
+    pub(crate) basis: TimeSpan,
     pub(crate) spans: Vec<Span>,
     /// The origin of each span in `spans` (same index).
     pub(crate) origins: Vec<OriginId>,
@@ -197,7 +210,13 @@ impl GenerationModel {
 
     /// The summary to keep once the detail is dropped.
     pub fn summarize(&self) -> GenerationSummary {
-        let lanes = self.lanes.iter().map(|lane| (lane.key, self.rows(lane)));
+        let lanes = self.lanes.iter().map(|lane| {
+            let buckets = finest_buckets(lane.key);
+            let grids = self
+                .rows(lane)
+                .map(move |row| Grid::of_row(row, self.basis, buckets));
+            (lane.key, grids)
+        });
         self.summary_parts().summarize(lanes)
     }
 
@@ -223,13 +242,14 @@ pub(crate) struct SummaryParts<'a> {
 }
 
 impl SummaryParts<'_> {
-    /// The summary of these lanes (sorted by key), each with its rows.
-    pub(crate) fn summarize<'r, R>(
+    /// The summary of these lanes (sorted by key), each with the finest
+    /// level of each of its rows.
+    pub(crate) fn summarize<R>(
         &self,
         lanes: impl Iterator<Item = (LaneKey, R)>,
     ) -> GenerationSummary
     where
-        R: Iterator<Item = &'r [Span]>,
+        R: Iterator<Item = Grid>,
     {
         let start_functions: FxHashMap<i64, u32> =
             self.goroutines.iter().map(|g| (g.id, g.name)).collect();
@@ -237,13 +257,11 @@ impl SummaryParts<'_> {
         let mut pyramids = Pyramids::default();
         let lanes = lanes
             .map(|(key, lane_rows)| {
-                let buckets = match key {
-                    LaneKey::Goroutine(_) => GOROUTINE_BUCKETS,
-                    _ => FINE_BUCKETS,
-                };
                 let mut rows: Option<Range<u32>> = None;
-                for r in lane_rows {
-                    let row = pyramids.push(r, self.span, buckets);
+                let buckets = finest_buckets(key);
+                for grid in lane_rows {
+                    let grid = grid.at_most(self.span.len(), buckets);
+                    let row = pyramids.push(grid, self.span.len());
                     rows = Some(rows.map_or(row, |rs| rs.start)..row + 1);
                 }
                 let name = match key {

@@ -108,19 +108,13 @@ struct LevelHead {
 }
 
 impl Pyramids {
-    /// Summarises `row` (sorted, non-overlapping) of a generation covering
-    /// `span` with about `buckets` buckets at the finest level; returns the
-    /// row's number for [`Pyramids::pyramid`].
-    pub(crate) fn push(&mut self, row: &[Span], span: TimeSpan, buckets: i64) -> u32 {
+    /// Adds the pyramid of `grid`, the finest level of a row of a
+    /// generation `len` ns long; returns the row's number for
+    /// [`Pyramids::pyramid`]. An empty grid gives a row without levels.
+    pub(crate) fn push(&mut self, grid: Grid, len: i64) -> u32 {
         let first = self.levels.len();
-        let len = span.len().max(1);
-        let finest = (len / buckets.max(1)).max(1);
-        let mut shift = 63 - finest.leading_zeros();
-        if 1i64 << shift < finest {
-            shift += 1;
-        }
-        if let Some(grid) = Grid::from_row(row, span, shift) {
-            self.push_levels(grid, len);
+        if !grid.is_empty() {
+            self.push_levels(grid, len.max(1));
         }
         let number = to_u32(self.rows.len());
         self.rows.push((to_u32(first), to_u32(self.levels.len())));
@@ -175,6 +169,17 @@ impl Pyramids {
         self.rows.len() * size_of::<(u32, u32)>()
             + self.levels.len() * size_of::<LevelHead>()
             + self.cells.len() * size_of::<Cell>()
+    }
+}
+
+/// The shift of power-of-two buckets at least `len / buckets` ns wide.
+fn shift_for(len: i64, buckets: i64) -> u32 {
+    let finest = (len.max(1) / buckets.max(1)).max(1);
+    let shift = 63 - finest.leading_zeros();
+    if 1i64 << shift < finest {
+        shift + 1
+    } else {
+        shift
     }
 }
 
@@ -328,44 +333,73 @@ struct Run {
     kind: SpanKind,
 }
 
-/// One level being built: partial buckets and runs.
-struct Grid {
+/// One level of a row: the buckets its spans cover partly (or start in),
+/// and the runs of buckets they cover wholly. Sparse, so a row costs what
+/// its spans touch, not what its generation spans, and built one span at a
+/// time, so a summary needs no spans kept (see [`Grid::add`]).
+pub(crate) struct Grid {
     shift: u32,
     origin: i64,
-    /// Time of spans that cover their bucket partly, and span starts.
-    buckets: Vec<Bucket>,
+    /// Non-empty buckets by index, sorted.
+    buckets: Vec<(usize, Bucket)>,
     /// Sorted, disjoint, never overlapping a non-empty bucket.
     runs: Vec<Run>,
 }
 
 impl Grid {
+    /// The empty finest level of a row of the generation `basis` (its time
+    /// range as known before decoding): about `buckets` buckets over it, of a
+    /// power-of-two width, aligned to absolute time.
+    pub(crate) fn finest(basis: TimeSpan, buckets: i64) -> Grid {
+        let shift = shift_for(basis.len(), buckets);
+        Grid {
+            shift,
+            origin: (basis.start >> shift) << shift,
+            buckets: Vec::new(),
+            runs: Vec::new(),
+        }
+    }
+
+    /// [`Grid::finest`] with the spans of `row` added.
+    pub(crate) fn of_row(row: &[Span], basis: TimeSpan, buckets: i64) -> Grid {
+        Grid::finest(basis, buckets).with_spans(row)
+    }
+
+    /// The grid with the spans of `row` added.
+    pub(crate) fn with_spans(mut self, row: &[Span]) -> Grid {
+        for s in row {
+            self.add(s);
+        }
+        self
+    }
+
+    /// The grid, coarsened until it has at most about `buckets` buckets over
+    /// `len` ns: a generation's basis is its time range as the index knows
+    /// it, which usually falls short of its last events.
+    pub(crate) fn at_most(mut self, len: i64, buckets: i64) -> Grid {
+        let wanted = shift_for(len, buckets);
+        while self.shift < wanted {
+            self = self.coarser();
+        }
+        self
+    }
+
     fn width(&self) -> i64 {
         1 << self.shift
     }
 
-    /// The finest level of `row` over `span`; `None` for an empty row.
-    fn from_row(row: &[Span], span: TimeSpan, shift: u32) -> Option<Grid> {
-        let (first, last) = (row.first()?, row.last()?);
-        let origin = (span.start.min(first.start) >> shift) << shift;
-        let end = span.end.max(last.end()).max(last.start + 1);
-        let n = usize::try_from(((end - 1 - origin) >> shift) + 1).ok()?;
-        let mut grid = Grid {
-            shift,
-            origin,
-            buckets: vec![Bucket::default(); n],
-            runs: Vec::new(),
-        };
-        for s in row {
-            grid.add(s);
-        }
-        Some(grid)
+    fn is_empty(&self) -> bool {
+        self.buckets.is_empty() && self.runs.is_empty()
     }
 
     fn index(&self, t: i64) -> usize {
         usize::try_from((t - self.origin) >> self.shift).unwrap_or_default()
     }
 
-    fn add(&mut self, s: &Span) {
+    /// Adds span `s`, which starts no earlier than the previous one ends
+    /// (a [`Row`](super::span::Row)'s order): its time goes to the bucket it
+    /// starts in and the one it ends in, the buckets between become a run.
+    pub(crate) fn add(&mut self, s: &Span) {
         let (kind, first) = (s.kind(), self.index(s.start));
         let last = if s.len() > 0 {
             self.index(s.end() - 1)
@@ -381,13 +415,9 @@ impl Grid {
                 s.end() - bucket_start(last),
             )
         };
-        if let Some(b) = self.buckets.get_mut(first) {
-            b.add(kind, head, true);
-        }
+        self.add_to(first, kind, head, true);
         if last > first {
-            if let Some(b) = self.buckets.get_mut(last) {
-                b.add(kind, tail, false);
-            }
+            self.add_to(last, kind, tail, false);
             if last > first + 1 {
                 self.runs.push(Run {
                     first: first + 1,
@@ -398,13 +428,32 @@ impl Grid {
         }
     }
 
+    /// Adds `time` of `kind` (and a start) to bucket `i`. Spans arrive in
+    /// order, so it is almost always the last bucket or a new last one.
+    fn add_to(&mut self, i: usize, kind: SpanKind, time: i64, starts: bool) {
+        let at = match self.buckets.last() {
+            Some(&(j, _)) if j == i => self.buckets.len() - 1,
+            Some(&(j, _)) if j > i => self.buckets.partition_point(|&(j, _)| j < i),
+            _ => self.buckets.len(),
+        };
+        match self.buckets.get_mut(at) {
+            Some((j, b)) if *j == i => b.add(kind, time, starts),
+            _ => {
+                let mut b = Bucket::default();
+                b.add(kind, time, starts);
+                self.buckets.insert(at, (i, b));
+            }
+        }
+    }
+
     /// Appends the level's cells to `cells`.
     fn level_into(&self, cells: &mut Vec<Cell>) {
         let start = cells.len();
         let mut runs = self.runs.iter().peekable();
-        let mut i = 0;
-        while i < self.buckets.len() {
-            if let Some(run) = runs.next_if(|r| r.first <= i) {
+        let mut buckets = self.buckets.iter().peekable();
+        loop {
+            let next_bucket = buckets.peek().map(|&&(i, _)| i);
+            if let Some(run) = runs.next_if(|r| next_bucket.is_none_or(|i| r.first <= i)) {
                 let busy = if run.kind.is_busy() { 255 } else { 0 };
                 let (first, end) = (bucket_u32(run.first), bucket_u32(run.end));
                 push_cell(
@@ -419,13 +468,15 @@ impl Grid {
                         count: 0,
                     },
                 );
-                i = i.max(run.end);
+                while buckets.next_if(|&&(i, _)| i < run.end).is_some() {}
                 continue;
             }
-            if let Some(b) = self.buckets.get(i).filter(|b| !b.is_empty()) {
+            let Some(&(i, b)) = buckets.next() else {
+                break;
+            };
+            if !b.is_empty() {
                 push_cell(cells, start, b.cell(i, i + 1, self.shift));
             }
-            i += 1;
         }
     }
 
@@ -435,27 +486,28 @@ impl Grid {
         let origin = (self.origin >> shift) << shift;
         // Fine bucket `f` is bucket `f + offset` counted from the new origin.
         let offset = usize::from(origin != self.origin);
-        let n = (self.buckets.len() + offset).div_ceil(2);
-        let mut buckets = vec![Bucket::default(); n];
-        for (f, b) in self.buckets.iter().enumerate() {
-            if let Some(c) = buckets.get_mut((f + offset) / 2) {
-                c.merge(b);
-            }
-        }
+        let mut buckets: Vec<(usize, Bucket)> = self
+            .buckets
+            .iter()
+            .map(|&(f, b)| ((f + offset) / 2, b))
+            .collect();
         let mut runs = Vec::with_capacity(self.runs.len());
+        let mut halves = false;
         for run in &self.runs {
             let (mut first, mut end) = (run.first + offset, run.end + offset);
+            let mut half = |at: usize| {
+                let mut b = Bucket::default();
+                b.add(run.kind, self.width(), false);
+                buckets.push((at / 2, b));
+                halves = true;
+            };
             // A run's odd ends cover only half of a coarse bucket.
             if first % 2 == 1 {
-                if let Some(c) = buckets.get_mut(first / 2) {
-                    c.add(run.kind, self.width(), false);
-                }
+                half(first);
                 first += 1;
             }
             if end % 2 == 1 && end > first {
-                if let Some(c) = buckets.get_mut(end / 2) {
-                    c.add(run.kind, self.width(), false);
-                }
+                half(end);
                 end -= 1;
             }
             if end > first {
@@ -466,6 +518,16 @@ impl Grid {
                 });
             }
         }
+        if halves {
+            buckets.sort_by_key(|&(i, _)| i);
+        }
+        buckets.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1.merge(&later.1);
+            }
+            same
+        });
         Grid {
             shift,
             origin,
@@ -501,8 +563,7 @@ mod tests {
     /// The level of `row` with buckets of `2^shift` ns from `start`, as
     /// one-level pyramids.
     fn build_level(row: &[Span], start: i64, shift: u32) -> Pyramids {
-        let end = row.last().map_or(start, Span::end);
-        let grid = Grid::from_row(row, TimeSpan::new(start, end), shift).unwrap();
+        let grid = with_shift(row, start, shift);
         let mut p = Pyramids::default();
         grid.level_into(&mut p.cells);
         p.levels.push(LevelHead {
@@ -512,6 +573,16 @@ mod tests {
         });
         p.rows.push((0, 1));
         p
+    }
+
+    /// The finest level of `row` with buckets of `2^shift` ns from `start`.
+    fn with_shift(row: &[Span], start: i64, shift: u32) -> Grid {
+        let mut grid = Grid::finest(TimeSpan::new(start, start + (1 << shift)), 1);
+        assert_eq!(grid.shift, shift);
+        for s in row {
+            grid.add(s);
+        }
+        grid
     }
 
     fn cells_of(grid: &Grid) -> Vec<Cell> {
@@ -535,7 +606,8 @@ mod tests {
     fn long_spans_cost_one_run() {
         let row = [span(0, 1 << 20, SpanKind::Waiting)];
         let mut all = Pyramids::default();
-        let row = all.push(&row, TimeSpan::new(0, 1 << 20), 1024);
+        let span = TimeSpan::new(0, 1 << 20);
+        let row = all.push(Grid::of_row(&row, span, 1024), span.len());
         let p = all.pyramid(row);
         let finest = p.level(0).unwrap();
         assert!(p.level(1).is_none(), "one cell needs no coarser level");
@@ -594,8 +666,9 @@ mod tests {
             .collect();
         let gen_span = TimeSpan::new(0, 1_000_000);
         let mut all = Pyramids::default();
-        all.push(&[span(0, 5, SpanKind::Running)], gen_span, 1024);
-        let number = all.push(&row, gen_span, 1024);
+        let first = [span(0, 5, SpanKind::Running)];
+        all.push(Grid::of_row(&first, gen_span, 1024), gen_span.len());
+        let number = all.push(Grid::of_row(&row, gen_span, 1024), gen_span.len());
         let p = all.pyramid(number);
         let levels = levels(&p);
         assert!(levels.len() > 3);
@@ -647,8 +720,8 @@ mod tests {
         }
         let gen_span = TimeSpan::new(13, t + 5);
         for shift in 3..14 {
-            let fine = Grid::from_row(&row, gen_span, shift).unwrap();
-            let direct = Grid::from_row(&row, gen_span, shift + 1).unwrap();
+            let fine = with_shift(&row, gen_span.start, shift);
+            let direct = with_shift(&row, gen_span.start, shift + 1);
             assert_eq!(
                 cells_of(&fine.coarser()),
                 cells_of(&direct),

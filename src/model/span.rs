@@ -12,6 +12,7 @@
 //! for the side panel; see [`origin`](super::origin)), so a span costs 20
 //! bytes in all.
 
+use super::lod::Grid;
 use super::origin::OriginId;
 use super::timeline::TimeSpan;
 
@@ -166,13 +167,27 @@ pub(crate) fn visible(row: &[Span], view: TimeSpan) -> std::ops::Range<usize> {
 /// previous one ends (which a well-formed trace never produces) is clipped
 /// to start there, and dropped if nothing is left. Spans longer than a
 /// [`Span`] can hold are split (each piece keeping the origin).
+///
+/// A builder made [`summarizing`](RowBuilder::summarizing) keeps no spans:
+/// each goes straight into the row's summary grid, so summarizing a
+/// generation holds a few buckets per row instead of every span.
 #[derive(Default)]
 pub(crate) struct RowBuilder {
     spans: Row,
     origins: Vec<OriginId>,
+    last: Option<Span>,
+    grid: Option<Grid>,
 }
 
 impl RowBuilder {
+    /// A builder that sends its spans to `grid` instead of keeping them.
+    pub(crate) fn summarizing(grid: Grid) -> RowBuilder {
+        RowBuilder {
+            grid: Some(grid),
+            ..RowBuilder::default()
+        }
+    }
+
     /// Appends `span` over `[start, end)` after the spans so far, with no
     /// known origin.
     pub(crate) fn push(&mut self, start: i64, end: i64, kind: SpanKind, value: u32) {
@@ -190,7 +205,7 @@ impl RowBuilder {
         origin: Option<OriginId>,
     ) {
         let mut start = start;
-        if let Some(prev) = self.spans.last() {
+        if let Some(prev) = self.last {
             if end < prev.end() || (end == prev.end() && start < prev.start) {
                 return;
             }
@@ -198,17 +213,30 @@ impl RowBuilder {
         }
         let mut span = Span::new(start, end, kind, value);
         while span.end() < end {
-            self.spans.push(span);
-            self.origins.extend(origin);
+            self.keep(span, origin);
             span = span.with_start(span.end(), end);
         }
-        self.spans.push(span);
-        self.origins.extend(origin);
+        self.keep(span, origin);
     }
 
-    /// The finished row and the origin of each of its spans.
-    pub(crate) fn spans(&self) -> &[Span] {
-        &self.spans
+    fn keep(&mut self, span: Span, origin: Option<OriginId>) {
+        self.last = Some(span);
+        match &mut self.grid {
+            Some(grid) => grid.add(&span),
+            None => {
+                self.spans.push(span);
+                self.origins.extend(origin);
+            }
+        }
+    }
+
+    /// The finest summary level of the row: the grid it was summarizing
+    /// into, or else its spans laid over `empty`.
+    pub(crate) fn into_grid(self, empty: Grid) -> Grid {
+        match self.grid {
+            Some(grid) => grid,
+            None => empty.with_spans(&self.spans),
+        }
     }
 
     /// The row and the origins of its spans.
