@@ -161,6 +161,8 @@ struct Open {
 
 /// What is known about a goroutine while building.
 struct Track {
+    /// The goroutine and its start function.
+    info: GoroutineInfo,
     lane: u32,
     state: Option<Open>,
     /// The regions it is in, outermost first; the first `inherited` began
@@ -244,9 +246,15 @@ struct Builder {
     span: Option<TimeSpan>,
     strings: Option<Interner>,
     origins: OriginBuilder,
-    goroutines: Vec<GoroutineInfo>,
+    /// Per goroutine, in order of appearance (its slot).
     tracks: Vec<Track>,
     slots: FxHashMap<i64, u32>,
+    /// The last goroutine looked up and its slot: a goroutine's events come
+    /// in runs, so this saves most lookups.
+    last_slot: Option<(i64, u32)>,
+    /// Likewise the last P lane and M lane looked up, by P and M.
+    last_proc_lane: Option<(i64, u32)>,
+    last_thread_lane: Option<(i64, u32)>,
     lanes: Vec<(LaneKey, Vec<RowBuilder>)>,
     lane_index: FxHashMap<LaneKey, u32>,
     mark: Option<i64>,
@@ -283,6 +291,30 @@ impl Builder {
 
     fn intern(&mut self, bytes: &[u8]) -> StrId {
         self.strings().intern_bytes(bytes)
+    }
+
+    /// The index of the lane of P `p`, added if new.
+    fn proc_lane(&mut self, p: i64) -> u32 {
+        match self.last_proc_lane {
+            Some((last, lane)) if last == p => lane,
+            _ => {
+                let lane = self.lane(LaneKey::Proc(p));
+                self.last_proc_lane = Some((p, lane));
+                lane
+            }
+        }
+    }
+
+    /// The index of the lane of M `m`, added if new.
+    fn thread_lane(&mut self, m: i64) -> u32 {
+        match self.last_thread_lane {
+            Some((last, lane)) if last == m => lane,
+            _ => {
+                let lane = self.lane(LaneKey::Thread(m));
+                self.last_thread_lane = Some((m, lane));
+                lane
+            }
+        }
     }
 
     /// The index of lane `key`, added if new.
@@ -354,14 +386,24 @@ impl Builder {
 
     /// The goroutine's index in the generation's table, added if new.
     fn slot(&mut self, id: i64) -> u32 {
-        if let Some(&slot) = self.slots.get(&id) {
+        if let Some((_, slot)) = self.last_slot.filter(|&(last, _)| last == id) {
             return slot;
         }
-        let slot = u32::try_from(self.goroutines.len()).unwrap_or(u32::MAX);
+        let slot = match self.slots.get(&id) {
+            Some(&slot) => slot,
+            None => self.add_goroutine(id),
+        };
+        self.last_slot = Some((id, slot));
+        slot
+    }
+
+    /// Adds goroutine `id` and its lane; returns its slot.
+    fn add_goroutine(&mut self, id: i64) -> u32 {
+        let slot = u32::try_from(self.tracks.len()).unwrap_or(u32::MAX);
         let lane = self.lane(LaneKey::Goroutine(id));
         self.slots.insert(id, slot);
-        self.goroutines.push(GoroutineInfo { id, name: 0 });
         self.tracks.push(Track {
+            info: GoroutineInfo { id, name: 0 },
             lane,
             state: None,
             regions: Vec::new(),
@@ -400,17 +442,16 @@ impl Builder {
         let strings = self.strings.as_ref();
         let text = |id| strings.map_or(String::new(), |s| s.text(id).to_owned());
         let mut regions: Vec<(i64, RegionChange)> = self
-            .goroutines
+            .tracks
             .iter()
-            .zip(&self.tracks)
-            .map(|(g, t)| {
+            .map(|t| {
                 let still_open = t.regions.get(t.inherited..).unwrap_or_default();
                 let change = RegionChange {
                     ended_earlier: t.ended_earlier.iter().map(|&l| text(l)).collect(),
                     still_open: still_open.iter().map(|&(at, l)| (at, text(l))).collect(),
                     exited: t.exited,
                 };
-                (g.id, change)
+                (t.info.id, change)
             })
             .filter(|(_, c)| *c != RegionChange::default())
             .collect();
@@ -548,15 +589,15 @@ impl Builder {
     /// on one of its transitions, as Go's summarizer does.
     fn name_goroutine(&mut self, slot: u32, st: &StateTransition<'_>) {
         let unnamed = self
-            .goroutines
+            .tracks
             .get(slot as usize)
-            .is_some_and(|g| g.name == 0);
+            .is_some_and(|t| t.info.name == 0);
         let Some(root) = st.stack.filter(|_| unnamed).and_then(|s| s.frames().last()) else {
             return;
         };
         let name = self.intern(root.func);
-        if let Some(g) = self.goroutines.get_mut(slot as usize) {
-            g.name = name;
+        if let Some(t) = self.track(slot) {
+            t.info.name = name;
         }
     }
 
@@ -578,9 +619,9 @@ impl Builder {
             _ => return,
         };
         let (p, m) = (ev.proc(), ev.thread());
-        let p_lane = (kind == SpanKind::Running && p >= 0).then(|| self.lane(LaneKey::Proc(p)));
+        let p_lane = (kind == SpanKind::Running && p >= 0).then(|| self.proc_lane(p));
         let on_thread = matches!(kind, SpanKind::Running | SpanKind::Syscall) && m >= 0;
-        let m_lane = on_thread.then(|| self.lane(LaneKey::Thread(m)));
+        let m_lane = on_thread.then(|| self.thread_lane(m));
         match at {
             Some(t) => self.counts.change(t, kind, 1),
             None => self.counts.count_from_start(kind),
@@ -831,8 +872,7 @@ impl Builder {
         plots.sort_by_key(|(s, _)| *s);
         let mut lanes = self.lanes;
         lanes.sort_unstable_by_key(|(key, _)| *key);
-        let mut goroutines = self.goroutines;
-        goroutines.shrink_to_fit();
+        let goroutines: Vec<GoroutineInfo> = self.tracks.iter().map(|t| t.info).collect();
         Built {
             rows: lanes,
             model: GenerationModel {
