@@ -90,7 +90,9 @@ struct LayoutCache {
     filter: GoroutineFilter,
     collapsed_groups: HashSet<LaneGroup>,
     collapsed_lanes: HashSet<LaneKey>,
-    rows: Rc<[Row]>,
+    /// A shared vector, not a slice: making an `Rc<[Row]>` would copy the
+    /// rows (15 MB for 600k goroutines).
+    rows: Rc<Vec<Row>>,
     total: f32,
 }
 
@@ -110,7 +112,7 @@ impl TimelineState {
 
     /// The layout of `timeline`'s lanes, made again only if the lanes, the
     /// filter or the folds changed since the last frame.
-    fn layout(&mut self, timeline: &Timeline) -> (Rc<[Row]>, f32) {
+    fn layout(&mut self, timeline: &Timeline) -> (Rc<Vec<Row>>, f32) {
         let fresh = self.layout.as_ref().is_some_and(|c| {
             c.lanes_revision == timeline.revision
                 && c.filter == self.filter
@@ -118,19 +120,21 @@ impl TimelineState {
                 && c.collapsed_lanes == self.collapsed_lanes
         });
         if !fresh {
+            // The old layout goes first, so the two never take memory at once.
+            self.layout = None;
             let (rows, total) = layout(&timeline.lanes, self);
             self.layout = Some(LayoutCache {
                 lanes_revision: timeline.revision,
                 filter: self.filter.clone(),
                 collapsed_groups: self.collapsed_groups.clone(),
                 collapsed_lanes: self.collapsed_lanes.clone(),
-                rows: rows.into(),
+                rows: Rc::new(rows),
                 total,
             });
         }
         self.layout
             .as_ref()
-            .map_or((Rc::from([]), 0.0), |c| (Rc::clone(&c.rows), c.total))
+            .map_or((Rc::default(), 0.0), |c| (Rc::clone(&c.rows), c.total))
     }
 
     /// The selected range (relative times, ordered), if any.
@@ -231,7 +235,8 @@ struct Row {
 
 /// Lays out the rows that are not folded away; returns them and the total height.
 fn layout(lanes: &[Lane], state: &TimelineState) -> (Vec<Row>, f32) {
-    let mut rows = Vec::new();
+    // A row per lane and a header per section (four).
+    let mut rows = Vec::with_capacity(lanes.len() + 4);
     let mut top = 0.0;
     let mut push = |rows: &mut Vec<Row>, kind, height| {
         rows.push(Row { kind, top, height });
