@@ -100,9 +100,9 @@ pub fn build<'t>(events: impl IntoIterator<Item = Event<'t>>) -> GenerationModel
     b.finish()
 }
 
-/// Like [`build_generation`], but makes only the summary, without putting
-/// the full detail together (for generations the view does not need in
-/// detail).
+/// Like [`build_generation`], but makes only the summary (for generations
+/// the view does not need in detail): each row's spans go into its summary
+/// as they are made, so no span is kept.
 pub fn summarize_generation(
     trace: &Trace<'_>,
     g: usize,

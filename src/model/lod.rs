@@ -8,18 +8,23 @@
 //! kinds over the bucket's length), its dominant kind (most time, or most
 //! spans for instants) and how many spans start in it.
 //!
-//! The finest level is built from the spans in one pass ([`Grid`]): each
-//! span adds its time to the bucket it starts in and the one it ends in, and
-//! the buckets it covers entirely between them become one *run* (a goroutine
-//! waiting for a whole generation costs one run, not a thousand buckets).
-//! Each coarser level is made from the one below by merging bucket pairs and
-//! halving runs, so the whole pyramid costs one pass over the spans plus
-//! twice the finest level's buckets. A level's cells are its non-empty
-//! buckets and its runs, adjacent cells with the same kind and busy fraction
-//! merged, so a level never has more cells than twice the spans, and usually
-//! far fewer.
+//! The finest level is built one span at a time ([`Grid`]), while the
+//! generation is decoded: each span adds its time to the bucket it starts in
+//! and the one it ends in, and the buckets it covers entirely between them
+//! become one *run* (a goroutine waiting for a whole generation costs one
+//! run, not a thousand buckets). Buckets are kept sparse, in order (spans of
+//! a row come in order), so a row costs what its spans touch and a summary
+//! needs no spans kept. The buckets are laid over the generation's time range
+//! as the index knows it before decoding, which usually falls a little short
+//! of its last event; once the real length is known the level is coarsened
+//! to it ([`Grid::at_most`]). Each coarser level is made from the one below
+//! by merging bucket pairs and halving runs, so the whole pyramid costs one
+//! pass over the spans plus twice the finest level's buckets. A level's
+//! cells are its non-empty buckets and its runs, adjacent cells with the
+//! same kind and busy fraction merged, so a level never has more cells than
+//! twice the spans, and usually far fewer.
 //!
-//! The finest level has about [`Pyramids::push`]'s `buckets` buckets per
+//! The finest level has about [`Grid::finest`]'s `buckets` buckets per
 //! generation; coarser levels double the width until one bucket covers the
 //! generation. A level is kept only if it has at most [`KEEP_RATIO`] of the
 //! cells of the last kept one, which bounds a pyramid to a few times its
@@ -728,6 +733,20 @@ mod tests {
                 "shift {shift}"
             );
         }
+    }
+
+    #[test]
+    fn buckets_stay_sorted_whatever_the_order_spans_come_in() {
+        let instants: Vec<Span> = [900, 10, 500, 11, 10, 700, 3]
+            .iter()
+            .map(|&t| span(t, t, SpanKind::Log))
+            .collect();
+        let mut sorted = instants.clone();
+        sorted.sort_by_key(|s| s.start);
+        assert_eq!(
+            cells_of(&with_shift(&instants, 0, 6)),
+            cells_of(&with_shift(&sorted, 0, 6))
+        );
     }
 
     #[test]
