@@ -150,7 +150,9 @@ pub(crate) struct UtilTracker {
     procs: Vec<(Time, usize)>,
     in_assist: FxHashSet<GoId>,
     bg_workers: FxHashSet<GoId>,
-    /// Whether each goroutine is on a thread (running or in a syscall).
+    /// Whether each goroutine is on a thread (running or in a syscall),
+    /// kept during the first generation only: only ranges active when the
+    /// trace began need it.
     executing: FxHashMap<GoId, bool>,
     syncs: u64,
     last_time: Option<Time>,
@@ -297,7 +299,11 @@ impl UtilTracker {
 
     fn go_change(&mut self, proc: ProcId, c: &GoChange<'_>) -> bool {
         let (was, is) = (c.from.executing(), c.to.executing());
-        if is {
+        if self.syncs > 1 {
+            if !self.executing.is_empty() {
+                self.executing = FxHashMap::default();
+            }
+        } else if is {
             self.executing.insert(c.id, true);
         } else {
             self.executing.remove(&c.id);

@@ -120,9 +120,15 @@ impl TimelineState {
                 && c.collapsed_lanes == self.collapsed_lanes
         });
         if !fresh {
-            // The old layout goes first, so the two never take memory at once.
-            self.layout = None;
-            let (rows, total) = layout(&timeline.lanes, self);
+            // The old layout's vector is filled again: a new one per
+            // generation loaded would leave the heap strewn with freed
+            // 15 MB blocks that the next, slightly longer layout cannot use.
+            let mut rows = self
+                .layout
+                .take()
+                .and_then(|c| Rc::try_unwrap(c.rows).ok())
+                .unwrap_or_default();
+            let total = layout_into(&timeline.lanes, self, &mut rows);
             self.layout = Some(LayoutCache {
                 lanes_revision: timeline.revision,
                 filter: self.filter.clone(),
@@ -234,9 +240,19 @@ struct Row {
 }
 
 /// Lays out the rows that are not folded away; returns them and the total height.
+#[cfg(test)]
 fn layout(lanes: &[Lane], state: &TimelineState) -> (Vec<Row>, f32) {
+    let mut rows = Vec::new();
+    let total = layout_into(lanes, state, &mut rows);
+    (rows, total)
+}
+
+/// Lays out the rows that are not folded away into `rows` (cleared first);
+/// returns the total height.
+fn layout_into(lanes: &[Lane], state: &TimelineState, rows: &mut Vec<Row>) -> f32 {
+    rows.clear();
     // A row per lane and a header per section (four).
-    let mut rows = Vec::with_capacity(lanes.len() + 4);
+    rows.reserve(lanes.len() + 4);
     let mut top = 0.0;
     let mut push = |rows: &mut Vec<Row>, kind, height| {
         rows.push(Row { kind, top, height });
@@ -250,7 +266,7 @@ fn layout(lanes: &[Lane], state: &TimelineState) -> (Vec<Row>, f32) {
             .iter()
             .filter(|l| state.shows(l))
             .count();
-        push(&mut rows, RowKind::Group(group, shown), GROUP_HEADER_HEIGHT);
+        push(rows, RowKind::Group(group, shown), GROUP_HEADER_HEIGHT);
         if !state.collapsed_groups.contains(&group) {
             let members = lanes.iter().enumerate().skip(i).take(count);
             for (index, lane) in members.filter(|(_, l)| state.shows(l)) {
@@ -260,12 +276,12 @@ fn layout(lanes: &[Lane], state: &TimelineState) -> (Vec<Row>, f32) {
                 } else {
                     lane.height.max(ROW_HEIGHT)
                 };
-                push(&mut rows, RowKind::Lane(index), height);
+                push(rows, RowKind::Lane(index), height);
             }
         }
         i += count;
     }
-    (rows, top)
+    top
 }
 
 /// The rows intersecting `top..bottom` (offsets from the top of the lane area).
