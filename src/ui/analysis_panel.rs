@@ -173,7 +173,12 @@ impl AnalysisPanel {
                 // No spinner: it would repaint the whole window every frame
                 // for the seconds the pass takes on a large trace, taking a
                 // core from the decoding. The result wakes the window.
-                ui.label("Analysing the trace…");
+                ui.label(match task.progress() {
+                    Some((done, total)) => {
+                        format!("Analysing the trace… ({done} of {total} generations read)")
+                    }
+                    None => "Analysing the trace…".to_owned(),
+                });
                 return None;
             }
             AnalysisState::Failed(message) => {
@@ -243,10 +248,22 @@ impl AnalysisPanel {
     }
 }
 
-/// "Analysing…" in the status bar while the analysis runs (static, for
-/// the reason the panel has no spinner either).
-pub(crate) fn status(ui: &mut egui::Ui, task: &AnalysisTask) {
-    if matches!(task.state(), AnalysisState::Running) {
-        ui.weak("Analysing…");
+/// "Analysing" and how far, in the status bar while the analysis runs
+/// (a bar that moves when the pass wakes the window, not a spinner, for
+/// the reason the panel has none either).
+pub(crate) fn status(ui: &mut egui::Ui, task: &AnalysisTask, width: f32) {
+    if !matches!(task.state(), AnalysisState::Running) {
+        return;
+    }
+    match task.progress() {
+        Some((done, total)) => {
+            let bar = egui::ProgressBar::new(done as f32 / total.max(1) as f32)
+                .desired_width(width)
+                .text(format!("Analysing {done}/{total} generations"));
+            ui.add(bar);
+        }
+        None => {
+            ui.weak("Analysing…");
+        }
     }
 }

@@ -12,14 +12,15 @@
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
 
 use super::open::{Source, with_trace};
 use crate::analysis::{Analysis, Analyzer, UtilFlags};
-use crate::trace::{Error, Trace};
+use crate::trace::{Error, EventKind, Trace};
 
 /// Longest intervals kept per latency kind for the outlier tables. Every
 /// interval is counted in the histograms; only these are listed. Ten
@@ -44,24 +45,39 @@ pub(crate) enum AnalysisState {
     Failed(String),
 }
 
+/// How often, at most, the analysis wakes the window to show its progress:
+/// the pass takes seconds on a large trace, and each wake costs a frame.
+const PROGRESS_WAKE: Duration = Duration::from_millis(250);
+
+/// How far the pass is: generations read, of how many (0 until the trace
+/// is open).
+#[derive(Default)]
+struct Generations {
+    done: AtomicUsize,
+    total: AtomicUsize,
+}
+
 /// The analysis of one trace, running or done.
 pub(crate) struct AnalysisTask {
     rx: Receiver<AnalysisState>,
     state: AnalysisState,
     /// Set when the task is dropped: the thread stops at its next event.
     cancel: Arc<AtomicBool>,
+    progress: Arc<Generations>,
 }
 
 impl AnalysisTask {
-    /// Starts analysing `source`; `wake` is called when the result is in.
-    pub(crate) fn start(source: &Source, wake: impl FnOnce() + Send + 'static) -> Self {
+    /// Starts analysing `source`; `wake` is called when the result is in,
+    /// and now and then (see [`PROGRESS_WAKE`]) as the pass advances.
+    pub(crate) fn start(source: &Source, wake: impl Fn() + Send + 'static) -> Self {
         let (tx, rx) = crossbeam_channel::bounded(1);
         let cancel = Arc::new(AtomicBool::new(false));
+        let progress = Arc::new(Generations::default());
         let source = source.clone();
-        let stop = Arc::clone(&cancel);
+        let (stop, shared) = (Arc::clone(&cancel), Arc::clone(&progress));
         thread::spawn(move || {
             yield_to_the_timeline();
-            let result = run(&source, &stop);
+            let result = run(&source, &stop, &shared, &wake);
             if !stop.load(Ordering::Relaxed) && tx.send(result).is_ok() {
                 wake();
             }
@@ -70,7 +86,16 @@ impl AnalysisTask {
             rx,
             state: AnalysisState::Running,
             cancel,
+            progress,
         }
+    }
+
+    /// Generations read so far and in all, while the pass runs (`None`
+    /// before the trace is open).
+    pub(crate) fn progress(&self) -> Option<(usize, usize)> {
+        let total = self.progress.total.load(Ordering::Relaxed);
+        let done = self.progress.done.load(Ordering::Relaxed);
+        (total > 0).then_some((done.min(total), total))
     }
 
     /// Takes in the result if it arrived; returns the current state.
@@ -123,10 +148,28 @@ fn yield_to_the_timeline() {
 #[cfg(not(target_os = "linux"))]
 fn yield_to_the_timeline() {}
 
-/// Reads `source` and analyses it, unless `cancel` is set first.
-fn run(source: &Source, cancel: &AtomicBool) -> AnalysisState {
+/// Reads `source` and analyses it, unless `cancel` is set first, counting
+/// the generations read in `progress` and waking the window for them.
+fn run(
+    source: &Source,
+    cancel: &AtomicBool,
+    progress: &Generations,
+    wake: &impl Fn(),
+) -> AnalysisState {
     let analyzer = Analyzer::new(OUTLIERS_KEPT, UtilFlags::DEFAULT);
-    match with_trace(source, |trace| run_analyzer(trace, analyzer, cancel)) {
+    let mut woken = Instant::now();
+    let analyse = |trace: &Trace<'_>| {
+        let total = trace.index().generations.len();
+        progress.total.store(total, Ordering::Relaxed);
+        run_analyzer(trace, analyzer, cancel, |done| {
+            progress.done.store(done, Ordering::Relaxed);
+            if woken.elapsed() >= PROGRESS_WAKE {
+                woken = Instant::now();
+                wake();
+            }
+        })
+    };
+    match with_trace(source, analyse) {
         Ok((analysis, error)) => AnalysisState::Done {
             analysis: Arc::new(analysis),
             error: error.map(|e| e.to_string()),
@@ -136,15 +179,26 @@ fn run(source: &Source, cancel: &AtomicBool) -> AnalysisState {
 }
 
 /// Feeds every event of `trace` to `analyzer` until the end, the damage
-/// (returned with what precedes it analysed) or `cancel`.
+/// (returned with what precedes it analysed) or `cancel`; `read` learns how
+/// many generations were read whenever one more is.
 pub(crate) fn run_analyzer(
     trace: &Trace<'_>,
     mut analyzer: Analyzer,
     cancel: &AtomicBool,
+    mut read: impl FnMut(usize),
 ) -> (Analysis, Option<Error>) {
+    // A Sync event begins each generation (and Go 1.25+ ends the trace
+    // with one): the first is generation 0 starting.
+    let mut syncs = 0;
     let result = trace.try_for_each_event(|ev| {
         if cancel.load(Ordering::Relaxed) {
             return ControlFlow::Break(());
+        }
+        if ev.kind() == EventKind::Sync {
+            if syncs > 0 {
+                read(syncs);
+            }
+            syncs += 1;
         }
         analyzer.event(&ev);
         ControlFlow::Continue(())
@@ -155,15 +209,18 @@ pub(crate) fn run_analyzer(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn analyses_the_bundled_sample_off_thread() {
         let (woke, woken) = crossbeam_channel::bounded(1);
         let mut task = AnalysisTask::start(&Source::Bundled, move || {
-            let _ = woke.send(());
+            let _ = woke.try_send(());
         });
-        assert!(woken.recv_timeout(Duration::from_secs(60)).is_ok());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while matches!(task.poll(), AnalysisState::Running) && Instant::now() < deadline {
+            let _ = woken.recv_timeout(Duration::from_millis(100));
+        }
+        assert_eq!(task.progress(), Some((8, 8)), "every generation read");
         match task.poll() {
             AnalysisState::Done { analysis, error } => {
                 assert!(error.is_none(), "{error:?}");
@@ -178,7 +235,7 @@ mod tests {
         let (woke, woken) = crossbeam_channel::bounded(1);
         let source = Source::File("/nonexistent/gotv.trace".into());
         let mut task = AnalysisTask::start(&source, move || {
-            let _ = woke.send(());
+            let _ = woke.try_send(());
         });
         assert!(woken.recv_timeout(Duration::from_secs(60)).is_ok());
         assert!(matches!(task.poll(), AnalysisState::Failed(m) if m.contains("Cannot read")));

@@ -523,7 +523,7 @@ impl GotvApp {
                         ui.label(text).on_hover_text(damage);
                     }
                     decoding_status(ui, session);
-                    analysis_panel::status(ui, &session.analysis);
+                    analysis_panel::status(ui, &session.analysis, PROGRESS_WIDTH);
                 }
                 (None, None) => {
                     ui.weak("No trace");

@@ -197,7 +197,7 @@ fn utilization(
     // (and says so in the panel).
     let analyzer = Analyzer::new(1, flags);
     with_trace(source, |trace| {
-        run_analyzer(trace, analyzer, cancel).0.utilization
+        run_analyzer(trace, analyzer, cancel, |_| {}).0.utilization
     })
 }
 
