@@ -106,9 +106,12 @@ impl OpenAnnotations {
             stack.truncate(stack.len().saturating_sub(ended));
             let room = MAX_CARRIED_DEPTH.saturating_sub(stack.len());
             stack.extend(change.still_open.iter().take(room).cloned());
-            if change.exited || stack.is_empty() {
+            if stack.is_empty() {
                 regions.remove(g);
             }
+        }
+        for g in &edges.exited {
+            regions.remove(g);
         }
         let mut tasks = self.tasks.clone();
         for (id, name) in &edges.tasks_ended {
@@ -186,16 +189,19 @@ pub(crate) struct RegionChange {
     /// Regions it began and had not ended at the generation's end,
     /// outermost first.
     pub(crate) still_open: Vec<Opened>,
-    /// It exited in the generation: whatever regions it was in are over.
-    pub(crate) exited: bool,
 }
 
 /// How a generation changes what is open, as found by building it on its
 /// own (whatever it was built with).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AnnotationEdges {
-    /// Per goroutine that changed anything, in goroutine order.
+    /// Per goroutine that changed its regions, in goroutine order.
     pub(crate) regions: Vec<(i64, RegionChange)>,
+    /// The goroutines that exited in the generation, in order: whatever
+    /// regions they were in are over. A list apart, eight bytes a
+    /// goroutine: a busy program ends hundreds of thousands of them, and
+    /// the edges of every generation are kept.
+    pub(crate) exited: Vec<i64>,
     /// Tasks that began before the generation and ended in it, with their
     /// names, by ID.
     pub(crate) tasks_ended: Vec<(u64, String)>,
@@ -232,11 +238,10 @@ impl AnnotationEdges {
 mod tests {
     use super::*;
 
-    fn change(ended_earlier: &[&str], still_open: &[(i64, &str)], exited: bool) -> RegionChange {
+    fn change(ended_earlier: &[&str], still_open: &[(i64, &str)]) -> RegionChange {
         RegionChange {
             ended_earlier: ended_earlier.iter().map(|&n| n.to_owned()).collect(),
             still_open: still_open.iter().map(|&(t, n)| (t, n.to_owned())).collect(),
-            exited,
         }
     }
 
@@ -244,9 +249,10 @@ mod tests {
     fn open_regions_and_tasks_carry_through_generations() {
         let first = AnnotationEdges {
             regions: vec![
-                (1, change(&[], &[(10, "request"), (12, "db")], false)),
-                (2, change(&[], &[(11, "job")], false)),
+                (1, change(&[], &[(10, "request"), (12, "db")])),
+                (2, change(&[], &[(11, "job")])),
             ],
+            exited: vec![],
             tasks_ended: vec![],
             tasks_open: vec![(7, (9, "serve".to_owned()))],
         };
@@ -257,10 +263,8 @@ mod tests {
         assert_eq!(quiet, open);
         // G1 ends "db" and opens "cache"; G2 exits; task 7 ends, 8 begins.
         let second = AnnotationEdges {
-            regions: vec![
-                (1, change(&["db"], &[(30, "cache")], false)),
-                (2, change(&[], &[], true)),
-            ],
+            regions: vec![(1, change(&["db"], &[(30, "cache")]))],
+            exited: vec![2],
             tasks_ended: vec![(7, "serve".to_owned())],
             tasks_open: vec![(8, (31, "batch".to_owned()))],
         };
@@ -272,7 +276,8 @@ mod tests {
         assert_eq!(tasks, [8]);
         // Ending more than was open (begun before the trace) leaves nothing.
         let third = AnnotationEdges {
-            regions: vec![(1, change(&["cache", "request", "main"], &[], false))],
+            regions: vec![(1, change(&["cache", "request", "main"], &[]))],
+            exited: vec![],
             tasks_ended: vec![(8, "batch".to_owned()), (3, "boot".to_owned())],
             tasks_open: vec![],
         };
@@ -286,12 +291,13 @@ mod tests {
         // then "serve" in generation 2, where task 3 ends too.
         let edges = [
             AnnotationEdges {
-                regions: vec![(1, change(&[], &[(5, "db")], false))],
+                regions: vec![(1, change(&[], &[(5, "db")]))],
                 ..AnnotationEdges::default()
             },
             AnnotationEdges::default(),
             AnnotationEdges {
-                regions: vec![(1, change(&["db", "serve"], &[], false))],
+                regions: vec![(1, change(&["db", "serve"], &[]))],
+                exited: vec![],
                 tasks_ended: vec![(3, "request".to_owned())],
                 tasks_open: vec![],
             },
@@ -328,6 +334,7 @@ mod tests {
                     ..RegionChange::default()
                 },
             )],
+            exited: vec![],
             tasks_ended: (0..100_000).map(|id| (id, "t".to_owned())).collect(),
             tasks_open: vec![],
         };

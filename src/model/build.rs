@@ -449,13 +449,19 @@ impl Builder {
                 let change = RegionChange {
                     ended_earlier: t.ended_earlier.iter().map(|&l| text(l)).collect(),
                     still_open: still_open.iter().map(|&(at, l)| (at, text(l))).collect(),
-                    exited: t.exited,
                 };
                 (t.info.id, change)
             })
             .filter(|(_, c)| *c != RegionChange::default())
             .collect();
         regions.sort_unstable_by_key(|&(g, _)| g);
+        let mut exited: Vec<i64> = self
+            .tracks
+            .iter()
+            .filter(|t| t.exited)
+            .map(|t| t.info.id)
+            .collect();
+        exited.sort_unstable();
         let mut tasks_open: Vec<(u64, Opened)> = self
             .open_tasks
             .iter()
@@ -471,6 +477,7 @@ impl Builder {
         tasks_ended.sort_unstable();
         AnnotationEdges {
             regions,
+            exited,
             tasks_ended,
             tasks_open,
         }
