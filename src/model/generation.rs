@@ -86,12 +86,24 @@ pub struct GenerationModel {
     pub(crate) clock: Option<WallClock>,
 }
 
+/// One lane's summary, as stored: its rows end where the next lane's
+/// begin (a generation of a busy trace has thousands of goroutine lanes,
+/// and the summaries of every generation are kept).
+#[derive(Debug, PartialEq)]
+struct LaneEntry {
+    key: LaneKey,
+    /// A goroutine's start function: index in [`GenerationSummary::names`],
+    /// 0 for none.
+    name: u32,
+    /// The lane's first row in [`GenerationSummary::pyramids`].
+    first_row: u32,
+}
+
 /// One lane's summary.
 #[derive(Debug, PartialEq)]
 pub(crate) struct LaneSummary {
     pub(crate) key: LaneKey,
-    /// A goroutine's start function: index in [`GenerationSummary::names`],
-    /// 0 for none.
+    /// See [`LaneEntry::name`].
     name: u32,
     /// The lane's rows in [`GenerationSummary::pyramids`].
     rows: Range<u32>,
@@ -109,7 +121,7 @@ impl LaneSummary {
 pub struct GenerationSummary {
     pub(crate) span: TimeSpan,
     /// Sorted by key.
-    lanes: Vec<LaneSummary>,
+    lanes: Vec<LaneEntry>,
     /// Start functions of the goroutine lanes; the first is empty.
     names: Vec<Box<str>>,
     /// Every row's pyramid, in lane order.
@@ -224,6 +236,7 @@ impl GenerationModel {
     pub(crate) fn summary_parts(&self) -> SummaryParts<'_> {
         SummaryParts {
             span: self.span,
+            basis: self.basis,
             goroutines: &self.goroutines,
             strings: &self.strings,
             plots: &self.plots,
@@ -235,6 +248,8 @@ impl GenerationModel {
 /// What a summary is made of besides the rows.
 pub(crate) struct SummaryParts<'a> {
     pub(crate) span: TimeSpan,
+    /// What the rows' grids are laid over ([`GenerationModel::basis`]).
+    pub(crate) basis: TimeSpan,
     pub(crate) goroutines: &'a [GoroutineInfo],
     pub(crate) strings: &'a Strings,
     pub(crate) plots: &'a [(Series, Vec<PlotPoint>)],
@@ -254,15 +269,14 @@ impl SummaryParts<'_> {
         let start_functions: FxHashMap<i64, u32> =
             self.goroutines.iter().map(|g| (g.id, g.name)).collect();
         let mut names = Names::default();
-        let mut pyramids = Pyramids::default();
+        let mut pyramids = Pyramids::new(self.basis.start);
         let lanes = lanes
             .map(|(key, lane_rows)| {
-                let mut rows: Option<Range<u32>> = None;
+                let first_row = pyramids.rows();
                 let buckets = finest_buckets(key);
                 for grid in lane_rows {
                     let grid = grid.at_most(self.span.len(), buckets);
-                    let row = pyramids.push(grid, self.span.len());
-                    rows = Some(rows.map_or(row, |rs| rs.start)..row + 1);
+                    pyramids.push(grid, self.span.len());
                 }
                 let name = match key {
                     LaneKey::Goroutine(id) => start_functions
@@ -270,10 +284,10 @@ impl SummaryParts<'_> {
                         .map_or(0, |&s| names.index(self.strings, s)),
                     _ => 0,
                 };
-                LaneSummary {
+                LaneEntry {
                     key,
                     name,
-                    rows: rows.unwrap_or(0..0),
+                    first_row,
                 }
             })
             .collect();
@@ -342,8 +356,22 @@ impl GenerationSummary {
     }
 
     /// The lanes, sorted by key.
-    pub(crate) fn lanes(&self) -> impl Iterator<Item = &LaneSummary> {
-        self.lanes.iter()
+    pub(crate) fn lanes(&self) -> impl Iterator<Item = LaneSummary> + '_ {
+        (0..self.lanes.len()).filter_map(|i| self.lane_at(i))
+    }
+
+    /// Lane number `i`.
+    fn lane_at(&self, i: usize) -> Option<LaneSummary> {
+        let entry = self.lanes.get(i)?;
+        let end = self
+            .lanes
+            .get(i + 1)
+            .map_or_else(|| self.pyramids.rows(), |next| next.first_row);
+        Some(LaneSummary {
+            key: entry.key,
+            name: entry.name,
+            rows: entry.first_row..end.max(entry.first_row),
+        })
     }
 
     /// The start function of `lane`'s goroutine, if known.
@@ -360,9 +388,9 @@ impl GenerationSummary {
     }
 
     /// The summary of lane `key`, if the generation has it.
-    pub(crate) fn lane(&self, key: LaneKey) -> Option<&LaneSummary> {
+    pub(crate) fn lane(&self, key: LaneKey) -> Option<LaneSummary> {
         let i = self.lanes.binary_search_by_key(&key, |l| l.key).ok()?;
-        self.lanes.get(i)
+        self.lane_at(i)
     }
 
     /// The downsampled `series`, at the coarsest resolution still finer
@@ -387,7 +415,7 @@ impl GenerationSummary {
             .sum();
         self.pyramids.bytes()
             + names
-            + self.lanes.len() * size_of::<LaneSummary>()
+            + self.lanes.len() * size_of::<LaneEntry>()
             + points * size_of::<PlotPoint>()
     }
 }

@@ -92,10 +92,18 @@ impl Cell {
 /// row costs no allocation of its own: a trace with 600k goroutines has tens
 /// of thousands of goroutine rows per generation, most with a cell or two,
 /// and the summaries of every generation stay in memory.
+///
+/// Every grid of a generation is laid over the same time range, so a
+/// level's origin (the time of its bucket 0) is that range's start rounded
+/// down to the level's bucket width and is not stored; nor is where a row's
+/// levels or a level's cells end, which is where the next ones begin.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Pyramids {
-    /// Per row, the range of its levels in `levels`, finest first.
-    rows: Vec<(u32, u32)>,
+    /// The start of the time range the grids are laid over.
+    start: i64,
+    /// Per row, its first level in `levels`; its levels, finest first, end
+    /// where the next row's begin.
+    rows: Vec<u32>,
     levels: Vec<LevelHead>,
     /// The cells of every level, level after level.
     cells: Vec<Cell>,
@@ -105,24 +113,35 @@ pub(crate) struct Pyramids {
 /// begin where the previous level's end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct LevelHead {
-    /// Time of bucket 0.
-    origin: i64,
     end: u32,
     /// Buckets are `2^shift` ns wide.
     shift: u32,
 }
 
 impl Pyramids {
+    /// Pyramids of grids laid over a time range starting at `start` (see
+    /// [`Grid::finest`]).
+    pub(crate) fn new(start: i64) -> Pyramids {
+        Pyramids {
+            start,
+            ..Pyramids::default()
+        }
+    }
+
+    /// Time of bucket 0 of a level of buckets `2^shift` ns wide.
+    fn origin(&self, shift: u32) -> i64 {
+        (self.start >> shift) << shift
+    }
+
     /// Adds the pyramid of `grid`, the finest level of a row of a
     /// generation `len` ns long; returns the row's number for
     /// [`Pyramids::pyramid`]. An empty grid gives a row without levels.
     pub(crate) fn push(&mut self, grid: Grid, len: i64) -> u32 {
-        let first = self.levels.len();
+        let number = to_u32(self.rows.len());
+        self.rows.push(to_u32(self.levels.len()));
         if !grid.is_empty() {
             self.push_levels(grid, len.max(1));
         }
-        let number = to_u32(self.rows.len());
-        self.rows.push((to_u32(first), to_u32(self.levels.len())));
         number
     }
 
@@ -137,8 +156,8 @@ impl Pyramids {
             let n = self.cells.len() - start;
             let keep = kept.is_none_or(|k| n * KEEP_RATIO.1 <= k * KEEP_RATIO.0);
             if keep {
+                debug_assert_eq!(grid.origin, self.origin(grid.shift), "one time range");
                 self.levels.push(LevelHead {
-                    origin: grid.origin,
                     end: to_u32(self.cells.len()),
                     shift: grid.shift,
                 });
@@ -153,13 +172,25 @@ impl Pyramids {
         }
     }
 
+    /// Number of rows.
+    pub(crate) fn rows(&self) -> u32 {
+        to_u32(self.rows.len())
+    }
+
     /// The pyramid of row `number` (empty if there is no such row).
     pub(crate) fn pyramid(&self, number: u32) -> Pyramid<'_> {
-        let (first, end) = self.rows.get(number as usize).copied().unwrap_or((0, 0));
-        Pyramid {
-            all: self,
-            levels: first as usize..end as usize,
-        }
+        let i = number as usize;
+        let levels = match self.rows.get(i) {
+            Some(&first) => {
+                let end = self
+                    .rows
+                    .get(i + 1)
+                    .map_or(self.levels.len(), |&e| e as usize);
+                first as usize..end
+            }
+            None => 0..0,
+        };
+        Pyramid { all: self, levels }
     }
 
     /// Frees spare capacity once every row is in.
@@ -171,7 +202,7 @@ impl Pyramids {
 
     /// Approximate heap bytes held.
     pub(crate) fn bytes(&self) -> usize {
-        self.rows.len() * size_of::<(u32, u32)>()
+        self.rows.len() * size_of::<u32>()
             + self.levels.len() * size_of::<LevelHead>()
             + self.cells.len() * size_of::<Cell>()
     }
@@ -214,7 +245,7 @@ impl<'a> Pyramid<'a> {
         };
         Some(Level {
             shift: head.shift,
-            origin: head.origin,
+            origin: self.all.origin(head.shift),
             cells: self.all.cells.get(start as usize..head.end as usize)?,
         })
     }
@@ -569,14 +600,13 @@ mod tests {
     /// one-level pyramids.
     fn build_level(row: &[Span], start: i64, shift: u32) -> Pyramids {
         let grid = with_shift(row, start, shift);
-        let mut p = Pyramids::default();
+        let mut p = Pyramids::new(grid.origin);
         grid.level_into(&mut p.cells);
         p.levels.push(LevelHead {
-            origin: grid.origin,
             end: to_u32(p.cells.len()),
             shift,
         });
-        p.rows.push((0, 1));
+        p.rows.push(0);
         p
     }
 

@@ -77,7 +77,7 @@ pub(crate) fn summary_suffices(summary: &GenerationSummary, key: LaneKey, ns_per
     }
     summary.lane(key).is_none_or(|lane| {
         summary
-            .rows(lane)
+            .rows(&lane)
             .filter_map(|p| p.finest_width())
             .all(|w| w as f64 <= ns_per_px)
     })
@@ -145,7 +145,7 @@ pub(crate) fn summary_items(
     let Some(lane) = summary.lane(key) else {
         return;
     };
-    for (row, pyramid) in summary.rows(lane).enumerate() {
+    for (row, pyramid) in summary.rows(&lane).enumerate() {
         let Some(level) = pyramid.level_for(ns_per_px) else {
             continue;
         };

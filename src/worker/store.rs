@@ -163,7 +163,7 @@ impl Store {
         self.merge_lanes(
             summary
                 .lanes()
-                .map(|l| (l.key, summary.name(l), l.rows_len())),
+                .map(|l| (l.key, summary.name(&l), l.rows_len())),
         );
         if let Some(slot) = self.generations.get_mut(generation) {
             slot.summary = Some(summary);
