@@ -107,7 +107,7 @@ fn settle(harness: &mut Harness<'_, GotvApp>, all: bool) -> Duration {
         let decoded = app.is_ready() && (!all || app.progress().is_some_and(|p| p.done == p.total));
         // Frames are timed once the analysis pass is done too: while it
         // runs it shares the cores with the ui thread.
-        let done = decoded && (!all || harness.query_by_label("Analysing…").is_none());
+        let done = decoded && (!all || harness.query_by_label_contains("Analysing").is_none());
         if done || Instant::now() > deadline {
             break;
         }

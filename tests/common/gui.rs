@@ -84,7 +84,7 @@ pub fn open_analysed(window: [f32; 2]) -> App {
     let mut harness = app(options, window);
     wait_decoded(&mut harness);
     wait_for(&mut harness, "the analysis", |h| {
-        h.query_by_label("Analysing…").is_none()
+        h.query_by_label_contains("Analysing").is_none()
     });
     harness.step();
     harness
