@@ -45,7 +45,7 @@ use super::intern::{Interner, StrId};
 use super::lod::Grid;
 use super::origin::{Origin, OriginBuilder, OriginId};
 use super::plot::{Series, SeriesBuilder};
-use super::span::{Row, RowBuilder, Span, SpanKind};
+use super::span::{RowBuilder, Span, SpanKind};
 use super::timeline::{LaneKey, TimeSpan, WallClock};
 use crate::trace::event::{Range, RangeName, StateTransition};
 use crate::trace::{Error, Event, EventKind, GoState, ResourceId, Stack, Trace, Transition};
@@ -885,8 +885,6 @@ impl Builder {
             model: GenerationModel {
                 span,
                 basis: self.basis.unwrap_or(span),
-                spans: Vec::new(),
-                origins: Vec::new(),
                 origin_table: self.origins.finish(),
                 strings: self.strings.unwrap_or_else(Interner::new).finish(),
                 goroutines,
@@ -948,37 +946,15 @@ impl Builder {
     }
 }
 
-/// A finished row and its spans' origins.
-type RowParts = (Row, Vec<OriginId>);
-
-/// Puts the rows of every lane into one vector (and their origins into a
-/// parallel one), lanes sorted by key.
-fn concatenate(
-    built: Vec<(LaneKey, Vec<RowBuilder>)>,
-) -> (Vec<Span>, Vec<OriginId>, Vec<LaneData>) {
-    let rows: Vec<(LaneKey, Vec<RowParts>)> = built
-        .into_iter()
-        .map(|(key, rows)| (key, rows.into_iter().map(RowBuilder::finish).collect()))
-        .collect();
-    let total = rows.iter().flat_map(|(_, r)| r).map(|(r, _)| r.len()).sum();
-    let mut spans = Vec::with_capacity(total);
-    let mut origins = Vec::with_capacity(total);
-    let lanes = rows
+/// The rows of every lane, each trimmed to its length.
+fn into_lanes(built: Vec<(LaneKey, Vec<RowBuilder>)>) -> Vec<LaneData> {
+    built
         .into_iter()
         .map(|(key, rows)| LaneData {
             key,
-            rows: rows
-                .into_iter()
-                .map(|(row, row_origins)| {
-                    let start = spans.len();
-                    spans.extend(row);
-                    origins.extend(row_origins);
-                    start..spans.len()
-                })
-                .collect(),
+            rows: rows.into_iter().map(RowBuilder::finish).collect(),
         })
-        .collect();
-    (spans, origins, lanes)
+        .collect()
 }
 
 /// A generation's model with its rows still apart: what both the model
@@ -992,13 +968,10 @@ struct Built {
 }
 
 impl Built {
-    /// The model, rows put together.
+    /// The model, with its rows.
     fn into_model(self) -> GenerationModel {
-        let (spans, origins, lanes) = concatenate(self.rows);
         GenerationModel {
-            spans,
-            origins,
-            lanes,
+            lanes: into_lanes(self.rows),
             ..self.model
         }
     }
@@ -1088,7 +1061,7 @@ mod tests {
         let rows: Vec<_> = pack_tasks(tasks, &mut strings)
             .unwrap()
             .into_iter()
-            .map(|b| b.finish().0)
+            .map(|b| b.finish().spans)
             .collect();
         assert_eq!(rows.len(), MAX_TASK_ROWS);
         let first: Vec<_> = rows[0].iter().map(|s| (s.start, s.end())).collect();

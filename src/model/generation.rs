@@ -51,19 +51,28 @@ pub(crate) struct GoroutineInfo {
     pub(crate) name: u32,
 }
 
-/// One lane's rows in full detail: ranges of [`GenerationModel`]'s spans.
+/// One row in full detail: its spans and the origin of each.
+#[derive(Debug)]
+pub(crate) struct RowData {
+    pub(crate) spans: Vec<Span>,
+    /// The origin of each span (same index).
+    pub(crate) origins: Vec<OriginId>,
+}
+
+/// One lane's rows in full detail.
 #[derive(Debug)]
 pub(crate) struct LaneData {
     pub(crate) key: LaneKey,
-    pub(crate) rows: Vec<Range<usize>>,
+    pub(crate) rows: Vec<RowData>,
 }
 
 /// Everything one generation draws, in full detail.
 ///
-/// The spans of all rows live in one vector (each row a range of it): one
-/// allocation, which the allocator hands back to the OS as a whole when the
-/// cache drops the generation, where a hundred thousand small row vectors
-/// would leave the heap fragmented and the RSS high.
+/// Each row keeps the vector it was built in, trimmed to its length:
+/// gathering every span into one vector would hold the spans twice while
+/// copying (a busy generation's detail is about a hundred megabytes). The
+/// worker trims the heap when the cache drops a generation, which gives
+/// the rows' pages back.
 #[derive(Debug)]
 pub struct GenerationModel {
     pub(crate) span: TimeSpan,
@@ -72,9 +81,6 @@ pub struct GenerationModel {
     /// are laid over it, so a summary can be built while the generation is
     /// decoded, and is the same whether built that way or from the detail.
     pub(crate) basis: TimeSpan,
-    pub(crate) spans: Vec<Span>,
-    /// The origin of each span in `spans` (same index).
-    pub(crate) origins: Vec<OriginId>,
     pub(crate) origin_table: Origins,
     pub(crate) strings: Strings,
     pub(crate) goroutines: Vec<GoroutineInfo>,
@@ -151,9 +157,7 @@ impl GenerationModel {
 
     /// The rows of `lane`, top to bottom.
     pub(crate) fn rows<'a>(&'a self, lane: &'a LaneData) -> impl Iterator<Item = &'a [Span]> + 'a {
-        lane.rows
-            .iter()
-            .map(|r| self.spans.get(r.clone()).unwrap_or_default())
+        lane.rows.iter().map(|r| r.spans.as_slice())
     }
 
     /// The samples of `series`.
@@ -170,14 +174,13 @@ impl GenerationModel {
     /// last one starting at or before `t` and not ending before it), if
     /// there is one.
     pub(crate) fn span_details(&self, key: LaneKey, row: usize, t: i64) -> Option<SpanDetails> {
-        let range = self.lane(key)?.rows.get(row)?.clone();
-        let spans = self.spans.get(range.clone())?;
-        let i = spans.partition_point(|s| s.start <= t).checked_sub(1)?;
-        let span = spans.get(i).filter(|s| s.end() > t || s.end() == s.start)?;
-        let origin = self
-            .origins
-            .get(range.start + i)
-            .and_then(|&id| self.origin_table.get(id));
+        let row = self.lane(key)?.rows.get(row)?;
+        let i = row.spans.partition_point(|s| s.start <= t).checked_sub(1)?;
+        let span = row
+            .spans
+            .get(i)
+            .filter(|s| s.end() > t || s.end() == s.start)?;
+        let origin = row.origins.get(i).and_then(|&id| self.origin_table.get(id));
         let stack = origin.map_or(Vec::new(), |o| {
             resolve(&self.origin_table, &self.strings, o.stack)
         });
@@ -205,14 +208,16 @@ impl GenerationModel {
 
     /// Approximate heap bytes held, for the cache's budget.
     pub fn bytes(&self) -> usize {
-        let spans: usize = self
-            .lanes
-            .iter()
-            .flat_map(|l| &l.rows)
-            .map(|r| r.len())
+        let rows = self.lanes.iter().flat_map(|l| &l.rows);
+        let row_bytes: usize = rows
+            .map(|r| {
+                r.spans.capacity() * size_of::<Span>()
+                    + r.origins.capacity() * size_of::<OriginId>()
+                    + size_of::<RowData>()
+            })
             .sum();
         let points: usize = self.plots.iter().map(|(_, p)| p.len()).sum();
-        spans * (size_of::<Span>() + size_of::<OriginId>())
+        row_bytes
             + self.origin_table.bytes()
             + points * size_of::<PlotPoint>()
             + self.lanes.len() * size_of::<LaneData>()

@@ -12,6 +12,7 @@
 //! for the side panel; see [`origin`](super::origin)), so a span costs 20
 //! bytes in all.
 
+use super::generation::RowData;
 use super::lod::Grid;
 use super::origin::OriginId;
 use super::timeline::TimeSpan;
@@ -239,9 +240,14 @@ impl RowBuilder {
         }
     }
 
-    /// The row and the origins of its spans.
-    pub(crate) fn finish(self) -> (Row, Vec<OriginId>) {
-        (self.spans, self.origins)
+    /// The row and the origins of its spans, trimmed to their length.
+    pub(crate) fn finish(mut self) -> RowData {
+        self.spans.shrink_to_fit();
+        self.origins.shrink_to_fit();
+        RowData {
+            spans: self.spans,
+            origins: self.origins,
+        }
     }
 }
 
@@ -276,7 +282,10 @@ mod tests {
         ] {
             b.push(start, end, SpanKind::Waiting, 7);
         }
-        let (row, origins) = b.finish();
+        let RowData {
+            spans: row,
+            origins,
+        } = b.finish();
         assert_eq!(origins.len(), row.len());
         let bounds: Vec<(i64, i64)> = row.iter().map(|s| (s.start, s.end())).collect();
         assert_eq!(bounds, [(0, 10), (10, 20), (30, 30), (30, 30), (30, 40)]);
@@ -285,7 +294,10 @@ mod tests {
         assert_eq!(visible(&row, TimeSpan::new(41, 50)), 5..5);
         let mut b = RowBuilder::default();
         b.push_from(0, 10_000_000_000, (SpanKind::Waiting, 1), Some(9));
-        let (long, origins) = b.finish();
+        let RowData {
+            spans: long,
+            origins,
+        } = b.finish();
         assert_eq!(origins, [9, 9, 9], "every piece keeps the origin");
         assert_eq!(long.len(), 3, "split into pieces of at most 2³² ns");
         assert_eq!(

@@ -194,7 +194,8 @@ fn sample_trace_has_every_lane_kind_and_plot() {
     assert!(has(|k| matches!(k, LaneKey::Proc(_))) && has(|k| matches!(k, LaneKey::Thread(_))));
     let kinds: BTreeSet<u8> = models
         .iter()
-        .flat_map(|m| &m.spans)
+        .flat_map(|m| m.lanes.iter().flat_map(|l| m.rows(l)))
+        .flatten()
         .map(|s| s.kind() as u8)
         .collect();
     assert_eq!(
@@ -379,12 +380,9 @@ fn p_and_m_spans_share_their_goroutines_origin() {
         }
     }
     assert!(checked > 0);
-    let with_stacks = models
-        .iter()
-        .flat_map(|m| &m.origins)
-        .filter(|&&o| o != 0)
-        .count();
-    let all: usize = models.iter().map(|m| m.spans.len()).sum();
+    let rows = || models.iter().flat_map(|m| &m.lanes).flat_map(|l| &l.rows);
+    let with_stacks = rows().flat_map(|r| &r.origins).filter(|&&o| o != 0).count();
+    let all: usize = rows().map(|r| r.spans.len()).sum();
     let tables: usize = models.iter().map(|m| m.origin_table.bytes()).sum();
     eprintln!(
         "{with_stacks} of {all} spans have an origin; origin tables {tables} bytes, {:.2} bytes/span",
