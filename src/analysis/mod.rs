@@ -63,9 +63,30 @@ pub struct Analysis {
     pub utilization: MutatorUtilization,
 }
 
+/// The analyses a pass runs; the others give empty results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Parts {
+    /// Latency intervals and the profiles of where waits began.
+    pub latency: bool,
+    /// Goroutine statistics per start function and per goroutine.
+    pub goroutines: bool,
+    /// Mutator utilisation.
+    pub utilization: bool,
+}
+
+impl Parts {
+    /// Every analysis.
+    pub const ALL: Parts = Parts {
+        latency: true,
+        goroutines: true,
+        utilization: true,
+    };
+}
+
 /// The streaming analysis: feed it every event in order, then finish.
 #[derive(Debug)]
 pub struct Analyzer {
+    parts: Parts,
     labels: Labels,
     latency: LatencyTracker,
     profile: ProfileBuilder,
@@ -77,7 +98,14 @@ impl Analyzer {
     /// An analyzer keeping the `outliers` longest intervals of each kind,
     /// counting the GC activity `util` selects against the mutator.
     pub fn new(outliers: usize, util: UtilFlags) -> Analyzer {
+        Analyzer::of(Parts::ALL, outliers, util)
+    }
+
+    /// [`Analyzer::new`] running only `parts` (a pass over a large trace
+    /// costs a few seconds per part).
+    pub fn of(parts: Parts, outliers: usize, util: UtilFlags) -> Analyzer {
         Analyzer {
+            parts,
             labels: Labels::default(),
             latency: LatencyTracker::new(outliers),
             profile: ProfileBuilder::default(),
@@ -92,9 +120,15 @@ impl Analyzer {
     }
 
     fn step(&mut self, step: &Step<'_>) {
-        self.latency.step(step, &mut self.labels, &mut self.profile);
-        self.goroutines.step(step, &mut self.labels);
-        self.utilization.step(step);
+        if self.parts.latency {
+            self.latency.step(step, &mut self.labels, &mut self.profile);
+        }
+        if self.parts.goroutines {
+            self.goroutines.step(step, &mut self.labels);
+        }
+        if self.parts.utilization {
+            self.utilization.step(step);
+        }
     }
 
     /// Ends the pass: intervals still open are dropped, live goroutines are
@@ -116,7 +150,16 @@ impl Analyzer {
 /// default [`UtilFlags`]. On a broken trace, the analysis of everything
 /// before the fault comes with the error.
 pub fn analyze(trace: &Trace<'_>, outliers: usize) -> (Analysis, Option<Error>) {
-    let mut analyzer = Analyzer::new(outliers, UtilFlags::DEFAULT);
+    analyze_parts(trace, Parts::ALL, outliers)
+}
+
+/// [`analyze`], running only `parts`.
+pub fn analyze_parts(
+    trace: &Trace<'_>,
+    parts: Parts,
+    outliers: usize,
+) -> (Analysis, Option<Error>) {
+    let mut analyzer = Analyzer::of(parts, outliers, UtilFlags::DEFAULT);
     let result = trace.for_each_event(|ev| analyzer.event(&ev));
     (analyzer.finish(), result.err())
 }
@@ -266,6 +309,39 @@ mod tests {
         let got = own_weights(&analyze_file(name), LatencyKind::Block);
         assert!(want.len() > 3, "{want:?}");
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_part_run_alone_finds_what_it_finds_with_the_others() {
+        let data = std::fs::read(format!(
+            "{}/testdata/traces/workload-go1.25.trace",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .expect("test trace");
+        let trace = Trace::open(&data).expect("valid trace");
+        let all = analyze(&trace, usize::MAX).0;
+        let only = |latency, goroutines, utilization| {
+            let parts = Parts {
+                latency,
+                goroutines,
+                utilization,
+            };
+            analyze_parts(&trace, parts, usize::MAX).0
+        };
+        let latency = only(true, false, false);
+        for kind in LatencyKind::ALL {
+            let text = |a: &Analysis| -> Vec<(GoId, Time, Time, String)> {
+                let outliers = a.latencies.outliers(kind).into_iter();
+                outliers
+                    .map(|i| (i.goroutine, i.start, i.end, a.labels.text(i.label)))
+                    .collect()
+            };
+            assert_eq!(text(&latency), text(&all), "{kind:?}");
+        }
+        assert!(latency.start_functions.is_empty() && latency.utilization.points().is_empty());
+        let utilization = only(false, false, true);
+        assert_eq!(utilization.utilization, all.utilization);
+        assert!(!all.utilization.points().is_empty());
     }
 
     #[test]

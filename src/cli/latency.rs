@@ -13,7 +13,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::analysis::{Analysis, LatencyKind, analyze};
+use crate::analysis::{Analysis, LatencyKind, Parts, analyze_parts};
 use crate::trace::Trace;
 
 /// The interval kinds the command reports.
@@ -44,7 +44,12 @@ pub(super) fn run(path: &Path, kind: Kind, top: usize) -> ExitCode {
 
 /// Prints the `top` longest intervals of `kind` in `trace`.
 fn print(trace: &Trace<'_>, kind: Kind, top: usize) -> ExitCode {
-    let (analysis, error) = analyze(trace, top);
+    let parts = Parts {
+        latency: true,
+        goroutines: false,
+        utilization: false,
+    };
+    let (analysis, error) = analyze_parts(trace, parts, top);
     if let Err(e) = write_rows(&analysis, kind.latency_kind()) {
         return super::output_failed(&e);
     }

@@ -22,7 +22,7 @@ use egui_plot::{AxisHints, GridMark, HoverPosition, Line, Plot, Points};
 use super::analysis_task::run_analyzer;
 use super::axis::format_duration;
 use super::open::{Source, with_trace};
-use crate::analysis::{Analysis, Analyzer, MutatorUtilization, UtilFlags};
+use crate::analysis::{Analysis, Analyzer, MutatorUtilization, Parts, UtilFlags};
 
 /// Points of the curve. Go's MMU page uses about as many; fewer show the
 /// knees of the curve less sharply, more cost a pass over the utilisation
@@ -195,7 +195,12 @@ fn utilization(
     // Outliers are not wanted here, only the utilisation. A damaged trace
     // gives the utilisation up to the damage, as the main analysis does
     // (and says so in the panel).
-    let analyzer = Analyzer::new(1, flags);
+    let parts = Parts {
+        latency: false,
+        goroutines: false,
+        utilization: true,
+    };
+    let analyzer = Analyzer::of(parts, 1, flags);
     with_trace(source, |trace| {
         run_analyzer(trace, analyzer, cancel, |_| {}).0.utilization
     })
