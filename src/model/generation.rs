@@ -13,7 +13,7 @@ use super::intern::Strings;
 use super::lod::{Grid, Pyramid, Pyramids};
 use super::origin::{OriginId, Origins, SpanDetails, known, resolve};
 use super::plot::{PlotPoint, Series, downsample};
-use super::span::{Span, SpanKind};
+use super::span::{RowData, Span, SpanKind};
 use super::timeline::{LaneKey, TimeSpan, WallClock};
 
 /// Finest summary buckets per generation for P, M, GC and task lanes and
@@ -49,14 +49,6 @@ pub(crate) struct GoroutineInfo {
     pub(crate) id: i64,
     /// Start function (Go's `GoroutineSummary.Name`), or 0 if not seen.
     pub(crate) name: u32,
-}
-
-/// One row in full detail: its spans and the origin of each.
-#[derive(Debug)]
-pub(crate) struct RowData {
-    pub(crate) spans: Vec<Span>,
-    /// The origin of each span (same index).
-    pub(crate) origins: Vec<OriginId>,
 }
 
 /// One lane's rows in full detail.

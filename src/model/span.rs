@@ -12,7 +12,6 @@
 //! for the side panel; see [`origin`](super::origin)), so a span costs 20
 //! bytes in all.
 
-use super::generation::RowData;
 use super::lod::Grid;
 use super::origin::OriginId;
 use super::timeline::TimeSpan;
@@ -162,6 +161,14 @@ pub(crate) fn visible(row: &[Span], view: TimeSpan) -> std::ops::Range<usize> {
     let first = row.partition_point(|s| s.end() < view.start);
     let last = row.partition_point(|s| s.start < view.end);
     first..last.max(first)
+}
+
+/// One row in full detail: its spans and the origin of each.
+#[derive(Debug)]
+pub(crate) struct RowData {
+    pub(crate) spans: Row,
+    /// The origin of each span (same index).
+    pub(crate) origins: Vec<OriginId>,
 }
 
 /// Builds a [`Row`], keeping its invariant: a span that starts before the
