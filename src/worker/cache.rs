@@ -3,11 +3,14 @@
 
 use crate::model::GenerationModel;
 
-/// Bytes of full-detail generations the ui keeps. Detail is ~25 bytes per
-/// event, so this holds ~5 M events: the generations of a deep zoom and
-/// their neighbours for panning. More means fewer re-decodes when panning
-/// back and forth; less lowers the RSS (the budget is 300 MB in all, with
-/// decoding in flight and the summaries of every generation).
+/// Bytes of full-detail generations the ui keeps. Detail costs 25 to 60
+/// bytes per event (a busy server's generation of 1.9 M events takes about
+/// 105 MB: spans on goroutine, P and M lanes and their origins), so this
+/// holds the generation of a deep zoom, plus a neighbour or two when
+/// generations are small; the generations on screen are kept whatever the
+/// budget. More means fewer re-decodes when panning back and forth; less
+/// lowers the RSS (the budget is 300 MB in all, with decoding in flight and
+/// the summaries of every generation).
 pub(crate) const DETAIL_BUDGET: usize = 128 << 20;
 
 struct Entry {
