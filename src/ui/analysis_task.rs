@@ -14,7 +14,7 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossbeam_channel::Receiver;
 
@@ -45,8 +45,11 @@ pub(crate) enum AnalysisState {
     Failed(String),
 }
 
-/// How often, at most, the analysis wakes the window to show its progress:
-/// the pass takes seconds on a large trace, and each wake costs a frame.
+/// How soon the window shows the analysis' progress: the pass takes seconds
+/// on a large trace, and each frame drawn meanwhile takes CPU from it and
+/// from the timeline's decoding. Asked for with this delay, the repaint
+/// coalesces with the worker's (which waits as long for background
+/// summaries), so the window draws a few frames a second while loading.
 const PROGRESS_WAKE: Duration = Duration::from_millis(250);
 
 /// How far the pass is: generations read, of how many (0 until the trace
@@ -67,9 +70,10 @@ pub(crate) struct AnalysisTask {
 }
 
 impl AnalysisTask {
-    /// Starts analysing `source`; `wake` is called when the result is in,
-    /// and now and then (see [`PROGRESS_WAKE`]) as the pass advances.
-    pub(crate) fn start(source: &Source, wake: impl Fn() + Send + 'static) -> Self {
+    /// Starts analysing `source`; `wake` asks for a repaint within the given
+    /// time: at once when the result is in, within [`PROGRESS_WAKE`] as the
+    /// pass advances.
+    pub(crate) fn start(source: &Source, wake: impl Fn(Duration) + Send + 'static) -> Self {
         let (tx, rx) = crossbeam_channel::bounded(1);
         let cancel = Arc::new(AtomicBool::new(false));
         let progress = Arc::new(Generations::default());
@@ -79,7 +83,7 @@ impl AnalysisTask {
             yield_to_the_timeline();
             let result = run(&source, &stop, &shared, &wake);
             if !stop.load(Ordering::Relaxed) && tx.send(result).is_ok() {
-                wake();
+                wake(Duration::ZERO);
             }
         });
         Self {
@@ -154,19 +158,15 @@ fn run(
     source: &Source,
     cancel: &AtomicBool,
     progress: &Generations,
-    wake: &impl Fn(),
+    wake: &impl Fn(Duration),
 ) -> AnalysisState {
     let analyzer = Analyzer::new(OUTLIERS_KEPT, UtilFlags::DEFAULT);
-    let mut woken = Instant::now();
     let analyse = |trace: &Trace<'_>| {
         let total = trace.index().generations.len();
         progress.total.store(total, Ordering::Relaxed);
         run_analyzer(trace, analyzer, cancel, |done| {
             progress.done.store(done, Ordering::Relaxed);
-            if woken.elapsed() >= PROGRESS_WAKE {
-                woken = Instant::now();
-                wake();
-            }
+            wake(PROGRESS_WAKE);
         })
     };
     match with_trace(source, analyse) {
@@ -209,11 +209,12 @@ pub(crate) fn run_analyzer(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
 
     #[test]
     fn analyses_the_bundled_sample_off_thread() {
         let (woke, woken) = crossbeam_channel::bounded(1);
-        let mut task = AnalysisTask::start(&Source::Bundled, move || {
+        let mut task = AnalysisTask::start(&Source::Bundled, move |_| {
             let _ = woke.try_send(());
         });
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -234,7 +235,7 @@ mod tests {
     fn a_missing_file_fails_in_words() {
         let (woke, woken) = crossbeam_channel::bounded(1);
         let source = Source::File("/nonexistent/gotv.trace".into());
-        let mut task = AnalysisTask::start(&source, move || {
+        let mut task = AnalysisTask::start(&source, move |_| {
             let _ = woke.try_send(());
         });
         assert!(woken.recv_timeout(Duration::from_secs(60)).is_ok());

@@ -46,7 +46,7 @@ impl Incoming {
             wake.request_repaint_after(after)
         });
         let wake = ctx.clone();
-        let analysis = AnalysisTask::start(&source, move || wake.request_repaint());
+        let analysis = AnalysisTask::start(&source, move |after| wake.request_repaint_after(after));
         Self {
             source,
             worker,
