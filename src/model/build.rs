@@ -252,9 +252,8 @@ struct Builder {
     /// The last goroutine looked up and its slot: a goroutine's events come
     /// in runs, so this saves most lookups.
     last_slot: Option<(i64, u32)>,
-    /// Likewise the last P lane and M lane looked up, by P and M.
-    last_proc_lane: Option<(i64, u32)>,
-    last_thread_lane: Option<(i64, u32)>,
+    /// Likewise the last P lane and the last M lane looked up.
+    last_lanes: [Option<(LaneKey, u32)>; 2],
     lanes: Vec<(LaneKey, Vec<RowBuilder>)>,
     lane_index: FxHashMap<LaneKey, u32>,
     mark: Option<i64>,
@@ -293,28 +292,20 @@ impl Builder {
         self.strings().intern_bytes(bytes)
     }
 
-    /// The index of the lane of P `p`, added if new.
-    fn proc_lane(&mut self, p: i64) -> u32 {
-        match self.last_proc_lane {
-            Some((last, lane)) if last == p => lane,
-            _ => {
-                let lane = self.lane(LaneKey::Proc(p));
-                self.last_proc_lane = Some((p, lane));
-                lane
-            }
+    /// The index of lane `key` of a P or an M, added if new: [`Builder::lane`]
+    /// behind a one-entry cache per kind (an M's events come in runs).
+    fn cached_lane(&mut self, key: LaneKey) -> u32 {
+        let kind = usize::from(matches!(key, LaneKey::Thread(_)));
+        if let Some(&Some((last, lane))) = self.last_lanes.get(kind)
+            && last == key
+        {
+            return lane;
         }
-    }
-
-    /// The index of the lane of M `m`, added if new.
-    fn thread_lane(&mut self, m: i64) -> u32 {
-        match self.last_thread_lane {
-            Some((last, lane)) if last == m => lane,
-            _ => {
-                let lane = self.lane(LaneKey::Thread(m));
-                self.last_thread_lane = Some((m, lane));
-                lane
-            }
+        let lane = self.lane(key);
+        if let Some(entry) = self.last_lanes.get_mut(kind) {
+            *entry = Some((key, lane));
         }
+        lane
     }
 
     /// The index of lane `key`, added if new.
@@ -626,9 +617,10 @@ impl Builder {
             _ => return,
         };
         let (p, m) = (ev.proc(), ev.thread());
-        let p_lane = (kind == SpanKind::Running && p >= 0).then(|| self.proc_lane(p));
+        let p_lane =
+            (kind == SpanKind::Running && p >= 0).then(|| self.cached_lane(LaneKey::Proc(p)));
         let on_thread = matches!(kind, SpanKind::Running | SpanKind::Syscall) && m >= 0;
-        let m_lane = on_thread.then(|| self.thread_lane(m));
+        let m_lane = on_thread.then(|| self.cached_lane(LaneKey::Thread(m)));
         match at {
             Some(t) => self.counts.change(t, kind, 1),
             None => self.counts.count_from_start(kind),
