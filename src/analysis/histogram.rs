@@ -60,6 +60,25 @@ impl LogHistogram {
         self.sum += i128::from(d);
     }
 
+    /// Adds every duration `other` counted.
+    pub(crate) fn merge(&mut self, other: &LogHistogram) {
+        if other.count == 0 {
+            return;
+        }
+        if self.counts.len() < other.counts.len() {
+            self.counts.resize(other.counts.len(), 0);
+        }
+        for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
+            *mine += theirs;
+        }
+        if self.count == 0 || other.min < self.min {
+            self.min = other.min;
+        }
+        self.max = self.max.max(other.max);
+        self.count += other.count;
+        self.sum += other.sum;
+    }
+
     /// Number of durations counted.
     pub fn count(&self) -> u64 {
         self.count
@@ -182,5 +201,26 @@ mod tests {
             }
         );
         assert_eq!(bins[2].count, 2);
+    }
+
+    #[test]
+    fn merging_equals_counting_together() {
+        let (mut a, mut b, mut both) = Default::default();
+        for d in [3, 700, 9_000] {
+            LogHistogram::add(&mut a, d);
+            LogHistogram::add(&mut both, d);
+        }
+        for d in [1, 5_000_000] {
+            LogHistogram::add(&mut b, d);
+            LogHistogram::add(&mut both, d);
+        }
+        let mut merged: LogHistogram = a.clone();
+        merged.merge(&b);
+        assert_eq!(merged, both);
+        merged.merge(&LogHistogram::default());
+        assert_eq!(merged, both);
+        let mut empty = LogHistogram::default();
+        empty.merge(&a);
+        assert_eq!(empty, a);
     }
 }

@@ -16,6 +16,11 @@ pub struct Label(u32);
 impl Label {
     /// The empty name.
     pub const EMPTY: Label = Label(0);
+
+    /// Its index in the table.
+    pub(crate) fn index(self) -> usize {
+        self.0 as usize
+    }
 }
 
 /// The table of interned names.
@@ -72,6 +77,12 @@ impl Labels {
         label
     }
 
+    /// Adds the names of `other`; returns the label each of its labels
+    /// has here, by its index.
+    pub(crate) fn absorb(&mut self, other: &Labels) -> Vec<Label> {
+        other.names.iter().map(|name| self.intern(name)).collect()
+    }
+
     /// The name's bytes, as in the trace.
     pub fn bytes(&self, label: Label) -> &[u8] {
         self.names.get(label.0 as usize).map_or(&[], |n| n)
@@ -109,5 +120,18 @@ mod tests {
         let mut out = b"x".to_vec();
         labels.write_escaped(odd, &mut out);
         assert_eq!(out, b"xa\\t\\\"b\\\"\\xff");
+    }
+
+    #[test]
+    fn absorbing_maps_each_label_to_its_name() {
+        let mut mine = Labels::default();
+        let select = mine.intern(b"select");
+        let mut theirs = Labels::default();
+        let sleep = theirs.intern(b"sleep");
+        let again = theirs.intern(b"select");
+        let map = mine.absorb(&theirs);
+        assert_eq!(map[again.0 as usize], select);
+        assert_eq!(map[Label::EMPTY.0 as usize], Label::EMPTY);
+        assert_eq!(mine.text(map[sleep.0 as usize]), "sleep");
     }
 }

@@ -38,12 +38,13 @@
 use std::collections::BTreeMap;
 use std::collections::hash_map::Entry;
 
-use crate::trace::FxHashMap;
+use crate::trace::{FxHashMap, FxHashSet};
 
 use super::histogram::LogHistogram;
 use super::labels::{Label, Labels};
 use super::profile::{Origin, ProfileBuilder, StackId};
 use super::step::{Edge, GcRange, GoChange, Step, What};
+use super::stitch::Moved;
 use super::topk::TopK;
 use crate::trace::{GoId, GoState, TaskId, Time};
 
@@ -178,6 +179,26 @@ impl Latencies {
         k.top.offer(Ranked(interval));
     }
 
+    /// Adds what `other` measured, its labels and stacks moved here.
+    fn absorb(&mut self, other: Latencies, moved: &Moved) {
+        for (mine, theirs) in self.kinds.iter_mut().zip(other.kinds) {
+            mine.all.merge(&theirs.all);
+            for (label, h) in &theirs.by_label {
+                mine.by_label
+                    .entry(moved.label(*label))
+                    .or_default()
+                    .merge(h);
+            }
+            for Ranked(i) in theirs.top.into_items() {
+                mine.top.offer(Ranked(Interval {
+                    label: moved.label(i.label),
+                    stack: moved.stack(i.stack),
+                    ..i
+                }));
+            }
+        }
+    }
+
     /// The longest intervals of a kind (as many as the analysis was asked to
     /// keep), longest first, ties by start time then goroutine.
     pub fn outliers(&self, kind: LatencyKind) -> Vec<Interval> {
@@ -224,14 +245,93 @@ struct Open {
     goroutine: GoId,
 }
 
+impl Open {
+    /// This, with its label and start moved by `moved`.
+    fn moved(&self, moved: &Moved) -> Open {
+        Open {
+            since: self.since.map(|t| moved.time(t)),
+            label: moved.label(self.label),
+            ..*self
+        }
+    }
+}
+
+/// Replaces, in `mine`, the entries of the `changed` keys by those `theirs`
+/// has (their labels moved), if any.
+fn replace<K: std::hash::Hash + Eq + Copy>(
+    mine: &mut FxHashMap<K, Open>,
+    theirs: &FxHashMap<K, Open>,
+    changed: &FxHashSet<K>,
+    moved: &Moved,
+) {
+    for key in changed {
+        mine.remove(key);
+        if let Some(open) = theirs.get(key) {
+            mine.insert(*key, open.moved(moved));
+        }
+    }
+}
+
+/// A GC range open on a goroutine.
+type RangeKey = (GoId, LatencyKind);
+
+/// What a tracker that sees one generation apart (not the first) cannot
+/// settle alone: the ends of what began before the generation, and which
+/// of the things open before it the generation changed. The stitcher
+/// (`stitch.rs`) settles them against what the earlier generations left
+/// open, which is exactly what a tracker over the whole trace holds when
+/// the generation begins.
+///
+/// The first change to a goroutine's state, task or range in the
+/// generation decides: an end with nothing of the generation open ends
+/// what was open before; any other change replaces it. Regions nest, so a
+/// region end with no region of the generation open ends the innermost
+/// one open before, until the goroutine exits.
+#[derive(Debug, Default)]
+struct Earlier {
+    /// Goroutines whose first change of state leaves one entered earlier,
+    /// and when.
+    state_ends: Vec<(GoId, Time)>,
+    /// Goroutines that changed state: their state at the end (if any)
+    /// replaces the earlier one.
+    states: FxHashSet<GoId>,
+    /// In order: a goroutine ends a region begun earlier (`Some`), or
+    /// exits, dropping those left (`None`).
+    region_ends: Vec<(GoId, Option<Time>)>,
+    /// Goroutines whose regions begun earlier are gone (they exited).
+    exited: FxHashSet<GoId>,
+    /// Goroutines that began regions: theirs at the end go on top of the
+    /// earlier ones.
+    regions: FxHashSet<GoId>,
+    /// Tasks ended with their begin earlier, and when.
+    task_ends: Vec<(TaskId, Time)>,
+    /// Tasks begun or ended: their state at the end replaces the earlier.
+    tasks: FxHashSet<TaskId>,
+    /// Ranges ended with their begin earlier, and when.
+    range_ends: Vec<(RangeKey, Time)>,
+    /// Ranges begun or ended: their state at the end replaces the earlier.
+    ranges: FxHashSet<RangeKey>,
+    /// Ranges only found active: they continue the earlier range, or
+    /// else began before the trace.
+    active: FxHashMap<RangeKey, Open>,
+    /// Times up to this one are of the generation's first events, which
+    /// the whole trace may move later (see `stitch.rs`): an interval that
+    /// begins at one is measured by the stitcher.
+    provisional: Time,
+    /// Those intervals, with where they began, in the generation's times.
+    deferred: Vec<(Interval, Origin)>,
+}
+
 /// The streaming state that turns steps into intervals.
 #[derive(Debug)]
 pub(crate) struct LatencyTracker {
     states: FxHashMap<GoId, OpenState>,
     regions: FxHashMap<GoId, Vec<Open>>,
     tasks: FxHashMap<TaskId, Open>,
-    ranges: FxHashMap<(GoId, LatencyKind), Open>,
+    ranges: FxHashMap<RangeKey, Open>,
     out: Latencies,
+    /// Set when the tracker sees a generation apart, not the first.
+    earlier: Option<Box<Earlier>>,
 }
 
 impl LatencyTracker {
@@ -243,6 +343,132 @@ impl LatencyTracker {
             tasks: FxHashMap::default(),
             ranges: FxHashMap::default(),
             out: Latencies::new(top),
+            earlier: None,
+        }
+    }
+
+    /// A tracker for a generation other than the first, seen apart from
+    /// the others (decoded on its own: the status events opening it come
+    /// as transitions from `Undetermined`), to be stitched after the
+    /// earlier ones with [`LatencyTracker::absorb`].
+    pub fn apart(top: usize) -> LatencyTracker {
+        let earlier = Earlier {
+            provisional: Time::MAX,
+            ..Earlier::default()
+        };
+        LatencyTracker {
+            earlier: Some(Box::new(earlier)),
+            ..LatencyTracker::new(top)
+        }
+    }
+
+    /// Intervals beginning after `t` have their final times (a tracker
+    /// [`LatencyTracker::apart`] defers all until told).
+    pub fn provisional_until(&mut self, t: Time) {
+        if let Some(earlier) = self.earlier.as_deref_mut() {
+            earlier.provisional = t;
+        }
+    }
+
+    /// Records `interval`, which began at `origin`, unless its start is
+    /// provisional: then the stitcher will.
+    /// Goroutine waits go to `profile` too (the other kinds have none).
+    fn record(&mut self, interval: Interval, origin: Origin, profile: Option<&mut ProfileBuilder>) {
+        match self.earlier.as_deref_mut() {
+            Some(earlier) if interval.start <= earlier.provisional => {
+                earlier.deferred.push((interval, origin));
+            }
+            _ => {
+                if let Some(profile) = profile {
+                    profile.add(interval.kind, origin, interval.duration());
+                }
+                self.out.record(interval);
+            }
+        }
+    }
+
+    /// Stitches on `part`, the tracker of the next generation seen apart
+    /// (its labels and stacks moved here by `moved`), as if this tracker
+    /// had seen its steps; the intervals crossing into it are measured
+    /// with `profile`.
+    pub fn absorb(
+        &mut self,
+        mut part: LatencyTracker,
+        moved: &Moved,
+        profile: &mut ProfileBuilder,
+    ) {
+        self.out.absorb(part.out, moved);
+        let Some(earlier) = part.earlier.take() else {
+            return;
+        };
+        for &(interval, origin) in &earlier.deferred {
+            let interval = Interval {
+                start: moved.time(interval.start),
+                end: moved.time(interval.end),
+                label: moved.label(interval.label),
+                stack: moved.stack(interval.stack),
+                ..interval
+            };
+            self.record(interval, origin.moved(&moved.stacks), Some(&mut *profile));
+        }
+        for &(g, t) in &earlier.state_ends {
+            if let Some(open) = self.states.get(&g).copied() {
+                self.measure(g, open, moved.time(t), profile);
+            }
+        }
+        for g in &earlier.states {
+            self.states.remove(g);
+            if let Some(open) = part.states.get(g) {
+                let open = OpenState {
+                    since: moved.time(open.since),
+                    label: moved.label(open.label),
+                    origin: open.origin.moved(&moved.stacks),
+                    ..*open
+                };
+                self.states.insert(*g, open);
+            }
+        }
+        self.absorb_regions(&earlier, &mut part.regions, moved);
+        for &(id, t) in &earlier.task_ends {
+            if let Some(open) = self.tasks.remove(&id) {
+                self.close(LatencyKind::Task, open, moved.time(t));
+            }
+        }
+        replace(&mut self.tasks, &part.tasks, &earlier.tasks, moved);
+        for &(key, t) in &earlier.range_ends {
+            if let Some(open) = self.ranges.remove(&key) {
+                self.close(key.1, open, moved.time(t));
+            }
+        }
+        replace(&mut self.ranges, &part.ranges, &earlier.ranges, moved);
+        for (key, open) in &earlier.active {
+            self.ranges.entry(*key).or_insert(open.moved(moved));
+        }
+    }
+
+    fn absorb_regions(
+        &mut self,
+        earlier: &Earlier,
+        theirs: &mut FxHashMap<GoId, Vec<Open>>,
+        moved: &Moved,
+    ) {
+        for &(g, end) in &earlier.region_ends {
+            match end {
+                Some(t) => {
+                    if let Some(open) = self.regions.get_mut(&g).and_then(Vec::pop) {
+                        self.close(LatencyKind::Region, open, moved.time(t));
+                    }
+                }
+                None => {
+                    self.regions.remove(&g);
+                }
+            }
+        }
+        for g in &earlier.regions {
+            if let Some(stack) = theirs.remove(g).filter(|s| !s.is_empty()) {
+                let mine = self.regions.entry(*g).or_default();
+                mine.extend(stack.iter().map(|o| o.moved(moved)));
+            }
         }
     }
 
@@ -272,36 +498,51 @@ impl LatencyTracker {
         labels: &mut Labels,
         profile: &mut ProfileBuilder,
     ) {
-        if c.from == c.to {
+        // Seen apart, a generation opens with each goroutine's status as
+        // a transition from `Undetermined`: in the whole trace it restates
+        // the state the goroutine was in.
+        let restated = c.from == GoState::Undetermined && self.earlier.is_some();
+        if c.from == c.to || restated {
             return;
         }
-        // One lookup for both the state being left and the one entered.
-        let entry = self.states.entry(c.id);
-        let left = match &entry {
-            Entry::Occupied(o) => Some(*o.get()),
-            Entry::Vacant(_) => None,
-        };
-        if let Some(open) = left
-            && open.known
-            && let Some(kind) = LatencyKind::of_state(open.state)
-        {
-            profile.add(kind, open.origin, time - open.since);
-            self.out.record(Interval {
-                kind,
-                goroutine: c.id,
-                start: open.since,
-                end: time,
-                label: open.label,
-                stack: open.origin.stack,
-            });
-        }
-        if c.to == GoState::NotExist {
-            if let Entry::Occupied(o) = entry {
-                o.remove();
-            }
+        let left = if c.to == GoState::NotExist {
             self.regions.remove(&c.id);
-            return;
+            if let Some(earlier) = self.earlier.as_deref_mut()
+                && earlier.exited.insert(c.id)
+            {
+                earlier.region_ends.push((c.id, None));
+            }
+            self.states.remove(&c.id)
+        } else {
+            let open = Self::entered(time, c, labels, profile);
+            // One lookup for both the state left and the one entered.
+            match self.states.entry(c.id) {
+                Entry::Occupied(mut o) => Some(std::mem::replace(o.get_mut(), open)),
+                Entry::Vacant(v) => {
+                    v.insert(open);
+                    None
+                }
+            }
+        };
+        match left {
+            Some(open) => self.measure(c.id, open, time, profile),
+            None => {
+                if let Some(earlier) = self.earlier.as_deref_mut()
+                    && earlier.states.insert(c.id)
+                {
+                    earlier.state_ends.push((c.id, time));
+                }
+            }
         }
+    }
+
+    /// The state goroutine change `c` enters at `time`.
+    fn entered(
+        time: Time,
+        c: &GoChange<'_>,
+        labels: &mut Labels,
+        profile: &mut ProfileBuilder,
+    ) -> OpenState {
         let label = if c.to == GoState::Waiting {
             labels.intern(c.reason)
         } else {
@@ -314,18 +555,30 @@ impl LatencyTracker {
         } else {
             Origin::default()
         };
-        let open = OpenState {
+        OpenState {
             state: c.to,
             since: time,
             label,
             origin,
             known,
-        };
-        match entry {
-            Entry::Occupied(mut o) => *o.get_mut() = open,
-            Entry::Vacant(v) => {
-                v.insert(open);
-            }
+        }
+    }
+
+    /// Measures the state `open` goroutine `g` leaves at `time`, if its
+    /// start is known and it is a latency.
+    fn measure(&mut self, g: GoId, open: OpenState, time: Time, profile: &mut ProfileBuilder) {
+        if open.known
+            && let Some(kind) = LatencyKind::of_state(open.state)
+        {
+            let interval = Interval {
+                kind,
+                goroutine: g,
+                start: open.since,
+                end: time,
+                label: open.label,
+                stack: open.origin.stack,
+            };
+            self.record(interval, open.origin, Some(profile));
         }
     }
 
@@ -338,8 +591,13 @@ impl LatencyTracker {
             GcRange::Sweep => return,
         };
         let key = (g, kind);
+        let earlier = self.earlier.as_deref_mut();
         match edge {
             Edge::Begin => {
+                if let Some(earlier) = earlier {
+                    earlier.ranges.insert(key);
+                    earlier.active.remove(&key);
+                }
                 let open = Open {
                     since: Some(time),
                     label,
@@ -353,19 +611,36 @@ impl LatencyTracker {
                     label,
                     goroutine: g,
                 };
-                self.ranges.entry(key).or_insert(open);
-            }
-            Edge::End => {
-                if let Some(open) = self.ranges.remove(&key) {
-                    self.close(kind, open, time);
+                match earlier {
+                    // Open before the generation, or else before the trace.
+                    Some(earlier) if !earlier.ranges.contains(&key) => {
+                        earlier.active.entry(key).or_insert(open);
+                    }
+                    _ => {
+                        self.ranges.entry(key).or_insert(open);
+                    }
                 }
             }
+            Edge::End => match self.ranges.remove(&key) {
+                Some(open) => self.close(kind, open, time),
+                None => {
+                    if let Some(earlier) = earlier
+                        && earlier.ranges.insert(key)
+                    {
+                        earlier.active.remove(&key);
+                        earlier.range_ends.push((key, time));
+                    }
+                }
+            },
         }
     }
 
     fn region(&mut self, time: Time, edge: Edge, g: GoId, name: &[u8], labels: &mut Labels) {
         match edge {
             Edge::Begin | Edge::Active => {
+                if let Some(earlier) = self.earlier.as_deref_mut() {
+                    earlier.regions.insert(g);
+                }
                 let open = Open {
                     since: Some(time),
                     label: labels.intern(name),
@@ -373,11 +648,16 @@ impl LatencyTracker {
                 };
                 self.regions.entry(g).or_default().push(open);
             }
-            Edge::End => {
-                if let Some(open) = self.regions.get_mut(&g).and_then(Vec::pop) {
-                    self.close(LatencyKind::Region, open, time);
+            Edge::End => match self.regions.get_mut(&g).and_then(Vec::pop) {
+                Some(open) => self.close(LatencyKind::Region, open, time),
+                None => {
+                    if let Some(earlier) = self.earlier.as_deref_mut()
+                        && !earlier.exited.contains(&g)
+                    {
+                        earlier.region_ends.push((g, Some(time)));
+                    }
                 }
-            }
+            },
         }
     }
 
@@ -392,6 +672,9 @@ impl LatencyTracker {
     ) {
         match edge {
             Edge::Begin | Edge::Active => {
+                if let Some(earlier) = self.earlier.as_deref_mut() {
+                    earlier.tasks.insert(id);
+                }
                 let open = Open {
                     since: Some(time),
                     label: labels.intern(name),
@@ -399,24 +682,30 @@ impl LatencyTracker {
                 };
                 self.tasks.insert(id, open);
             }
-            Edge::End => {
-                if let Some(open) = self.tasks.remove(&id) {
-                    self.close(LatencyKind::Task, open, time);
+            Edge::End => match self.tasks.remove(&id) {
+                Some(open) => self.close(LatencyKind::Task, open, time),
+                None => {
+                    if let Some(earlier) = self.earlier.as_deref_mut()
+                        && earlier.tasks.insert(id)
+                    {
+                        earlier.task_ends.push((id, time));
+                    }
                 }
-            }
+            },
         }
     }
 
     fn close(&mut self, kind: LatencyKind, open: Open, end: Time) {
         if let Some(start) = open.since {
-            self.out.record(Interval {
+            let interval = Interval {
                 kind,
                 goroutine: open.goroutine,
                 start,
                 end,
                 label: open.label,
                 stack: StackId::ROOT,
-            });
+            };
+            self.record(interval, Origin::default(), None);
         }
     }
 }

@@ -19,6 +19,8 @@
 //!   began, for flame graphs;
 //! - `goroutines`: time split per start function, as Go's summary does it;
 //! - `mmu`: the mutator utilisation function and its minimum over windows;
+//! - `stitch`: the latency analysis of generations decoded apart, on
+//!   several cores, joined in order;
 //! - `step`: the part of an event the analyses read;
 //! - `histogram`, `topk`, `labels`: the bounded-memory building blocks.
 
@@ -29,6 +31,7 @@ mod latency;
 mod mmu;
 mod profile;
 mod step;
+mod stitch;
 mod topk;
 
 use crate::trace::{Error, Event, Trace};
@@ -39,6 +42,7 @@ pub use labels::{Label, Labels};
 pub use latency::{Interval, Latencies, LatencyKind};
 pub use mmu::{MutatorUtilization, UtilFlags, UtilPoint};
 pub use profile::{Frame, PROFILED, Profile, StackId, Weight};
+pub use stitch::{GenerationLatency, LatencyStitcher, analyze_latency};
 
 use goroutines::GoroutineTracker;
 use latency::LatencyTracker;
@@ -143,6 +147,26 @@ impl Analyzer {
             goroutines,
             utilization: self.utilization.finish(),
         }
+    }
+}
+
+impl Analysis {
+    /// This latency analysis with the goroutine statistics and mutator
+    /// utilisation of `rest` (another pass over the same trace), whose
+    /// labels are moved into this one's.
+    pub fn with_rest(mut self, rest: Analysis) -> Analysis {
+        let moved = self.labels.absorb(&rest.labels);
+        let label = |l: Label| moved.get(l.index()).copied().unwrap_or(Label::EMPTY);
+        self.start_functions = rest.start_functions;
+        for f in &mut self.start_functions {
+            f.name = label(f.name);
+            for (reason, _) in &mut f.block {
+                *reason = label(*reason);
+            }
+        }
+        self.goroutines = rest.goroutines;
+        self.utilization = rest.utilization;
+        self
     }
 }
 

@@ -58,7 +58,7 @@ impl StackId {
     /// intervals whose opening event had none).
     pub const ROOT: StackId = StackId(0);
 
-    fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         self.0 as usize
     }
 }
@@ -97,6 +97,18 @@ pub(crate) struct Origin {
     /// The node of the (possibly cut) stack.
     pub stack: StackId,
     cut: bool,
+}
+
+impl Origin {
+    /// This origin in a builder that absorbed its own, given where each of
+    /// its nodes went (see [`ProfileBuilder::absorb`]).
+    pub fn moved(self, nodes: &[Origin]) -> Origin {
+        let to = nodes.get(self.stack.index()).copied().unwrap_or_default();
+        Origin {
+            stack: to.stack,
+            cut: self.cut || to.cut,
+        }
+    }
 }
 
 /// A node of the trie: its frame, its parent, and weights per profiled kind
@@ -192,50 +204,102 @@ impl ProfileBuilder {
     /// The node of the call path of `frames` (innermost first), from the
     /// root down as far as the node budget allows.
     fn insert(&mut self, frames: &[Frame]) -> Origin {
-        let mut node = StackId::ROOT;
+        let mut origin = Origin::default();
         for &frame in frames.iter().rev() {
-            if let Some(&child) = self.children.get(&(node, frame)) {
-                node = child;
-                continue;
+            origin = self.child(origin.stack, frame);
+            if origin.cut {
+                break;
             }
-            let id = match u32::try_from(self.nodes.len()) {
-                Ok(id) if self.nodes.len() < MAX_NODES => id,
-                _ => {
-                    return Origin {
-                        stack: node,
-                        cut: true,
-                    };
-                }
-            };
-            self.nodes.push(Node {
-                parent: node,
-                frame,
-                weight: [Weight::default(); PROFILED.len()],
-            });
-            self.children.insert((node, frame), StackId(id));
-            node = StackId(id);
         }
+        origin
+    }
+
+    /// The child of `node` with `frame`, added if new and the budget
+    /// allows; else `node`, cut.
+    fn child(&mut self, node: StackId, frame: Frame) -> Origin {
+        if let Some(&child) = self.children.get(&(node, frame)) {
+            return Origin {
+                stack: child,
+                cut: false,
+            };
+        }
+        let id = match u32::try_from(self.nodes.len()) {
+            Ok(id) if self.nodes.len() < MAX_NODES => StackId(id),
+            _ => {
+                return Origin {
+                    stack: node,
+                    cut: true,
+                };
+            }
+        };
+        self.nodes.push(Node {
+            parent: node,
+            frame,
+            weight: [Weight::default(); PROFILED.len()],
+        });
+        self.children.insert((node, frame), id);
         Origin {
-            stack: node,
+            stack: id,
             cut: false,
         }
+    }
+
+    /// Adds the call paths and weights of `other`, whose frames are named
+    /// by labels that `labels` maps to this builder's; returns where each
+    /// of its nodes is here, by index. A path the node budget cuts here
+    /// counts as cut (an interval already cut in `other` then counts
+    /// twice in [`Profile::cut`]: only when both tries are full).
+    pub fn absorb(&mut self, other: &ProfileBuilder, labels: &[Label]) -> Vec<Origin> {
+        let label = |l: Label| labels.get(l.index()).copied().unwrap_or(Label::EMPTY);
+        let mut map: Vec<Origin> = Vec::with_capacity(other.nodes.len());
+        for (i, node) in other.nodes.iter().enumerate() {
+            // A parent always precedes its children.
+            let parent = map.get(node.parent.index()).copied().unwrap_or_default();
+            let origin = if i == 0 || parent.cut {
+                parent
+            } else {
+                let frame = Frame {
+                    function: label(node.frame.function),
+                    file: label(node.frame.file),
+                    line: node.frame.line,
+                };
+                self.child(parent.stack, frame)
+            };
+            for (k, &w) in node.weight.iter().enumerate() {
+                self.add_weight(origin, k, w);
+            }
+            map.push(origin);
+        }
+        for (total, w) in self.cut.iter_mut().zip(other.cut) {
+            total.add(w);
+        }
+        map
     }
 
     /// Adds an interval of `kind` that began at `origin` and lasted
     /// `duration`; kinds without a profile are ignored.
     pub fn add(&mut self, kind: LatencyKind, origin: Origin, duration: Time) {
-        let Some(k) = slot(kind) else {
+        if let Some(k) = slot(kind) {
+            let weight = Weight {
+                time: duration,
+                count: 1,
+            };
+            self.add_weight(origin, k, weight);
+        }
+    }
+
+    /// Adds `weight` to the profiled kind in slot `k` at `origin`.
+    fn add_weight(&mut self, origin: Origin, k: usize, weight: Weight) {
+        if weight == Weight::default() {
             return;
-        };
-        let weight = Weight {
-            time: duration,
-            count: 1,
-        };
+        }
         if let Some(node) = self.nodes.get_mut(origin.stack.index()) {
             node.weight[k].add(weight);
         }
-        if origin.cut {
-            self.cut[k].add(weight);
+        if origin.cut
+            && let Some(cut) = self.cut.get_mut(k)
+        {
+            cut.add(weight);
         }
     }
 

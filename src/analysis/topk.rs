@@ -36,6 +36,11 @@ impl<T: Ord> TopK<T> {
         }
     }
 
+    /// The items held, in no particular order.
+    pub fn into_items(self) -> impl Iterator<Item = T> {
+        self.heap.into_iter().map(|r| r.0)
+    }
+
     /// The items held, greatest first.
     pub fn sorted(&self) -> Vec<&T> {
         let mut items: Vec<&T> = self.heap.iter().map(|r| &r.0).collect();

@@ -6,14 +6,16 @@
 //! dump's `Time=` nanoseconds, `detail` is the block reason as the dump
 //! prints it (inside its quotes) for `block`, empty otherwise. What an
 //! interval is, and which are left out, is the analysis layer's business
-//! (`src/analysis/latency.rs`). On a broken trace the rows found before the fault are printed,
+//! (`src/analysis/latency.rs`); the generations are analysed on all cores
+//! and stitched (`src/analysis/stitch.rs`). On a broken trace the rows
+//! found before the fault are printed,
 //! then the error goes to standard error and the exit status is 1.
 
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::analysis::{Analysis, LatencyKind, Parts, analyze_parts};
+use crate::analysis::{Analysis, LatencyKind, analyze_latency};
 use crate::trace::Trace;
 
 /// The interval kinds the command reports.
@@ -42,14 +44,11 @@ pub(super) fn run(path: &Path, kind: Kind, top: usize) -> ExitCode {
     super::with_trace(path, |trace| print(trace, kind, top))
 }
 
-/// Prints the `top` longest intervals of `kind` in `trace`.
+/// Prints the `top` longest intervals of `kind` in `trace`, its
+/// generations analysed on every core.
 fn print(trace: &Trace<'_>, kind: Kind, top: usize) -> ExitCode {
-    let parts = Parts {
-        latency: true,
-        goroutines: false,
-        utilization: false,
-    };
-    let (analysis, error) = analyze_parts(trace, parts, top);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (analysis, error) = analyze_latency(trace, top, threads);
     if let Err(e) = write_rows(&analysis, kind.latency_kind()) {
         return super::output_failed(&e);
     }

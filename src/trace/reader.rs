@@ -384,6 +384,15 @@ impl<'a> Trace<'a> {
         Some(tables.map(|tables| GenerationEvents { tables, records }))
     }
 
+    /// Gives back the pages of generation `i`'s bytes, as a whole-trace
+    /// pass does once done with them (for callers that decode generations
+    /// on their own with [`Self::stream_generation`]).
+    pub fn release_generation(&self, i: usize) {
+        if let Some(g) = self.index.generations.get(i) {
+            (self.release)(g.span.clone());
+        }
+    }
+
     /// Like [`Self::decode_generation`], but hands each event to `f` as it
     /// is ordered instead of collecting them: a viewer building its own
     /// model of the generation never holds the decoder's records. Returns
