@@ -50,6 +50,14 @@ use mmu::UtilTracker;
 use profile::ProfileBuilder;
 use step::Step;
 
+/// Longest intervals the viewer keeps per latency kind for its outlier
+/// tables. Every
+/// interval is counted in the histograms; only these are listed. Ten
+/// thousand rows of seven kinds cost about 3 MB and fill any bin of the
+/// tail a person would click, while the shortest bins of a busy trace
+/// (millions of sub-microsecond waits) are summarised, not listed.
+pub const OUTLIERS_KEPT: usize = 10_000;
+
 /// What one pass over a trace found.
 #[derive(Clone, Debug)]
 pub struct Analysis {

@@ -30,7 +30,6 @@ use super::latency::LatencyTracker;
 use super::profile::{Origin, ProfileBuilder, StackId};
 use super::step::Step;
 use super::{Analysis, GoroutineTracker, MutatorUtilization};
-use crate::trace::index::GenerationEnd;
 use crate::trace::{Error, Event, Trace};
 
 /// Events at the start of a generation whose times the part keeps, in
@@ -176,9 +175,11 @@ impl GenerationLatency {
         }
     }
 
-    /// Marks the generation as read only up to damage.
-    pub fn damaged(mut self) -> GenerationLatency {
-        self.damaged = true;
+    /// Ends the analysis of generation `g` of `trace`, which `failed` to
+    /// be read to its end or not: a damaged generation, or one the trace
+    /// cannot be read past, ends the whole analysis.
+    pub fn read(mut self, trace: &Trace<'_>, g: usize, failed: bool) -> GenerationLatency {
+        self.damaged = failed || trace.error_after_generation(g).is_some();
         self
     }
 }
@@ -327,12 +328,13 @@ fn analyze_keeping(
                     let mut part = GenerationLatency::keeping(outliers, first);
                     let result = trace.stream_generation(g, |ev| part.event(&ev));
                     trace.release_generation(g);
-                    let sent = match (result, ended_by(trace, g)) {
+                    let sent = match result {
                         // The trace ended cleanly before it.
-                        (None, _) => tx.send((g, None, None)),
-                        (Some(Ok(_)), None) => tx.send((g, Some(part), None)),
-                        (Some(Ok(_)), Some(e)) | (Some(Err(e)), _) => {
-                            tx.send((g, Some(part.damaged()), Some(e)))
+                        None => tx.send((g, None, None)),
+                        Some(result) => {
+                            let error = result.err().or_else(|| trace.error_after_generation(g));
+                            let part = part.read(trace, g, error.is_some());
+                            tx.send((g, Some(part), error))
                         }
                     };
                     if sent.is_err() {
@@ -350,25 +352,15 @@ fn analyze_keeping(
             }
             stitcher.add(g, part);
             while let Some((g, mut part)) = stitcher.redo() {
-                let damaged = match trace.stream_generation(g, |ev| part.event(&ev)) {
-                    Some(Ok(_)) => ended_by(trace, g).is_some(),
-                    _ => true,
-                };
-                stitcher.add(g, Some(if damaged { part.damaged() } else { part }));
+                let failed = !matches!(
+                    trace.stream_generation(g, |ev| part.event(&ev)),
+                    Some(Ok(_))
+                );
+                stitcher.add(g, Some(part.read(trace, g, failed)));
             }
         }
     });
     (stitcher.finish(), first_error.map(|(_, e)| e))
-}
-
-/// The error the trace cannot be read past generation `g` with, if it
-/// ends there.
-fn ended_by(trace: &Trace<'_>, g: usize) -> Option<Error> {
-    let index = trace.index().generations.get(g)?;
-    match &index.end {
-        GenerationEnd::CompleteThenError(e) => Some(e.clone().in_generation(index.gen_no)),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -384,6 +384,17 @@ impl<'a> Trace<'a> {
         Some(tables.map(|tables| GenerationEvents { tables, records }))
     }
 
+    /// The error that keeps the trace from being read past generation
+    /// `i`, which is complete, if there is one (Go reports it after the
+    /// generation's events).
+    pub fn error_after_generation(&self, i: usize) -> Option<Error> {
+        let g = self.index.generations.get(i)?;
+        match &g.end {
+            index::GenerationEnd::CompleteThenError(e) => Some(e.clone().in_generation(g.gen_no)),
+            _ => None,
+        }
+    }
+
     /// Gives back the pages of generation `i`'s bytes, as a whole-trace
     /// pass does once done with them (for callers that decode generations
     /// on their own with [`Self::stream_generation`]).

@@ -173,12 +173,7 @@ impl AnalysisPanel {
                 // No spinner: it would repaint the whole window every frame
                 // for the seconds the pass takes on a large trace, taking a
                 // core from the decoding. The result wakes the window.
-                ui.label(match task.progress() {
-                    Some((done, total)) => {
-                        format!("Analysing the trace… ({done} of {total} generations read)")
-                    }
-                    None => "Analysing the trace…".to_owned(),
-                });
+                progress_label(ui, task, "the trace");
                 return None;
             }
             AnalysisState::Failed(message) => {
@@ -186,7 +181,18 @@ impl AnalysisPanel {
                 ui.colored_label(ui.visuals().error_fg_color, text);
                 return None;
             }
-            AnalysisState::Done { analysis, .. } => analysis,
+            AnalysisState::Done {
+                analysis, complete, ..
+            } => {
+                let statistics = matches!(self.open, Some(Tab::Goroutines | Tab::Mmu));
+                if statistics && !complete {
+                    // The goroutine statistics and the utilisation come
+                    // from a pass after the latencies.
+                    progress_label(ui, task, "the goroutines");
+                    return None;
+                }
+                analysis
+            }
         };
         match self.open? {
             Tab::Outliers => self
@@ -248,11 +254,21 @@ impl AnalysisPanel {
     }
 }
 
+/// "Analysing `what`…" and how far, in the panel.
+fn progress_label(ui: &mut egui::Ui, task: &AnalysisTask, what: &str) {
+    ui.label(match task.progress() {
+        Some((done, total)) => {
+            format!("Analysing {what}… ({done} of {total} generations read)")
+        }
+        None => format!("Analysing {what}…"),
+    });
+}
+
 /// "Analysing" and how far, in the status bar while the analysis runs
 /// (a bar that moves when the pass wakes the window, not a spinner, for
 /// the reason the panel has none either).
 pub(crate) fn status(ui: &mut egui::Ui, task: &AnalysisTask, width: f32) {
-    if !matches!(task.state(), AnalysisState::Running) {
+    if !task.running() {
         return;
     }
     match task.progress() {

@@ -1,14 +1,22 @@
-//! The trace analysis ([`crate::analysis`]) of the trace being opened, run on
-//! its own thread.
+//! The trace analysis ([`crate::analysis`]) of the trace being opened, run
+//! off the UI thread.
 //!
-//! The analysis reads every event of the trace once: seconds for a large
-//! file, which must never be spent on the UI thread. It starts with the
-//! opening of a trace (alongside the opener and the worker, see
-//! `super::session`), reads the same bytes the session shows (the bundled
-//! sample, or the file mapped again), and hands its result back through a
-//! channel, waking the window. A newer open drops the task: the thread sees
-//! the cancel flag at its next event and stops, so a superseded analysis
-//! neither wastes a core for long nor lands on the wrong trace.
+//! The analysis reads every event of the trace: seconds for a large file,
+//! which must never be spent on the UI thread. It comes in two parts.
+//! The latencies (outliers, profiles), most of the cost, are analysed
+//! generation by generation by the worker as it decodes each one for the
+//! timeline, sharing that decode, on all its cores; this task's thread
+//! stitches them in trace order ([`LatencyStitcher`]) and hands the
+//! result over as soon as every generation is in. The goroutine
+//! statistics and the mutator utilisation follow from a pass of their own
+//! over the trace, at a lower priority, and complete the analysis.
+//!
+//! The task starts with the opening of a trace (alongside the opener and
+//! the worker, see `super::session`), reads the same bytes the session
+//! shows (the bundled sample, or the file mapped again), and hands its
+//! results back through a channel, waking the window. A newer open drops
+//! the task: its threads see the cancel flag and stop, so a superseded
+//! analysis neither wastes a core for long nor lands on the wrong trace.
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -16,30 +24,27 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use crossbeam_channel::Receiver;
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use super::open::{Source, with_trace};
-use crate::analysis::{Analysis, Analyzer, UtilFlags};
+use crate::analysis::{Analysis, Analyzer, LatencyStitcher, OUTLIERS_KEPT, Parts, UtilFlags};
 use crate::trace::{Error, EventKind, Trace};
-
-/// Longest intervals kept per latency kind for the outlier tables. Every
-/// interval is counted in the histograms; only these are listed. Ten
-/// thousand rows of seven kinds cost about 3 MB and fill any bin of the
-/// tail a person would click, while the shortest bins of a busy trace
-/// (millions of sub-microsecond waits) are summarised, not listed.
-pub(crate) const OUTLIERS_KEPT: usize = 10_000;
+use crate::worker::AnalysedGeneration;
 
 /// Where the analysis of a trace is.
 pub(crate) enum AnalysisState {
     /// Still reading the trace.
     Running,
-    /// Done. `error` says why the analysis stops early (a damaged trace):
-    /// what precedes the damage is analysed.
+    /// The latencies are in. `error` says why the analysis stops early (a
+    /// damaged trace): what precedes the damage is analysed.
     Done {
-        /// What the pass found.
+        /// What the analysis found.
         analysis: Arc<Analysis>,
         /// Why it stopped before the end, if it did.
         error: Option<String>,
+        /// The goroutine statistics and the mutator utilisation are in
+        /// too (until then they are empty).
+        complete: bool,
     },
     /// The trace could not be read at all.
     Failed(String),
@@ -52,11 +57,16 @@ pub(crate) enum AnalysisState {
 /// summaries), so the window draws a few frames a second while loading.
 const PROGRESS_WAKE: Duration = Duration::from_millis(250);
 
-/// How far the pass is: generations read, of how many (0 until the trace
-/// is open).
+/// How often the stitching thread looks at the cancel flag while it waits
+/// for the worker.
+const CANCEL_POLL: Duration = Duration::from_millis(100);
+
+/// How far the analysis is: generations stitched, generations read by
+/// the statistics pass, of how many (0 until the trace is open).
 #[derive(Default)]
 struct Generations {
-    done: AtomicUsize,
+    stitched: AtomicUsize,
+    read: AtomicUsize,
     total: AtomicUsize,
 }
 
@@ -64,26 +74,36 @@ struct Generations {
 pub(crate) struct AnalysisTask {
     rx: Receiver<AnalysisState>,
     state: AnalysisState,
-    /// Set when the task is dropped: the thread stops at its next event.
+    /// Set when the task is dropped: the threads stop.
     cancel: Arc<AtomicBool>,
     progress: Arc<Generations>,
 }
 
 impl AnalysisTask {
-    /// Starts analysing `source`; `wake` asks for a repaint within the given
-    /// time: at once when the result is in, within [`PROGRESS_WAKE`] as the
-    /// pass advances.
-    pub(crate) fn start(source: &Source, wake: impl Fn(Duration) + Send + 'static) -> Self {
-        let (tx, rx) = crossbeam_channel::bounded(1);
+    /// Starts analysing `source`, whose worker sends each generation's
+    /// latency analysis to `latency`; `wake` asks for a repaint within the
+    /// given time: at once when a result is in, within [`PROGRESS_WAKE`]
+    /// as the analysis advances.
+    pub(crate) fn start(
+        source: &Source,
+        latency: Receiver<AnalysedGeneration>,
+        wake: impl Fn(Duration) + Send + Sync + 'static,
+    ) -> Self {
+        let (tx, rx) = crossbeam_channel::unbounded();
         let cancel = Arc::new(AtomicBool::new(false));
         let progress = Arc::new(Generations::default());
         let source = source.clone();
         let (stop, shared) = (Arc::clone(&cancel), Arc::clone(&progress));
         thread::spawn(move || {
-            yield_to_the_timeline();
-            let result = run(&source, &stop, &shared, &wake);
-            if !stop.load(Ordering::Relaxed) && tx.send(result).is_ok() {
-                wake(Duration::ZERO);
+            let tasks = Tasks {
+                cancel: &stop,
+                progress: &shared,
+                wake: &wake,
+                results: &tx,
+            };
+            let analysed = with_trace(&source, |trace| tasks.run(trace, &latency));
+            if let Err(message) = analysed {
+                tasks.send(AnalysisState::Failed(message));
             }
         });
         Self {
@@ -94,17 +114,34 @@ impl AnalysisTask {
         }
     }
 
-    /// Generations read so far and in all, while the pass runs (`None`
-    /// before the trace is open).
+    /// Generations analysed so far and in all, while the analysis runs:
+    /// those stitched until the latencies are in, then those the
+    /// statistics pass read (`None` before the trace is open).
     pub(crate) fn progress(&self) -> Option<(usize, usize)> {
         let total = self.progress.total.load(Ordering::Relaxed);
-        let done = self.progress.done.load(Ordering::Relaxed);
+        let counter = match self.state {
+            AnalysisState::Running => &self.progress.stitched,
+            _ => &self.progress.read,
+        };
+        let done = counter.load(Ordering::Relaxed);
         (total > 0).then_some((done.min(total), total))
     }
 
-    /// Takes in the result if it arrived; returns the current state.
+    /// Whether the analysis is still going on.
+    pub(crate) fn running(&self) -> bool {
+        matches!(
+            self.state,
+            AnalysisState::Running
+                | AnalysisState::Done {
+                    complete: false,
+                    ..
+                }
+        )
+    }
+
+    /// Takes in what arrived; returns the current state.
     pub(crate) fn poll(&mut self) -> &AnalysisState {
-        if let Ok(state) = self.rx.try_recv() {
+        while let Ok(state) = self.rx.try_recv() {
             self.state = state;
         }
         &self.state
@@ -115,7 +152,7 @@ impl AnalysisTask {
         &self.state
     }
 
-    /// The analysis, once done.
+    /// The analysis, once the latencies are in.
     pub(crate) fn analysis(&self) -> Option<&Arc<Analysis>> {
         match &self.state {
             AnalysisState::Done { analysis, .. } => Some(analysis),
@@ -127,6 +164,116 @@ impl AnalysisTask {
 impl Drop for AnalysisTask {
     fn drop(&mut self) {
         self.cancel.store(true, Ordering::Relaxed);
+    }
+}
+
+/// What the analysis threads share.
+struct Tasks<'a, W> {
+    cancel: &'a AtomicBool,
+    progress: &'a Generations,
+    wake: &'a W,
+    results: &'a Sender<AnalysisState>,
+}
+
+impl<W: Fn(Duration) + Sync> Tasks<'_, W> {
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// Hands `state` to the window, unless cancelled, and wakes it.
+    fn send(&self, state: AnalysisState) {
+        if !self.cancelled() && self.results.send(state).is_ok() {
+            (self.wake)(Duration::ZERO);
+        }
+    }
+
+    /// Analyses `trace`: the statistics pass on a thread of its own while
+    /// this one stitches the worker's latency analyses.
+    fn run(&self, trace: &Trace<'_>, latency: &Receiver<AnalysedGeneration>) {
+        self.progress
+            .total
+            .store(trace.index().generations.len(), Ordering::Relaxed);
+        thread::scope(|scope| {
+            let statistics = scope.spawn(|| {
+                yield_to_the_timeline();
+                let parts = Parts {
+                    latency: false,
+                    goroutines: true,
+                    utilization: true,
+                };
+                let analyzer = Analyzer::of(parts, 0, UtilFlags::DEFAULT);
+                run_analyzer(trace, analyzer, self.cancel, |done| {
+                    self.progress.read.store(done, Ordering::Relaxed);
+                    (self.wake)(PROGRESS_WAKE);
+                })
+            });
+            let Some((latencies, error)) = self.stitch(trace, latency) else {
+                return;
+            };
+            let latencies = Arc::new(latencies);
+            self.send(AnalysisState::Done {
+                analysis: Arc::clone(&latencies),
+                error: error.clone(),
+                complete: false,
+            });
+            let Ok((rest, rest_error)) = statistics.join() else {
+                return;
+            };
+            let analysis = Arc::unwrap_or_clone(latencies).with_rest(rest);
+            self.send(AnalysisState::Done {
+                analysis: Arc::new(analysis),
+                error: error.or_else(|| rest_error.map(|e| e.to_string())),
+                complete: true,
+            });
+        });
+    }
+
+    /// Stitches the latency analyses of every generation of `trace` as the
+    /// worker sends them (analysing again any it must): `None` if
+    /// cancelled, else the latencies and why they end early, if they do.
+    fn stitch(
+        &self,
+        trace: &Trace<'_>,
+        latency: &Receiver<AnalysedGeneration>,
+    ) -> Option<(Analysis, Option<String>)> {
+        let total = trace.index().generations.len();
+        let mut stitcher = LatencyStitcher::new(OUTLIERS_KEPT);
+        let mut errors: Vec<(usize, String)> = Vec::new();
+        loop {
+            let (done, ended) = stitcher.progress();
+            if ended || done >= total {
+                break;
+            }
+            if self.cancelled() {
+                return None;
+            }
+            match latency.recv_timeout(CANCEL_POLL) {
+                Ok(analysed) => {
+                    if let Some(error) = analysed.error {
+                        errors.push((analysed.generation, error));
+                    }
+                    stitcher.add(analysed.generation, analysed.part);
+                    while let Some((g, mut part)) = stitcher.redo() {
+                        let read = trace.stream_generation(g, |ev| part.event(&ev));
+                        let failed = !matches!(read, Some(Ok(_)));
+                        stitcher.add(g, Some(part.read(trace, g, failed)));
+                    }
+                    let (stitched, _) = stitcher.progress();
+                    self.progress.stitched.store(stitched, Ordering::Relaxed);
+                    (self.wake)(PROGRESS_WAKE);
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                // The worker stopped: what is stitched is all there is.
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        let (done, _) = stitcher.progress();
+        let error = errors
+            .into_iter()
+            .filter(|&(g, _)| g <= done)
+            .min_by_key(|&(g, _)| g)
+            .map(|(_, e)| e);
+        Some((stitcher.finish(), error))
     }
 }
 
@@ -151,32 +298,6 @@ fn yield_to_the_timeline() {
 /// Elsewhere the analysis runs at normal priority.
 #[cfg(not(target_os = "linux"))]
 fn yield_to_the_timeline() {}
-
-/// Reads `source` and analyses it, unless `cancel` is set first, counting
-/// the generations read in `progress` and waking the window for them.
-fn run(
-    source: &Source,
-    cancel: &AtomicBool,
-    progress: &Generations,
-    wake: &impl Fn(Duration),
-) -> AnalysisState {
-    let analyzer = Analyzer::new(OUTLIERS_KEPT, UtilFlags::DEFAULT);
-    let analyse = |trace: &Trace<'_>| {
-        let total = trace.index().generations.len();
-        progress.total.store(total, Ordering::Relaxed);
-        run_analyzer(trace, analyzer, cancel, |done| {
-            progress.done.store(done, Ordering::Relaxed);
-            wake(PROGRESS_WAKE);
-        })
-    };
-    match with_trace(source, analyse) {
-        Ok((analysis, error)) => AnalysisState::Done {
-            analysis: Arc::new(analysis),
-            error: error.map(|e| e.to_string()),
-        },
-        Err(message) => AnalysisState::Failed(message),
-    }
-}
 
 /// Feeds every event of `trace` to `analyzer` until the end, the damage
 /// (returned with what precedes it analysed) or `cancel`; `read` learns how
@@ -209,25 +330,101 @@ pub(crate) fn run_analyzer(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::{LatencyKind, analyze};
+    use crate::worker::{self, Worker};
     use std::time::Instant;
 
+    /// The outliers of every kind, as text.
+    fn outliers(a: &Analysis) -> Vec<Vec<(i64, i64, i64, String)>> {
+        let text =
+            |i: &crate::analysis::Interval| (i.goroutine, i.start, i.end, a.labels.text(i.label));
+        let kinds = LatencyKind::ALL.into_iter();
+        kinds
+            .map(|k| a.latencies.outliers(k).iter().map(text).collect())
+            .collect()
+    }
+
     #[test]
-    fn analyses_the_bundled_sample_off_thread() {
+    fn the_worker_s_latencies_and_the_statistics_pass_make_the_whole_analysis() {
         let (woke, woken) = crossbeam_channel::bounded(1);
-        let mut task = AnalysisTask::start(&Source::Bundled, move |_| {
+        let (parts, latency) = crossbeam_channel::unbounded();
+        let source = worker::Source::Bytes(super::super::open::SAMPLE.to_vec());
+        let worker = Worker::start_analysing(source, |_| {}, parts);
+        let mut task = AnalysisTask::start(&Source::Bundled, latency, move |_| {
             let _ = woke.try_send(());
         });
         let deadline = Instant::now() + Duration::from_secs(60);
-        while matches!(task.poll(), AnalysisState::Running) && Instant::now() < deadline {
+        let mut saw_latencies_first = false;
+        while task.running() && Instant::now() < deadline {
             let _ = woken.recv_timeout(Duration::from_millis(100));
+            task.poll();
+            saw_latencies_first |= matches!(
+                task.state(),
+                AnalysisState::Done {
+                    complete: false,
+                    ..
+                }
+            );
         }
-        assert_eq!(task.progress(), Some((8, 8)), "every generation read");
+        drop(worker);
+        let trace = Trace::open(super::super::open::SAMPLE).expect("sample");
+        let (want, _) = analyze(&trace, OUTLIERS_KEPT);
         match task.poll() {
-            AnalysisState::Done { analysis, error } => {
+            AnalysisState::Done {
+                analysis,
+                error,
+                complete: true,
+            } => {
                 assert!(error.is_none(), "{error:?}");
+                assert_eq!(outliers(analysis), outliers(&want));
+                let names = |a: &Analysis| -> Vec<(String, u64, i64)> {
+                    let f = a.start_functions.iter();
+                    f.map(|f| (a.labels.text(f.name), f.count, f.exec.total))
+                        .collect()
+                };
+                assert_eq!(names(analysis), names(&want));
                 assert!(!analysis.start_functions.is_empty());
+                assert_eq!(analysis.goroutines, want.goroutines);
+                assert_eq!(analysis.utilization, want.utilization);
             }
-            AnalysisState::Running | AnalysisState::Failed(_) => panic!("not done"),
+            _ => panic!("not done"),
+        }
+        assert!(saw_latencies_first, "the latencies came before the rest");
+        assert_eq!(task.progress(), Some((8, 8)), "every generation read");
+    }
+
+    #[test]
+    fn a_damaged_trace_is_analysed_up_to_the_damage() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/traces/truncated-go1.27.trace"
+        );
+        let (woke, woken) = crossbeam_channel::bounded(1);
+        let (parts, latency) = crossbeam_channel::unbounded();
+        let worker = Worker::start_analysing(worker::Source::File(path.into()), |_| {}, parts);
+        let mut task = AnalysisTask::start(&Source::File(path.into()), latency, move |_| {
+            let _ = woke.try_send(());
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while task.running() && Instant::now() < deadline {
+            let _ = woken.recv_timeout(Duration::from_millis(100));
+            task.poll();
+        }
+        drop(worker);
+        let data = std::fs::read(path).expect("test trace");
+        let (want, want_error) = analyze(&Trace::open(&data).expect("trace"), OUTLIERS_KEPT);
+        let want_error = want_error.map(|e| e.to_string());
+        assert!(want_error.is_some());
+        match task.poll() {
+            AnalysisState::Done {
+                analysis,
+                error,
+                complete: true,
+            } => {
+                assert_eq!(outliers(analysis), outliers(&want));
+                assert_eq!(error, &want_error);
+            }
+            _ => panic!("not done"),
         }
     }
 
@@ -235,7 +432,8 @@ mod tests {
     fn a_missing_file_fails_in_words() {
         let (woke, woken) = crossbeam_channel::bounded(1);
         let source = Source::File("/nonexistent/gotv.trace".into());
-        let mut task = AnalysisTask::start(&source, move |_| {
+        let (_parts, latency) = crossbeam_channel::unbounded();
+        let mut task = AnalysisTask::start(&source, latency, move |_| {
             let _ = woke.try_send(());
         });
         assert!(woken.recv_timeout(Duration::from_secs(60)).is_ok());

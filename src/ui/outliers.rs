@@ -21,12 +21,12 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use super::analysis_task::OUTLIERS_KEPT;
 use super::axis::format_duration;
 use super::details::{self, Picked, What};
 use super::filter::GoroutineFilter;
 use super::histogram_plot;
 use super::table::{self, Column, RowText, Sort};
+use crate::analysis::OUTLIERS_KEPT;
 use crate::analysis::{Analysis, Interval, LatencyKind, StackId};
 use crate::model::{LaneKey, SpanKind, Timeline};
 use crate::trace::NO_GOROUTINE;

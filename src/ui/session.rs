@@ -9,8 +9,10 @@
 //! first frame. Until then the previous trace stays on screen, so a reload
 //! (F5) keeps the user's place, and a newer open drops the older one with
 //! its worker thread. The trace analysis (outliers, goroutine statistics)
-//! starts with the open too, on a third thread, and stops with it; so do
-//! the goroutine filter's scans of the trace.
+//! starts with the open too: the worker analyses each generation's
+//! latencies as it decodes it and sends them to the analysis task, which
+//! stitches them and runs the statistics pass on threads of its own; it
+//! stops with the open, and so do the goroutine filter's scans.
 
 use super::analysis_task::AnalysisTask;
 use super::filter_scan::FilterScans;
@@ -42,11 +44,13 @@ impl Incoming {
     /// Starts the worker on `source`; it wakes `ctx` when something arrives.
     pub(crate) fn start(source: Source, ctx: &egui::Context) -> Self {
         let wake = ctx.clone();
-        let worker = Worker::start(worker_source(&source), move |after| {
+        let (latency_tx, latency_rx) = crossbeam_channel::unbounded();
+        let repaint = move |after| wake.request_repaint_after(after);
+        let worker = Worker::start_analysing(worker_source(&source), repaint, latency_tx);
+        let wake = ctx.clone();
+        let analysis = AnalysisTask::start(&source, latency_rx, move |after| {
             wake.request_repaint_after(after)
         });
-        let wake = ctx.clone();
-        let analysis = AnalysisTask::start(&source, move |after| wake.request_repaint_after(after));
         Self {
             source,
             worker,

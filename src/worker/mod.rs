@@ -40,6 +40,7 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 
+use crate::analysis::GenerationLatency;
 use crate::model::{
     DrawItem, GenerationModel, GenerationSummary, LaneKey, PlotPoint, Series, SpanDetails,
     TimeSpan, Timeline,
@@ -141,6 +142,18 @@ enum Update {
     },
 }
 
+/// The latency analysis of a generation, made while decoding it for the
+/// first time (see [`Worker::start_analysing`]).
+pub struct AnalysedGeneration {
+    /// Which generation.
+    pub generation: usize,
+    /// Its analysis (marked damaged if it could not be read to its end);
+    /// `None` if it could not be analysed at all.
+    pub part: Option<GenerationLatency>,
+    /// Why it could not be read to its end, if it could not.
+    pub error: Option<String>,
+}
+
 /// A trace being loaded in the background; the ui's handle.
 pub struct Worker {
     commands: Sender<Command>,
@@ -157,11 +170,32 @@ impl Worker {
     /// `move |after| ctx.request_repaint_after(after)` with a clone of the
     /// `egui::Context`.
     pub fn start(source: Source, repaint: impl Fn(Duration) + Send + Sync + 'static) -> Worker {
+        Worker::launch(source, Box::new(repaint), None)
+    }
+
+    /// [`Worker::start`], also analysing the latencies of each generation
+    /// the first time it is decoded, sharing the decode: the analyses go
+    /// to `latency`, in the order decoded, for a
+    /// [`LatencyStitcher`](crate::analysis::LatencyStitcher).
+    pub fn start_analysing(
+        source: Source,
+        repaint: impl Fn(Duration) + Send + Sync + 'static,
+        latency: Sender<AnalysedGeneration>,
+    ) -> Worker {
+        Worker::launch(source, Box::new(repaint), Some(latency))
+    }
+
+    fn launch(
+        source: Source,
+        repaint: Box<dyn Fn(Duration) + Send + Sync>,
+        latency: Option<Sender<AnalysedGeneration>>,
+    ) -> Worker {
         let (commands, command_rx) = crossbeam_channel::unbounded();
         let (update_tx, updates) = crossbeam_channel::unbounded();
         let notifier = Notifier {
             updates: update_tx,
-            repaint: Box::new(repaint),
+            repaint,
+            latency,
         };
         let thread = std::thread::Builder::new()
             .name("gotv-worker".into())

@@ -65,6 +65,8 @@ pub(crate) struct Job {
     pub(crate) detail: bool,
     /// What was open when the generation started, if known yet.
     pub(crate) open: Option<Arc<OpenAnnotations>>,
+    /// Its first decode: the latency analysis shares it.
+    pub(crate) analyse: bool,
     cost: usize,
 }
 
@@ -168,11 +170,13 @@ impl Schedule {
         let slot = self.slots.get_mut(generation)?;
         // A stale generation's detail in the ui is stale too.
         let stale_detail = *slot == Slot::Stale && self.held.get(generation) == Some(&true);
+        let analyse = *slot == Slot::Pending;
         *slot = Slot::Running;
         Some(Job {
             generation,
             detail: self.detail.contains(&generation) || stale_detail,
             open: self.open.get(generation).cloned(),
+            analyse,
             cost,
         })
     }

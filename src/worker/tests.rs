@@ -30,6 +30,7 @@ fn updates(source: Source) -> (Vec<Update>, usize) {
         repaint: Box::new(move |_| {
             counter.fetch_add(1, Ordering::Relaxed);
         }),
+        latency: None,
     };
     let thread = std::thread::spawn(move || run(source, command_rx, notifier));
     let mut got = Vec::new();

@@ -18,11 +18,13 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 
+use super::AnalysedGeneration;
 use super::schedule::{Job, Outcome, Schedule};
 use super::{Command, Source, Update, bands, memory};
+use crate::analysis::{self, GenerationLatency};
 use crate::model::{self, AnnotationEdges, GenerationModel, GenerationSummary, OpenAnnotations};
 use crate::trace::index::GenerationEnd;
-use crate::trace::{Error, Input, Trace};
+use crate::trace::{Error, Event, Input, Trace};
 
 /// How soon the ui shows a generation's summary decoded in the background:
 /// summaries arrive several times a second while a big trace loads, and
@@ -37,6 +39,8 @@ pub(crate) struct Notifier {
     pub(crate) updates: Sender<Update>,
     /// Wakes the ui within the given time.
     pub(crate) repaint: Box<dyn Fn(Duration) + Send + Sync>,
+    /// Where each generation's latency analysis goes, if anywhere.
+    pub(crate) latency: Option<Sender<AnalysedGeneration>>,
 }
 
 impl Notifier {
@@ -138,7 +142,21 @@ fn decode_loop(trace: &Trace<'_>, input: &Input, shared: &Shared, notifier: &Not
     while let Some(job) = next_job(shared) {
         let g = job.generation;
         let open = job.open.clone().unwrap_or_default();
-        let result = decode(trace, g, job.detail, &open);
+        let analysis = notifier.latency.as_ref().filter(|_| job.analyse);
+        let mut latency = analysis.map(|_| GenerationLatency::new(analysis::OUTLIERS_KEPT));
+        let result = decode(trace, g, (job.detail, &open), &mut latency);
+        if let Some(tx) = analysis {
+            let error = match &result {
+                Err(message) => Some(message.clone()),
+                Ok(_) => trace.error_after_generation(g).map(|e| e.to_string()),
+            };
+            let part = latency.map(|p| p.read(trace, g, error.is_some()));
+            let _ = tx.send(AnalysedGeneration {
+                generation: g,
+                part,
+                error,
+            });
+        }
         if let Some(bytes) = trace
             .index()
             .generations
@@ -243,24 +261,36 @@ enum Decoded {
 
 /// Decodes generation `g`, which started with the regions and tasks of
 /// `open` in progress, into its summary, or its full model if `detail`,
-/// with its annotation edges; a decoder panic becomes an error.
+/// with its annotation edges; a decoder panic becomes an error. Each event
+/// also goes to the `latency` analysis, if any; it is dropped if the
+/// decoder panics or the trace ends before `g`.
 fn decode(
     trace: &Trace<'_>,
     g: usize,
-    detail: bool,
-    open: &OpenAnnotations,
+    (detail, open): (bool, &OpenAnnotations),
+    latency: &mut Option<GenerationLatency>,
 ) -> Result<(Decoded, AnnotationEdges), String> {
     let decoded = catch_unwind(AssertUnwindSafe(|| {
         let failed = |e: Error| Err(e.to_string());
         let empty = || model::build(std::iter::empty());
+        let index = trace.index().generations.get(g);
+        if index.is_some_and(|i| i.end == GenerationEnd::TrailingBatches) {
+            // The trace ended cleanly before it.
+            *latency = None;
+        }
+        let also = |ev: &Event<'_>| {
+            if let Some(part) = latency.as_mut() {
+                part.event(ev);
+            }
+        };
         if detail {
-            match model::build_generation(trace, g, open) {
+            match model::build_generation(trace, g, open, also) {
                 None => Ok((Decoded::Detail(empty()), AnnotationEdges::default())),
                 Some((model, edges, None)) => Ok((Decoded::Detail(model), edges)),
                 Some((_, _, Some(e))) => failed(e),
             }
         } else {
-            match model::summarize_generation(trace, g, open) {
+            match model::summarize_generation(trace, g, open, also) {
                 None => Ok((
                     Decoded::Summary(empty().summarize()),
                     AnnotationEdges::default(),
@@ -271,6 +301,7 @@ fn decode(
         }
     }));
     decoded.unwrap_or_else(|panic| {
+        *latency = None;
         let why = panic
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
