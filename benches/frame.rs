@@ -69,9 +69,12 @@ fn main() {
         .with_size([1600.0, 1000.0])
         .with_max_steps(u64::MAX)
         .build_eframe(|cc| GotvApp::new(cc, options));
-    settle(&mut harness, true);
+    let [summarised, outliers] = load(&mut harness, start);
     println!(
-        "{name}: opened, summarised and analysed in {:.2} s",
+        "{name}: every generation summarised after {:.2} s, outliers after {:.2} s, \
+         analysis done after {:.2} s",
+        summarised.as_secs_f64(),
+        outliers.as_secs_f64(),
         start.elapsed().as_secs_f64()
     );
     println!("width        ui+tessellate median   max      vertices   ready after");
@@ -84,7 +87,7 @@ fn main() {
             (middle - width / 2, middle + width / 2)
         };
         harness.state_mut().show_range(range.0, range.1);
-        let ready = settle(&mut harness, false);
+        let ready = settle(&mut harness);
         let (median, max, vertices) = measure(&mut harness, frames);
         println!(
             "{label:<12} {:>10.2} ms {:>10.2} ms {vertices:>10} {:>10.0} ms",
@@ -95,20 +98,42 @@ fn main() {
     }
 }
 
-/// Steps frames until everything visible is drawn from decoded data (and,
-/// if `all`, every generation is summarised and the analysis done);
+/// Steps frames until the trace is loaded: every generation summarised
+/// and the analysis done (frames are timed after that: until then the
+/// analysis shares the cores with the ui thread). Returns when every
+/// generation was summarised and when the outliers were in, since `start`.
+fn load(harness: &mut Harness<'_, GotvApp>, start: Instant) -> [Duration; 2] {
+    let deadline = start + PATIENCE;
+    let mut milestones = [None; 2];
+    loop {
+        harness.step();
+        let app = harness.state();
+        let summarised = app.progress().is_some_and(|p| p.done == p.total);
+        for (seen, now) in milestones
+            .iter_mut()
+            .zip([summarised, app.outliers_ready()])
+        {
+            if now && seen.is_none() {
+                *seen = Some(start.elapsed());
+            }
+        }
+        let analysed = harness.query_by_label_contains("Analysing").is_none();
+        if (app.is_ready() && summarised && analysed) || Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    milestones.map(|m| m.unwrap_or(PATIENCE))
+}
+
+/// Steps frames until everything visible is drawn from decoded data;
 /// returns how long that took.
-fn settle(harness: &mut Harness<'_, GotvApp>, all: bool) -> Duration {
+fn settle(harness: &mut Harness<'_, GotvApp>) -> Duration {
     let start = Instant::now();
     let deadline = start + PATIENCE;
     loop {
         harness.step();
-        let app = harness.state();
-        let decoded = app.is_ready() && (!all || app.progress().is_some_and(|p| p.done == p.total));
-        // Frames are timed once the analysis pass is done too: while it
-        // runs it shares the cores with the ui thread.
-        let done = decoded && (!all || harness.query_by_label_contains("Analysing").is_none());
-        if done || Instant::now() > deadline {
+        if harness.state().is_ready() || Instant::now() > deadline {
             break;
         }
         std::thread::sleep(Duration::from_millis(5));

@@ -46,9 +46,40 @@ struct WindowArgs {
     #[arg(long, value_name = "START_NS:END_NS", value_parser = parse_range)]
     range: Option<(i64, i64)>,
 
+    /// Open an analysis panel; --screenshot then waits for what it shows.
+    #[arg(long, value_enum)]
+    panel: Option<PanelArg>,
+
     /// Install the icon, .desktop file and MIME type for the current user, then exit.
     #[arg(long)]
     install_desktop: bool,
+}
+
+/// The analysis panels, as `--panel` names them.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum PanelArg {
+    /// Latency histograms and the longest intervals.
+    Outliers,
+    /// Flame graphs of where waits began.
+    Profiles,
+    /// Goroutines by start function.
+    Goroutines,
+    /// Statistics of the selected range.
+    Range,
+    /// Minimum mutator utilisation.
+    Mmu,
+}
+
+impl From<PanelArg> for crate::ui::Panel {
+    fn from(p: PanelArg) -> Self {
+        match p {
+            PanelArg::Outliers => Self::Outliers,
+            PanelArg::Profiles => Self::Profiles,
+            PanelArg::Goroutines => Self::Goroutines,
+            PanelArg::Range => Self::Range,
+            PanelArg::Mmu => Self::Mmu,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,6 +127,7 @@ fn window(file: Option<PathBuf>, args: WindowArgs) -> ExitCode {
         screenshot: args.screenshot,
         size: args.size,
         range: args.range,
+        panel: args.panel.map(Into::into),
     })
 }
 

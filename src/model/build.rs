@@ -107,7 +107,6 @@ pub fn summarize_generation(
     trace: &Trace<'_>,
     g: usize,
     open: &OpenAnnotations,
-    mut also: impl FnMut(&Event<'_>),
 ) -> Option<(GenerationSummary, AnnotationEdges, Option<Error>)> {
     let mut b = Builder {
         summary_only: true,
@@ -115,10 +114,7 @@ pub fn summarize_generation(
         ..Builder::default()
     };
     b.open_at_start(open);
-    let result = trace.stream_generation(g, |ev| {
-        b.event(&ev);
-        also(&ev);
-    })?;
+    let result = trace.stream_generation(g, |ev| b.event(&ev))?;
     let edges = b.annotation_edges();
     Some((b.close_all().summarize(), edges, result.err()))
 }
@@ -128,23 +124,19 @@ pub fn summarize_generation(
 /// generation, else the model of every event before the first error, how
 /// the generation changes the regions goroutines are in, and that error.
 /// `open` holds the regions goroutines were in and the tasks in progress
-/// when it began (see `model::annotations`). Each event is also handed to
-/// `also` (another analysis sharing the decode).
+/// when it began (see
+/// `model::annotations`).
 pub fn build_generation(
     trace: &Trace<'_>,
     g: usize,
     open: &OpenAnnotations,
-    mut also: impl FnMut(&Event<'_>),
 ) -> Option<(GenerationModel, AnnotationEdges, Option<Error>)> {
     let mut b = Builder {
         basis: basis(trace, g),
         ..Builder::default()
     };
     b.open_at_start(open);
-    let result = trace.stream_generation(g, |ev| {
-        b.event(&ev);
-        also(&ev);
-    })?;
+    let result = trace.stream_generation(g, |ev| b.event(&ev))?;
     let edges = b.annotation_edges();
     Some((b.finish(), edges, result.err()))
 }

@@ -61,12 +61,11 @@ fn summaries_without_the_detail_equal_the_detail_summarized() {
         assert!(gens > 1, "{name}");
         for g in 0..gens {
             let open = super::OpenAnnotations::default();
-            let Some((model, edges, error)) = super::build_generation(&trace, g, &open, |_| {})
-            else {
+            let Some((model, edges, error)) = super::build_generation(&trace, g, &open) else {
                 continue;
             };
             let (summary, same_edges, same_error) =
-                super::summarize_generation(&trace, g, &open, |_| {}).unwrap();
+                super::summarize_generation(&trace, g, &open).unwrap();
             assert_eq!(error.is_some(), same_error.is_some(), "{name} gen {g}");
             assert_eq!(summary, model.summarize(), "{name} gen {g}");
             assert_eq!(edges, same_edges, "{name} gen {g}");
@@ -545,11 +544,11 @@ fn regions_and_tasks_across_generations_match_reading_in_order() {
         let edges: Vec<_> = (0..gens)
             .map(|g| {
                 let nothing = OpenAnnotations::default();
-                build_generation(&trace, g, &nothing, |_| {}).unwrap().1
+                build_generation(&trace, g, &nothing).unwrap().1
             })
             .collect();
         for (g, open) in OpenAnnotations::chain(&edges).iter().enumerate() {
-            let (model, same_edges, error) = build_generation(&trace, g, open, |_| {}).unwrap();
+            let (model, same_edges, error) = build_generation(&trace, g, open).unwrap();
             assert_eq!(
                 same_edges, edges[g],
                 "{name} gen {g}: edges do not depend on what was open"

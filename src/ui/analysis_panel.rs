@@ -30,9 +30,9 @@ const PANEL_HEIGHT: f32 = 300.0;
 /// and a few rows.
 const MIN_HEIGHT: f32 = 120.0;
 
-/// A tab of the panel.
+/// A tab of the analysis panel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Tab {
+pub enum Tab {
     /// Latency histograms and the worst intervals.
     Outliers,
     /// Where scheduler waits, blocking and syscalls began, as flame graphs.
@@ -46,6 +46,12 @@ pub(crate) enum Tab {
 }
 
 impl Tab {
+    /// Whether the tab shows the goroutine statistics or the mutator
+    /// utilisation, which come after the latencies.
+    pub(crate) fn needs_statistics(self) -> bool {
+        matches!(self, Tab::Goroutines | Tab::Mmu)
+    }
+
     fn title(self) -> &'static str {
         match self {
             Tab::Outliers => "Outliers",
@@ -184,8 +190,7 @@ impl AnalysisPanel {
             AnalysisState::Done {
                 analysis, complete, ..
             } => {
-                let statistics = matches!(self.open, Some(Tab::Goroutines | Tab::Mmu));
-                if statistics && !complete {
+                if self.open.is_some_and(Tab::needs_statistics) && !complete {
                     // The goroutine statistics and the utilisation come
                     // from a pass after the latencies.
                     progress_label(ui, task, "the goroutines");

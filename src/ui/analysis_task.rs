@@ -4,10 +4,10 @@
 //! The analysis reads every event of the trace: seconds for a large file,
 //! which must never be spent on the UI thread. It comes in two parts.
 //! The latencies (outliers, profiles), most of the cost, are analysed
-//! generation by generation by the worker as it decodes each one for the
-//! timeline, sharing that decode, on all its cores; this task's thread
-//! stitches them in trace order ([`LatencyStitcher`]) and hands the
-//! result over as soon as every generation is in. The goroutine
+//! generation by generation by the worker on all its cores, once the
+//! timeline's overview is decoded; this task's thread stitches them in
+//! trace order ([`LatencyStitcher`]) and hands the result over as soon as
+//! every generation is in. The goroutine
 //! statistics and the mutator utilisation follow from a pass of their own
 //! over the trace, at a lower priority, and complete the analysis.
 //!
@@ -26,6 +26,7 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
+use super::analysis_panel::Tab;
 use super::open::{Source, with_trace};
 use crate::analysis::{Analysis, Analyzer, LatencyStitcher, OUTLIERS_KEPT, Parts, UtilFlags};
 use crate::trace::{Error, EventKind, Trace};
@@ -150,6 +151,16 @@ impl AnalysisTask {
     /// The current state, as of the last [`Self::poll`].
     pub(crate) fn state(&self) -> &AnalysisState {
         &self.state
+    }
+
+    /// Whether what `tab` shows is in (or the analysis failed: the tab
+    /// says so).
+    pub(crate) fn ready_for(&self, tab: Tab) -> bool {
+        match self.state {
+            AnalysisState::Running => false,
+            AnalysisState::Done { complete, .. } => complete || !tab.needs_statistics(),
+            AnalysisState::Failed(_) => true,
+        }
     }
 
     /// The analysis, once the latencies are in.

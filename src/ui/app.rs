@@ -132,6 +132,9 @@ impl GotvApp {
             screenshot: options.screenshot.map(screenshot::Job::new),
             exit_code,
         };
+        if let Some(tab) = options.panel {
+            app.panel.toggle(tab);
+        }
         let source = options.file.map_or(Source::Bundled, Source::File);
         app.open(source, &cc.egui_ctx);
         app
@@ -160,6 +163,14 @@ impl GotvApp {
     /// `--screenshot` waits for).
     pub fn is_ready(&self) -> bool {
         self.readiness() == Readiness::Ready
+    }
+
+    /// Whether the latency outliers of the trace on screen are analysed
+    /// (the goroutine statistics may still be coming).
+    pub fn outliers_ready(&self) -> bool {
+        self.session
+            .as_ref()
+            .is_some_and(|s| s.analysis.analysis().is_some())
     }
 
     /// How far decoding of the trace on screen is, if one is.
@@ -621,8 +632,19 @@ impl GotvApp {
         match (self.timeline(), &self.notice, loading) {
             (_, _, true) => Readiness::Loading,
             (_, Some(_), false) => Readiness::Failed,
-            (Some(timeline), None, false) if timeline.pending == 0 => Readiness::Ready,
+            (Some(timeline), None, false) if timeline.pending == 0 && self.panel_ready() => {
+                Readiness::Ready
+            }
             _ => Readiness::Loading,
+        }
+    }
+
+    /// Whether the analysis panel, if open, has what it shows.
+    fn panel_ready(&self) -> bool {
+        let analysis = self.session.as_ref().map(|s| &s.analysis);
+        match (self.panel.open(), analysis) {
+            (Some(tab), Some(task)) => task.ready_for(tab),
+            _ => true,
         }
     }
 

@@ -69,6 +69,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::rc::Rc;
 
+pub use analysis_panel::Tab as Panel;
 pub use app::GotvApp;
 
 /// Window size of screenshot mode when none is given: large enough to show
@@ -89,6 +90,8 @@ pub struct Options {
     pub size: Option<(u32, u32)>,
     /// Visible range `(start, end)` in nanoseconds from the start of the trace.
     pub range: Option<(i64, i64)>,
+    /// Analysis panel to open; a screenshot then waits for what it shows.
+    pub panel: Option<Panel>,
 }
 
 /// Opens the viewer window and runs until it is closed. Exit code 0, or in

@@ -13,6 +13,11 @@
 //! decoded; a generation decoded before that is marked outdated and decoded
 //! again after the others (`schedule`).
 //!
+//! Started with [`Worker::start_analysing`], the same threads then analyse
+//! each generation's latencies (`analysis::stitch`), for the ui's analysis
+//! task to stitch: after the overview, since that is what the user sees
+//! first, and sharing the cores with nothing else.
+//!
 //! On the ui thread, [`Worker::poll`] takes in what arrived; the
 //! [`Worker::set_viewport`] call each frame tells the thread what matters
 //! now (superseding the previous request, so panning never queues stale
@@ -142,8 +147,7 @@ enum Update {
     },
 }
 
-/// The latency analysis of a generation, made while decoding it for the
-/// first time (see [`Worker::start_analysing`]).
+/// The latency analysis of a generation (see [`Worker::start_analysing`]).
 pub struct AnalysedGeneration {
     /// Which generation.
     pub generation: usize,
@@ -174,9 +178,9 @@ impl Worker {
     }
 
     /// [`Worker::start`], also analysing the latencies of each generation
-    /// the first time it is decoded, sharing the decode: the analyses go
-    /// to `latency`, in the order decoded, for a
-    /// [`LatencyStitcher`](crate::analysis::LatencyStitcher).
+    /// on the decoding threads once every generation is summarised: the
+    /// analyses go to `latency`, in trace order (give or take the threads'
+    /// timing), for a [`LatencyStitcher`](crate::analysis::LatencyStitcher).
     pub fn start_analysing(
         source: Source,
         repaint: impl Fn(Duration) + Send + Sync + 'static,

@@ -3,9 +3,15 @@
 //! Three kinds of work, in priority order: generations the ui wants in full
 //! detail (visible and zoomed in past their summary, nearest the centre of
 //! the view first), generations not yet summarised that are visible, and
-//! every other generation not yet summarised, nearest the view first. Each
-//! new viewport replaces the wishes of the previous one (superseded requests
-//! are dropped); work already started finishes and its summary is kept.
+//! every other generation not yet summarised, in trace order (what was
+//! open at a generation's start is then known sooner). Then, if the worker
+//! analyses latencies, each generation once for its analysis, in trace
+//! order: they are stitched in that order (see `analysis::stitch`), so one
+//! analysed ahead would wait in memory for those before it. Visible
+//! generations to decode again come before the analyses, the others after.
+//! Each new viewport replaces the wishes of the previous one (superseded
+//! requests are dropped); work already started finishes and its summary is
+//! kept.
 //!
 //! Generations are built on their own, so a user region or task that spans
 //! a whole generation is only drawn there once the schedule knows what was
@@ -65,8 +71,8 @@ pub(crate) struct Job {
     pub(crate) detail: bool,
     /// What was open when the generation started, if known yet.
     pub(crate) open: Option<Arc<OpenAnnotations>>,
-    /// Its first decode: the latency analysis shares it.
-    pub(crate) analyse: bool,
+    /// Only its latency analysis is wanted (see [`Schedule::analyse`]).
+    pub(crate) analysis: bool,
     cost: usize,
 }
 
@@ -120,6 +126,9 @@ pub(crate) struct Schedule {
     newly_stale: Vec<usize>,
     /// Set when the worker shuts down.
     pub(crate) shutdown: bool,
+    /// Generations handed out for their latency analysis, in trace order;
+    /// `None` if none is wanted.
+    analysed: Option<usize>,
 }
 
 impl Schedule {
@@ -138,7 +147,15 @@ impl Schedule {
             detail: Vec::new(),
             in_flight: 0,
             shutdown: false,
+            analysed: None,
         }
+    }
+
+    /// Also hands out every generation, once, for its latency analysis:
+    /// in trace order, after the generations not yet summarised and the
+    /// visible ones to decode again, so the whole picture comes first.
+    pub(crate) fn analyse(&mut self) {
+        self.analysed = Some(0);
     }
 
     /// Replaces the ui's wishes: `focus` (visible generations, most
@@ -160,47 +177,80 @@ impl Schedule {
         if self.shutdown {
             return None;
         }
-        let generation = self.pick()?;
-        let cost =
-            self.sizes.get(generation).copied().unwrap_or_default() * DECODE_BYTES_PER_INPUT_BYTE;
+        let (generation, analysis) = self.pick()?;
+        let size = self.sizes.get(generation).copied().unwrap_or_default();
+        // An analysis holds no model, about the generation's size.
+        let cost = if analysis {
+            size
+        } else {
+            size * DECODE_BYTES_PER_INPUT_BYTE
+        };
         if self.in_flight > 0 && self.in_flight + cost > DECODE_BUDGET {
             return None;
         }
         self.in_flight += cost;
+        if analysis {
+            self.analysed = Some(generation + 1);
+            return Some(Job {
+                generation,
+                detail: false,
+                open: None,
+                analysis,
+                cost,
+            });
+        }
         let slot = self.slots.get_mut(generation)?;
         // A stale generation's detail in the ui is stale too.
         let stale_detail = *slot == Slot::Stale && self.held.get(generation) == Some(&true);
-        let analyse = *slot == Slot::Pending;
         *slot = Slot::Running;
         Some(Job {
             generation,
             detail: self.detail.contains(&generation) || stale_detail,
             open: self.open.get(generation).cloned(),
-            analyse,
+            analysis,
             cost,
         })
     }
 
-    fn pick(&self) -> Option<usize> {
+    /// Records the end of an analysis `job`.
+    pub(crate) fn analysed(&mut self, job: &Job) {
+        self.in_flight = self.in_flight.saturating_sub(job.cost);
+    }
+
+    /// The next generation to decode, and whether for its analysis only.
+    fn pick(&self) -> Option<(usize, bool)> {
         let slot = |g: usize| self.slots.get(g).copied();
         let wanted = self.detail.iter().copied().find(|&g| {
             !self.held.get(g).copied().unwrap_or(true)
                 && matches!(slot(g), Some(Slot::Pending | Slot::Summarized))
         });
         // Generations never decoded come before those to decode again, so
-        // the whole picture is there first and corrected after.
-        let visible = |due: Slot| self.focus.iter().copied().find(|&g| slot(g) == Some(due));
+        // the whole picture is there first and corrected after; those in
+        // trace order (see the module's doc), those again from the view.
+        let visible = |due: Slot| {
+            let mut visible = self.focus.iter().copied().filter(|&g| slot(g) == Some(due));
+            match due {
+                Slot::Pending => visible.min(),
+                _ => visible.next(),
+            }
+        };
         let rest = |due: Slot| {
             let centre = self.focus.first().copied().unwrap_or_default();
-            (0..self.slots.len())
-                .filter(|&g| slot(g) == Some(due))
-                .min_by_key(|&g| g.abs_diff(centre))
+            let mut waiting = (0..self.slots.len()).filter(|&g| slot(g) == Some(due));
+            match due {
+                Slot::Pending => waiting.next(),
+                _ => waiting.min_by_key(|&g| g.abs_diff(centre)),
+            }
         };
+        let analysis = self.analysed.filter(|&g| g < self.slots.len());
+        let decode = |g| (g, false);
         wanted
             .or_else(|| visible(Slot::Pending))
             .or_else(|| rest(Slot::Pending))
             .or_else(|| visible(Slot::Stale))
-            .or_else(|| rest(Slot::Stale))
+            .map(decode)
+            .or_else(|| analysis.map(|g| (g, true)))
+            .or_else(|| rest(Slot::Stale).map(decode))
     }
 
     /// Records the end of `job`: `None` if it failed, else what it built
@@ -329,18 +379,18 @@ mod tests {
     }
 
     #[test]
-    fn detail_then_visible_then_nearest() {
+    fn detail_then_visible_then_in_trace_order() {
         let mut s = Schedule::new(vec![100; 6]);
-        s.set_wants(vec![3, 4], vec![4]);
+        s.set_wants(vec![4, 3], vec![4]);
         assert_eq!(
             run(&mut s),
             [
                 (4, true),
                 (3, false),
-                (2, false),
+                (0, false),
                 (1, false),
-                (5, false),
-                (0, false)
+                (2, false),
+                (5, false)
             ]
         );
         assert!(s.idle());
@@ -348,6 +398,26 @@ mod tests {
         assert!(s.next().is_none(), "the ui holds generation 4's detail");
         s.evicted(4);
         assert_eq!(run(&mut s), [(4, true)]);
+    }
+
+    #[test]
+    fn analyses_come_after_the_overview_once_each_in_trace_order() {
+        let mut s = Schedule::new(vec![100; 4]);
+        s.analyse();
+        s.set_wants(vec![2, 3], vec![]);
+        let mut order = Vec::new();
+        while let Some(job) = s.next() {
+            order.push((job.generation, job.analysis));
+            if job.analysis {
+                s.analysed(&job);
+            } else {
+                s.finish(&job, Some(done(false)));
+            }
+        }
+        let decodes = [(2, false), (3, false), (0, false), (1, false)];
+        let analyses = [(0, true), (1, true), (2, true), (3, true)];
+        assert_eq!(order, [decodes, analyses].concat());
+        assert!(s.idle());
     }
 
     #[test]
@@ -365,7 +435,7 @@ mod tests {
                 outdated: Vec::new(),
             }
         );
-        assert_eq!(run(&mut s), [(1, false), (3, false), (0, false)]);
+        assert_eq!(run(&mut s), [(0, false), (1, false), (3, false)]);
         assert!(s.idle());
     }
 
@@ -381,18 +451,17 @@ mod tests {
         assert_eq!(
             order,
             [
-                // Visible first, then nearest: nothing known to be open yet
-                // but at the first generation's start.
+                // Visible first: nothing known to be open yet but at the
+                // first generation's start.
                 (2, None),
-                (1, None),
-                (3, None),
+                // Then in trace order, each knowing what was open at its
+                // start once the one before is built.
                 (0, Some(true)),
-                // Generation 0's edges make what is open at the others'
-                // starts known and not empty: each is built again, once,
-                // with it.
-                (2, Some(false)),
                 (1, Some(false)),
                 (3, Some(false)),
+                // Generation 0's edges make what was open at generation
+                // 2's start known and not empty: it is built again, once.
+                (2, Some(false)),
             ]
         );
         assert!(s.idle());

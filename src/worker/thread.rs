@@ -21,10 +21,10 @@ use crossbeam_channel::{Receiver, Sender};
 use super::AnalysedGeneration;
 use super::schedule::{Job, Outcome, Schedule};
 use super::{Command, Source, Update, bands, memory};
-use crate::analysis::{self, GenerationLatency};
+use crate::analysis::{GenerationLatency, OUTLIERS_KEPT};
 use crate::model::{self, AnnotationEdges, GenerationModel, GenerationSummary, OpenAnnotations};
 use crate::trace::index::GenerationEnd;
-use crate::trace::{Error, Event, Input, Trace};
+use crate::trace::{Error, Input, Trace};
 
 /// How soon the ui shows a generation's summary decoded in the background:
 /// summaries arrive several times a second while a big trace loads, and
@@ -108,8 +108,12 @@ pub(crate) fn run(source: Source, commands: Receiver<Command>, notifier: Notifie
         .iter()
         .map(|g| g.span.len())
         .collect();
+    let mut schedule = Schedule::new(sizes);
+    if notifier.latency.is_some() {
+        schedule.analyse();
+    }
     let shared = Shared {
-        schedule: Mutex::new(Schedule::new(sizes)),
+        schedule: Mutex::new(schedule),
         changed: Condvar::new(),
     };
     let threads = thread::available_parallelism().map_or(1, |n| n.get());
@@ -141,30 +145,22 @@ fn coordinate(commands: &Receiver<Command>, shared: &Shared) {
 fn decode_loop(trace: &Trace<'_>, input: &Input, shared: &Shared, notifier: &Notifier) {
     while let Some(job) = next_job(shared) {
         let g = job.generation;
+        let release = || {
+            if let Some(index) = trace.index().generations.get(g) {
+                input.release(inner_pages(index.span.clone()));
+            }
+        };
+        if let (true, Some(tx)) = (job.analysis, &notifier.latency) {
+            // The ui may be gone; then nobody listens.
+            let _ = tx.send(analyse(trace, g));
+            release();
+            shared.lock().analysed(&job);
+            shared.changed.notify_all();
+            continue;
+        }
         let open = job.open.clone().unwrap_or_default();
-        let analysis = notifier.latency.as_ref().filter(|_| job.analyse);
-        let mut latency = analysis.map(|_| GenerationLatency::new(analysis::OUTLIERS_KEPT));
-        let result = decode(trace, g, (job.detail, &open), &mut latency);
-        if let Some(tx) = analysis {
-            let error = match &result {
-                Err(message) => Some(message.clone()),
-                Ok(_) => trace.error_after_generation(g).map(|e| e.to_string()),
-            };
-            let part = latency.map(|p| p.read(trace, g, error.is_some()));
-            let _ = tx.send(AnalysedGeneration {
-                generation: g,
-                part,
-                error,
-            });
-        }
-        if let Some(bytes) = trace
-            .index()
-            .generations
-            .get(g)
-            .map(|index| index.span.clone())
-        {
-            input.release(inner_pages(bytes));
-        }
+        let result = decode(trace, g, job.detail, &open);
+        release();
         let (result, outcome) = match result {
             Ok((decoded, edges)) => {
                 let detailed = matches!(decoded, Decoded::Detail(_));
@@ -251,6 +247,29 @@ fn inner_pages(range: Range<usize>) -> Range<usize> {
     (range.start.div_ceil(PAGE) * PAGE)..(range.end / PAGE * PAGE)
 }
 
+/// The latency analysis of generation `g`; a decoder panic loses it.
+fn analyse(trace: &Trace<'_>, g: usize) -> AnalysedGeneration {
+    let mut part = GenerationLatency::new(OUTLIERS_KEPT);
+    let read = catch_unwind(AssertUnwindSafe(|| {
+        trace.stream_generation(g, |ev| part.event(&ev))
+    }));
+    let (part, error) = match read {
+        Err(panic) => (None, Some(panic_message(panic.as_ref()))),
+        // The trace ended cleanly before it.
+        Ok(None) => (None, None),
+        Ok(Some(result)) => {
+            let error = result.err().or_else(|| trace.error_after_generation(g));
+            let error = error.map(|e| e.to_string());
+            (Some(part.read(trace, g, error.is_some())), error)
+        }
+    };
+    AnalysedGeneration {
+        generation: g,
+        part,
+        error,
+    }
+}
+
 /// What a decode made.
 enum Decoded {
     /// Only the summary: the view does not need the detail.
@@ -261,36 +280,24 @@ enum Decoded {
 
 /// Decodes generation `g`, which started with the regions and tasks of
 /// `open` in progress, into its summary, or its full model if `detail`,
-/// with its annotation edges; a decoder panic becomes an error. Each event
-/// also goes to the `latency` analysis, if any; it is dropped if the
-/// decoder panics or the trace ends before `g`.
+/// with its annotation edges; a decoder panic becomes an error.
 fn decode(
     trace: &Trace<'_>,
     g: usize,
-    (detail, open): (bool, &OpenAnnotations),
-    latency: &mut Option<GenerationLatency>,
+    detail: bool,
+    open: &OpenAnnotations,
 ) -> Result<(Decoded, AnnotationEdges), String> {
     let decoded = catch_unwind(AssertUnwindSafe(|| {
         let failed = |e: Error| Err(e.to_string());
         let empty = || model::build(std::iter::empty());
-        let index = trace.index().generations.get(g);
-        if index.is_some_and(|i| i.end == GenerationEnd::TrailingBatches) {
-            // The trace ended cleanly before it.
-            *latency = None;
-        }
-        let also = |ev: &Event<'_>| {
-            if let Some(part) = latency.as_mut() {
-                part.event(ev);
-            }
-        };
         if detail {
-            match model::build_generation(trace, g, open, also) {
+            match model::build_generation(trace, g, open) {
                 None => Ok((Decoded::Detail(empty()), AnnotationEdges::default())),
                 Some((model, edges, None)) => Ok((Decoded::Detail(model), edges)),
                 Some((_, _, Some(e))) => failed(e),
             }
         } else {
-            match model::summarize_generation(trace, g, open, also) {
+            match model::summarize_generation(trace, g, open) {
                 None => Ok((
                     Decoded::Summary(empty().summarize()),
                     AnnotationEdges::default(),
@@ -300,13 +307,15 @@ fn decode(
             }
         }
     }));
-    decoded.unwrap_or_else(|panic| {
-        *latency = None;
-        let why = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        Err(format!("the decoder failed on this generation: {why}"))
-    })
+    decoded.unwrap_or_else(|panic| Err(panic_message(panic.as_ref())))
+}
+
+/// What to say of a decoder panic.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let why = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    format!("the decoder failed on this generation: {why}")
 }
