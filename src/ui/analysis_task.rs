@@ -199,14 +199,21 @@ impl<W: Fn(Duration) + Sync> Tasks<'_, W> {
     }
 
     /// Analyses `trace`: the statistics pass on a thread of its own while
-    /// this one stitches the worker's latency analyses.
+    /// this one stitches the worker's latency analyses. The pass starts
+    /// with the first of those, which the worker makes once the timeline's
+    /// overview is decoded: until then it would take CPU and memory from
+    /// what the user waits for.
     fn run(&self, trace: &Trace<'_>, latency: &Receiver<AnalysedGeneration>) {
         self.progress
             .total
             .store(trace.index().generations.len(), Ordering::Relaxed);
+        let (begin, begun) = crossbeam_channel::bounded::<()>(1);
         thread::scope(|scope| {
-            let statistics = scope.spawn(|| {
+            let statistics = scope.spawn(move || {
                 yield_to_the_timeline();
+                while !self.cancelled()
+                    && begun.recv_timeout(CANCEL_POLL) == Err(RecvTimeoutError::Timeout)
+                {}
                 let parts = Parts {
                     latency: false,
                     goroutines: true,
@@ -218,7 +225,7 @@ impl<W: Fn(Duration) + Sync> Tasks<'_, W> {
                     (self.wake)(PROGRESS_WAKE);
                 })
             });
-            let Some((latencies, error)) = self.stitch(trace, latency) else {
+            let Some((latencies, error)) = self.stitch(trace, latency, begin) else {
                 return;
             };
             let latencies = Arc::new(latencies);
@@ -240,12 +247,14 @@ impl<W: Fn(Duration) + Sync> Tasks<'_, W> {
     }
 
     /// Stitches the latency analyses of every generation of `trace` as the
-    /// worker sends them (analysing again any it must): `None` if
-    /// cancelled, else the latencies and why they end early, if they do.
+    /// worker sends them (analysing again any it must), signalling `begin`
+    /// at the first: `None` if cancelled, else the latencies and why they
+    /// end early, if they do.
     fn stitch(
         &self,
         trace: &Trace<'_>,
         latency: &Receiver<AnalysedGeneration>,
+        begin: Sender<()>,
     ) -> Option<(Analysis, Option<String>)> {
         let total = trace.index().generations.len();
         let mut stitcher = LatencyStitcher::new(OUTLIERS_KEPT);
@@ -260,6 +269,7 @@ impl<W: Fn(Duration) + Sync> Tasks<'_, W> {
             }
             match latency.recv_timeout(CANCEL_POLL) {
                 Ok(analysed) => {
+                    let _ = begin.try_send(());
                     if let Some(error) = analysed.error {
                         errors.push((analysed.generation, error));
                     }
