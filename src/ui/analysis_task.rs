@@ -213,7 +213,8 @@ impl<W: Fn(Duration) + Sync> Tasks<'_, W> {
                 yield_to_the_timeline();
                 while !self.cancelled()
                     && begun.recv_timeout(CANCEL_POLL) == Err(RecvTimeoutError::Timeout)
-                {}
+                {
+                }
                 let parts = Parts {
                     latency: false,
                     goroutines: true,
