@@ -147,6 +147,9 @@ impl PartialOrd for Ranked {
 #[derive(Clone, Debug)]
 struct KindStats {
     top: TopK<Ranked>,
+    /// Shorter intervals cannot be among the outliers kept (see
+    /// `OutlierFloor`): they are only counted.
+    floor: Time,
     all: LogHistogram,
     by_label: BTreeMap<Label, LogHistogram>,
 }
@@ -161,6 +164,7 @@ impl Latencies {
     fn new(top: usize) -> Latencies {
         let stats = KindStats {
             top: TopK::new(top),
+            floor: Time::MIN,
             all: LogHistogram::default(),
             by_label: BTreeMap::new(),
         };
@@ -176,7 +180,9 @@ impl Latencies {
             .entry(interval.label)
             .or_default()
             .add(interval.duration());
-        k.top.offer(Ranked(interval));
+        if interval.duration() >= k.floor {
+            k.top.offer(Ranked(interval));
+        }
     }
 
     /// Adds what `other` measured, its labels and stacks moved here.
@@ -385,6 +391,21 @@ impl LatencyTracker {
                 self.out.record(interval);
             }
         }
+    }
+
+    /// Keeps no outlier of kind `LatencyKind::ALL[i]` shorter than
+    /// `floors[i]` (only counts it): none could be among those kept.
+    pub fn set_floors(&mut self, floors: [Time; LatencyKind::ALL.len()]) {
+        for (k, floor) in self.out.kinds.iter_mut().zip(floors) {
+            k.floor = floor;
+        }
+    }
+
+    /// Per kind, the duration of the shortest outlier kept, once as many
+    /// are kept as asked for.
+    pub fn least_kept(&self) -> impl Iterator<Item = Option<Time>> + '_ {
+        let kinds = self.out.kinds.iter();
+        kinds.map(|k| k.top.least_when_full().map(|r| r.0.duration()))
     }
 
     /// Stitches on `part`, the tracker of the next generation seen apart

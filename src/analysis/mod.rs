@@ -42,7 +42,7 @@ pub use labels::{Label, Labels};
 pub use latency::{Interval, Latencies, LatencyKind};
 pub use mmu::{MutatorUtilization, UtilFlags, UtilPoint};
 pub use profile::{Frame, PROFILED, Profile, StackId, Weight};
-pub use stitch::{GenerationLatency, LatencyStitcher, analyze_latency};
+pub use stitch::{GenerationLatency, LatencyStitcher, OutlierFloor, analyze_latency};
 
 use goroutines::GoroutineTracker;
 use latency::LatencyTracker;

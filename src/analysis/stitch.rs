@@ -23,10 +23,10 @@
 //! pass over the whole trace stops at the first damage.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 
 use super::labels::{Label, Labels};
-use super::latency::LatencyTracker;
+use super::latency::{LatencyKind, LatencyTracker};
 use super::profile::{Origin, ProfileBuilder, StackId};
 use super::step::Step;
 use super::{Analysis, GoroutineTracker, MutatorUtilization};
@@ -74,6 +74,28 @@ impl Moved {
         self.stacks
             .get(s.index())
             .map_or(StackId::ROOT, |o| o.stack)
+    }
+}
+
+/// Per kind of interval, a duration under which none can be among the
+/// outliers kept: the shortest one the stitcher keeps, once it keeps as
+/// many as asked for (it only ever rises). Shared with the threads that
+/// analyse generations, it spares their outlier lists the intervals that
+/// cannot make the final one: keeping ten thousand per kind, a
+/// generation's list would otherwise take in and sort out most of its
+/// intervals.
+#[derive(Debug)]
+pub struct OutlierFloor([AtomicI64; LatencyKind::ALL.len()]);
+
+impl Default for OutlierFloor {
+    fn default() -> OutlierFloor {
+        OutlierFloor(std::array::from_fn(|_| AtomicI64::new(i64::MIN)))
+    }
+}
+
+impl OutlierFloor {
+    fn get(&self) -> [i64; LatencyKind::ALL.len()] {
+        std::array::from_fn(|i| self.0[i].load(Ordering::Relaxed))
     }
 }
 
@@ -127,6 +149,13 @@ impl GenerationLatency {
             last: 0,
             after: None,
         }
+    }
+
+    /// Keeps no outlier that cannot be among those of the whole trace, as
+    /// far as `floor` knows yet.
+    pub fn above(mut self, floor: &OutlierFloor) -> GenerationLatency {
+        self.tracker.set_floors(floor.get());
+        self
     }
 
     /// [`GenerationLatency::new`] for a generation following an event at
@@ -256,6 +285,15 @@ impl LatencyStitcher {
         self.redo.then_some((self.next, part))
     }
 
+    /// Raises `floor` to what the outliers kept so far imply.
+    pub fn raise(&self, floor: &OutlierFloor) {
+        for (shared, least) in floor.0.iter().zip(self.tracker.least_kept()) {
+            if let Some(d) = least {
+                shared.fetch_max(d, Ordering::Relaxed);
+            }
+        }
+    }
+
     /// Generations stitched so far, and whether a failed one ended the
     /// analysis.
     pub fn progress(&self) -> (usize, bool) {
@@ -313,19 +351,20 @@ fn analyze_keeping(
 ) -> (Analysis, Option<Error>) {
     let total = trace.index().generations.len();
     let next = AtomicUsize::new(0);
+    let floor = OutlierFloor::default();
     let (tx, rx) = crossbeam_channel::unbounded();
     let mut stitcher = LatencyStitcher::new(outliers);
     let mut first_error: Option<(usize, Error)> = None;
     std::thread::scope(|scope| {
         for _ in 0..threads.clamp(1, total.max(1)) {
-            let (tx, next) = (tx.clone(), &next);
+            let (tx, next, floor) = (tx.clone(), &next, &floor);
             scope.spawn(move || {
                 loop {
                     let g = next.fetch_add(1, Ordering::Relaxed);
                     if g >= total {
                         break;
                     }
-                    let mut part = GenerationLatency::keeping(outliers, first);
+                    let mut part = GenerationLatency::keeping(outliers, first).above(floor);
                     let result = trace.stream_generation(g, |ev| part.event(&ev));
                     trace.release_generation(g);
                     let sent = match result {
@@ -358,6 +397,7 @@ fn analyze_keeping(
                 );
                 stitcher.add(g, Some(part.read(trace, g, failed)));
             }
+            stitcher.raise(&floor);
         }
     });
     (stitcher.finish(), first_error.map(|(_, e)| e))

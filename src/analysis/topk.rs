@@ -36,6 +36,12 @@ impl<T: Ord> TopK<T> {
         }
     }
 
+    /// The least item held, once `capacity` are: nothing less can get in.
+    pub fn least_when_full(&self) -> Option<&T> {
+        let full = self.capacity > 0 && self.heap.len() >= self.capacity;
+        self.heap.peek().map(|r| &r.0).filter(|_| full)
+    }
+
     /// The items held, in no particular order.
     pub fn into_items(self) -> impl Iterator<Item = T> {
         self.heap.into_iter().map(|r| r.0)

@@ -280,7 +280,7 @@ pub(crate) fn status(ui: &mut egui::Ui, task: &AnalysisTask, width: f32) {
         Some((done, total)) => {
             let bar = egui::ProgressBar::new(done as f32 / total.max(1) as f32)
                 .desired_width(width)
-                .text(format!("Analysing {done}/{total} generations"));
+                .text(format!("Analysing {} {done}/{total}", task.stage()));
             ui.add(bar);
         }
         None => {

@@ -28,7 +28,9 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use super::analysis_panel::Tab;
 use super::open::{Source, with_trace};
-use crate::analysis::{Analysis, Analyzer, LatencyStitcher, OUTLIERS_KEPT, Parts, UtilFlags};
+use crate::analysis::{
+    Analysis, Analyzer, LatencyStitcher, OUTLIERS_KEPT, OutlierFloor, Parts, UtilFlags,
+};
 use crate::trace::{Error, EventKind, Trace};
 use crate::worker::AnalysedGeneration;
 
@@ -87,7 +89,7 @@ impl AnalysisTask {
     /// as the analysis advances.
     pub(crate) fn start(
         source: &Source,
-        latency: Receiver<AnalysedGeneration>,
+        (latency, floor): (Receiver<AnalysedGeneration>, Arc<OutlierFloor>),
         wake: impl Fn(Duration) + Send + Sync + 'static,
     ) -> Self {
         let (tx, rx) = crossbeam_channel::unbounded();
@@ -97,6 +99,7 @@ impl AnalysisTask {
         let (stop, shared) = (Arc::clone(&cancel), Arc::clone(&progress));
         thread::spawn(move || {
             let tasks = Tasks {
+                floor: &floor,
                 cancel: &stop,
                 progress: &shared,
                 wake: &wake,
@@ -126,6 +129,14 @@ impl AnalysisTask {
         };
         let done = counter.load(Ordering::Relaxed);
         (total > 0).then_some((done.min(total), total))
+    }
+
+    /// What is being analysed, for the status bar.
+    pub(crate) fn stage(&self) -> &'static str {
+        match self.state {
+            AnalysisState::Running => "latencies",
+            _ => "goroutines",
+        }
     }
 
     /// Whether the analysis is still going on.
@@ -180,6 +191,8 @@ impl Drop for AnalysisTask {
 
 /// What the analysis threads share.
 struct Tasks<'a, W> {
+    /// The outliers kept so far, for the worker.
+    floor: &'a OutlierFloor,
     cancel: &'a AtomicBool,
     progress: &'a Generations,
     wake: &'a W,
@@ -280,6 +293,7 @@ impl<W: Fn(Duration) + Sync> Tasks<'_, W> {
                         let failed = !matches!(read, Some(Ok(_)));
                         stitcher.add(g, Some(part.read(trace, g, failed)));
                     }
+                    stitcher.raise(self.floor);
                     let (stitched, _) = stitcher.progress();
                     self.progress.stitched.store(stitched, Ordering::Relaxed);
                     (self.wake)(PROGRESS_WAKE);
@@ -371,8 +385,9 @@ mod tests {
         let (woke, woken) = crossbeam_channel::bounded(1);
         let (parts, latency) = crossbeam_channel::unbounded();
         let source = worker::Source::Bytes(super::super::open::SAMPLE.to_vec());
-        let worker = Worker::start_analysing(source, |_| {}, parts);
-        let mut task = AnalysisTask::start(&Source::Bundled, latency, move |_| {
+        let floor = Arc::new(OutlierFloor::default());
+        let worker = Worker::start_analysing(source, |_| {}, parts, Arc::clone(&floor));
+        let mut task = AnalysisTask::start(&Source::Bundled, (latency, floor), move |_| {
             let _ = woke.try_send(());
         });
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -423,10 +438,13 @@ mod tests {
         );
         let (woke, woken) = crossbeam_channel::bounded(1);
         let (parts, latency) = crossbeam_channel::unbounded();
-        let worker = Worker::start_analysing(worker::Source::File(path.into()), |_| {}, parts);
-        let mut task = AnalysisTask::start(&Source::File(path.into()), latency, move |_| {
-            let _ = woke.try_send(());
-        });
+        let floor = Arc::new(OutlierFloor::default());
+        let source = worker::Source::File(path.into());
+        let worker = Worker::start_analysing(source, |_| {}, parts, Arc::clone(&floor));
+        let mut task =
+            AnalysisTask::start(&Source::File(path.into()), (latency, floor), move |_| {
+                let _ = woke.try_send(());
+            });
         let deadline = Instant::now() + Duration::from_secs(60);
         while task.running() && Instant::now() < deadline {
             let _ = woken.recv_timeout(Duration::from_millis(100));
@@ -455,7 +473,8 @@ mod tests {
         let (woke, woken) = crossbeam_channel::bounded(1);
         let source = Source::File("/nonexistent/gotv.trace".into());
         let (_parts, latency) = crossbeam_channel::unbounded();
-        let mut task = AnalysisTask::start(&source, latency, move |_| {
+        let floor = Arc::default();
+        let mut task = AnalysisTask::start(&source, (latency, floor), move |_| {
             let _ = woke.try_send(());
         });
         assert!(woken.recv_timeout(Duration::from_secs(60)).is_ok());

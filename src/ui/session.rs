@@ -14,9 +14,12 @@
 //! stitches them and runs the statistics pass on threads of its own; it
 //! stops with the open, and so do the goroutine filter's scans.
 
+use std::sync::Arc;
+
 use super::analysis_task::AnalysisTask;
 use super::filter_scan::FilterScans;
 use super::open::{Loaded, Source};
+use crate::analysis::OutlierFloor;
 use crate::worker::{self, Worker};
 
 /// A trace being shown.
@@ -45,10 +48,16 @@ impl Incoming {
     pub(crate) fn start(source: Source, ctx: &egui::Context) -> Self {
         let wake = ctx.clone();
         let (latency_tx, latency_rx) = crossbeam_channel::unbounded();
+        let floor = Arc::new(OutlierFloor::default());
         let repaint = move |after| wake.request_repaint_after(after);
-        let worker = Worker::start_analysing(worker_source(&source), repaint, latency_tx);
+        let worker = Worker::start_analysing(
+            worker_source(&source),
+            repaint,
+            latency_tx,
+            Arc::clone(&floor),
+        );
         let wake = ctx.clone();
-        let analysis = AnalysisTask::start(&source, latency_rx, move |after| {
+        let analysis = AnalysisTask::start(&source, (latency_rx, floor), move |after| {
             wake.request_repaint_after(after)
         });
         Self {

@@ -45,7 +45,9 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::analysis::GenerationLatency;
+use std::sync::Arc;
+
+use crate::analysis::{GenerationLatency, OutlierFloor};
 use crate::model::{
     DrawItem, GenerationModel, GenerationSummary, LaneKey, PlotPoint, Series, SpanDetails,
     TimeSpan, Timeline,
@@ -181,18 +183,20 @@ impl Worker {
     /// on the decoding threads once every generation is summarised: the
     /// analyses go to `latency`, in trace order (give or take the threads'
     /// timing), for a [`LatencyStitcher`](crate::analysis::LatencyStitcher).
+    /// `floor` is the stitcher's (see [`OutlierFloor`]).
     pub fn start_analysing(
         source: Source,
         repaint: impl Fn(Duration) + Send + Sync + 'static,
         latency: Sender<AnalysedGeneration>,
+        floor: Arc<OutlierFloor>,
     ) -> Worker {
-        Worker::launch(source, Box::new(repaint), Some(latency))
+        Worker::launch(source, Box::new(repaint), Some((latency, floor)))
     }
 
     fn launch(
         source: Source,
         repaint: Box<dyn Fn(Duration) + Send + Sync>,
-        latency: Option<Sender<AnalysedGeneration>>,
+        latency: Option<(Sender<AnalysedGeneration>, Arc<OutlierFloor>)>,
     ) -> Worker {
         let (commands, command_rx) = crossbeam_channel::unbounded();
         let (update_tx, updates) = crossbeam_channel::unbounded();

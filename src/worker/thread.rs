@@ -12,7 +12,7 @@
 
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Duration;
 
@@ -21,7 +21,7 @@ use crossbeam_channel::{Receiver, Sender};
 use super::AnalysedGeneration;
 use super::schedule::{Job, Outcome, Schedule};
 use super::{Command, Source, Update, bands, memory};
-use crate::analysis::{GenerationLatency, OUTLIERS_KEPT};
+use crate::analysis::{GenerationLatency, OUTLIERS_KEPT, OutlierFloor};
 use crate::model::{self, AnnotationEdges, GenerationModel, GenerationSummary, OpenAnnotations};
 use crate::trace::index::GenerationEnd;
 use crate::trace::{Error, Input, Trace};
@@ -39,8 +39,9 @@ pub(crate) struct Notifier {
     pub(crate) updates: Sender<Update>,
     /// Wakes the ui within the given time.
     pub(crate) repaint: Box<dyn Fn(Duration) + Send + Sync>,
-    /// Where each generation's latency analysis goes, if anywhere.
-    pub(crate) latency: Option<Sender<AnalysedGeneration>>,
+    /// Where each generation's latency analysis goes, if anywhere, and
+    /// the outliers its stitcher keeps already.
+    pub(crate) latency: Option<(Sender<AnalysedGeneration>, Arc<OutlierFloor>)>,
 }
 
 impl Notifier {
@@ -150,9 +151,9 @@ fn decode_loop(trace: &Trace<'_>, input: &Input, shared: &Shared, notifier: &Not
                 input.release(inner_pages(index.span.clone()));
             }
         };
-        if let (true, Some(tx)) = (job.analysis, &notifier.latency) {
+        if let (true, Some((tx, floor))) = (job.analysis, &notifier.latency) {
             // The ui may be gone; then nobody listens.
-            let _ = tx.send(analyse(trace, g));
+            let _ = tx.send(analyse(trace, g, floor));
             release();
             shared.lock().analysed(&job);
             shared.changed.notify_all();
@@ -247,9 +248,10 @@ fn inner_pages(range: Range<usize>) -> Range<usize> {
     (range.start.div_ceil(PAGE) * PAGE)..(range.end / PAGE * PAGE)
 }
 
-/// The latency analysis of generation `g`; a decoder panic loses it.
-fn analyse(trace: &Trace<'_>, g: usize) -> AnalysedGeneration {
-    let mut part = GenerationLatency::new(OUTLIERS_KEPT);
+/// The latency analysis of generation `g`, keeping no outlier under
+/// `floor`; a decoder panic loses it.
+fn analyse(trace: &Trace<'_>, g: usize, floor: &OutlierFloor) -> AnalysedGeneration {
+    let mut part = GenerationLatency::new(OUTLIERS_KEPT).above(floor);
     let read = catch_unwind(AssertUnwindSafe(|| {
         trace.stream_generation(g, |ev| part.event(&ev))
     }));
