@@ -12,6 +12,7 @@ mod common;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Window size asked for, in points (the PNG has this many pixels at scale 1).
@@ -89,18 +90,22 @@ fn start_xvfb() -> Option<Xvfb> {
     panic!("Xvfb is installed but would not start on any of displays {DISPLAYS:?}");
 }
 
-#[test]
-fn screenshot_of_the_sample_shows_its_lanes() {
+/// Runs `gotv` on the sample trace with `--screenshot` and `args` on a
+/// display (its own Xvfb if none is set); the PNG, or `None` if no Xvfb
+/// could be had outside CI.
+fn screenshot(name: &str, args: &[&str]) -> Option<image::RgbImage> {
+    // One at a time: each test's Xvfb goes away with it.
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
     let own_xvfb;
     let display = match std::env::var("DISPLAY") {
         Ok(display) if !display.is_empty() => display,
         _ => {
-            let Some(xvfb) = start_xvfb() else { return };
-            own_xvfb = xvfb;
+            own_xvfb = start_xvfb()?;
             own_xvfb.display.clone()
         }
     };
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("gui_screenshot.png");
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_file(&out);
     let sample = common::repo_root().join("testdata/traces/sample.trace");
     let status = Command::new(common::gotv_bin())
@@ -109,16 +114,24 @@ fn screenshot_of_the_sample_shows_its_lanes() {
         .arg(&out)
         .arg("--size")
         .arg(format!("{}x{}", SIZE.0, SIZE.1))
+        .args(args)
         .env("DISPLAY", &display)
         .env_remove("WAYLAND_DISPLAY")
         .status()
         .expect("run gotv");
     assert!(status.success(), "gotv --screenshot failed: {status}");
-
     let image = image::open(&out)
         .expect("the screenshot is a PNG")
         .to_rgb8();
     assert_eq!(image.dimensions(), SIZE, "one pixel per point");
+    Some(image)
+}
+
+#[test]
+fn screenshot_of_the_sample_shows_its_lanes() {
+    let Some(image) = screenshot("gui_screenshot.png", &[]) else {
+        return;
+    };
     // The lanes: right of the name column, below the menu bar and axis,
     // above the status bar.
     let (w, h) = image.dimensions();
@@ -132,5 +145,28 @@ fn screenshot_of_the_sample_shows_its_lanes() {
         colours.len() > 200,
         "the lanes look empty: only {} distinct colours",
         colours.len()
+    );
+}
+
+/// With `--panel outliers`, the screenshot waits for the analysis: the
+/// panel at the bottom shows the histogram's bars, not "Analysing…".
+#[test]
+fn screenshot_with_the_outliers_panel_shows_its_histogram() {
+    let Some(image) = screenshot("gui_screenshot_outliers.png", &["--panel", "outliers"]) else {
+        return;
+    };
+    // The histogram: the left third of the panel, in the bottom third.
+    let (w, h) = image.dimensions();
+    let bar = |p: &image::Rgb<u8>| {
+        let [r, g, b] = p.0;
+        r < 40 && (150..200).contains(&g) && (190..240).contains(&b)
+    };
+    let bars = (h * 2 / 3..h - 30)
+        .flat_map(|y| (0..w / 3).map(move |x| (x, y)))
+        .filter(|&(x, y)| bar(image.get_pixel(x, y)))
+        .count();
+    assert!(
+        bars > 2_000,
+        "no histogram in the outliers panel: {bars} bar pixels"
     );
 }
