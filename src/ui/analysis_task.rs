@@ -380,53 +380,59 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn the_worker_s_latencies_and_the_statistics_pass_make_the_whole_analysis() {
+    /// Runs a worker analysing `source` (as `bytes` for it) and the
+    /// analysis task until the analysis is done; returns the task and
+    /// whether the latencies came before the rest.
+    fn analysed(source: &Source, bytes: worker::Source) -> (AnalysisTask, bool) {
         let (woke, woken) = crossbeam_channel::bounded(1);
         let (parts, latency) = crossbeam_channel::unbounded();
-        let source = worker::Source::Bytes(super::super::open::SAMPLE.to_vec());
         let floor = Arc::new(OutlierFloor::default());
-        let worker = Worker::start_analysing(source, |_| {}, parts, Arc::clone(&floor));
-        let mut task = AnalysisTask::start(&Source::Bundled, (latency, floor), move |_| {
+        let worker = Worker::start_analysing(bytes, |_| {}, parts, Arc::clone(&floor));
+        let mut task = AnalysisTask::start(source, (latency, floor), move |_| {
             let _ = woke.try_send(());
         });
         let deadline = Instant::now() + Duration::from_secs(60);
-        let mut saw_latencies_first = false;
+        let mut latencies_first = false;
         while task.running() && Instant::now() < deadline {
             let _ = woken.recv_timeout(Duration::from_millis(100));
             task.poll();
-            saw_latencies_first |= matches!(
-                task.state(),
-                AnalysisState::Done {
-                    complete: false,
-                    ..
-                }
-            );
+            latencies_first |= !task.ready_for(Tab::Goroutines) && task.analysis().is_some();
         }
         drop(worker);
-        let trace = Trace::open(super::super::open::SAMPLE).expect("sample");
-        let (want, _) = analyze(&trace, OUTLIERS_KEPT);
+        (task, latencies_first)
+    }
+
+    /// The whole analysis and why it ends early, once done.
+    fn complete(task: &mut AnalysisTask) -> (Arc<Analysis>, Option<String>) {
         match task.poll() {
             AnalysisState::Done {
                 analysis,
                 error,
                 complete: true,
-            } => {
-                assert!(error.is_none(), "{error:?}");
-                assert_eq!(outliers(analysis), outliers(&want));
-                let names = |a: &Analysis| -> Vec<(String, u64, i64)> {
-                    let f = a.start_functions.iter();
-                    f.map(|f| (a.labels.text(f.name), f.count, f.exec.total))
-                        .collect()
-                };
-                assert_eq!(names(analysis), names(&want));
-                assert!(!analysis.start_functions.is_empty());
-                assert_eq!(analysis.goroutines, want.goroutines);
-                assert_eq!(analysis.utilization, want.utilization);
-            }
+            } => (Arc::clone(analysis), error.clone()),
             _ => panic!("not done"),
         }
-        assert!(saw_latencies_first, "the latencies came before the rest");
+    }
+
+    #[test]
+    fn the_worker_s_latencies_and_the_statistics_pass_make_the_whole_analysis() {
+        let bytes = worker::Source::Bytes(super::super::open::SAMPLE.to_vec());
+        let (mut task, latencies_first) = analysed(&Source::Bundled, bytes);
+        let trace = Trace::open(super::super::open::SAMPLE).expect("sample");
+        let (want, _) = analyze(&trace, OUTLIERS_KEPT);
+        let (analysis, error) = complete(&mut task);
+        assert!(error.is_none(), "{error:?}");
+        assert_eq!(outliers(&analysis), outliers(&want));
+        let names = |a: &Analysis| -> Vec<(String, u64, i64)> {
+            let f = a.start_functions.iter();
+            f.map(|f| (a.labels.text(f.name), f.count, f.exec.total))
+                .collect()
+        };
+        assert_eq!(names(&analysis), names(&want));
+        assert!(!analysis.start_functions.is_empty());
+        assert_eq!(analysis.goroutines, want.goroutines);
+        assert_eq!(analysis.utilization, want.utilization);
+        assert!(latencies_first, "the latencies came before the rest");
         assert_eq!(task.progress(), Some((8, 8)), "every generation read");
     }
 
@@ -436,36 +442,15 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/testdata/traces/truncated-go1.27.trace"
         );
-        let (woke, woken) = crossbeam_channel::bounded(1);
-        let (parts, latency) = crossbeam_channel::unbounded();
-        let floor = Arc::new(OutlierFloor::default());
-        let source = worker::Source::File(path.into());
-        let worker = Worker::start_analysing(source, |_| {}, parts, Arc::clone(&floor));
-        let mut task =
-            AnalysisTask::start(&Source::File(path.into()), (latency, floor), move |_| {
-                let _ = woke.try_send(());
-            });
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while task.running() && Instant::now() < deadline {
-            let _ = woken.recv_timeout(Duration::from_millis(100));
-            task.poll();
-        }
-        drop(worker);
+        let bytes = worker::Source::File(path.into());
+        let (mut task, _) = analysed(&Source::File(path.into()), bytes);
         let data = std::fs::read(path).expect("test trace");
         let (want, want_error) = analyze(&Trace::open(&data).expect("trace"), OUTLIERS_KEPT);
         let want_error = want_error.map(|e| e.to_string());
         assert!(want_error.is_some());
-        match task.poll() {
-            AnalysisState::Done {
-                analysis,
-                error,
-                complete: true,
-            } => {
-                assert_eq!(outliers(analysis), outliers(&want));
-                assert_eq!(error, &want_error);
-            }
-            _ => panic!("not done"),
-        }
+        let (analysis, error) = complete(&mut task);
+        assert_eq!(outliers(&analysis), outliers(&want));
+        assert_eq!(error, want_error);
     }
 
     #[test]
