@@ -281,7 +281,7 @@ fn replace<K: std::hash::Hash + Eq + Copy>(
 /// A GC range open on a goroutine.
 type RangeKey = (GoId, LatencyKind);
 
-/// What a tracker that sees one generation apart (not the first) cannot
+/// What a tracker that sees one generation apart cannot
 /// settle alone: the ends of what began before the generation, and which
 /// of the things open before it the generation changed. The stitcher
 /// (`stitch.rs`) settles them against what the earlier generations left
@@ -336,7 +336,7 @@ pub(crate) struct LatencyTracker {
     tasks: FxHashMap<TaskId, Open>,
     ranges: FxHashMap<RangeKey, Open>,
     out: Latencies,
-    /// Set when the tracker sees a generation apart, not the first.
+    /// Set when the tracker sees a generation apart.
     earlier: Option<Box<Earlier>>,
 }
 
@@ -353,10 +353,13 @@ impl LatencyTracker {
         }
     }
 
-    /// A tracker for a generation other than the first, seen apart from
-    /// the others (decoded on its own: the status events opening it come
-    /// as transitions from `Undetermined`), to be stitched after the
-    /// earlier ones with [`LatencyTracker::absorb`].
+    /// A tracker for one generation seen apart from the others (decoded on
+    /// its own: the status events opening it come as transitions from
+    /// `Undetermined`), to be stitched after the earlier ones with
+    /// [`LatencyTracker::absorb`]. The first generation too: what it
+    /// leaves unsettled settles against nothing, as in a pass over the
+    /// whole trace, where the states its status events restate have no
+    /// known start.
     pub fn apart(top: usize) -> LatencyTracker {
         let earlier = Earlier {
             provisional: Time::MAX,

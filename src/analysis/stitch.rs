@@ -18,6 +18,12 @@
 //! stack trie; absorbing one moves its labels and stacks into the
 //! stitcher's ([`Moved`]).
 //!
+//! Two things a generation alone cannot know besides: the whole trace's
+//! times of its first events, which Go's reader may move later to keep
+//! times increasing across generations (see [`GenerationLatency`]), and
+//! which of its intervals are too short to be among the outliers kept
+//! ([`OutlierFloor`], shared by the threads).
+//!
 //! Parts can arrive in any order; those ahead of the next one due wait.
 //! A generation that could not be read ends the analysis there, as the
 //! pass over the whole trace stops at the first damage.
@@ -105,7 +111,7 @@ impl OutlierFloor {
 /// increasing from zero; in the whole trace, from the time of the event
 /// before it, `L`. Times only increase, so the `i`th event's time in the
 /// whole trace is `max(t, L + 1 + i)`: only a run of first events can
-/// move. Their times are kept ([`FIRST_EVENTS`]), and intervals beginning
+/// move. Their times are kept (`FIRST_EVENTS`), and intervals beginning
 /// at them are measured when stitched, once `L` is known.
 #[derive(Debug)]
 pub struct GenerationLatency {
