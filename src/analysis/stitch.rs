@@ -258,7 +258,7 @@ impl LatencyStitcher {
     /// at all) and stitches on every part now in order.
     /// A part whose times cannot be placed is dropped, and the stitcher
     /// waits for that generation analysed again: see
-    /// [`LatencyStitcher::redo`].
+    /// [`LatencyStitcher::reanalyse`].
     pub fn add(&mut self, g: usize, part: Option<GenerationLatency>) {
         if g >= self.next && !self.ended {
             self.waiting.insert(g, part);
@@ -283,12 +283,20 @@ impl LatencyStitcher {
         }
     }
 
-    /// The generation to analyse again, if one must be before the
-    /// stitching goes on, with the part to feed its events to and then
-    /// [`LatencyStitcher::add`] (marked damaged if it is).
-    pub fn redo(&self) -> Option<(usize, GenerationLatency)> {
-        let part = GenerationLatency::after(self.outliers, self.last);
-        self.redo.then_some((self.next, part))
+    /// Analyses again, on this thread, each generation of `trace` whose
+    /// part could not be placed, with the time before it now known, and
+    /// stitches on what then follows (rare: see `FIRST_EVENTS`).
+    pub fn reanalyse(&mut self, trace: &Trace<'_>) {
+        while self.redo {
+            let (g, mut part) = (
+                self.next,
+                GenerationLatency::after(self.outliers, self.last),
+            );
+            let read = trace.stream_generation(g, |ev| part.event(&ev));
+            trace.release_generation(g);
+            let failed = !matches!(read, Some(Ok(_)));
+            self.add(g, Some(part.read(trace, g, failed)));
+        }
     }
 
     /// Raises `floor` to what the outliers kept so far imply.
@@ -396,13 +404,7 @@ fn analyze_keeping(
                 first_error = Some((g, e));
             }
             stitcher.add(g, part);
-            while let Some((g, mut part)) = stitcher.redo() {
-                let failed = !matches!(
-                    trace.stream_generation(g, |ev| part.event(&ev)),
-                    Some(Ok(_))
-                );
-                stitcher.add(g, Some(part.read(trace, g, failed)));
-            }
+            stitcher.reanalyse(trace);
             stitcher.raise(&floor);
         }
     });

@@ -290,11 +290,7 @@ impl<W: Fn(Duration) + Sync> Tasks<'_, W> {
                         errors.push((analysed.generation, error));
                     }
                     stitcher.add(analysed.generation, analysed.part);
-                    while let Some((g, mut part)) = stitcher.redo() {
-                        let read = trace.stream_generation(g, |ev| part.event(&ev));
-                        let failed = !matches!(read, Some(Ok(_)));
-                        stitcher.add(g, Some(part.read(trace, g, failed)));
-                    }
+                    stitcher.reanalyse(trace);
                     stitcher.raise(self.floor);
                     let (stitched, _) = stitcher.progress();
                     self.progress.stitched.store(stitched, Ordering::Relaxed);
