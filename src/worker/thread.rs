@@ -144,6 +144,7 @@ fn coordinate(commands: &Receiver<Command>, shared: &Shared) {
 
 /// One pool thread: takes jobs until shutdown.
 fn decode_loop(trace: &Trace<'_>, input: &Input, shared: &Shared, notifier: &Notifier) {
+    let mut decoded = false;
     while let Some(job) = next_job(shared) {
         let g = job.generation;
         let release = || {
@@ -152,6 +153,11 @@ fn decode_loop(trace: &Trace<'_>, input: &Input, shared: &Shared, notifier: &Not
             }
         };
         if let (true, Some((tx, floor))) = (job.analysis, &notifier.latency) {
+            // An analysis needs a fraction of a decode's heap: what the
+            // decodes before it freed goes back to the OS first.
+            if std::mem::take(&mut decoded) {
+                memory::trim_heap();
+            }
             // The ui may be gone; then nobody listens.
             let _ = tx.send(analyse(trace, g, floor));
             release();
@@ -159,6 +165,7 @@ fn decode_loop(trace: &Trace<'_>, input: &Input, shared: &Shared, notifier: &Not
             shared.changed.notify_all();
             continue;
         }
+        decoded = true;
         let open = job.open.clone().unwrap_or_default();
         let result = decode(trace, g, job.detail, &open);
         release();
