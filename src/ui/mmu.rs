@@ -233,6 +233,11 @@ pub(crate) fn curve(u: &MutatorUtilization, cancel: &AtomicBool) -> Option<Vec<M
     Some(out)
 }
 
+/// Height of the window axis: tick labels with the axis title below them
+/// (egui_plot's default leaves room for one line, and draws the title over
+/// the ticks).
+const X_AXIS_HEIGHT: f32 = 32.0;
+
 /// Draws the curve over a log window axis, with the MMU at the smallest and
 /// largest window in words; returns the window size clicked, in ns.
 fn plot(ui: &mut egui::Ui, points: &[MmuPoint]) -> Option<i64> {
@@ -264,9 +269,13 @@ fn plot(ui: &mut egui::Ui, points: &[MmuPoint]) -> Option<i64> {
         .allow_drag(false)
         .allow_scroll(false)
         .allow_boxed_zoom(false)
-        .custom_x_axes(vec![AxisHints::new_x().label("Window").formatter(
-            |mark: GridMark, _| format_duration(10f64.powf(mark.value)),
-        )])
+        .custom_x_axes(vec![
+            AxisHints::new_x()
+                .label("Window")
+                // Room for the title under the tick labels.
+                .min_thickness(X_AXIS_HEIGHT)
+                .formatter(|mark: GridMark, _| format_duration(10f64.powf(mark.value))),
+        ])
         .y_axis_label("MMU")
         .label_formatter(|hover| {
             let (HoverPosition::NearDataPoint { position: p, .. }
