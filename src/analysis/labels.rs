@@ -23,6 +23,18 @@ impl Label {
     }
 }
 
+/// Where the labels of one table are in another that absorbed it (see
+/// [`Labels::absorb`]).
+#[derive(Debug, Default)]
+pub(crate) struct Relabel(Vec<Label>);
+
+impl Relabel {
+    /// Label `l` of the absorbed table, in the other.
+    pub(crate) fn get(&self, l: Label) -> Label {
+        self.0.get(l.index()).copied().unwrap_or(Label::EMPTY)
+    }
+}
+
 /// The table of interned names.
 #[derive(Clone, Debug)]
 pub struct Labels {
@@ -77,10 +89,10 @@ impl Labels {
         label
     }
 
-    /// Adds the names of `other`; returns the label each of its labels
-    /// has here, by its index.
-    pub(crate) fn absorb(&mut self, other: &Labels) -> Vec<Label> {
-        other.names.iter().map(|name| self.intern(name)).collect()
+    /// Adds the names of `other`; returns where each of its labels is
+    /// here.
+    pub(crate) fn absorb(&mut self, other: &Labels) -> Relabel {
+        Relabel(other.names.iter().map(|name| self.intern(name)).collect())
     }
 
     /// The name's bytes, as in the trace.
@@ -130,8 +142,8 @@ mod tests {
         let sleep = theirs.intern(b"sleep");
         let again = theirs.intern(b"select");
         let map = mine.absorb(&theirs);
-        assert_eq!(map[again.0 as usize], select);
-        assert_eq!(map[Label::EMPTY.0 as usize], Label::EMPTY);
-        assert_eq!(mine.text(map[sleep.0 as usize]), "sleep");
+        assert_eq!(map.get(again), select);
+        assert_eq!(map.get(Label::EMPTY), Label::EMPTY);
+        assert_eq!(mine.text(map.get(sleep)), "sleep");
     }
 }

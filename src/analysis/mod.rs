@@ -164,12 +164,11 @@ impl Analysis {
     /// labels are moved into this one's.
     pub fn with_rest(mut self, rest: Analysis) -> Analysis {
         let moved = self.labels.absorb(&rest.labels);
-        let label = |l: Label| moved.get(l.index()).copied().unwrap_or(Label::EMPTY);
         self.start_functions = rest.start_functions;
         for f in &mut self.start_functions {
-            f.name = label(f.name);
+            f.name = moved.get(f.name);
             for (reason, _) in &mut f.block {
-                *reason = label(*reason);
+                *reason = moved.get(*reason);
             }
         }
         self.goroutines = rest.goroutines;

@@ -26,7 +26,7 @@
 //! child is always created after its parent, so one backward pass does it)
 //! and lists each node's children, in name order, for drawing.
 
-use super::labels::{Label, Labels};
+use super::labels::{Label, Labels, Relabel};
 use super::latency::LatencyKind;
 use super::step::Frames;
 use crate::trace::{FxHashMap, StackFrame, Time};
@@ -249,8 +249,7 @@ impl ProfileBuilder {
     /// of its nodes is here, by index. A path the node budget cuts here
     /// counts as cut (an interval already cut in `other` then counts
     /// twice in [`Profile::cut`]: only when both tries are full).
-    pub fn absorb(&mut self, other: &ProfileBuilder, labels: &[Label]) -> Vec<Origin> {
-        let label = |l: Label| labels.get(l.index()).copied().unwrap_or(Label::EMPTY);
+    pub fn absorb(&mut self, other: &ProfileBuilder, labels: &Relabel) -> Vec<Origin> {
         let mut map: Vec<Origin> = Vec::with_capacity(other.nodes.len());
         for (i, node) in other.nodes.iter().enumerate() {
             // A parent always precedes its children.
@@ -259,8 +258,8 @@ impl ProfileBuilder {
                 parent
             } else {
                 let frame = Frame {
-                    function: label(node.frame.function),
-                    file: label(node.frame.file),
+                    function: labels.get(node.frame.function),
+                    file: labels.get(node.frame.file),
                     line: node.frame.line,
                 };
                 self.child(parent.stack, frame)

@@ -31,7 +31,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 
-use super::labels::{Label, Labels};
+use super::labels::{Label, Labels, Relabel};
 use super::latency::{LatencyKind, LatencyTracker};
 use super::profile::{Origin, ProfileBuilder, StackId};
 use super::step::Step;
@@ -50,7 +50,7 @@ const FIRST_EVENTS: usize = 4096;
 
 /// Where the labels, stacks and times of an absorbed part are now.
 pub(crate) struct Moved {
-    labels: Vec<Label>,
+    labels: Relabel,
     /// Where each node of the part's stack trie is now.
     pub stacks: Vec<Origin>,
     /// The times of the part's first events, in the generation's own clock.
@@ -72,7 +72,7 @@ impl Moved {
 
     /// Label `l` of the part, here.
     pub fn label(&self, l: Label) -> Label {
-        self.labels.get(l.index()).copied().unwrap_or(Label::EMPTY)
+        self.labels.get(l)
     }
 
     /// Stack `s` of the part, here.
