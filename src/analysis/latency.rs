@@ -242,6 +242,18 @@ struct OpenState {
     known: bool,
 }
 
+impl OpenState {
+    /// This, with its start, label and origin moved by `moved`.
+    fn moved(&self, moved: &Moved) -> OpenState {
+        OpenState {
+            since: moved.time(self.since),
+            label: moved.label(self.label),
+            origin: self.origin.moved(&moved.stacks),
+            ..*self
+        }
+    }
+}
+
 /// An open range, region or task; `since` is `None` when its start
 /// precedes the trace.
 #[derive(Clone, Copy, Debug)]
@@ -263,17 +275,17 @@ impl Open {
 }
 
 /// Replaces, in `mine`, the entries of the `changed` keys by those `theirs`
-/// has (their labels moved), if any.
-fn replace<K: std::hash::Hash + Eq + Copy>(
-    mine: &mut FxHashMap<K, Open>,
-    theirs: &FxHashMap<K, Open>,
+/// has (moved here by `move_here`), if any.
+fn replace<K: std::hash::Hash + Eq + Copy, V>(
+    mine: &mut FxHashMap<K, V>,
+    theirs: &FxHashMap<K, V>,
     changed: &FxHashSet<K>,
-    moved: &Moved,
+    move_here: impl Fn(&V) -> V,
 ) {
     for key in changed {
         mine.remove(key);
-        if let Some(open) = theirs.get(key) {
-            mine.insert(*key, open.moved(moved));
+        if let Some(value) = theirs.get(key) {
+            mine.insert(*key, move_here(value));
         }
     }
 }
@@ -440,31 +452,22 @@ impl LatencyTracker {
                 self.measure(g, open, moved.time(t), profile);
             }
         }
-        for g in &earlier.states {
-            self.states.remove(g);
-            if let Some(open) = part.states.get(g) {
-                let open = OpenState {
-                    since: moved.time(open.since),
-                    label: moved.label(open.label),
-                    origin: open.origin.moved(&moved.stacks),
-                    ..*open
-                };
-                self.states.insert(*g, open);
-            }
-        }
+        let move_state = |open: &OpenState| open.moved(moved);
+        replace(&mut self.states, &part.states, &earlier.states, move_state);
         self.absorb_regions(&earlier, &mut part.regions, moved);
         for &(id, t) in &earlier.task_ends {
             if let Some(open) = self.tasks.remove(&id) {
                 self.close(LatencyKind::Task, open, moved.time(t));
             }
         }
-        replace(&mut self.tasks, &part.tasks, &earlier.tasks, moved);
+        let move_open = |open: &Open| open.moved(moved);
+        replace(&mut self.tasks, &part.tasks, &earlier.tasks, move_open);
         for &(key, t) in &earlier.range_ends {
             if let Some(open) = self.ranges.remove(&key) {
                 self.close(key.1, open, moved.time(t));
             }
         }
-        replace(&mut self.ranges, &part.ranges, &earlier.ranges, moved);
+        replace(&mut self.ranges, &part.ranges, &earlier.ranges, move_open);
         for (key, open) in &earlier.active {
             self.ranges.entry(*key).or_insert(open.moved(moved));
         }
