@@ -210,12 +210,23 @@ impl GenerationLatency {
         }
     }
 
-    /// Ends the analysis of generation `g` of `trace`, which `failed` to
-    /// be read to its end or not: a damaged generation, or one the trace
-    /// cannot be read past, ends the whole analysis.
-    pub fn read(mut self, trace: &Trace<'_>, g: usize, failed: bool) -> GenerationLatency {
-        self.damaged = failed || trace.error_after_generation(g).is_some();
-        self
+    /// Analyses generation `g` of `trace` and gives its mapped pages back.
+    /// Returns the analysis, `None` if the trace ended cleanly before `g`;
+    /// and why `g` could not be read to its end, or the trace past it: such
+    /// a generation ends the whole analysis.
+    pub fn analyse(
+        mut self,
+        trace: &Trace<'_>,
+        g: usize,
+    ) -> (Option<GenerationLatency>, Option<Error>) {
+        let read = trace.stream_generation(g, |ev| self.event(&ev));
+        trace.release_generation(g);
+        let Some(read) = read else {
+            return (None, None);
+        };
+        let error = read.err().or_else(|| trace.error_after_generation(g));
+        self.damaged = error.is_some();
+        (Some(self), error)
     }
 }
 
@@ -255,11 +266,26 @@ impl LatencyStitcher {
     }
 
     /// Takes generation `g`'s analysis (`None`: it could not be analysed
-    /// at all) and stitches on every part now in order.
-    /// A part whose times cannot be placed is dropped, and the stitcher
-    /// waits for that generation analysed again: see
-    /// [`LatencyStitcher::reanalyse`].
-    pub fn add(&mut self, g: usize, part: Option<GenerationLatency>) {
+    /// at all) and stitches on every part now in order, analysing again
+    /// from `trace` any whose times cannot be placed; then raises `floor`
+    /// to what the outliers kept imply.
+    pub fn take(
+        &mut self,
+        g: usize,
+        part: Option<GenerationLatency>,
+        trace: &Trace<'_>,
+        floor: &OutlierFloor,
+    ) {
+        self.add(g, part);
+        self.reanalyse(trace);
+        self.raise(floor);
+    }
+
+    /// Takes generation `g`'s analysis and stitches on every part now in
+    /// order. A part whose times cannot be placed is dropped, and the
+    /// stitcher waits for that generation analysed again (see
+    /// [`LatencyStitcher::reanalyse`]).
+    fn add(&mut self, g: usize, part: Option<GenerationLatency>) {
         if g >= self.next && !self.ended {
             self.waiting.insert(g, part);
             self.redo &= g != self.next;
@@ -286,21 +312,16 @@ impl LatencyStitcher {
     /// Analyses again, on this thread, each generation of `trace` whose
     /// part could not be placed, with the time before it now known, and
     /// stitches on what then follows (rare: see `FIRST_EVENTS`).
-    pub fn reanalyse(&mut self, trace: &Trace<'_>) {
+    fn reanalyse(&mut self, trace: &Trace<'_>) {
         while self.redo {
-            let (g, mut part) = (
-                self.next,
-                GenerationLatency::after(self.outliers, self.last),
-            );
-            let read = trace.stream_generation(g, |ev| part.event(&ev));
-            trace.release_generation(g);
-            let failed = !matches!(read, Some(Ok(_)));
-            self.add(g, Some(part.read(trace, g, failed)));
+            let g = self.next;
+            let (part, _) = GenerationLatency::after(self.outliers, self.last).analyse(trace, g);
+            self.add(g, part);
         }
     }
 
     /// Raises `floor` to what the outliers kept so far imply.
-    pub fn raise(&self, floor: &OutlierFloor) {
+    fn raise(&self, floor: &OutlierFloor) {
         for (shared, least) in floor.0.iter().zip(self.tracker.least_kept()) {
             if let Some(d) = least {
                 shared.fetch_max(d, Ordering::Relaxed);
@@ -378,19 +399,9 @@ fn analyze_keeping(
                     if g >= total {
                         break;
                     }
-                    let mut part = GenerationLatency::keeping(outliers, first).above(floor);
-                    let result = trace.stream_generation(g, |ev| part.event(&ev));
-                    trace.release_generation(g);
-                    let sent = match result {
-                        // The trace ended cleanly before it.
-                        None => tx.send((g, None, None)),
-                        Some(result) => {
-                            let error = result.err().or_else(|| trace.error_after_generation(g));
-                            let part = part.read(trace, g, error.is_some());
-                            tx.send((g, Some(part), error))
-                        }
-                    };
-                    if sent.is_err() {
+                    let part = GenerationLatency::keeping(outliers, first).above(floor);
+                    let (part, error) = part.analyse(trace, g);
+                    if tx.send((g, part, error)).is_err() {
                         break;
                     }
                 }
@@ -403,9 +414,7 @@ fn analyze_keeping(
             {
                 first_error = Some((g, e));
             }
-            stitcher.add(g, part);
-            stitcher.reanalyse(trace);
-            stitcher.raise(&floor);
+            stitcher.take(g, part, trace, &floor);
         }
     });
     (stitcher.finish(), first_error.map(|(_, e)| e))

@@ -289,9 +289,7 @@ impl<W: Fn(Duration) + Sync> Tasks<'_, W> {
                     if let Some(error) = analysed.error {
                         errors.push((analysed.generation, error));
                     }
-                    stitcher.add(analysed.generation, analysed.part);
-                    stitcher.reanalyse(trace);
-                    stitcher.raise(self.floor);
+                    stitcher.take(analysed.generation, analysed.part, trace, self.floor);
                     let (stitched, _) = stitcher.progress();
                     self.progress.stitched.store(stitched, Ordering::Relaxed);
                     (self.wake)(PROGRESS_WAKE);

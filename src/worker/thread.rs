@@ -158,9 +158,9 @@ fn decode_loop(trace: &Trace<'_>, input: &Input, shared: &Shared, notifier: &Not
             if std::mem::take(&mut decoded) {
                 memory::trim_heap();
             }
-            // The ui may be gone; then nobody listens.
+            // The ui may be gone; then nobody listens (the analysis gave
+            // its pages back).
             let _ = tx.send(analyse(trace, g, floor));
-            release();
             shared.lock().analysed(&job);
             shared.changed.notify_all();
             continue;
@@ -258,18 +258,12 @@ fn inner_pages(range: Range<usize>) -> Range<usize> {
 /// The latency analysis of generation `g`, keeping no outlier under
 /// `floor`; a decoder panic loses it.
 fn analyse(trace: &Trace<'_>, g: usize, floor: &OutlierFloor) -> AnalysedGeneration {
-    let mut part = GenerationLatency::new(OUTLIERS_KEPT).above(floor);
-    let read = catch_unwind(AssertUnwindSafe(|| {
-        trace.stream_generation(g, |ev| part.event(&ev))
-    }));
-    let (part, error) = match read {
-        Err(panic) => (None, Some(panic_message(panic.as_ref()))),
-        // The trace ended cleanly before it.
-        Ok(None) => (None, None),
-        Ok(Some(result)) => {
-            let error = result.err().or_else(|| trace.error_after_generation(g));
-            let error = error.map(|e| e.to_string());
-            (Some(part.read(trace, g, error.is_some())), error)
+    let part = GenerationLatency::new(OUTLIERS_KEPT).above(floor);
+    let (part, error) = match catch_unwind(AssertUnwindSafe(|| part.analyse(trace, g))) {
+        Ok((part, error)) => (part, error.map(|e| e.to_string())),
+        Err(panic) => {
+            trace.release_generation(g);
+            (None, Some(panic_message(panic.as_ref())))
         }
     };
     AnalysedGeneration {
