@@ -463,10 +463,7 @@ impl GotvApp {
                 commands.push(Command::TogglePanel(tab));
             }
         }
-        let analysed = self
-            .session
-            .as_ref()
-            .is_some_and(|s| s.analysis.analysis().is_some());
+        let analysed = self.outliers_ready();
         for (label, key, forward) in [
             ("Next Outlier", "N", true),
             ("Previous Outlier", "Shift+N", false),
