@@ -40,6 +40,18 @@ use crate::model::{AnnotationEdges, OpenAnnotations};
 /// Events stream from the decoder into the model and are never collected.
 const DECODE_BYTES_PER_INPUT_BYTE: usize = 6;
 
+/// The same for a decode that makes only the summary: no span is kept, so
+/// it holds the mapped pages, the decoder's state and the summary grids
+/// (measured: two such decodes of ~14 MB generations in flight peak at about
+/// 40 MB over the summaries already made). Counting it as a full decode
+/// would let only one large generation decode at a time on a trace like the
+/// 1 GB benchmark's, leaving a core idle.
+const SUMMARY_BYTES_PER_INPUT_BYTE: usize = 2;
+
+/// The same for a latency analysis: it holds no model, about the
+/// generation's mapped pages.
+const ANALYSIS_BYTES_PER_INPUT_BYTE: usize = 1;
+
 /// Estimated memory all decodes in flight may take together. Higher uses
 /// more cores on traces with large generations; lower keeps the peak RSS
 /// down. 160 MB lets two decodes of the ~11 MB generations a busy Go
@@ -179,34 +191,29 @@ impl Schedule {
         }
         let (generation, analysis) = self.pick()?;
         let size = self.sizes.get(generation).copied().unwrap_or_default();
-        // An analysis holds no model, about the generation's size.
-        let cost = if analysis {
-            size
-        } else {
-            size * DECODE_BYTES_PER_INPUT_BYTE
-        };
+        // A stale generation's detail in the ui is stale too.
+        let stale_detail = self.slots.get(generation) == Some(&Slot::Stale)
+            && self.held.get(generation) == Some(&true);
+        let detail = !analysis && (self.detail.contains(&generation) || stale_detail);
+        let cost = size
+            * match (analysis, detail) {
+                (true, _) => ANALYSIS_BYTES_PER_INPUT_BYTE,
+                (false, true) => DECODE_BYTES_PER_INPUT_BYTE,
+                (false, false) => SUMMARY_BYTES_PER_INPUT_BYTE,
+            };
         if self.in_flight > 0 && self.in_flight + cost > DECODE_BUDGET {
             return None;
         }
         self.in_flight += cost;
         if analysis {
             self.analysed = Some(generation + 1);
-            return Some(Job {
-                generation,
-                detail: false,
-                open: None,
-                analysis,
-                cost,
-            });
+        } else if let Some(slot) = self.slots.get_mut(generation) {
+            *slot = Slot::Running;
         }
-        let slot = self.slots.get_mut(generation)?;
-        // A stale generation's detail in the ui is stale too.
-        let stale_detail = *slot == Slot::Stale && self.held.get(generation) == Some(&true);
-        *slot = Slot::Running;
         Some(Job {
             generation,
-            detail: self.detail.contains(&generation) || stale_detail,
-            open: self.open.get(generation).cloned(),
+            detail,
+            open: self.open.get(generation).cloned().filter(|_| !analysis),
             analysis,
             cost,
         })
@@ -493,8 +500,17 @@ mod tests {
     #[test]
     fn memory_budget_limits_parallel_decodes() {
         let big = DECODE_BUDGET / DECODE_BYTES_PER_INPUT_BYTE;
+        // Summaries hold no spans: two large ones fit the budget at once.
+        let mut s = Schedule::new(vec![big, big]);
+        let (a, b) = (s.next().unwrap(), s.next().unwrap());
+        assert!(!a.detail && !b.detail);
+        s.finish(&a, Some(done(false)));
+        s.finish(&b, Some(done(false)));
+        // Full detail of both does not.
         let mut s = Schedule::new(vec![big, big, 10]);
+        s.set_wants(vec![0, 1], vec![0, 1]);
         let first = s.next().unwrap();
+        assert!(first.detail);
         assert!(
             s.next().is_none(),
             "a second large decode would exceed the budget"
