@@ -534,7 +534,11 @@ impl Builder {
                 if status {
                     return;
                 }
-                let label = self.intern(st.reason);
+                // A summary keeps no labels of states.
+                let label = match self.summary_only {
+                    true => 0,
+                    false => self.intern(st.reason),
+                };
                 let origin = self.transition_origin(ev, st, (id, slot), to);
                 self.close(slot, ev.time());
                 self.open(slot, to, Some(ev.time()), ev, (label, origin));

@@ -436,39 +436,44 @@ impl Grid {
     /// (a [`Row`](super::span::Row)'s order): its time goes to the bucket it
     /// starts in and the one it ends in, the buckets between become a run.
     pub(crate) fn add(&mut self, s: &Span) {
-        let (kind, first) = (s.kind(), self.index(s.start));
-        let last = if s.len() > 0 {
-            self.index(s.end() - 1)
+        self.add_range(s.start, s.end(), s.kind());
+    }
+
+    /// [`Grid::add`] for a span of `kind` over `[start, end)`.
+    pub(crate) fn add_range(&mut self, start: i64, end: i64, kind: SpanKind) {
+        let first = self.index(start);
+        let last = if end > start {
+            self.index(end - 1)
         } else {
             first
         };
+        if last == first {
+            self.add_to(first, kind, end - start, true);
+            return;
+        }
         let bucket_start = |b: usize| self.origin + ((b as i64) << self.shift);
-        let (head, tail) = if last == first {
-            (s.len(), 0)
-        } else {
-            (
-                bucket_start(first + 1) - s.start,
-                s.end() - bucket_start(last),
-            )
-        };
+        let (head, tail) = (bucket_start(first + 1) - start, end - bucket_start(last));
         self.add_to(first, kind, head, true);
-        if last > first {
-            self.add_to(last, kind, tail, false);
-            if last > first + 1 {
-                self.runs.push(Run {
-                    first: first + 1,
-                    end: last,
-                    kind,
-                });
-            }
+        self.add_to(last, kind, tail, false);
+        if last > first + 1 {
+            self.runs.push(Run {
+                first: first + 1,
+                end: last,
+                kind,
+            });
         }
     }
 
     /// Adds `time` of `kind` (and a start) to bucket `i`. Spans arrive in
     /// order, so it is almost always the last bucket or a new last one.
     fn add_to(&mut self, i: usize, kind: SpanKind, time: i64, starts: bool) {
+        if let Some((j, b)) = self.buckets.last_mut()
+            && *j == i
+        {
+            b.add(kind, time, starts);
+            return;
+        }
         let at = match self.buckets.last() {
-            Some(&(j, _)) if j == i => self.buckets.len() - 1,
             Some(&(j, _)) if j > i => self.buckets.partition_point(|&(j, _)| j < i),
             _ => self.buckets.len(),
         };

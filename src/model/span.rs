@@ -183,7 +183,8 @@ pub(crate) struct RowData {
 pub(crate) struct RowBuilder {
     spans: Row,
     origins: Vec<OriginId>,
-    last: Option<Span>,
+    /// Start and end of the last span kept.
+    last: Option<(i64, i64)>,
     grid: Option<Grid>,
 }
 
@@ -213,11 +214,20 @@ impl RowBuilder {
         origin: Option<OriginId>,
     ) {
         let mut start = start;
-        if let Some(prev) = self.last {
-            if end < prev.end() || (end == prev.end() && start < prev.start) {
+        if let Some((prev_start, prev_end)) = self.last {
+            if end < prev_end || (end == prev_end && start < prev_start) {
                 return;
             }
-            start = start.max(prev.end().min(end));
+            start = start.max(prev_end.min(end));
+        }
+        // Summarizing, a span a `Span` can hold goes straight to the grid
+        // (the hot path of a summary-only build).
+        if let Some(grid) = &mut self.grid
+            && end - start <= i64::from(u32::MAX)
+        {
+            self.last = Some((start, end));
+            grid.add_range(start, end, kind);
+            return;
         }
         let mut span = Span::new(start, end, kind, value);
         while span.end() < end {
@@ -228,7 +238,7 @@ impl RowBuilder {
     }
 
     fn keep(&mut self, span: Span, origin: Option<OriginId>) {
-        self.last = Some(span);
+        self.last = Some((span.start, span.end()));
         match &mut self.grid {
             Some(grid) => grid.add(&span),
             None => {
