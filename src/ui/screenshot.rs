@@ -20,6 +20,12 @@ use egui::{ColorImage, ViewportCommand};
 /// end. A minute covers indexing a multi-gigabyte trace on a slow disk.
 const TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How often a waiting job looks again by itself. Whatever makes the view
+/// ready wakes the app anyway (the worker and the analysis do), so this is
+/// only a backstop; a shorter one would draw frames that take CPU from the
+/// decoding the screenshot waits for.
+const POLL: Duration = Duration::from_secs(1);
+
 /// Exit code when the screenshot could not be taken or saved.
 const FAILURE: u8 = 1;
 
@@ -84,7 +90,7 @@ impl Job {
                 eprintln!("gotv: screenshot: nothing was ready after {TIMEOUT:?}; giving up");
                 return Some(self.finish(ctx, FAILURE));
             }
-            Phase::Waiting => ctx.request_repaint_after(Duration::from_millis(250)),
+            Phase::Waiting => ctx.request_repaint_after(POLL),
             Phase::Settling => {
                 let (tx, waker) = (self.tx.clone(), ctx.clone());
                 ctx.request_screenshot(move |image| {

@@ -107,6 +107,9 @@ pub(crate) struct Finished {
     /// Generations whose summaries turned out to be outdated (built
     /// without what was open at their start), to be decoded again.
     pub(crate) outdated: Vec<usize>,
+    /// Every generation is now summarised or failed: the whole picture is
+    /// there (the ui shows it at once).
+    pub(crate) whole: bool,
 }
 
 /// The shared decode state.
@@ -292,10 +295,16 @@ impl Schedule {
             self.chain_edges();
         }
         let outdated = std::mem::take(&mut self.newly_stale);
+        let whole = first
+            && !self
+                .slots
+                .iter()
+                .any(|s| matches!(s, Slot::Pending | Slot::Running));
         Finished {
             send_detail,
             first,
             outdated,
+            whole,
         }
     }
 
@@ -386,6 +395,22 @@ mod tests {
     }
 
     #[test]
+    fn the_last_first_decode_makes_the_picture_whole() {
+        let mut s = Schedule::new(vec![100; 3]);
+        let (a, b) = (s.next().unwrap(), s.next().unwrap());
+        assert!(!s.finish(&b, Some(done(false))).whole, "0 still running");
+        let c = s.next().unwrap();
+        assert!(!s.finish(&a, Some(done(false))).whole, "2 still running");
+        assert!(s.finish(&c, None).whole, "a failure counts as done");
+        s.set_wants(vec![1], vec![1]);
+        let again = s.next().unwrap();
+        assert!(
+            !s.finish(&again, Some(done(true))).whole,
+            "not a first decode"
+        );
+    }
+
+    #[test]
     fn detail_then_visible_then_in_trace_order() {
         let mut s = Schedule::new(vec![100; 6]);
         s.set_wants(vec![4, 3], vec![4]);
@@ -440,6 +465,7 @@ mod tests {
                 send_detail: false,
                 first: true,
                 outdated: Vec::new(),
+                whole: false,
             }
         );
         assert_eq!(run(&mut s), [(0, false), (1, false), (3, false)]);
