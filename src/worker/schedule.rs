@@ -42,10 +42,10 @@ const DECODE_BYTES_PER_INPUT_BYTE: usize = 6;
 
 /// The same for a decode that makes only the summary: no span is kept, so
 /// it holds the mapped pages, the decoder's state and the summary grids
-/// (measured: two such decodes of ~14 MB generations in flight peak at about
-/// 40 MB over the summaries already made). Counting it as a full decode
-/// would let only one large generation decode at a time on a trace like the
-/// 1 GB benchmark's, leaving a core idle.
+/// (measured on the 1 GB benchmark trace: 29 to 37 MB of peak RSS, mapped
+/// pages included, for generations of 12 to 17 MB). Counting it as a full
+/// decode let only one of that trace's larger generations decode at a time,
+/// leaving a core idle.
 const SUMMARY_BYTES_PER_INPUT_BYTE: usize = 2;
 
 /// The same for a latency analysis: it holds no model, about the
