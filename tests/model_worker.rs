@@ -67,7 +67,7 @@ fn loads_the_whole_trace_and_draws_every_zoom_level() {
     assert!(worker.errors().is_empty(), "{:?}", worker.errors());
 
     let timeline = worker.timeline().clone();
-    let groups = |g: LaneGroup| timeline.lanes.iter().filter(|l| l.group == g).count();
+    let groups = |g: LaneGroup| timeline.lanes.iter().filter(|l| l.group() == g).count();
     assert!(groups(LaneGroup::Runtime) >= 5, "GC, tasks, three plots");
     assert_eq!(groups(LaneGroup::Procs), 4, "GOMAXPROCS=4");
     assert!(groups(LaneGroup::Threads) >= 4 && groups(LaneGroup::Goroutines) > 1000);

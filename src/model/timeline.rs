@@ -155,15 +155,10 @@ pub struct Lane {
     /// its goroutines (a trace can have 600k goroutines and a few hundred
     /// start functions), the label being made only for the lanes drawn.
     name: Option<Arc<str>>,
-    /// The section the lane belongs to.
-    pub group: LaneGroup,
-    /// Height in points when expanded: one [`ROW_HEIGHT`] per row of spans
-    /// (states, marks, nested regions), or [`PLOT_HEIGHT`] for plots.
-    pub height: f32,
-    /// Whether the lane has more than one row to fold.
-    pub collapsible: bool,
-    /// Rows of spans seen so far.
-    pub rows: usize,
+    /// Rows of spans seen so far. What else the ui needs of a lane (its
+    /// section, height, whether it folds) follows from these three fields,
+    /// so a lane costs 40 bytes: a trace with 600k goroutines has as many.
+    rows: u32,
 }
 
 /// Height of one row of spans, in points: one line of small text.
@@ -192,19 +187,36 @@ impl Lane {
     /// The lane `key` with `rows` rows of spans; `name` is kept for a
     /// goroutine's lane, if not empty.
     pub fn new(key: LaneKey, name: Option<Arc<str>>, rows: usize) -> Lane {
-        let height = match key {
-            LaneKey::Plot(_) => PLOT_HEIGHT,
-            _ => ROW_HEIGHT * rows.max(1) as f32,
-        };
         let goroutine = matches!(key, LaneKey::Goroutine(_));
         Lane {
             key,
             name: name.filter(|n| goroutine && !n.is_empty()),
-            group: key.group(),
-            height,
-            collapsible: rows > 1,
-            rows,
+            rows: u32::try_from(rows).unwrap_or(u32::MAX),
         }
+    }
+
+    /// Rows of spans seen so far.
+    pub fn rows(&self) -> usize {
+        self.rows as usize
+    }
+
+    /// The section the lane belongs to.
+    pub fn group(&self) -> LaneGroup {
+        self.key.group()
+    }
+
+    /// Height in points when expanded: one [`ROW_HEIGHT`] per row of spans
+    /// (states, marks, nested regions), or [`PLOT_HEIGHT`] for plots.
+    pub fn height(&self) -> f32 {
+        match self.key {
+            LaneKey::Plot(_) => PLOT_HEIGHT,
+            _ => ROW_HEIGHT * self.rows.max(1) as f32,
+        }
+    }
+
+    /// Whether the lane has more than one row to fold.
+    pub fn collapsible(&self) -> bool {
+        self.rows > 1
     }
 }
 
@@ -278,9 +290,13 @@ mod tests {
             LaneKey::Goroutine(42).label(Some("main.worker")),
             "G42 main.worker"
         );
+        let p = Lane::new(LaneKey::Proc(1), None, 2);
         assert_eq!(
-            Lane::new(LaneKey::Proc(1), None, 2).height,
-            2.0 * ROW_HEIGHT
+            (p.height(), p.collapsible(), p.group()),
+            (2.0 * ROW_HEIGHT, true, LaneGroup::Procs)
         );
+        let plot = Lane::new(LaneKey::Plot(PlotKind::Heap), None, 0);
+        assert_eq!((plot.height(), plot.collapsible()), (PLOT_HEIGHT, false));
+        assert_eq!(size_of::<Lane>(), 40, "one per goroutine: keep it small");
     }
 }

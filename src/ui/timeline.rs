@@ -105,7 +105,7 @@ impl TimelineState {
             .rows
             .iter()
             .find_map(|r| match r.kind {
-                RowKind::Group(LaneGroup::Goroutines, shown) => Some(shown),
+                RowKind::Group(LaneGroup::Goroutines, shown) => Some(shown as usize),
                 _ => None,
             })
     }
@@ -222,13 +222,20 @@ pub(crate) struct Output {
     pub(crate) viewport: Viewport,
 }
 
-/// A row of the lane area: a section header or a lane.
+/// A row of the lane area: a section header or a lane. Numbers are `u32`
+/// to keep a [`Row`] to 16 bytes: the layout has a row per lane, 600k of
+/// them for a trace with as many goroutines.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum RowKind {
     /// Header of a section with this many lanes.
-    Group(LaneGroup, usize),
+    Group(LaneGroup, u32),
     /// Index into [`Timeline::lanes`].
-    Lane(usize),
+    Lane(u32),
+}
+
+/// `n` as a row number (saturating: no timeline has 2³² lanes).
+fn row_number(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -260,23 +267,27 @@ fn layout_into(lanes: &[Lane], state: &TimelineState, rows: &mut Vec<Row>) -> f3
     };
     let mut i = 0;
     while let Some(first) = lanes.get(i) {
-        let group = first.group;
-        let count = lanes[i..].iter().take_while(|l| l.group == group).count();
+        let group = first.group();
+        let count = lanes[i..].iter().take_while(|l| l.group() == group).count();
         let shown = lanes[i..i + count]
             .iter()
             .filter(|l| state.shows(l))
             .count();
-        push(rows, RowKind::Group(group, shown), GROUP_HEADER_HEIGHT);
+        push(
+            rows,
+            RowKind::Group(group, row_number(shown)),
+            GROUP_HEADER_HEIGHT,
+        );
         if !state.collapsed_groups.contains(&group) {
             let members = lanes.iter().enumerate().skip(i).take(count);
             for (index, lane) in members.filter(|(_, l)| state.shows(l)) {
-                let folded = lane.collapsible && state.collapsed_lanes.contains(&lane.key);
+                let folded = lane.collapsible() && state.collapsed_lanes.contains(&lane.key);
                 let height = if folded {
                     ROW_HEIGHT
                 } else {
-                    lane.height.max(ROW_HEIGHT)
+                    lane.height().max(ROW_HEIGHT)
                 };
-                push(rows, RowKind::Lane(index), height);
+                push(rows, RowKind::Lane(row_number(index)), height);
             }
         }
         i += count;
@@ -723,7 +734,7 @@ fn show_lanes(
                 toggles.push(toggle);
             }
             if let RowKind::Lane(index) = row.kind
-                && let Some(lane) = lanes.get(index)
+                && let Some(lane) = lanes.get(index as usize)
             {
                 let body = Rect::from_x_y_ranges(frame.body, rect.y_range());
                 paint_lane(&scene, frame, lane.key, body, state, &mut shown);
@@ -735,7 +746,7 @@ fn show_lanes(
         match toggle {
             RowKind::Group(group, _) => flip(&mut state.collapsed_groups, group),
             RowKind::Lane(index) => {
-                if let Some(lane) = lanes.get(index) {
+                if let Some(lane) = lanes.get(index as usize) {
                     flip(&mut state.collapsed_lanes, lane.key);
                 }
             }
@@ -748,7 +759,7 @@ fn show_lanes(
 fn lane_top(lanes: &[Lane], rows: &[Row], key: LaneKey) -> Option<f32> {
     let index = lanes.binary_search_by_key(&key, |l| l.key).ok()?;
     rows.iter()
-        .find(|r| r.kind == RowKind::Lane(index))
+        .find(|r| r.kind == RowKind::Lane(row_number(index)))
         .map(|r| r.top)
 }
 
@@ -829,12 +840,12 @@ fn show_row(
             (text, true, folded)
         }
         RowKind::Lane(index) => {
-            let lane = lanes.get(index)?;
+            let lane = lanes.get(index as usize)?;
             ui.painter()
                 .vline(rect.left() + NAME_COLUMN, rect.y_range(), separator);
             (
                 lane.label(),
-                lane.collapsible,
+                lane.collapsible(),
                 state.collapsed_lanes.contains(&lane.key),
             )
         }
@@ -879,6 +890,7 @@ mod tests {
         let lanes = lanes();
         let mut state = TimelineState::default();
         let (rows, total) = layout(&lanes, &state);
+        assert_eq!(size_of::<Row>(), 16, "one per lane: keep it small");
         assert_eq!(rows.len(), 2 + lanes.len());
         assert_eq!(rows[0].kind, RowKind::Group(LaneGroup::Procs, 2));
         assert_eq!(rows[3].kind, RowKind::Group(LaneGroup::Goroutines, 10_000));

@@ -186,11 +186,11 @@ impl Store {
                 Ok(i) => {
                     let named = |lane: &Lane| lane.name().is_some();
                     if let Some(lane) = known.get_mut(i)
-                        && (rows > lane.rows
+                        && (rows > lane.rows()
                             || (!named(lane) && name.is_some_and(|n| !n.is_empty())))
                     {
                         let name = lane.shared_name().or_else(|| shared(name));
-                        *lane = Lane::new(key, name, rows.max(lane.rows));
+                        *lane = Lane::new(key, name, rows.max(lane.rows()));
                         changed = true;
                     }
                 }
