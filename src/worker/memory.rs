@@ -33,9 +33,12 @@ const MMAP_THRESHOLD: i32 = 16 << 20;
 /// frame (tens of megabytes on the 1 GB trace) after every frame and
 /// faulted them in again in the next, which made a whole-trace frame cost
 /// 8–9 ms instead of 3–4 in about half the runs. 16 MiB still did in some;
-/// 32 MiB never did in the runs measured. Higher keeps more freed memory
-/// resident between [`trim_heap`] calls (the peak RSS rose by less than the
-/// runs vary, a few MB).
+/// 32 MiB never did in the runs measured. The price is freed memory kept
+/// resident between [`trim_heap`] calls, by the decode threads too: on the
+/// same trace the worker's peak RSS rose from 163 to 185 MB while it
+/// summarised every generation and from 316 to 344 MB while zooming into
+/// three of them (`tests/model_worker.rs`'s ignored benchmark); the
+/// window's, by about 10 MB, less than its runs vary.
 const TRIM_THRESHOLD: i32 = 32 << 20;
 
 /// Sets glibc's malloc up for the decode threads' large, short-lived
