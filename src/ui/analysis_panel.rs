@@ -187,10 +187,8 @@ impl AnalysisPanel {
                 ui.colored_label(ui.visuals().error_fg_color, text);
                 return None;
             }
-            AnalysisState::Done {
-                analysis, complete, ..
-            } => {
-                if self.open.is_some_and(Tab::needs_statistics) && !complete {
+            AnalysisState::Done { analysis, .. } => {
+                if self.open.is_some_and(|tab| !task.ready_for(tab)) {
                     // The goroutine statistics and the utilisation come
                     // from a pass after the latencies.
                     progress_label(ui, task, "the goroutines");
