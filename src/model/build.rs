@@ -453,6 +453,8 @@ impl Builder {
             .map(|t| t.info.id)
             .collect();
         exited.sort_unstable();
+        // Kept for every generation: no growth slack.
+        exited.shrink_to_fit();
         let mut tasks_open: Vec<(u64, Opened)> = self
             .open_tasks
             .iter()

@@ -18,6 +18,8 @@
 //! exactly what Go's float arithmetic gives for them. The heap keeps each
 //! cursor's time next to its index, so sifting reads one array.
 
+use std::ops::Range;
+
 use super::base::{Frequency, Time};
 use super::batch::{BatchRef, uvarint};
 use super::error::{Result, trace_err};
@@ -37,8 +39,14 @@ pub(crate) struct BaseEvent {
     pub(crate) args: [u64; MAX_ARGS],
 }
 
+/// Told the bytes of each batch a cursor has finished with: how a reader
+/// gives a mapped file's pages back while it decodes (see
+/// [`Input::release`](super::Input::release)), so that a generation's
+/// resident pages are about one batch per M rather than all of them.
+pub(crate) type Release<'a> = &'a (dyn Fn(Range<usize>) + Sync);
+
 /// A cursor over the event batches of one M.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(crate) struct BatchCursor<'a> {
     /// The thread, as the ordering refers to it.
     pub(crate) m: MRef,
@@ -47,9 +55,11 @@ pub(crate) struct BatchCursor<'a> {
     batches: &'a [BatchRef],
     /// Undecoded rest of the current batch body.
     rest: &'a [u8],
-    /// Base time (ticks) and body end offset of the current batch.
+    /// Base time (ticks) and body offsets of the current batch.
     batch_time: u64,
+    batch_start: usize,
     batch_end: usize,
+    release: Release<'a>,
     last_ts: Time,
     /// The event the cursor points at.
     pub(crate) ev: BaseEvent,
@@ -59,12 +69,12 @@ pub(crate) struct BatchCursor<'a> {
 
 impl<'a> BatchCursor<'a> {
     /// A cursor over `batches` (in `data`) of a generation with frequency
-    /// `freq`.
+    /// `freq`, telling `release` about each batch it finishes.
     pub(crate) fn new(
         m: MRef,
-        data: &'a [u8],
-        batches: &'a [BatchRef],
+        (data, batches): (&'a [u8], &'a [BatchRef]),
         freq: Frequency,
+        release: Release<'a>,
     ) -> BatchCursor<'a> {
         BatchCursor {
             int_freq: freq.as_int(),
@@ -73,7 +83,9 @@ impl<'a> BatchCursor<'a> {
             batches,
             rest: &[],
             batch_time: 0,
+            batch_start: 0,
             batch_end: 0,
+            release,
             last_ts: 0,
             ev: BaseEvent::default(),
         }
@@ -108,9 +120,14 @@ impl<'a> BatchCursor<'a> {
         Ok(true)
     }
 
-    /// Moves to the next non-empty batch; `false` if there is none.
+    /// Releases the batch just finished and moves to the next non-empty
+    /// one; `false` if there is none.
     #[cold]
     fn next_batch(&mut self) -> bool {
+        if self.batch_start < self.batch_end {
+            (self.release)(self.batch_start..self.batch_end);
+            self.batch_start = self.batch_end;
+        }
         while self.rest.is_empty() {
             let Some((b, tail)) = self.batches.split_first() else {
                 return false;
@@ -118,6 +135,7 @@ impl<'a> BatchCursor<'a> {
             self.batches = tail;
             self.rest = self.data.get(b.data.clone()).unwrap_or_default();
             self.batch_time = b.time;
+            self.batch_start = b.data.start;
             self.batch_end = b.data.end;
             self.last_ts = 0;
         }
@@ -347,7 +365,7 @@ mod tests {
     use crate::trace::version::Version;
 
     fn cursor(m: MRef, t: Time) -> BatchCursor<'static> {
-        let mut c = BatchCursor::new(m, &[], &[], Frequency(1.0));
+        let mut c = BatchCursor::new(m, (&[], &[]), Frequency(1.0), &|_| {});
         c.ev.time = t;
         c
     }
@@ -384,7 +402,7 @@ mod tests {
         }];
         let freq = Frequency(1.0);
         let m = Ordering::new(Version::Go126).thread(1);
-        let mut c = BatchCursor::new(m, &data, &batches, freq);
+        let mut c = BatchCursor::new(m, (&data, &batches), freq, &|_| {});
         assert!(c.next_event(freq).unwrap());
         assert_eq!(
             (c.ev.typ, c.ev.time, c.ev.args[0], c.ev.args[1]),

@@ -22,6 +22,11 @@ use std::path::Path;
 
 use memmap2::Mmap;
 
+/// The page size [`Input::release`] rounds to. Where pages are larger, the
+/// kernel rounds a released range's start down to its page, which at worst
+/// drops a neighbour's page that is then read back.
+const PAGE: usize = 4096;
+
 /// The bytes of a trace, mapped or owned.
 pub enum Input {
     /// A memory-mapped regular file.
@@ -98,11 +103,13 @@ impl Input {
         }
     }
 
-    /// Tells the kernel that `range` of a mapped file will not be read
-    /// again soon, so its pages stop counting toward the resident set (they
-    /// are read back from the file if they are). Does nothing for bytes read
-    /// into memory.
+    /// Tells the kernel that the whole pages inside `range` of a mapped
+    /// file will not be read again soon, so they stop counting toward the
+    /// resident set (they are read back from the file if they are). The
+    /// pages it shares with the bytes around it stay: a neighbouring batch
+    /// or generation may be in use. Does nothing for bytes read into memory.
     pub fn release(&self, range: std::ops::Range<usize>) {
+        let range = range.start.div_ceil(PAGE) * PAGE..range.end / PAGE * PAGE;
         #[cfg(unix)]
         if let Input::Mapped(MappedFile { map, .. }) = self
             && range.start < range.end

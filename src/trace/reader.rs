@@ -47,7 +47,7 @@ use std::ops::{ControlFlow, Range};
 use std::thread;
 
 use super::base::{SchedCtx, Time};
-use super::batchcursor::{BatchCursor, Frontier};
+use super::batchcursor::{BatchCursor, Frontier, Release};
 use super::error::{Error, Result, trace_err};
 #[cfg(test)]
 use super::event::EventKind;
@@ -63,8 +63,8 @@ pub struct Trace<'a> {
     data: &'a [u8],
     index: TraceIndex,
     /// Called with each generation's bytes once a whole-trace pass is done
-    /// with them.
-    release: &'a (dyn Fn(Range<usize>) + Sync),
+    /// with them, and with each event batch's once its events are ordered.
+    release: Release<'a>,
 }
 
 /// What reading the whole trace found.
@@ -150,7 +150,7 @@ impl<'a> Trace<'a> {
                     }
                 }
             });
-            let mut state = ReaderState::new(version);
+            let mut state = ReaderState::new(version, self.release);
             let result = (|| {
                 for (prepared, bytes) in rx.iter() {
                     match prepared {
@@ -230,8 +230,7 @@ impl<'a> Trace<'a> {
         new_acc: impl Fn() -> S + Sync,
         done: impl Fn(Range<usize>) + Sync,
     ) -> Result<(Summary, Vec<S>)> {
-        let version = self.version();
-        let data = self.data;
+        let (version, data, release) = (self.version(), self.data, self.release);
         let gens = &self.index.generations;
         let threads = threads.max(1);
         let (work_tx, work_rx) = crossbeam_channel::unbounded::<usize>();
@@ -248,9 +247,9 @@ impl<'a> Trace<'a> {
                             Ok(Prepared::End) => Decoded::End,
                             Ok(Prepared::Ready { mut tables, then }) => {
                                 let mut st = if i == 0 {
-                                    ReaderState::new(version)
+                                    ReaderState::new(version, release)
                                 } else {
-                                    ReaderState::new_spec(version)
+                                    ReaderState::new_spec(version, release)
                                 };
                                 let mut acc = new_acc();
                                 let run = st.run_generation_sink(data, &mut tables, &mut acc);
@@ -277,7 +276,7 @@ impl<'a> Trace<'a> {
             feeder.feed(0, gens, &work_tx);
             let mut pending: Vec<Option<Decoded<'a, S>>> = (0..gens.len()).map(|_| None).collect();
             let result = (|| {
-                let mut state = ReaderState::new(version);
+                let mut state = ReaderState::new(version, release);
                 let mut accs = Vec::new();
                 // Sequence numbers are scoped to a generation number: a
                 // speculative ordering is only exact if no earlier generation
@@ -420,7 +419,7 @@ impl<'a> Trace<'a> {
             Ok(Prepared::End) => return None,
             Err(e) => return Some(Err(e)),
         };
-        let mut state = ReaderState::new(self.version());
+        let mut state = ReaderState::new(self.version(), self.release);
         state.syncs = i as u64;
         let r = state.run_generation_records(self.data, &mut tables, &mut |t: &Tables<'a>, rec| {
             f(Event::new(Some(t), rec));
@@ -595,26 +594,29 @@ struct ReaderState<'a> {
     summary: Summary,
     /// A time was moved past `Time::MAX` (and wrapped).
     wrapped: bool,
+    /// Told of each event batch the ordering is done with.
+    release: Release<'a>,
 }
 
 impl<'a> ReaderState<'a> {
-    fn new(version: Version) -> ReaderState<'a> {
+    fn new(version: Version, release: Release<'a>) -> ReaderState<'a> {
         ReaderState {
             order: Ordering::new(version),
             last_ts: 0,
             syncs: 0,
             summary: Summary::default(),
             wrapped: false,
+            release,
         }
     }
 
     /// State for ordering one generation on its own, speculatively: times
     /// are clamped as if the previous event were infinitely early.
-    fn new_spec(version: Version) -> ReaderState<'a> {
+    fn new_spec(version: Version, release: Release<'a>) -> ReaderState<'a> {
         ReaderState {
             order: Ordering::new_spec(version),
             last_ts: Time::MIN,
-            ..ReaderState::new(version)
+            ..ReaderState::new(version, release)
         }
     }
 
@@ -732,7 +734,8 @@ impl<'a> ReaderState<'a> {
         let event_batches = std::mem::take(&mut t.event_batches);
         let mut frontier = Frontier::new();
         for (m, batches) in &event_batches {
-            let mut bc = BatchCursor::new(self.order.thread(*m), data, batches, freq);
+            let thread = self.order.thread(*m);
+            let mut bc = BatchCursor::new(thread, (data, batches), freq, self.release);
             if bc.next_event(freq)? {
                 frontier.insert(bc);
             }
@@ -1145,6 +1148,39 @@ mod tests {
             e.message().contains("unsupported trace version go 1.24"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn each_event_batch_is_released_once_ordered() {
+        let mut data = go122();
+        #[rustfmt::skip]
+        batch(&mut data, 1, &[
+            ev(EventType::PROC_STATUS), 0, 0, 1,
+            ev(EventType::GO_STATUS), 1, 1, 1, 2,
+        ]);
+        batch(&mut data, 2, &[ev(EventType::PROC_STATUS), 1, 1, 1]);
+        batch(&mut data, 1, &[ev(EventType::GO_STOP), 1, 0, 0]);
+        let released = std::sync::Mutex::new(Vec::new());
+        let release = |r: Range<usize>| released.lock().unwrap().push(r);
+        let trace = Trace::open_releasing(&data, &release).unwrap();
+        released.lock().unwrap().clear();
+        let mut events = 0;
+        trace
+            .stream_generation(0, |_| events += 1)
+            .unwrap()
+            .unwrap();
+        assert_eq!(events, 5);
+        let mut batches: Vec<Range<usize>> = trace.index().generations[0]
+            .batches
+            .iter()
+            .filter(|b| b.kind == super::super::batch::BatchKind::Events)
+            .map(|b| b.data.clone())
+            .collect();
+        assert_eq!(batches.len(), 3);
+        let mut got = released.into_inner().unwrap();
+        got.sort_by_key(|r| r.start);
+        batches.sort_by_key(|r| r.start);
+        assert_eq!(got, batches);
     }
 
     #[test]

@@ -10,7 +10,6 @@
 //! fails (or makes the decoder panic) is reported and not retried; the
 //! others still load.
 
-use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
@@ -157,7 +156,7 @@ fn decode_loop(trace: &Trace<'_>, input: &Input, shared: &Shared, notifier: &Not
         let g = job.generation;
         let release = || {
             if let Some(index) = trace.index().generations.get(g) {
-                input.release(inner_pages(index.span.clone()));
+                input.release(index.span.clone());
             }
         };
         if let (true, Some((tx, floor))) = (job.analysis, &notifier.latency) {
@@ -258,14 +257,6 @@ fn next_job(shared: &Shared) -> Option<Job> {
             shared.lock()
         };
     }
-}
-
-/// The range minus its first and last page, which neighbouring generations
-/// share and may be decoding right now (releasing them would be harmless,
-/// only wasteful).
-fn inner_pages(range: Range<usize>) -> Range<usize> {
-    const PAGE: usize = 4096;
-    (range.start.div_ceil(PAGE) * PAGE)..(range.end / PAGE * PAGE)
 }
 
 /// The latency analysis of generation `g`, keeping no outlier under
