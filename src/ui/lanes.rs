@@ -1,21 +1,24 @@
 //! Painting one lane of spans from the worker's draw items, and finding the
 //! item under the pointer.
 //!
-//! A lane is one [`Mesh`] of coloured rectangles (one vertex batch for the
-//! GPU however many spans it has) plus a text label for each span wide
-//! enough to hold one. The worker's items are already culled to the visible
-//! range and folded where spans are narrower than a few pixels, so a lane
-//! costs at most a few items per pixel column; rectangles are still clipped
-//! to the lane so that a span reaching far off screen does not make the
-//! tessellator or rasteriser walk thousands of invisible pixels.
+//! A lane is coloured rectangles filled into the frame's [`Canvas`] (one
+//! texture for all lanes, however many spans they have) plus a text label
+//! for each span wide enough to hold one. The worker's items are already
+//! culled to the visible range and folded where spans are narrower than a
+//! few pixels, so a lane costs at most a few items per pixel column;
+//! rectangles are still clipped to the lane so that a span reaching far off
+//! screen does not fill thousands of invisible pixels.
 //!
 //! Instants (CPU samples, log messages) are drawn as [`MARK_WIDTH`] ticks,
 //! and every span at least a pixel wide, so that nothing the trace recorded
 //! disappears at any zoom.
 
-use egui::text::{LayoutJob, TextWrapping};
-use egui::{Color32, FontId, Mesh, Pos2, Rangef, Rect, Shape, Stroke};
+use std::cell::RefCell;
 
+use egui::text::{LayoutJob, TextWrapping};
+use egui::{Color32, FontId, Pos2, Rangef, Rect, Stroke};
+
+use super::canvas::Canvas;
 use super::palette;
 use super::view::Mapping;
 use crate::model::timeline::ROW_HEIGHT;
@@ -51,6 +54,8 @@ pub(crate) struct Scene<'a> {
     pub(crate) origin: i64,
     /// Screen columns of the lanes' drawing area (right of the name column).
     pub(crate) body: Rangef,
+    /// Where the lanes' rectangles go.
+    pub(crate) canvas: RefCell<Canvas>,
 }
 
 impl Scene<'_> {
@@ -138,7 +143,7 @@ pub(crate) fn paint(
     items: &[DrawItem<'_>],
     pointer: Option<Pos2>,
 ) -> Option<usize> {
-    let mut mesh = RunMesh::default();
+    let mut canvas = scene.canvas.borrow_mut();
     let mut labels = Vec::new();
     let mut hit: Option<(usize, f32)> = None;
     let pointer = pointer.filter(|p| rect.contains(*p));
@@ -150,7 +155,7 @@ pub(crate) fn paint(
         }
         let r = r.intersect(rect);
         let fill = palette::item_color(lane, &item.kind);
-        mesh.add(r, fill);
+        canvas.fill(r, fill);
         if r.width() >= MIN_LABEL_WIDTH
             && let Some(text) = label_text(lane, item)
         {
@@ -163,47 +168,10 @@ pub(crate) fn paint(
             hit = Some((i, distance));
         }
     }
-    scene.painter.add(Shape::mesh(mesh.finish()));
     for (r, text, color) in labels {
         paint_label(scene.painter, r, text, color);
     }
     hit.map(|(i, _)| i)
-}
-
-/// A lane's mesh, with touching rectangles of one colour in one row merged
-/// into one: zoomed out, a goroutine waiting for seconds is one summary cell
-/// per generation, and a whole-trace frame would otherwise tessellate
-/// hundreds of thousands of such slivers.
-#[derive(Default)]
-struct RunMesh {
-    mesh: Mesh,
-    run: Option<(Rect, Color32)>,
-}
-
-impl RunMesh {
-    /// Adds `r` filled with `fill`.
-    fn add(&mut self, r: Rect, fill: Color32) {
-        if let Some((run, color)) = &mut self.run
-            && *color == fill
-            && run.y_range() == r.y_range()
-            && r.left() <= run.right() + 0.5
-            && r.right() >= run.left()
-        {
-            run.max.x = run.max.x.max(r.right());
-            return;
-        }
-        if let Some((run, color)) = self.run.replace((r, fill)) {
-            self.mesh.add_colored_rect(run, color);
-        }
-    }
-
-    /// The mesh of everything added.
-    fn finish(mut self) -> Mesh {
-        if let Some((run, color)) = self.run.take() {
-            self.mesh.add_colored_rect(run, color);
-        }
-        self.mesh
-    }
 }
 
 /// How far `p` is from `r` horizontally if it hits it (0 inside), counting
@@ -330,6 +298,7 @@ mod tests {
             mapping: &mapping,
             origin: 1_000,
             body: Rangef::new(100.0, 1100.0),
+            canvas: RefCell::new(Canvas::new(&painter, painter.clip_rect())),
         };
         let thin = scene.item_rect(1_500, 1_500, ItemShape::Block, 0.0);
         assert_eq!(thin.width(), 1.0);

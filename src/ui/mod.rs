@@ -41,6 +41,7 @@ mod analysis_panel;
 mod analysis_task;
 mod app;
 mod axis;
+mod canvas;
 mod desktop;
 mod details;
 mod filter;

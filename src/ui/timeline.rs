@@ -18,12 +18,14 @@
 //! narrower than [`MIN_BAND_PX`] are not shaded (Tracy folds what is too
 //! narrow to see for the same reason: it would only be noise).
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::rc::Rc;
 
 use egui::{Align2, Color32, FontId, Pos2, Rangef, Rect, Sense, Stroke, UiBuilder, Vec2};
 
 use super::axis::{self, AXIS_HEIGHT, Ticks, format_duration};
+use super::canvas::{Canvas, CanvasTexture};
 use super::details::{self, Picked};
 use super::filter::GoroutineFilter;
 use super::lanes::{self, Emphasis, Scene};
@@ -78,6 +80,8 @@ pub(crate) struct TimelineState {
     filter: GoroutineFilter,
     /// The last layout and what it was made from.
     layout: Option<LayoutCache>,
+    /// Where the lanes' pixels are uploaded.
+    texture: CanvasTexture,
 }
 
 /// A layout of the lanes, reused while nothing it depends on changed: laying
@@ -715,15 +719,18 @@ fn show_lanes(
     }
     let mut toggles = Vec::new();
     let mut shown = Shown::default();
+    let mut texture = std::mem::take(&mut state.texture);
     let output = area.show_viewport(ui, |ui, viewport| {
         let (content, _) =
             ui.allocate_exact_size(Vec2::new(ui.available_width(), total), Sense::hover());
         let painter = ui.painter().clone();
+        let area = Rect::from_x_y_ranges(frame.body, painter.clip_rect().y_range());
         let scene = Scene {
             painter: &painter,
             mapping: frame.mapping,
             origin: frame.origin,
             body: frame.body,
+            canvas: RefCell::new(Canvas::new(&painter, area.intersect(painter.clip_rect()))),
         };
         for row in visible_rows(&rows, viewport.top(), viewport.bottom()) {
             let rect = Rect::from_x_y_ranges(
@@ -740,7 +747,9 @@ fn show_lanes(
                 paint_lane(&scene, frame, lane.key, body, state, &mut shown);
             }
         }
+        scene.canvas.into_inner().finish(&painter, &mut texture);
     });
+    state.texture = texture;
     state.scroll = output.state.clamped_offset().y;
     for toggle in toggles {
         match toggle {
