@@ -126,28 +126,27 @@ impl Job {
     }
 }
 
-/// Encodes the window image as an opaque RGBA PNG.
+/// Encodes the window image as an RGB PNG (the window is opaque: the
+/// framebuffer's alpha is meaningless). The pixels are converted into one
+/// buffer of exactly their size: this runs at the end of a load, when the
+/// process's memory is at its peak.
 fn save_png(image: &ColorImage, path: &std::path::Path) -> Result<(), String> {
     let [width, height] = image.size;
-    let rgba: Vec<u8> = image
-        .pixels
-        .iter()
-        .flat_map(|p| {
-            let [r, g, b, _] = p.to_srgba_unmultiplied();
-            // The window is opaque; the framebuffer's alpha is meaningless.
-            [r, g, b, 255]
-        })
-        .collect();
+    let mut rgb = Vec::with_capacity(image.pixels.len() * 3);
+    for p in &image.pixels {
+        let [r, g, b, _] = p.to_srgba_unmultiplied();
+        rgb.extend_from_slice(&[r, g, b]);
+    }
     let (w, h) = (
         u32::try_from(width).map_err(|e| e.to_string())?,
         u32::try_from(height).map_err(|e| e.to_string())?,
     );
     image::save_buffer_with_format(
         path,
-        &rgba,
+        &rgb,
         w,
         h,
-        image::ExtendedColorType::Rgba8,
+        image::ExtendedColorType::Rgb8,
         image::ImageFormat::Png,
     )
     .map_err(|e| e.to_string())

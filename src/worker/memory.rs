@@ -32,16 +32,16 @@ const MMAP_THRESHOLD: i32 = 16 << 20;
 /// handing back to the OS at once. Setting [`MMAP_THRESHOLD`] also stops
 /// glibc from raising this one as it sees big blocks come and go, leaving it
 /// at 128 KiB: the ui thread then gave back the buffers of a zoomed-out
-/// frame (tens of megabytes on the 1 GB trace) after every frame and
-/// faulted them in again in the next, which made a whole-trace frame cost
-/// 8–9 ms instead of 3–4 in about half the runs. 16 MiB still did in some;
-/// 32 MiB never did in the runs measured. The price is freed memory kept
-/// resident between [`trim_heap`] calls, by the decode threads too: on the
-/// same trace the worker's peak RSS rose from 163 to 185 MB while it
-/// summarised every generation and from 316 to 344 MB while zooming into
-/// three of them (`tests/model_worker.rs`'s ignored benchmark); the
-/// window's, by about 10 MB, less than its runs vary.
-const TRIM_THRESHOLD: i32 = 32 << 20;
+/// frame after every frame and faulted them in again in the next, which
+/// made a whole-trace frame of the 1 GB trace cost 8–9 ms instead of 3–4 in
+/// about half the runs, when its lanes were a mesh of 233k vertices. Since
+/// the lanes are one texture (`ui::canvas`) a frame's buffers are smaller:
+/// at 8 MiB the frame bench's whole-trace frame takes 3.8–4.3 ms (median,
+/// at most 6 ms) in every run, as at 32 MiB. The price is freed memory kept
+/// resident between [`trim_heap`] calls, in every thread's arena: the
+/// window's peak RSS on that trace is 312–319 MB at 8 MiB against 324–325
+/// at 32 MiB, and 310–313 at 2 MiB, where loading took 0.2 s longer.
+const TRIM_THRESHOLD: i32 = 8 << 20;
 
 /// Sets glibc's malloc up for the decode threads' large, short-lived
 /// blocks and the ui's per-frame buffers (see [`MMAP_THRESHOLD`] and
