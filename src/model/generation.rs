@@ -88,13 +88,77 @@ pub struct GenerationModel {
 /// begin (a generation of a busy trace has thousands of goroutine lanes,
 /// and the summaries of every generation are kept).
 #[derive(Debug, PartialEq)]
-struct LaneEntry {
-    key: LaneKey,
+struct LaneEntry<K> {
+    key: K,
     /// A goroutine's start function: index in [`GenerationSummary::names`],
     /// 0 for none.
     name: u32,
     /// The lane's first row in [`GenerationSummary::pyramids`].
     first_row: u32,
+}
+
+/// The lane entries of a summary, in key order. Goroutine lanes, which sort
+/// last and are nearly all of them, are kept by ID alone: 16 bytes each
+/// rather than 24, 11 MB less over the summaries of a 1 GB trace.
+#[derive(Debug, Default, PartialEq)]
+struct LaneEntries {
+    others: Vec<LaneEntry<LaneKey>>,
+    goroutines: Vec<LaneEntry<i64>>,
+}
+
+impl LaneEntries {
+    /// Appends lane `key`, which sorts after every lane already here.
+    fn push(&mut self, key: LaneKey, name: u32, first_row: u32) {
+        match key {
+            LaneKey::Goroutine(id) => self.goroutines.push(LaneEntry {
+                key: id,
+                name,
+                first_row,
+            }),
+            _ => self.others.push(LaneEntry {
+                key,
+                name,
+                first_row,
+            }),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.others.len() + self.goroutines.len()
+    }
+
+    /// Entry number `i`: its key, name and first row.
+    fn get(&self, i: usize) -> Option<(LaneKey, u32, u32)> {
+        match i.checked_sub(self.others.len()) {
+            None => self.others.get(i).map(|e| (e.key, e.name, e.first_row)),
+            Some(g) => self
+                .goroutines
+                .get(g)
+                .map(|e| (LaneKey::Goroutine(e.key), e.name, e.first_row)),
+        }
+    }
+
+    /// The number of the entry of lane `key`, if there is one.
+    fn find(&self, key: LaneKey) -> Option<usize> {
+        match key {
+            LaneKey::Goroutine(id) => self
+                .goroutines
+                .binary_search_by_key(&id, |e| e.key)
+                .ok()
+                .map(|g| g + self.others.len()),
+            _ => self.others.binary_search_by_key(&key, |e| e.key).ok(),
+        }
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.others.shrink_to_fit();
+        self.goroutines.shrink_to_fit();
+    }
+
+    fn bytes(&self) -> usize {
+        self.others.len() * size_of::<LaneEntry<LaneKey>>()
+            + self.goroutines.len() * size_of::<LaneEntry<i64>>()
+    }
 }
 
 /// One lane's summary.
@@ -118,8 +182,7 @@ impl LaneSummary {
 #[derive(Debug, PartialEq)]
 pub struct GenerationSummary {
     pub(crate) span: TimeSpan,
-    /// Sorted by key.
-    lanes: Vec<LaneEntry>,
+    lanes: LaneEntries,
     /// Start functions of the goroutine lanes; the first is empty.
     names: Vec<Box<str>>,
     /// Every row's pyramid, in lane order.
@@ -267,27 +330,23 @@ impl SummaryParts<'_> {
             self.goroutines.iter().map(|g| (g.id, g.name)).collect();
         let mut names = Names::default();
         let mut pyramids = Pyramids::new(self.basis.start);
-        let lanes = lanes
-            .map(|(key, lane_rows)| {
-                let first_row = pyramids.rows();
-                let buckets = finest_buckets(key);
-                for grid in lane_rows {
-                    let grid = grid.at_most(self.span.len(), buckets);
-                    pyramids.push(grid, self.span.len());
-                }
-                let name = match key {
-                    LaneKey::Goroutine(id) => start_functions
-                        .get(&id)
-                        .map_or(0, |&s| names.index(self.strings, s)),
-                    _ => 0,
-                };
-                LaneEntry {
-                    key,
-                    name,
-                    first_row,
-                }
-            })
-            .collect();
+        let mut entries = LaneEntries::default();
+        for (key, lane_rows) in lanes {
+            let first_row = pyramids.rows();
+            let buckets = finest_buckets(key);
+            for grid in lane_rows {
+                let grid = grid.at_most(self.span.len(), buckets);
+                pyramids.push(grid, self.span.len());
+            }
+            let name = match key {
+                LaneKey::Goroutine(id) => start_functions
+                    .get(&id)
+                    .map_or(0, |&s| names.index(self.strings, s)),
+                _ => 0,
+            };
+            entries.push(key, name, first_row);
+        }
+        entries.shrink_to_fit();
         pyramids.shrink_to_fit();
         let plot_width = (self.span.len() / FINE_BUCKETS).max(1);
         let plots: Vec<_> = self
@@ -302,7 +361,7 @@ impl SummaryParts<'_> {
             .collect();
         GenerationSummary {
             span: self.span,
-            lanes,
+            lanes: entries,
             names: names.list,
             pyramids,
             plots,
@@ -359,15 +418,15 @@ impl GenerationSummary {
 
     /// Lane number `i`.
     fn lane_at(&self, i: usize) -> Option<LaneSummary> {
-        let entry = self.lanes.get(i)?;
+        let (key, name, first_row) = self.lanes.get(i)?;
         let end = self
             .lanes
             .get(i + 1)
-            .map_or_else(|| self.pyramids.rows(), |next| next.first_row);
+            .map_or_else(|| self.pyramids.rows(), |(_, _, next)| next);
         Some(LaneSummary {
-            key: entry.key,
-            name: entry.name,
-            rows: entry.first_row..end.max(entry.first_row),
+            key,
+            name,
+            rows: first_row..end.max(first_row),
         })
     }
 
@@ -386,8 +445,7 @@ impl GenerationSummary {
 
     /// The summary of lane `key`, if the generation has it.
     pub(crate) fn lane(&self, key: LaneKey) -> Option<LaneSummary> {
-        let i = self.lanes.binary_search_by_key(&key, |l| l.key).ok()?;
-        self.lane_at(i)
+        self.lane_at(self.lanes.find(key)?)
     }
 
     /// The downsampled `series`, at the coarsest resolution still finer
@@ -410,10 +468,7 @@ impl GenerationSummary {
             .chain(&self.coarse_plots)
             .map(|(_, p)| p.len())
             .sum();
-        self.pyramids.bytes()
-            + names
-            + self.lanes.len() * size_of::<LaneEntry>()
-            + points * size_of::<PlotPoint>()
+        self.pyramids.bytes() + names + self.lanes.bytes() + points * size_of::<PlotPoint>()
     }
 }
 
@@ -422,4 +477,35 @@ fn find_series(plots: &[(Series, Vec<PlotPoint>)], series: Series) -> &[PlotPoin
         .iter()
         .find(|(s, _)| *s == series)
         .map_or(&[], |(_, p)| p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lane_entries_keep_key_order_with_goroutines_apart() {
+        let keys = [
+            LaneKey::Gc,
+            LaneKey::Proc(0),
+            LaneKey::Thread(7),
+            LaneKey::Goroutine(-1),
+            LaneKey::Goroutine(3),
+            LaneKey::Goroutine(9),
+        ];
+        assert!(keys.is_sorted(), "goroutines sort last");
+        let mut entries = LaneEntries::default();
+        for (i, &key) in keys.iter().enumerate() {
+            entries.push(key, i as u32, 10 * i as u32);
+        }
+        assert_eq!(entries.len(), keys.len());
+        for (i, &key) in keys.iter().enumerate() {
+            assert_eq!(entries.find(key), Some(i));
+            assert_eq!(entries.get(i), Some((key, i as u32, 10 * i as u32)));
+        }
+        assert_eq!(entries.get(keys.len()), None);
+        assert_eq!(entries.find(LaneKey::Goroutine(4)), None);
+        assert_eq!(entries.find(LaneKey::Tasks), None);
+        assert_eq!(size_of::<LaneEntry<i64>>(), 16, "the documented saving");
+    }
 }

@@ -135,8 +135,8 @@ enum Update {
     /// A generation is decoded.
     Decoded {
         generation: usize,
-        summary: GenerationSummary,
-        /// Boxed: a model is large next to the other updates.
+        summary: Box<GenerationSummary>,
+        /// Boxed, as the summary: both are large next to the other updates.
         detail: Option<Box<GenerationModel>>,
     },
     /// A generation's summary was built without what was open at its

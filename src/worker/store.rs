@@ -104,7 +104,7 @@ impl Store {
                 summary,
                 detail,
             } => {
-                self.add_summary(generation, summary);
+                self.add_summary(generation, *summary);
                 if let Some(model) = detail {
                     commands = self.add_detail(generation, *model);
                 }

@@ -196,7 +196,7 @@ fn decode_loop(trace: &Trace<'_>, input: &Input, shared: &Shared, notifier: &Not
                 let detail = model.filter(|_| finished.send_detail).map(Box::new);
                 let update = Update::Decoded {
                     generation: g,
-                    summary,
+                    summary: Box::new(summary),
                     detail,
                 };
                 match finished.whole {
