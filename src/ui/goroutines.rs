@@ -17,7 +17,6 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use super::axis::format_duration;
-use super::details;
 use super::filter::GoroutineFilter;
 use super::table::{self, Column, RowText, Sort};
 use crate::analysis::{Analysis, GoroutineTimes, StartFunction};
@@ -221,7 +220,7 @@ impl GoroutinesTab {
         let mut rows = Vec::new();
         for index in order {
             let name = name(index);
-            let mut goroutines = members.remove(&name).unwrap_or_default();
+            let mut goroutines = members.remove(name.as_str()).unwrap_or_default();
             if self.filter.is_active() {
                 goroutines.retain(|&g| self.filter.shows(g, &name));
                 if goroutines.is_empty() {
@@ -264,12 +263,27 @@ fn group_name(analysis: &Analysis, group: &StartFunction) -> String {
 }
 
 /// The goroutine lanes of the timeline by start function, in ID order.
-fn goroutines_by_function(timeline: &Timeline) -> HashMap<String, Vec<i64>> {
-    let mut map: HashMap<String, Vec<i64>> = HashMap::new();
-    for lane in &timeline.lanes {
-        if let LaneKey::Goroutine(g) = lane.key {
-            let name = details::start_function(timeline, g).unwrap_or(UNKNOWN);
-            map.entry(name.to_owned()).or_default().push(g);
+/// Each list is allocated at its final size: a trace can have 600k
+/// goroutines of one start function, and doubling a list that long as it
+/// grows would leave its earlier copies resident.
+fn goroutines_by_function(timeline: &Timeline) -> HashMap<&str, Vec<i64>> {
+    let goroutines = || {
+        timeline.lanes.iter().filter_map(|lane| match lane.key {
+            LaneKey::Goroutine(g) => Some((lane.name().unwrap_or(UNKNOWN), g)),
+            _ => None,
+        })
+    };
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for (name, _) in goroutines() {
+        *counts.entry(name).or_default() += 1;
+    }
+    let mut map: HashMap<&str, Vec<i64>> = counts
+        .into_iter()
+        .map(|(name, count)| (name, Vec::with_capacity(count)))
+        .collect();
+    for (name, g) in goroutines() {
+        if let Some(list) = map.get_mut(name) {
+            list.push(g);
         }
     }
     map
@@ -310,7 +324,9 @@ fn goroutine_value(times: &GoroutineTimes, column: usize) -> Option<Time> {
 fn sort_goroutines(goroutines: &mut [i64], analysis: &Analysis, sort: Sort) {
     let number = |g: i64| goroutine_value(analysis.goroutines.get(g)?, sort.column);
     let mut keyed: Vec<(Option<Time>, i64)> = goroutines.iter().map(|&g| (number(g), g)).collect();
-    keyed.sort_by(|(x, a), (y, b)| {
+    // IDs are unique, so no two keys tie and an unstable sort, which needs
+    // no scratch copy of 600k keys, gives the same order.
+    keyed.sort_unstable_by(|(x, a), (y, b)| {
         let by_number = match (x, y) {
             (Some(x), Some(y)) => sort.apply(x.cmp(y)),
             _ => x.is_none().cmp(&y.is_none()),
