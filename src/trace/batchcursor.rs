@@ -41,8 +41,9 @@ pub(crate) struct BaseEvent {
 
 /// Told the bytes of each batch a cursor has finished with: how a reader
 /// gives a mapped file's pages back while it decodes (see
-/// [`Input::release`](super::Input::release)), so that a generation's
-/// resident pages are about one batch per M rather than all of them.
+/// [`Input::release`](super::Input::release), which gives them back in runs
+/// of a megabyte), so that a generation's resident pages are a few batches
+/// per M rather than all of them.
 pub(crate) type Release<'a> = &'a (dyn Fn(Range<usize>) + Sync);
 
 /// A cursor over the event batches of one M.
