@@ -15,14 +15,13 @@
 //! so the side panel shows "loading" only until it is decoded again.
 
 use std::cell::Cell;
-use std::sync::Arc;
 
 use super::cache::{DETAIL_BUDGET, DetailCache};
 use super::{Command, GenerationError, Progress, SpanQuery, Update, Viewport};
 use crate::model::query::{detail_items, series_columns, summary_items, summary_suffices};
 use crate::model::{
     DrawItem, GenerationModel, GenerationSummary, Lane, LaneKey, PlotKind, PlotPoint, Series,
-    TimeSpan, Timeline,
+    SharedName, TimeSpan, Timeline,
 };
 use crate::trace::FxHashSet;
 
@@ -57,7 +56,7 @@ const DETAIL_MIN_PX: f64 = 1024.0;
 pub(crate) struct Store {
     timeline: Timeline,
     /// The start functions the lanes name, each once.
-    names: FxHashSet<Arc<str>>,
+    names: FxHashSet<SharedName>,
     generations: Vec<Generation>,
     cache: DetailCache,
     errors: Vec<GenerationError>,
@@ -434,12 +433,12 @@ fn merge_sorted(known: &mut Vec<Lane>, mut added: Vec<Lane>) {
 }
 
 /// The one copy of `name` in `names`, added if new.
-fn share(names: &mut FxHashSet<Arc<str>>, name: &str) -> Arc<str> {
+fn share(names: &mut FxHashSet<SharedName>, name: &str) -> SharedName {
     if let Some(known) = names.get(name) {
-        return Arc::clone(known);
+        return known.clone();
     }
-    let name: Arc<str> = name.into();
-    names.insert(Arc::clone(&name));
+    let name = SharedName::from(name);
+    names.insert(name.clone());
     name
 }
 
@@ -451,7 +450,13 @@ mod tests {
     fn lanes_merge_in_place_in_key_order() {
         let lanes = |ids: &[i64]| -> Vec<Lane> {
             ids.iter()
-                .map(|&g| Lane::new(LaneKey::Goroutine(g), Some(format!("f{g}").into()), 1))
+                .map(|&g| {
+                    Lane::new(
+                        LaneKey::Goroutine(g),
+                        Some(format!("f{g}").as_str().into()),
+                        1,
+                    )
+                })
                 .collect()
         };
         for (known, added) in [
