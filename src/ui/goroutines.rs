@@ -323,17 +323,23 @@ fn goroutine_value(times: &GoroutineTimes, column: usize) -> Option<Time> {
 /// ID when the column has no per-goroutine number, and among equals.
 fn sort_goroutines(goroutines: &mut [i64], analysis: &Analysis, sort: Sort) {
     let number = |g: i64| goroutine_value(analysis.goroutines.get(g)?, sort.column);
-    let mut keyed: Vec<(Option<Time>, i64)> = goroutines.iter().map(|&g| (number(g), g)).collect();
+    // Goroutines with a number, keyed by it, then those without, by ID.
+    // Two lists rather than one of `(Option<Time>, i64)` keys: 16 bytes a
+    // goroutine instead of 24, for a group that can hold 600k.
+    let mut keyed: Vec<(Time, i64)> = Vec::with_capacity(goroutines.len());
+    let mut without = Vec::new();
+    for &g in goroutines.iter() {
+        match number(g) {
+            Some(n) => keyed.push((n, g)),
+            None => without.push(g),
+        }
+    }
     // IDs are unique, so no two keys tie and an unstable sort, which needs
-    // no scratch copy of 600k keys, gives the same order.
-    keyed.sort_unstable_by(|(x, a), (y, b)| {
-        let by_number = match (x, y) {
-            (Some(x), Some(y)) => sort.apply(x.cmp(y)),
-            _ => x.is_none().cmp(&y.is_none()),
-        };
-        by_number.then(a.cmp(b))
-    });
-    for (slot, (_, g)) in goroutines.iter_mut().zip(keyed) {
+    // no scratch copy, gives the same order.
+    keyed.sort_unstable_by(|(x, a), (y, b)| sort.apply(x.cmp(y)).then(a.cmp(b)));
+    without.sort_unstable();
+    let ordered = keyed.into_iter().map(|(_, g)| g).chain(without);
+    for (slot, g) in goroutines.iter_mut().zip(ordered) {
         *slot = g;
     }
 }
