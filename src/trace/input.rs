@@ -18,7 +18,9 @@
 
 use std::fs::File;
 use std::io::{self, Read};
+use std::ops::Range;
 use std::path::Path;
+use std::sync::Mutex;
 
 use memmap2::Mmap;
 
@@ -60,7 +62,7 @@ pub struct MappedFile {
     #[cfg(target_os = "linux")]
     _guard: truncation::Guard,
     map: Mmap,
-    gathered: std::sync::Mutex<Runs>,
+    gathered: Mutex<Runs>,
 }
 
 impl MappedFile {
@@ -69,7 +71,7 @@ impl MappedFile {
             #[cfg(target_os = "linux")]
             _guard: truncation::Guard::new(map.as_ptr() as usize, map.len()),
             map,
-            gathered: std::sync::Mutex::default(),
+            gathered: Mutex::default(),
         }
     }
 }
@@ -77,18 +79,14 @@ impl MappedFile {
 /// Short released ranges waiting to join into runs of [`RUN`] bytes.
 #[derive(Default)]
 struct Runs {
-    pending: Vec<std::ops::Range<usize>>,
+    pending: Vec<Range<usize>>,
 }
 
 impl Runs {
     /// Takes `range` and hands `release` whatever is now ready to go:
     /// `range` itself if it is a run, else the runs the gathered ranges
     /// make with it, or all of them once too many wait.
-    fn add(
-        &mut self,
-        range: std::ops::Range<usize>,
-        mut release: impl FnMut(std::ops::Range<usize>),
-    ) {
+    fn add(&mut self, range: Range<usize>, mut release: impl FnMut(Range<usize>)) {
         if range.len() >= RUN {
             self.pending
                 .retain(|p| p.start < range.start || p.end > range.end);
@@ -177,7 +175,7 @@ impl Input {
     /// gathered until it joins others into a run that long, or until a
     /// longer range covering it is released. Does nothing for bytes read
     /// into memory.
-    pub fn release(&self, range: std::ops::Range<usize>) {
+    pub fn release(&self, range: Range<usize>) {
         if let Input::Mapped(file) = self {
             let mut runs = file.gathered.lock().unwrap_or_else(|e| e.into_inner());
             runs.add(range, |run| file.release_pages(run));
@@ -187,7 +185,7 @@ impl Input {
 
 impl MappedFile {
     /// [`Input::release`] of the whole pages inside `range`, now.
-    fn release_pages(&self, range: std::ops::Range<usize>) {
+    fn release_pages(&self, range: Range<usize>) {
         let range = range.start.div_ceil(PAGE) * PAGE..range.end / PAGE * PAGE;
         let map = &self.map;
         #[cfg(unix)]

@@ -724,13 +724,15 @@ fn show_lanes(
         let (content, _) =
             ui.allocate_exact_size(Vec2::new(ui.available_width(), total), Sense::hover());
         let painter = ui.painter().clone();
-        let area = Rect::from_x_y_ranges(frame.body, painter.clip_rect().y_range());
+        // The body's columns, as far as the scroll area shows them.
+        let clip = painter.clip_rect();
+        let area = Rect::from_x_y_ranges(frame.body, clip.y_range()).intersect(clip);
         let scene = Scene {
             painter: &painter,
             mapping: frame.mapping,
             origin: frame.origin,
             body: frame.body,
-            canvas: RefCell::new(Canvas::new(&painter, area.intersect(painter.clip_rect()))),
+            canvas: RefCell::new(Canvas::new(&painter, area)),
         };
         for row in visible_rows(&rows, viewport.top(), viewport.bottom()) {
             let rect = Rect::from_x_y_ranges(

@@ -127,7 +127,7 @@ pub(crate) fn run(source: Source, commands: Receiver<Command>, notifier: Notifie
     let threads = thread::available_parallelism().map_or(1, |n| n.get());
     thread::scope(|scope| {
         for _ in 0..threads {
-            scope.spawn(|| decode_loop(&trace, &input, &shared, &notifier));
+            scope.spawn(|| decode_loop(&trace, &shared, &notifier));
         }
         coordinate(&commands, &shared);
     });
@@ -150,15 +150,10 @@ fn coordinate(commands: &Receiver<Command>, shared: &Shared) {
 }
 
 /// One pool thread: takes jobs until shutdown.
-fn decode_loop(trace: &Trace<'_>, input: &Input, shared: &Shared, notifier: &Notifier) {
+fn decode_loop(trace: &Trace<'_>, shared: &Shared, notifier: &Notifier) {
     let mut decoded = false;
     while let Some(job) = next_job(shared) {
         let g = job.generation;
-        let release = || {
-            if let Some(index) = trace.index().generations.get(g) {
-                input.release(index.span.clone());
-            }
-        };
         if let (true, Some((tx, floor))) = (job.analysis, &notifier.latency) {
             // An analysis needs a fraction of a decode's heap: what the
             // decodes before it freed goes back to the OS first.
@@ -175,7 +170,7 @@ fn decode_loop(trace: &Trace<'_>, input: &Input, shared: &Shared, notifier: &Not
         decoded = true;
         let open = job.open.clone().unwrap_or_default();
         let result = decode(trace, g, job.detail, &open);
-        release();
+        trace.release_generation(g);
         let (result, outcome) = match result {
             Ok((decoded, edges)) => {
                 let detailed = matches!(decoded, Decoded::Detail(_));
