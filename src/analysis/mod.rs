@@ -9,7 +9,7 @@
 //! bounded: what is open at a time, the requested number of outliers per
 //! kind, log-scaled histograms, a trie of the distinct wait stacks (capped),
 //! one record per goroutine start function, a small fixed-size record per
-//! goroutine (48 bytes), and the change points of the mutator utilisation.
+//! goroutine (40 bytes), and the change points of the mutator utilisation.
 //!
 //! Modules (private; their types are re-exported here):
 //!

@@ -94,29 +94,20 @@ struct LayoutCache {
     filter: GoroutineFilter,
     collapsed_groups: HashSet<LaneGroup>,
     collapsed_lanes: HashSet<LaneKey>,
-    /// A shared vector, not a slice: making an `Rc<[Row]>` would copy the
-    /// rows (15 MB for 600k goroutines).
-    rows: Rc<Vec<Row>>,
-    total: f32,
+    layout: Rc<Layout>,
 }
 
 impl TimelineState {
     /// How many goroutine lanes the last layout showed (filtered, folded
     /// or not).
     pub(crate) fn goroutines_laid_out(&self) -> Option<usize> {
-        self.layout
-            .as_ref()?
-            .rows
-            .iter()
-            .find_map(|r| match r.kind {
-                RowKind::Group(LaneGroup::Goroutines, shown) => Some(shown as usize),
-                _ => None,
-            })
+        let layout = &self.layout.as_ref()?.layout;
+        Some(layout.shown(LaneGroup::Goroutines) as usize)
     }
 
     /// The layout of `timeline`'s lanes, made again only if the lanes, the
     /// filter or the folds changed since the last frame.
-    fn layout(&mut self, timeline: &Timeline) -> (Rc<Vec<Row>>, f32) {
+    fn layout(&mut self, timeline: &Timeline) -> Rc<Layout> {
         let fresh = self.layout.as_ref().is_some_and(|c| {
             c.lanes_revision == timeline.revision
                 && c.filter == self.filter
@@ -126,25 +117,24 @@ impl TimelineState {
         if !fresh {
             // The old layout's vector is filled again: a new one per
             // generation loaded would leave the heap strewn with freed
-            // 15 MB blocks that the next, slightly longer layout cannot use.
-            let mut rows = self
+            // 5 MB blocks that the next, slightly longer layout cannot use.
+            let mut layout = self
                 .layout
                 .take()
-                .and_then(|c| Rc::try_unwrap(c.rows).ok())
+                .and_then(|c| Rc::try_unwrap(c.layout).ok())
                 .unwrap_or_default();
-            let total = layout_into(&timeline.lanes, self, &mut rows);
+            layout_into(&timeline.lanes, self, &mut layout);
             self.layout = Some(LayoutCache {
                 lanes_revision: timeline.revision,
                 filter: self.filter.clone(),
                 collapsed_groups: self.collapsed_groups.clone(),
                 collapsed_lanes: self.collapsed_lanes.clone(),
-                rows: Rc::new(rows),
-                total,
+                layout: Rc::new(layout),
             });
         }
         self.layout
             .as_ref()
-            .map_or((Rc::default(), 0.0), |c| (Rc::clone(&c.rows), c.total))
+            .map_or_else(Rc::default, |c| Rc::clone(&c.layout))
     }
 
     /// The selected range (relative times, ordered), if any.
@@ -226,47 +216,121 @@ pub(crate) struct Output {
     pub(crate) viewport: Viewport,
 }
 
-/// A row of the lane area: a section header or a lane. Numbers are `u32`
-/// to keep a [`Row`] to 16 bytes: the layout has a row per lane, 600k of
-/// them for a trace with as many goroutines.
+/// What a row of the lane area shows: a section header or a lane.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum RowKind {
-    /// Header of a section with this many lanes.
-    Group(LaneGroup, u32),
+    /// Header of a section.
+    Group(LaneGroup),
     /// Index into [`Timeline::lanes`].
     Lane(u32),
 }
 
-/// `n` as a row number (saturating: no timeline has 2³² lanes).
-fn row_number(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
-}
+/// The sections, in the order of their codes in [`Row::what`].
+const SECTIONS: [LaneGroup; 4] = [
+    LaneGroup::Runtime,
+    LaneGroup::Procs,
+    LaneGroup::Threads,
+    LaneGroup::Goroutines,
+];
 
+/// The first [`Row::what`] code of a section header: headers take the
+/// highest codes, lanes all below (no timeline has 2³² lanes).
+const FIRST_SECTION_CODE: u32 = u32::MAX - (SECTIONS.len() as u32 - 1);
+
+/// A laid-out row in 8 bytes: the layout has a row per lane, 600k of them
+/// for a trace with as many goroutines. Its height is where the next row
+/// begins (or the layout ends).
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Row {
-    kind: RowKind,
+    /// What it shows, coded (see [`FIRST_SECTION_CODE`]).
+    what: u32,
     /// Offset from the top of the lane area.
     top: f32,
-    height: f32,
 }
 
-/// Lays out the rows that are not folded away; returns them and the total height.
+impl Row {
+    fn new(kind: RowKind, top: f32) -> Row {
+        let what = match kind {
+            RowKind::Group(group) => {
+                let section = SECTIONS.iter().position(|&g| g == group).unwrap_or(0);
+                FIRST_SECTION_CODE + section as u32
+            }
+            RowKind::Lane(index) => index.min(FIRST_SECTION_CODE - 1),
+        };
+        Row { what, top }
+    }
+
+    fn kind(self) -> RowKind {
+        match self.what.checked_sub(FIRST_SECTION_CODE) {
+            Some(section) => RowKind::Group(SECTIONS[section as usize % SECTIONS.len()]),
+            None => RowKind::Lane(self.what),
+        }
+    }
+}
+
+/// The rows of the lanes not folded away, top to bottom.
+#[derive(Debug, Default)]
+struct Layout {
+    rows: Vec<Row>,
+    /// Total height.
+    total: f32,
+    /// Lanes each section shows (matching the filter, folded or not).
+    shown: [u32; SECTIONS.len()],
+}
+
+impl Layout {
+    /// How many lanes `group` shows (folded or not).
+    fn shown(&self, group: LaneGroup) -> u32 {
+        let section = SECTIONS.iter().position(|&g| g == group);
+        section
+            .and_then(|s| self.shown.get(s))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The rows intersecting `top..bottom` (offsets from the top of the
+    /// lane area): what each shows, its top and its height.
+    fn visible(&self, top: f32, bottom: f32) -> impl Iterator<Item = (RowKind, f32, f32)> + '_ {
+        let first = self
+            .rows
+            .partition_point(|r| r.top <= top)
+            .saturating_sub(1);
+        let end = self.rows.partition_point(|r| r.top < bottom).max(first);
+        let rows = self.rows.get(first..end).unwrap_or_default();
+        let bottoms = self.rows.iter().skip(first + 1).map(|r| r.top);
+        let bottoms = bottoms.chain(std::iter::once(self.total));
+        rows.iter()
+            .zip(bottoms)
+            .map(|(r, bottom)| (r.kind(), r.top, bottom - r.top))
+    }
+
+    /// The top of lane `index`'s row, if it is laid out.
+    fn lane_top(&self, index: usize) -> Option<f32> {
+        let what = u32::try_from(index).ok()?;
+        let row = self.rows.iter().find(|r| r.what == what)?;
+        Some(row.top)
+    }
+}
+
+/// Lays out the rows that are not folded away.
 #[cfg(test)]
-fn layout(lanes: &[Lane], state: &TimelineState) -> (Vec<Row>, f32) {
-    let mut rows = Vec::new();
-    let total = layout_into(lanes, state, &mut rows);
-    (rows, total)
+fn layout(lanes: &[Lane], state: &TimelineState) -> Layout {
+    let mut layout = Layout::default();
+    layout_into(lanes, state, &mut layout);
+    layout
 }
 
-/// Lays out the rows that are not folded away into `rows` (cleared first);
-/// returns the total height.
-fn layout_into(lanes: &[Lane], state: &TimelineState, rows: &mut Vec<Row>) -> f32 {
+/// Lays out the rows that are not folded away into `layout` (its rows
+/// vector reused).
+fn layout_into(lanes: &[Lane], state: &TimelineState, layout: &mut Layout) {
+    let rows = &mut layout.rows;
     rows.clear();
-    // A row per lane and a header per section (four).
-    rows.reserve(lanes.len() + 4);
+    // A row per lane and a header per section.
+    rows.reserve(lanes.len() + SECTIONS.len());
+    layout.shown = [0; SECTIONS.len()];
     let mut top = 0.0;
     let mut push = |rows: &mut Vec<Row>, kind, height| {
-        rows.push(Row { kind, top, height });
+        rows.push(Row::new(kind, top));
         top += height;
     };
     let mut i = 0;
@@ -277,11 +341,10 @@ fn layout_into(lanes: &[Lane], state: &TimelineState, rows: &mut Vec<Row>) -> f3
             .iter()
             .filter(|l| state.shows(l))
             .count();
-        push(
-            rows,
-            RowKind::Group(group, row_number(shown)),
-            GROUP_HEADER_HEIGHT,
-        );
+        if let Some(s) = SECTIONS.iter().position(|&g| g == group) {
+            layout.shown[s] = u32::try_from(shown).unwrap_or(u32::MAX);
+        }
+        push(rows, RowKind::Group(group), GROUP_HEADER_HEIGHT);
         if !state.collapsed_groups.contains(&group) {
             let members = lanes.iter().enumerate().skip(i).take(count);
             for (index, lane) in members.filter(|(_, l)| state.shows(l)) {
@@ -291,19 +354,13 @@ fn layout_into(lanes: &[Lane], state: &TimelineState, rows: &mut Vec<Row>) -> f3
                 } else {
                     lane.height().max(ROW_HEIGHT)
                 };
-                push(rows, RowKind::Lane(row_number(index)), height);
+                let index = u32::try_from(index).unwrap_or(u32::MAX);
+                push(rows, RowKind::Lane(index), height);
             }
         }
         i += count;
     }
-    top
-}
-
-/// The rows intersecting `top..bottom` (offsets from the top of the lane area).
-fn visible_rows(rows: &[Row], top: f32, bottom: f32) -> &[Row] {
-    let first = rows.partition_point(|r| r.top + r.height <= top);
-    let end = rows.partition_point(|r| r.top < bottom);
-    &rows[first..end.max(first)]
+    layout.total = top;
 }
 
 /// Indices of the generations overlapping the relative range `start..end`
@@ -700,7 +757,7 @@ fn show_lanes(
 ) -> Shown {
     let timeline = frame.worker.timeline();
     let lanes = &timeline.lanes;
-    let (rows, total) = state.layout(timeline);
+    let layout = state.layout(timeline);
     let mut area = egui::ScrollArea::vertical()
         .id_salt("lanes")
         .auto_shrink([false, false])
@@ -711,7 +768,7 @@ fn show_lanes(
     if let Some(top) = state
         .reveal
         .take()
-        .and_then(|key| lane_top(lanes, &rows, key))
+        .and_then(|key| lane_top(lanes, &layout, key))
     {
         area = area.vertical_scroll_offset((top - REVEAL_MARGIN).max(0.0));
     } else if scroll_by != 0.0 {
@@ -721,8 +778,10 @@ fn show_lanes(
     let mut shown = Shown::default();
     let mut texture = std::mem::take(&mut state.texture);
     let output = area.show_viewport(ui, |ui, viewport| {
-        let (content, _) =
-            ui.allocate_exact_size(Vec2::new(ui.available_width(), total), Sense::hover());
+        let (content, _) = ui.allocate_exact_size(
+            Vec2::new(ui.available_width(), layout.total),
+            Sense::hover(),
+        );
         let painter = ui.painter().clone();
         // The body's columns, as far as the scroll area shows them.
         let clip = painter.clip_rect();
@@ -734,15 +793,15 @@ fn show_lanes(
             body: frame.body,
             canvas: RefCell::new(Canvas::new(&painter, area)),
         };
-        for row in visible_rows(&rows, viewport.top(), viewport.bottom()) {
+        for (kind, top, height) in layout.visible(viewport.top(), viewport.bottom()) {
             let rect = Rect::from_x_y_ranges(
                 content.x_range(),
-                content.top() + row.top..=content.top() + row.top + row.height,
+                content.top() + top..=content.top() + top + height,
             );
-            if let Some(toggle) = show_row(ui, rect, row.kind, lanes, state) {
+            if let Some(toggle) = show_row(ui, rect, (kind, &layout), lanes, state) {
                 toggles.push(toggle);
             }
-            if let RowKind::Lane(index) = row.kind
+            if let RowKind::Lane(index) = kind
                 && let Some(lane) = lanes.get(index as usize)
             {
                 let body = Rect::from_x_y_ranges(frame.body, rect.y_range());
@@ -755,7 +814,7 @@ fn show_lanes(
     state.scroll = output.state.clamped_offset().y;
     for toggle in toggles {
         match toggle {
-            RowKind::Group(group, _) => flip(&mut state.collapsed_groups, group),
+            RowKind::Group(group) => flip(&mut state.collapsed_groups, group),
             RowKind::Lane(index) => {
                 if let Some(lane) = lanes.get(index as usize) {
                     flip(&mut state.collapsed_lanes, lane.key);
@@ -767,11 +826,9 @@ fn show_lanes(
 }
 
 /// Offset of lane `key`'s row from the top of the lane area, if it is laid out.
-fn lane_top(lanes: &[Lane], rows: &[Row], key: LaneKey) -> Option<f32> {
+fn lane_top(lanes: &[Lane], layout: &Layout, key: LaneKey) -> Option<f32> {
     let index = lanes.binary_search_by_key(&key, |l| l.key).ok()?;
-    rows.iter()
-        .find(|r| r.kind == RowKind::Lane(row_number(index)))
-        .map(|r| r.top)
+    layout.lane_top(index)
 }
 
 /// Paints the contents of lane `key` into `body` (its rows right of the
@@ -825,7 +882,7 @@ fn flip<T: Eq + std::hash::Hash>(set: &mut HashSet<T>, item: T) {
 fn show_row(
     ui: &mut egui::Ui,
     rect: Rect,
-    kind: RowKind,
+    (kind, layout): (RowKind, &Layout),
     lanes: &[Lane],
     state: &TimelineState,
 ) -> Option<RowKind> {
@@ -839,7 +896,8 @@ fn show_row(
     ui.painter()
         .hline(rect.x_range(), rect.bottom() - 0.5, separator);
     let (text, foldable, folded) = match kind {
-        RowKind::Group(group, count) => {
+        RowKind::Group(group) => {
+            let count = layout.shown(group);
             ui.painter()
                 .rect_filled(rect, 0.0, visuals.extreme_bg_color.gamma_multiply(0.6));
             let folded = state.collapsed_groups.contains(&group);
@@ -900,26 +958,41 @@ mod tests {
     fn layout_groups_and_folds() {
         let lanes = lanes();
         let mut state = TimelineState::default();
-        let (rows, total) = layout(&lanes, &state);
-        assert_eq!(size_of::<Row>(), 16, "one per lane: keep it small");
-        assert_eq!(rows.len(), 2 + lanes.len());
-        assert_eq!(rows[0].kind, RowKind::Group(LaneGroup::Procs, 2));
-        assert_eq!(rows[3].kind, RowKind::Group(LaneGroup::Goroutines, 10_000));
+        let laid = layout(&lanes, &state);
+        assert_eq!(size_of::<Row>(), 8, "one per lane: keep it small");
+        assert_eq!(laid.rows.len(), 2 + lanes.len());
+        assert_eq!(laid.rows[0].kind(), RowKind::Group(LaneGroup::Procs));
+        assert_eq!(laid.rows[3].kind(), RowKind::Group(LaneGroup::Goroutines));
         assert_eq!(
-            total,
+            (
+                laid.shown(LaneGroup::Procs),
+                laid.shown(LaneGroup::Goroutines)
+            ),
+            (2, 10_000)
+        );
+        assert_eq!(
+            laid.total,
             2.0 * GROUP_HEADER_HEIGHT + 2.0 * ROW_HEIGHT + 10_000.0 * 2.0 * ROW_HEIGHT
         );
 
         state.collapsed_groups.insert(LaneGroup::Goroutines);
-        let (rows, total) = layout(&lanes, &state);
-        assert_eq!(rows.len(), 4);
-        assert_eq!(total, 2.0 * GROUP_HEADER_HEIGHT + 2.0 * ROW_HEIGHT);
+        let laid = layout(&lanes, &state);
+        assert_eq!(laid.rows.len(), 4);
+        assert_eq!(
+            laid.shown(LaneGroup::Goroutines),
+            10_000,
+            "folded, not hidden"
+        );
+        assert_eq!(laid.total, 2.0 * GROUP_HEADER_HEIGHT + 2.0 * ROW_HEIGHT);
 
         state.collapsed_groups.clear();
         state.collapsed_lanes.insert(LaneKey::Goroutine(7));
-        let (_, total) = layout(&lanes, &state);
+        let laid = layout(&lanes, &state);
         let all = 2.0 * GROUP_HEADER_HEIGHT + 2.0 * ROW_HEIGHT + 10_000.0 * 2.0 * ROW_HEIGHT;
-        assert_eq!(total, all - ROW_HEIGHT, "a folded lane keeps one row");
+        assert_eq!(laid.total, all - ROW_HEIGHT, "a folded lane keeps one row");
+        let folded = laid.lane_top(2 + 7).expect("laid out");
+        let rows: Vec<_> = laid.visible(folded, folded + 1.0).collect();
+        assert_eq!(rows, [(RowKind::Lane(9), folded, ROW_HEIGHT)]);
     }
 
     #[test]
@@ -928,26 +1001,27 @@ mod tests {
         lanes[2] = Lane::new(LaneKey::Goroutine(0), Some("main.Worker".into()), 2);
         let mut state = TimelineState::default();
         state.filter_mut().set_text("WORKER");
-        let (rows, _) = layout(&lanes, &state);
-        let kinds: Vec<RowKind> = rows.iter().map(|r| r.kind).collect();
+        let laid = layout(&lanes, &state);
+        let kinds: Vec<RowKind> = laid.rows.iter().map(|r| r.kind()).collect();
         assert_eq!(
             kinds,
             [
-                RowKind::Group(LaneGroup::Procs, 2),
+                RowKind::Group(LaneGroup::Procs),
                 RowKind::Lane(0),
                 RowKind::Lane(1),
-                RowKind::Group(LaneGroup::Goroutines, 1),
+                RowKind::Group(LaneGroup::Goroutines),
                 RowKind::Lane(2),
             ]
         );
+        assert_eq!(laid.shown(LaneGroup::Goroutines), 1);
     }
 
     #[test]
     fn only_visible_rows_are_drawn() {
         let lanes = lanes();
-        let (rows, _) = layout(&lanes, &TimelineState::default());
+        let laid = layout(&lanes, &TimelineState::default());
         let top = 100_000.0;
-        let shown = visible_rows(&rows, top, top + 800.0);
+        let shown: Vec<_> = laid.visible(top, top + 800.0).collect();
         assert!(
             shown.len() <= (800.0 / (2.0 * ROW_HEIGHT)) as usize + 2,
             "{}",
@@ -956,9 +1030,14 @@ mod tests {
         assert!(
             shown
                 .first()
-                .is_some_and(|r| r.top <= top && r.top + r.height > top)
+                .is_some_and(|&(_, t, h)| t <= top && t + h > top)
         );
-        assert!(shown.last().is_some_and(|r| r.top < top + 800.0));
+        assert!(shown.last().is_some_and(|&(_, t, _)| t < top + 800.0));
+        // Each row ends where the next begins; the last at the total.
+        let all: Vec<_> = laid.visible(0.0, laid.total).collect();
+        assert_eq!(all.len(), laid.rows.len());
+        assert!(all.windows(2).all(|w| w[0].1 + w[0].2 == w[1].1));
+        assert!(all.last().is_some_and(|&(_, t, h)| t + h == laid.total));
     }
 
     #[test]
