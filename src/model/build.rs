@@ -45,7 +45,7 @@ use super::intern::{Interner, StrId};
 use super::lod::Grid;
 use super::origin::{Origin, OriginBuilder, OriginId};
 use super::plot::{Series, SeriesBuilder};
-use super::span::{RowBuilder, Span, SpanKind};
+use super::span::{RowBuilder, Span, SpanKind, Splits};
 use super::timeline::{LaneKey, TimeSpan, WallClock};
 use crate::trace::event::{Range, RangeName, StateTransition};
 use crate::trace::{Error, Event, EventKind, GoState, ResourceId, Stack, Trace, Transition};
@@ -116,7 +116,9 @@ pub fn summarize_generation(
     b.open_at_start(open);
     let result = trace.stream_generation(g, |ev| b.event(&ev))?;
     let edges = b.annotation_edges();
-    Some((b.close_all().summarize(), edges, result.err()))
+    let built = b.close_all();
+    let error = result.err().or_else(|| built.cut_error());
+    Some((built.summarize(), edges, error))
 }
 
 /// Builds the model of generation `g` of `trace` while it is decoded, never
@@ -138,7 +140,9 @@ pub fn build_generation(
     b.open_at_start(open);
     let result = trace.stream_generation(g, |ev| b.event(&ev))?;
     let edges = b.annotation_edges();
-    Some((b.finish(), edges, result.err()))
+    let built = b.close_all();
+    let error = result.err().or_else(|| built.cut_error());
+    Some((built.into_model(), edges, error))
 }
 
 /// Generation `g`'s time range as the index knows it before decoding (see
@@ -277,6 +281,8 @@ struct Builder {
     summary_only: bool,
     /// The generation's time range from the index.
     basis: Option<TimeSpan>,
+    /// How far spans too long for a [`Span`] may still be split.
+    splits: Splits,
 }
 
 impl Builder {
@@ -366,7 +372,8 @@ impl Builder {
         }
         let with_origins = !self.summary_only;
         if let Some(r) = rows.get_mut(row) {
-            r.push_from(start, end, (kind, value), with_origins.then_some(origin));
+            let origin = with_origins.then_some(origin);
+            r.push_from((start, end), (kind, value), origin, &mut self.splits);
         }
     }
 
@@ -861,7 +868,8 @@ impl Builder {
                 .push(Span::new(since, end, SpanKind::Task, label));
         }
         let tasks = std::mem::take(&mut self.tasks);
-        if let Some(rows) = pack_tasks(tasks, self.strings()) {
+        let strings = self.strings.get_or_insert_with(Interner::new);
+        if let Some(rows) = pack_tasks(tasks, strings, &mut self.splits) {
             let lane = self.lane(LaneKey::Tasks);
             if let Some(entry) = self.lanes.get_mut(lane as usize) {
                 entry.1 = rows;
@@ -890,6 +898,7 @@ impl Builder {
                 plots,
                 clock: self.clock,
             },
+            cut: self.splits.cut,
         }
     }
 
@@ -963,9 +972,24 @@ struct Built {
     rows: Vec<(LaneKey, Vec<RowBuilder>)>,
     /// Everything else, without spans and lanes yet.
     model: GenerationModel,
+    /// Spans were cut short (see [`Splits`]).
+    cut: bool,
 }
 
 impl Built {
+    /// Why the model lacks part of some spans, if it does.
+    fn cut_error(&self) -> Option<Error> {
+        let span = self.model.span;
+        let message = format!(
+            "spans too long to show were cut short: the generation's events span {} ns \
+             ({} to {}), its timestamps are likely damaged",
+            span.len(),
+            span.start,
+            span.end
+        );
+        self.cut.then(|| Error::new(message))
+    }
+
     /// The model, with its rows.
     fn into_model(self) -> GenerationModel {
         GenerationModel {
@@ -988,7 +1012,11 @@ impl Built {
 /// Packs tasks into at most [`MAX_TASK_ROWS`] rows, first fit by start;
 /// `None` without tasks. A span standing for several tasks is labelled
 /// "N tasks".
-fn pack_tasks(mut tasks: Vec<Span>, strings: &mut Interner) -> Option<Vec<RowBuilder>> {
+fn pack_tasks(
+    mut tasks: Vec<Span>,
+    strings: &mut Interner,
+    splits: &mut Splits,
+) -> Option<Vec<RowBuilder>> {
     if tasks.is_empty() {
         return None;
     }
@@ -1018,7 +1046,7 @@ fn pack_tasks(mut tasks: Vec<Span>, strings: &mut Interner) -> Option<Vec<RowBui
             } else {
                 label
             };
-            b.push(start, end, SpanKind::Task, label);
+            b.push((start, end), SpanKind::Task, label, splits);
         }
         built.push(b);
     }
@@ -1056,7 +1084,7 @@ mod tests {
         let mut tasks = vec![task(0, 10), task(5, 15), task(10, 20)];
         tasks.extend((0..=MAX_TASK_ROWS as i64).map(|i| task(100 + i, 200)));
         let mut strings = Interner::new();
-        let rows: Vec<_> = pack_tasks(tasks, &mut strings)
+        let rows: Vec<_> = pack_tasks(tasks, &mut strings, &mut Splits::default())
             .unwrap()
             .into_iter()
             .map(|b| b.finish().spans)
@@ -1071,6 +1099,6 @@ mod tests {
             "2 tasks",
             "the task without a row is merged into the last row"
         );
-        assert!(pack_tasks(Vec::new(), &mut Interner::new()).is_none());
+        assert!(pack_tasks(Vec::new(), &mut Interner::new(), &mut Splits::default()).is_none());
     }
 }

@@ -429,7 +429,7 @@ impl Grid {
     }
 
     fn index(&self, t: i64) -> usize {
-        usize::try_from((t - self.origin) >> self.shift).unwrap_or_default()
+        usize::try_from(t.saturating_sub(self.origin) >> self.shift).unwrap_or_default()
     }
 
     /// Adds span `s`, which starts no earlier than the previous one ends

@@ -171,10 +171,38 @@ pub(crate) struct RowData {
     pub(crate) origins: Vec<OriginId>,
 }
 
+/// Extra pieces that spans too long for a [`Span`] may be split into, over
+/// all the rows of one generation. A real trace needs a few: a generation
+/// lasts about a second, unless the program was stopped (a debugger, a
+/// suspended laptop), and a five-minute stop splits each span across it
+/// into 70. Damaged timestamps can make a generation last years and each
+/// span across the jump billions of pieces; the budget bounds that to
+/// 40 MB (20 bytes a piece), and past it the rest of such a span is cut.
+const MAX_SPLITS: usize = 1 << 21;
+
+/// What is left of the [`MAX_SPLITS`] budget of one generation, and whether
+/// a span had to be cut.
+#[derive(Debug)]
+pub(crate) struct Splits {
+    left: usize,
+    /// A span was cut short for want of pieces.
+    pub(crate) cut: bool,
+}
+
+impl Default for Splits {
+    fn default() -> Self {
+        Splits {
+            left: MAX_SPLITS,
+            cut: false,
+        }
+    }
+}
+
 /// Builds a [`Row`], keeping its invariant: a span that starts before the
 /// previous one ends (which a well-formed trace never produces) is clipped
 /// to start there, and dropped if nothing is left. Spans longer than a
-/// [`Span`] can hold are split (each piece keeping the origin).
+/// [`Span`] can hold are split (each piece keeping the origin), as far as
+/// the generation's [`Splits`] allow.
 ///
 /// A builder made [`summarizing`](RowBuilder::summarizing) keeps no spans:
 /// each goes straight into the row's summary grid, so summarizing a
@@ -199,8 +227,14 @@ impl RowBuilder {
 
     /// Appends `span` over `[start, end)` after the spans so far, with no
     /// known origin.
-    pub(crate) fn push(&mut self, start: i64, end: i64, kind: SpanKind, value: u32) {
-        self.push_from(start, end, (kind, value), Some(0));
+    pub(crate) fn push(
+        &mut self,
+        (start, end): (i64, i64),
+        kind: SpanKind,
+        value: u32,
+        splits: &mut Splits,
+    ) {
+        self.push_from((start, end), (kind, value), Some(0), splits);
     }
 
     /// Appends a span of `(kind, value)` over `[start, end)` after the
@@ -208,10 +242,10 @@ impl RowBuilder {
     /// keeps no origins: a summary-only build).
     pub(crate) fn push_from(
         &mut self,
-        start: i64,
-        end: i64,
+        (start, end): (i64, i64),
         (kind, value): (SpanKind, u32),
         origin: Option<OriginId>,
+        splits: &mut Splits,
     ) {
         let mut start = start;
         if let Some((prev_start, prev_end)) = self.last {
@@ -220,11 +254,9 @@ impl RowBuilder {
             }
             start = start.max(prev_end.min(end));
         }
-        // Summarizing, a span a `Span` can hold goes straight to the grid
-        // (the hot path of a summary-only build).
-        if let Some(grid) = &mut self.grid
-            && end - start <= i64::from(u32::MAX)
-        {
+        // Summarizing, the span goes straight to the grid, whatever its
+        // length (the hot path of a summary-only build).
+        if let Some(grid) = &mut self.grid {
             self.last = Some((start, end));
             grid.add_range(start, end, kind);
             return;
@@ -232,6 +264,11 @@ impl RowBuilder {
         let mut span = Span::new(start, end, kind, value);
         while span.end() < end {
             self.keep(span, origin);
+            if splits.left == 0 {
+                splits.cut = true;
+                return;
+            }
+            splits.left -= 1;
             span = span.with_start(span.end(), end);
         }
         self.keep(span, origin);
@@ -239,13 +276,8 @@ impl RowBuilder {
 
     fn keep(&mut self, span: Span, origin: Option<OriginId>) {
         self.last = Some((span.start, span.end()));
-        match &mut self.grid {
-            Some(grid) => grid.add(&span),
-            None => {
-                self.spans.push(span);
-                self.origins.extend(origin);
-            }
-        }
+        self.spans.push(span);
+        self.origins.extend(origin);
     }
 
     /// The finest summary level of the row: the grid it was summarizing
@@ -297,7 +329,7 @@ mod tests {
             (25, 40),
             (0, 1),
         ] {
-            b.push(start, end, SpanKind::Waiting, 7);
+            b.push((start, end), SpanKind::Waiting, 7, &mut Splits::default());
         }
         let RowData {
             spans: row,
@@ -310,7 +342,9 @@ mod tests {
         assert_eq!(visible(&row, TimeSpan::new(20, 31)), 1..5);
         assert_eq!(visible(&row, TimeSpan::new(41, 50)), 5..5);
         let mut b = RowBuilder::default();
-        b.push_from(0, 10_000_000_000, (SpanKind::Waiting, 1), Some(9));
+        let mut splits = Splits::default();
+        let span = (0, 10_000_000_000);
+        b.push_from(span, (SpanKind::Waiting, 1), Some(9), &mut splits);
         let RowData {
             spans: long,
             origins,
@@ -321,5 +355,26 @@ mod tests {
             (long[0].start, long[2].end(), long[2].value()),
             (0, 10_000_000_000, 1)
         );
+        assert!(!splits.cut);
+    }
+
+    #[test]
+    fn damaged_times_split_spans_only_as_far_as_the_budget() {
+        // Years across a jump of damaged timestamps: billions of pieces.
+        let years = (0, i64::MAX / 2);
+        let mut splits = Splits::default();
+        let mut rows: Vec<RowBuilder> = (0..4).map(|_| RowBuilder::default()).collect();
+        for row in &mut rows {
+            row.push_from(years, (SpanKind::Waiting, 1), Some(0), &mut splits);
+        }
+        assert!(splits.cut);
+        let pieces: usize = rows.into_iter().map(|r| r.finish().spans.len()).sum();
+        assert_eq!(pieces, MAX_SPLITS + 4, "the budget, and one piece a row");
+
+        // A summary takes the whole span in its grid, unsplit.
+        let basis = TimeSpan::new(0, 1_000_000_000);
+        let mut row = RowBuilder::summarizing(Grid::finest(basis, 32));
+        row.push_from(years, (SpanKind::Waiting, 1), None, &mut Splits::default());
+        let _ = row.into_grid(Grid::finest(basis, 32)).at_most(years.1, 32);
     }
 }
