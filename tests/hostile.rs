@@ -28,6 +28,13 @@
 //!
 //! The batch layout needed to aim the cuts is read by a small walker of our
 //! own here ([`batches`]), not by the decoder under test.
+//!
+//! A third test feeds the same damaged traces to what the window builds from
+//! a trace, in process: each generation's summary, its full-detail model and
+//! its latency analysis, and the whole-trace analysis. What Go's reader
+//! accepts up to the damage can still be absurd (a timestamp years after the
+//! one before), and none of it may panic, hang or allocate without bound
+//! (the test's address space is capped, so a runaway allocation aborts it).
 
 mod common;
 
@@ -41,6 +48,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::traces::real_traces;
+use gotv::analysis::{GenerationLatency, OUTLIERS_KEPT, analyze};
+use gotv::model::{OpenAnnotations, build_generation, summarize_generation};
+use gotv::trace::Trace;
 
 /// A run still going after this long counts as a hang.
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -381,6 +391,58 @@ fn corruptions(name: &str, data: &[u8]) -> Vec<Case> {
         .collect()
 }
 
+/// Batches per trace whose timestamp [`time_jumps`] moves.
+const TIME_JUMPS: usize = 4;
+
+/// How far [`time_jumps`] moves a batch's base time, in clock ticks: days
+/// to years at the clock rates Go uses.
+const JUMPS: [u64; 2] = [1 << 48, 1 << 54];
+
+/// Copies of `data` in which one batch's base time is moved far ahead (the
+/// header field grows; the batch's framing is unchanged): Go's reader may
+/// accept a generation whose events then jump by days or years.
+fn time_jumps(name: &str, data: &[u8]) -> Vec<Case> {
+    let Some(batches) = batches(data) else {
+        return Vec::new();
+    };
+    let events: Vec<Batch> = batches
+        .into_iter()
+        .filter(|b| b.generation.is_some())
+        .collect();
+    let step = (events.len() / TIME_JUMPS).max(1);
+    let mut cases = Vec::new();
+    for b in events.iter().step_by(step).take(TIME_JUMPS) {
+        let mut pos = b.start + 1 + usize::from(data[b.start] == EV_EXPERIMENTAL_BATCH);
+        uvarint(data, &mut pos);
+        uvarint(data, &mut pos);
+        let start = pos;
+        let Some(time) = uvarint(data, &mut pos) else {
+            continue;
+        };
+        for jump in JUMPS {
+            let mut bytes = data.to_vec();
+            bytes.splice(start..pos, put_uvarint(time.saturating_add(jump)));
+            cases.push(Case {
+                name: format!("{name}: batch at {} base time + {jump} ticks", b.start),
+                bytes,
+                invalid: false,
+            });
+        }
+    }
+    cases
+}
+
+/// `v` as an unsigned LEB128 varint.
+fn put_uvarint(mut v: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+    out
+}
+
 /// Maps `f` over `items` on two worker threads (the CI machine has two
 /// cores); the results come back in item order.
 fn parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &T) -> R + Sync) -> Vec<R> {
@@ -437,6 +499,7 @@ fn check_survives_truncated_and_corrupted_traces() {
             });
         }
         cases.extend(corruptions(&name, &data));
+        cases.extend(time_jumps(&name, &data));
     }
     let scratch = Scratch::new("check");
     let started = Instant::now();
@@ -456,6 +519,77 @@ fn check_survives_truncated_and_corrupted_traces() {
     });
     eprintln!(
         "{} hostile inputs checked in {:.1?}",
+        cases.len(),
+        started.elapsed()
+    );
+    assert_all_passed(results);
+}
+
+/// Address space the in-process test may use: far more than any case
+/// needs, far less than a runaway allocation asks for.
+const ADDRESS_SPACE: u64 = 8 << 30;
+
+/// Builds, from `data`, everything the window and its analysis panel build
+/// from a trace.
+fn build_everything(data: &[u8]) {
+    let Ok(trace) = Trace::open(data) else {
+        return;
+    };
+    let open = OpenAnnotations::default();
+    for g in 0..trace.index().generations.len() {
+        let _ = summarize_generation(&trace, g, &open);
+        if let Some((model, _, _)) = build_generation(&trace, g, &open) {
+            let _ = model.summarize();
+        }
+        let _ = GenerationLatency::new(OUTLIERS_KEPT).analyse(&trace, g);
+    }
+    let _ = analyze(&trace, OUTLIERS_KEPT);
+}
+
+/// Runs `build_everything` on `case` on a thread of its own, under the
+/// watchdog (a hung thread is left behind; the test fails naming it).
+fn build_watched(case: &Case) -> Result<(), String> {
+    let (done, finished) = crossbeam_channel::bounded(1);
+    let bytes = case.bytes.clone();
+    thread::spawn(move || {
+        let built = std::panic::catch_unwind(|| build_everything(&bytes));
+        let _ = done.send(built.is_ok());
+    });
+    match finished.recv_timeout(TIMEOUT) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(format!("{}: panicked", case.name)),
+        Err(_) => Err(format!("{}: still building after {TIMEOUT:?}", case.name)),
+    }
+}
+
+#[test]
+fn model_and_analyses_survive_truncated_and_corrupted_traces() {
+    let limit = libc::rlimit {
+        rlim_cur: ADDRESS_SPACE,
+        rlim_max: libc::RLIM_INFINITY,
+    };
+    // SAFETY: setrlimit only reads the struct; it lowers this process's
+    // soft limit (gotv runs of the other tests inherit it, and need little).
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) }, 0);
+    let mut cases = Vec::new();
+    for (name, data) in real_traces() {
+        if data.len() > DUMP_MAX_BYTES {
+            continue;
+        }
+        for off in truncation_offsets(&data).into_iter().step_by(4) {
+            cases.push(Case {
+                name: format!("{name}: truncated at {off} of {}", data.len()),
+                bytes: data[..off].to_vec(),
+                invalid: false,
+            });
+        }
+        cases.extend(corruptions(&name, &data));
+        cases.extend(time_jumps(&name, &data));
+    }
+    let started = Instant::now();
+    let results = parallel(&cases, |_, case| build_watched(case));
+    eprintln!(
+        "{} hostile inputs built in {:.1?}",
         cases.len(),
         started.elapsed()
     );
