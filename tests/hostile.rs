@@ -29,12 +29,12 @@
 //! The batch layout needed to aim the cuts is read by a small walker of our
 //! own here ([`batches`]), not by the decoder under test.
 //!
-//! A third test feeds the same damaged traces to what the window builds from
-//! a trace, in process: each generation's summary, its full-detail model and
-//! its latency analysis, and the whole-trace analysis. What Go's reader
-//! accepts up to the damage can still be absurd (a timestamp years after the
-//! one before), and none of it may panic, hang or allocate without bound
-//! (the test's address space is capped, so a runaway allocation aborts it).
+//! A third test runs `gotv check --deep` on the same damaged traces: it also
+//! builds what the window builds from a trace (each generation's summary,
+//! full-detail model and latency analysis, and the whole-trace analysis).
+//! What Go's reader accepts up to the damage can still be absurd (a
+//! timestamp years after the one before), and none of it may panic, hang or
+//! allocate without bound (which the watchdog sees as a hang).
 
 mod common;
 
@@ -48,9 +48,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::traces::real_traces;
-use gotv::analysis::{GenerationLatency, OUTLIERS_KEPT, analyze};
-use gotv::model::{OpenAnnotations, build_generation, summarize_generation};
-use gotv::trace::Trace;
 
 /// A run still going after this long counts as a hang.
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -125,10 +122,10 @@ impl Rng {
     }
 }
 
-/// Runs `gotv SUBCOMMAND FILE` under the watchdog.
-fn run_gotv(subcommand: &str, file: &Path) -> Result<Run, String> {
+/// Runs `gotv ARGS FILE` under the watchdog.
+fn run_gotv(args: &[&str], file: &Path) -> Result<Run, String> {
     let mut child = Command::new(common::gotv_bin())
-        .arg(subcommand)
+        .args(args)
         .arg(file)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -154,7 +151,8 @@ fn run_gotv(subcommand: &str, file: &Path) -> Result<Run, String> {
             let _ = child.kill();
             let _ = child.wait();
             return Err(format!(
-                "`gotv {subcommand}` still running after {TIMEOUT:?}: killed"
+                "`gotv {}` still running after {TIMEOUT:?}: killed",
+                args.join(" ")
             ));
         }
         thread::sleep(nap);
@@ -505,7 +503,7 @@ fn check_survives_truncated_and_corrupted_traces() {
     let started = Instant::now();
     let results = parallel(&cases, |i, case| {
         let file = scratch.file(i, &case.bytes);
-        let result = run_gotv("check", &file).and_then(|run| {
+        let result = run_gotv(&["check"], &file).and_then(|run| {
             verdict("check", &run)?;
             match run.status.code() {
                 Some(code) if case.invalid && code != 1 => {
@@ -525,52 +523,8 @@ fn check_survives_truncated_and_corrupted_traces() {
     assert_all_passed(results);
 }
 
-/// Address space the in-process test may use: far more than any case
-/// needs, far less than a runaway allocation asks for.
-const ADDRESS_SPACE: u64 = 8 << 30;
-
-/// Builds, from `data`, everything the window and its analysis panel build
-/// from a trace.
-fn build_everything(data: &[u8]) {
-    let Ok(trace) = Trace::open(data) else {
-        return;
-    };
-    let open = OpenAnnotations::default();
-    for g in 0..trace.index().generations.len() {
-        let _ = summarize_generation(&trace, g, &open);
-        if let Some((model, _, _)) = build_generation(&trace, g, &open) {
-            let _ = model.summarize();
-        }
-        let _ = GenerationLatency::new(OUTLIERS_KEPT).analyse(&trace, g);
-    }
-    let _ = analyze(&trace, OUTLIERS_KEPT);
-}
-
-/// Runs `build_everything` on `case` on a thread of its own, under the
-/// watchdog (a hung thread is left behind; the test fails naming it).
-fn build_watched(case: &Case) -> Result<(), String> {
-    let (done, finished) = crossbeam_channel::bounded(1);
-    let bytes = case.bytes.clone();
-    thread::spawn(move || {
-        let built = std::panic::catch_unwind(|| build_everything(&bytes));
-        let _ = done.send(built.is_ok());
-    });
-    match finished.recv_timeout(TIMEOUT) {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(format!("{}: panicked", case.name)),
-        Err(_) => Err(format!("{}: still building after {TIMEOUT:?}", case.name)),
-    }
-}
-
 #[test]
-fn model_and_analyses_survive_truncated_and_corrupted_traces() {
-    let limit = libc::rlimit {
-        rlim_cur: ADDRESS_SPACE,
-        rlim_max: libc::RLIM_INFINITY,
-    };
-    // SAFETY: setrlimit only reads the struct; it lowers this process's
-    // soft limit (gotv runs of the other tests inherit it, and need little).
-    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) }, 0);
+fn deep_check_survives_truncated_and_corrupted_traces() {
     let mut cases = Vec::new();
     for (name, data) in real_traces() {
         if data.len() > DUMP_MAX_BYTES {
@@ -586,8 +540,22 @@ fn model_and_analyses_survive_truncated_and_corrupted_traces() {
         cases.extend(corruptions(&name, &data));
         cases.extend(time_jumps(&name, &data));
     }
+    let scratch = Scratch::new("deep");
     let started = Instant::now();
-    let results = parallel(&cases, |_, case| build_watched(case));
+    let results = parallel(&cases, |i, case| {
+        let file = scratch.file(i, &case.bytes);
+        let result = run_gotv(&["check", "--deep"], &file).and_then(|run| {
+            verdict("check --deep", &run)?;
+            let out = String::from_utf8_lossy(&run.stdout);
+            let built = out.lines().any(|l| l.starts_with("deep: "));
+            match (run.status.code(), built) {
+                (Some(0), false) => Err("a valid trace without a deep build".to_owned()),
+                _ => Ok(()),
+            }
+        });
+        let _ = fs::remove_file(&file);
+        result.map_err(|e| format!("{}: {e}", case.name))
+    });
     eprintln!(
         "{} hostile inputs built in {:.1?}",
         cases.len(),
@@ -631,7 +599,7 @@ fn dump_of_a_truncated_trace_is_a_prefix_of_the_full_dump() {
     let scratch = Scratch::new("dump");
     let full_dumps = parallel(&traces, |i, (name, data, _)| {
         let file = scratch.file(i, data);
-        let run = run_gotv("dump", &file).and_then(|run| verdict("dump", &run).map(|()| run));
+        let run = run_gotv(&["dump"], &file).and_then(|run| verdict("dump", &run).map(|()| run));
         let _ = fs::remove_file(&file);
         run.map(|run| run.stdout)
             .unwrap_or_else(|e| panic!("{name} (whole trace): {e}"))
@@ -655,7 +623,7 @@ fn dump_of_a_truncated_trace_is_a_prefix_of_the_full_dump() {
     let results = parallel(&cases, |i, (name, data, off, complete, full)| {
         let what = format!("{name} truncated at {off} of {}", data.len());
         let file = scratch.file(traces.len() + i, &data[..*off]);
-        let run = run_gotv("dump", &file).and_then(|run| verdict("dump", &run).map(|()| run));
+        let run = run_gotv(&["dump"], &file).and_then(|run| verdict("dump", &run).map(|()| run));
         let _ = fs::remove_file(&file);
         let run = run.map_err(|e| format!("{what}: {e}"))?;
         let cut = lines(&run.stdout);

@@ -163,7 +163,7 @@ static SUBJECT: [Subject; 256] = {
 };
 
 /// Validates the trace at `path` (`-` for standard input).
-pub fn run(path: &Path) -> ExitCode {
+pub fn run(path: &Path, deep: bool) -> ExitCode {
     let start = Instant::now();
     let input = match super::open_input(path) {
         Ok(input) => input,
@@ -216,6 +216,9 @@ pub fn run(path: &Path) -> ExitCode {
                 summary
             })
     };
+    if deep {
+        build_deep(&trace);
+    }
     match result {
         Ok(summary) => {
             let (first, last) = summary.span.unwrap_or_default();
@@ -237,6 +240,26 @@ pub fn run(path: &Path) -> ExitCode {
         Err(e) => {
             eprintln!("gotv: {}: invalid trace: {e}", path.display());
             ExitCode::from(1)
+        }
+    }
+}
+
+/// Builds everything the window builds from `trace` and says how it went:
+/// a line on standard output, each problem on standard error.
+fn build_deep(trace: &Trace<'_>) {
+    let start = Instant::now();
+    let problems = crate::worker::build_all(trace);
+    let n = problems.len();
+    println!(
+        "deep: {} generations built in {:.3}s, {n} problem{}",
+        trace.index().generations.len(),
+        start.elapsed().as_secs_f64(),
+        if n == 1 { "" } else { "s" }
+    );
+    for (generation, message) in problems {
+        match generation {
+            Some(g) => eprintln!("gotv: generation {g}: {message}"),
+            None => eprintln!("gotv: analysis: {message}"),
         }
     }
 }

@@ -93,6 +93,11 @@ enum Command {
     Check {
         /// Trace file (`-` for standard input).
         file: PathBuf,
+        /// Also build everything the window builds from it (each
+        /// generation's summary, full detail and latency analysis, and the
+        /// whole-trace analysis) and report what they found.
+        #[arg(long)]
+        deep: bool,
     },
     /// Print the longest scheduler, block or syscall intervals as TSV.
     Latency {
@@ -112,7 +117,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Dump { file }) => dump::run(&file),
-        Some(Command::Check { file }) => check::run(&file),
+        Some(Command::Check { file, deep }) => check::run(&file, deep),
         Some(Command::Latency { file, kind, top }) => latency::run(&file, kind, top),
         None => window(cli.file, cli.window),
     }

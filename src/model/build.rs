@@ -981,9 +981,9 @@ impl Built {
     fn cut_error(&self) -> Option<Error> {
         let span = self.model.span;
         let message = format!(
-            "spans too long to show were cut short: the generation's events span {} ns \
-             ({} to {}), its timestamps are likely damaged",
-            span.len(),
+            "spans too long to show were cut short: the generation's events span {:.3} s \
+             (from {} to {} ns), its timestamps are likely damaged",
+            span.len() as f64 / 1e9,
             span.start,
             span.end
         );

@@ -34,6 +34,7 @@
 
 mod bands;
 mod cache;
+mod headless;
 mod memory;
 mod schedule;
 mod store;
@@ -52,6 +53,7 @@ use crate::model::{
     DrawItem, GenerationModel, GenerationSummary, LaneKey, PlotPoint, Series, SpanDetails,
     TimeSpan, Timeline,
 };
+pub use headless::{Problem, build_all};
 use store::Store;
 use thread::Notifier;
 
