@@ -401,10 +401,21 @@ impl Grid {
         Grid::finest(basis, buckets).with_spans(row)
     }
 
-    /// The grid with the spans of `row` added.
+    /// The grid with the spans of `row` added. The pieces a span too long
+    /// for a [`Span`] was split into (see `RowBuilder`) go in as the one
+    /// span they were, as a summary-only build adds it: one range instead
+    /// of a pair of buckets per piece, which across a jump of damaged
+    /// timestamps is a few buckets instead of millions.
     pub(crate) fn with_spans(mut self, row: &[Span]) -> Grid {
-        for s in row {
-            self.add(s);
+        let mut spans = row.iter().peekable();
+        while let Some(s) = spans.next() {
+            let mut end = s.end();
+            let mut last = s;
+            while let Some(next) = spans.next_if(|n| last.continued_by(n)) {
+                end = next.end();
+                last = next;
+            }
+            self.add_range(s.start, end, s.kind());
         }
         self
     }
@@ -432,14 +443,10 @@ impl Grid {
         usize::try_from(t.saturating_sub(self.origin) >> self.shift).unwrap_or_default()
     }
 
-    /// Adds span `s`, which starts no earlier than the previous one ends
-    /// (a [`Row`](super::span::Row)'s order): its time goes to the bucket it
-    /// starts in and the one it ends in, the buckets between become a run.
-    pub(crate) fn add(&mut self, s: &Span) {
-        self.add_range(s.start, s.end(), s.kind());
-    }
-
-    /// [`Grid::add`] for a span of `kind` over `[start, end)`.
+    /// Adds a span of `kind` over `[start, end)`, which starts no earlier
+    /// than the previous one ends (a [`Row`](super::span::Row)'s order): its
+    /// time goes to the bucket it starts in and the one it ends in, the
+    /// buckets between become a run.
     pub(crate) fn add_range(&mut self, start: i64, end: i64, kind: SpanKind) {
         let first = self.index(start);
         let last = if end > start {
@@ -597,6 +604,40 @@ fn push_cell(cells: &mut Vec<Cell>, start: usize, cell: Cell) {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_pieces_of_a_split_span_go_in_as_one() {
+        use crate::model::span::{RowBuilder, Splits};
+        // A day-long wait: split into pieces of 2^32 - 1 ns.
+        let day = 86_400_000_000_000;
+        let mut row = RowBuilder::default();
+        let kind = (SpanKind::Waiting, 3);
+        row.push_from((0, day), kind, Some(0), &mut Splits::default());
+        row.push_from((day, day + 5), kind, Some(0), &mut Splits::default());
+        let spans = row.finish().spans;
+        let pieces = (day as u64).div_ceil(u64::from(u32::MAX)) as usize;
+        assert_eq!(spans.len(), pieces + 1);
+        // Buckets of 2^20 ns: as one span, the day is a head, a run and a
+        // tail; the span that merely meets it is a span of its own.
+        let grid = Grid::finest(TimeSpan::new(0, 1 << 20), 1).with_spans(&spans);
+        assert_eq!(grid.runs.len(), 1);
+        let starts: u32 = grid
+            .buckets
+            .iter()
+            .map(|(_, b)| b.spans.iter().sum::<u32>())
+            .sum();
+        assert_eq!(starts, 2, "two spans begin");
+        let time: i64 = grid
+            .buckets
+            .iter()
+            .map(|(_, b)| b.time.iter().sum::<i64>())
+            .sum();
+        let run = &grid.runs[0];
+        assert_eq!(
+            time + ((run.end - run.first) as i64) * grid.width(),
+            day + 5
+        );
+    }
+
     fn span(start: i64, end: i64, kind: SpanKind) -> Span {
         Span::new(start, end, kind, 0)
     }
@@ -617,12 +658,9 @@ mod tests {
 
     /// The finest level of `row` with buckets of `2^shift` ns from `start`.
     fn with_shift(row: &[Span], start: i64, shift: u32) -> Grid {
-        let mut grid = Grid::finest(TimeSpan::new(start, start + (1 << shift)), 1);
+        let grid = Grid::finest(TimeSpan::new(start, start + (1 << shift)), 1);
         assert_eq!(grid.shift, shift);
-        for s in row {
-            grid.add(s);
-        }
-        grid
+        grid.with_spans(row)
     }
 
     fn cells_of(grid: &Grid) -> Vec<Cell> {

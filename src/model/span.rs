@@ -147,6 +147,14 @@ impl Span {
         i64::from(self.len)
     }
 
+    /// Whether `next` is the next piece of a span split for its length:
+    /// this one is as long as a `Span` can be and `next` goes on from its
+    /// end with the same kind and value (two spans that merely meet would
+    /// also need this one to last exactly 2³² − 1 ns).
+    pub(crate) fn continued_by(&self, next: &Span) -> bool {
+        self.len == u32::MAX && next.start == self.end() && next.tag == self.tag
+    }
+
     fn with_start(self, start: i64, end: i64) -> Span {
         Span::new(start, end, self.kind(), self.value())
     }
