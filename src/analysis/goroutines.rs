@@ -46,7 +46,7 @@ pub struct Stat {
 
 impl Stat {
     fn add(&mut self, v: Time) {
-        self.total += v;
+        self.total = self.total.saturating_add(v);
         self.max = self.max.max(v);
     }
 
@@ -109,17 +109,20 @@ impl GoroutineTimes {
             id,
             exec: t.exec,
             sched_wait: t.sched_wait,
-            block: t.block.iter().map(|&(_, d)| d).sum(),
-            syscall: t.syscall + t.syscall_block,
+            block: t
+                .block
+                .iter()
+                .fold(0, |sum: Time, &(_, d)| sum.saturating_add(d)),
+            syscall: t.syscall.saturating_add(t.syscall_block),
         }
     }
 
     /// Adds the totals of `other` (another life of the same goroutine).
     fn absorb(&mut self, other: &GoroutineTimes) {
-        self.exec += other.exec;
-        self.sched_wait += other.sched_wait;
-        self.block += other.block;
-        self.syscall += other.syscall;
+        self.exec = self.exec.saturating_add(other.exec);
+        self.sched_wait = self.sched_wait.saturating_add(other.sched_wait);
+        self.block = self.block.saturating_add(other.block);
+        self.syscall = self.syscall.saturating_add(other.syscall);
     }
 }
 
@@ -173,7 +176,7 @@ struct Times {
 impl Times {
     fn add_block(&mut self, reason: Label, d: Time) {
         match self.block.iter_mut().find(|(r, _)| *r == reason) {
-            Some((_, t)) => *t += d,
+            Some((_, t)) => *t = t.saturating_add(d),
             None => self.block.push((reason, d)),
         }
     }
@@ -181,11 +184,11 @@ impl Times {
     /// Adds `d` spent in `state` (for a syscall: holding a P or not).
     fn add_state(&mut self, state: GoState, reason: Label, has_p: bool, d: Time) {
         match state {
-            GoState::Running => self.exec += d,
-            GoState::Runnable => self.sched_wait += d,
+            GoState::Running => self.exec = self.exec.saturating_add(d),
+            GoState::Runnable => self.sched_wait = self.sched_wait.saturating_add(d),
             GoState::Waiting => self.add_block(reason, d),
-            GoState::Syscall if has_p => self.syscall += d,
-            GoState::Syscall => self.syscall_block += d,
+            GoState::Syscall if has_p => self.syscall = self.syscall.saturating_add(d),
+            GoState::Syscall => self.syscall_block = self.syscall_block.saturating_add(d),
             _ => {}
         }
     }
@@ -222,12 +225,14 @@ impl Live {
     fn leave_state(&mut self, time: Time) {
         match (self.state, self.lost_p.take()) {
             (GoState::Syscall, Some(lost)) => {
-                self.times.syscall += lost - self.since;
-                self.times.syscall_block += time - lost;
+                let (held, lost) = (lost.saturating_sub(self.since), time.saturating_sub(lost));
+                self.times.syscall = self.times.syscall.saturating_add(held);
+                self.times.syscall_block = self.times.syscall_block.saturating_add(lost);
             }
-            (state, _) => self
-                .times
-                .add_state(state, self.reason, true, time - self.since),
+            (state, _) => {
+                self.times
+                    .add_state(state, self.reason, true, time.saturating_sub(self.since))
+            }
         }
     }
 }
@@ -322,7 +327,8 @@ impl GoroutineTracker {
         } else {
             let mut g = Live::new(sync);
             let has_p = step.proc != NO_PROC;
-            g.times.add_state(c.to, reason, has_p, step.time - sync);
+            g.times
+                .add_state(c.to, reason, has_p, step.time.saturating_sub(sync));
             g
         };
         self.live.insert(c.id, g);
@@ -360,7 +366,7 @@ impl GoroutineTracker {
                 syscall_block: Stat::default(),
             }
         });
-        let lifetime = time - g.created;
+        let lifetime = time.saturating_sub(g.created);
         fold(group, &g.times, lifetime);
         self.ended.push(GoroutineTimes::of(id, &g.times));
     }
@@ -389,6 +395,20 @@ fn fold(group: &mut StartFunction, t: &Times, lifetime: Time) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sums_saturate_on_damaged_times() {
+        // Damaged timestamps can make a goroutine's times years long; their
+        // sums must not overflow (a debug build panics, a release one wraps).
+        let mut stat = Stat::default();
+        stat.add(Time::MAX - 1);
+        stat.add(Time::MAX - 1);
+        assert_eq!((stat.total, stat.max), (Time::MAX, Time::MAX - 1));
+        let mut times = Times::default();
+        times.add_state(GoState::Syscall, Label::EMPTY, true, Time::MAX);
+        times.add_state(GoState::Syscall, Label::EMPTY, false, Time::MAX);
+        assert_eq!(GoroutineTimes::of(1, &times).syscall, Time::MAX);
+    }
     use crate::analysis::step::Frames;
     use crate::trace::GoState::*;
 

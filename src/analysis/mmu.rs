@@ -87,15 +87,18 @@ impl MutatorUtilization {
     /// earliest of equal ones. `None` for an empty function or a window of 0.
     pub fn worst_window(&self, window: Time) -> Option<(f64, Time, Time)> {
         let (first, last) = (self.points.first()?, self.points.last()?);
-        let w = window.min(last.time - first.time);
+        let w = window.min(last.time.saturating_sub(first.time));
         if w <= 0 {
             return None;
         }
         let integral = Integral::new(&self.points);
         // The minimum is at a window starting or ending at a change point.
-        let starts = self.points.iter().flat_map(|p| [p.time, p.time - w]);
+        let starts = self
+            .points
+            .iter()
+            .flat_map(|p| [p.time, p.time.saturating_sub(w)]);
         starts
-            .filter(|&s| s >= first.time && s + w <= last.time)
+            .filter(|&s| s >= first.time && s.saturating_add(w) <= last.time)
             .map(|s| ((integral.at(s + w) - integral.at(s)) / w as f64, s))
             .fold(None, |worst: Option<(f64, Time)>, (u, s)| match worst {
                 Some((m, t)) if m < u || (m == u && t <= s) => Some((m, t)),
