@@ -31,6 +31,9 @@
 //! generations near the view under `cache::DETAIL_BUDGET`, decodes in
 //! flight under the schedule's budget; mapped file pages and freed heap are
 //! given back to the OS after each decode (`memory`).
+//!
+//! [`build_all`] (`headless`) runs the same builds on every generation
+//! without a window or threads, for `gotv check --deep` and the fuzz target.
 
 mod bands;
 mod cache;
