@@ -171,7 +171,7 @@ impl Input {
     /// file will not be read again soon, so they stop counting toward the
     /// resident set (they are read back from the file if they are). The
     /// pages it shares with the bytes around it stay: a neighbouring batch
-    /// or generation may be in use. A range shorter than [`RUN`] is
+    /// or generation may be in use. A range shorter than a run (1 MiB) is
     /// gathered until it joins others into a run that long, or until a
     /// longer range covering it is released. Does nothing for bytes read
     /// into memory.
