@@ -477,46 +477,51 @@ fn assert_all_passed(results: Vec<Result<(), String>>) {
     );
 }
 
-#[test]
-fn check_survives_truncated_and_corrupted_traces() {
-    let mut cases = Vec::new();
-    for (name, data) in real_traces() {
-        let offsets = truncation_offsets(&data);
-        assert!(
-            offsets.len() >= 20,
-            "{name}: only {} truncation offsets",
-            offsets.len()
-        );
-        // A file cut inside the header is never a trace.
-        let header_len = header(&data).map_or(0, |(len, _)| len);
-        for off in offsets {
-            cases.push(Case {
-                name: format!("{name}: truncated at {off} of {}", data.len()),
-                bytes: data[..off].to_vec(),
-                invalid: off < header_len,
-            });
-        }
-        cases.extend(corruptions(&name, &data));
-        cases.extend(time_jumps(&name, &data));
-    }
-    let scratch = Scratch::new("check");
+/// The damaged copies of trace `name`: cut at every `step`-th of its
+/// truncation offsets, corrupted, and with its time jumping ahead.
+fn damaged(name: &str, data: &[u8], step: usize) -> Vec<Case> {
+    let offsets = truncation_offsets(data);
+    assert!(
+        offsets.len() >= 20,
+        "{name}: only {} truncation offsets",
+        offsets.len()
+    );
+    // A file cut inside the header is never a trace.
+    let header_len = header(data).map_or(0, |(len, _)| len);
+    let mut cases: Vec<Case> = (offsets.into_iter().step_by(step))
+        .map(|off| Case {
+            name: format!("{name}: truncated at {off} of {}", data.len()),
+            bytes: data[..off].to_vec(),
+            invalid: off < header_len,
+        })
+        .collect();
+    cases.extend(corruptions(name, data));
+    cases.extend(time_jumps(name, data));
+    cases
+}
+
+/// Runs `gotv ARGS` on each of `cases` under the watchdog, two at a time,
+/// and fails the test naming every case whose run `verdict` rejects or
+/// `judge` finds wrong.
+fn run_all(
+    args: &[&str],
+    cases: &[Case],
+    judge: impl Fn(&Case, &Run) -> Result<(), String> + Sync,
+) {
+    let command = args.join(" ");
+    let scratch = Scratch::new(&args.join("-").replace("--", ""));
     let started = Instant::now();
-    let results = parallel(&cases, |i, case| {
+    let results = parallel(cases, |i, case| {
         let file = scratch.file(i, &case.bytes);
-        let result = run_gotv(&["check"], &file).and_then(|run| {
-            verdict("check", &run)?;
-            match run.status.code() {
-                Some(code) if case.invalid && code != 1 => {
-                    Err(format!("exited {code} on a file that is not a trace"))
-                }
-                _ => Ok(()),
-            }
+        let result = run_gotv(args, &file).and_then(|run| {
+            verdict(&command, &run)?;
+            judge(case, &run)
         });
         let _ = fs::remove_file(&file);
         result.map_err(|e| format!("{}: {e}", case.name))
     });
     eprintln!(
-        "{} hostile inputs checked in {:.1?}",
+        "{} hostile inputs through `gotv {command}` in {:.1?}",
         cases.len(),
         started.elapsed()
     );
@@ -524,44 +529,34 @@ fn check_survives_truncated_and_corrupted_traces() {
 }
 
 #[test]
-fn deep_check_survives_truncated_and_corrupted_traces() {
-    let mut cases = Vec::new();
-    for (name, data) in real_traces() {
-        if data.len() > DUMP_MAX_BYTES {
-            continue;
+fn check_survives_truncated_and_corrupted_traces() {
+    let cases: Vec<Case> = real_traces()
+        .iter()
+        .flat_map(|(name, data)| damaged(name, data, 1))
+        .collect();
+    run_all(&["check"], &cases, |case, run| match run.status.code() {
+        Some(code) if case.invalid && code != 1 => {
+            Err(format!("exited {code} on a file that is not a trace"))
         }
-        for off in truncation_offsets(&data).into_iter().step_by(4) {
-            cases.push(Case {
-                name: format!("{name}: truncated at {off} of {}", data.len()),
-                bytes: data[..off].to_vec(),
-                invalid: false,
-            });
-        }
-        cases.extend(corruptions(&name, &data));
-        cases.extend(time_jumps(&name, &data));
-    }
-    let scratch = Scratch::new("deep");
-    let started = Instant::now();
-    let results = parallel(&cases, |i, case| {
-        let file = scratch.file(i, &case.bytes);
-        let result = run_gotv(&["check", "--deep"], &file).and_then(|run| {
-            verdict("check --deep", &run)?;
-            let out = String::from_utf8_lossy(&run.stdout);
-            let built = out.lines().any(|l| l.starts_with("deep: "));
-            match (run.status.code(), built) {
-                (Some(0), false) => Err("a valid trace without a deep build".to_owned()),
-                _ => Ok(()),
-            }
-        });
-        let _ = fs::remove_file(&file);
-        result.map_err(|e| format!("{}: {e}", case.name))
+        _ => Ok(()),
     });
-    eprintln!(
-        "{} hostile inputs built in {:.1?}",
-        cases.len(),
-        started.elapsed()
-    );
-    assert_all_passed(results);
+}
+
+#[test]
+fn deep_check_survives_truncated_and_corrupted_traces() {
+    let cases: Vec<Case> = real_traces()
+        .iter()
+        .filter(|(_, data)| data.len() <= DUMP_MAX_BYTES)
+        .flat_map(|(name, data)| damaged(name, data, 4))
+        .collect();
+    run_all(&["check", "--deep"], &cases, |_, run| {
+        let out = String::from_utf8_lossy(&run.stdout);
+        let built = out.lines().any(|l| l.starts_with("deep: "));
+        match (run.status.code(), built) {
+            (Some(0), false) => Err("a valid trace without a deep build".to_owned()),
+            _ => Ok(()),
+        }
+    });
 }
 
 /// Lines of a dump, without the final empty string after the last newline.

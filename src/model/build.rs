@@ -108,16 +108,12 @@ pub fn summarize_generation(
     g: usize,
     open: &OpenAnnotations,
 ) -> Option<(GenerationSummary, AnnotationEdges, Option<Error>)> {
-    let mut b = Builder {
+    let b = Builder {
         summary_only: true,
         basis: basis(trace, g),
         ..Builder::default()
     };
-    b.open_at_start(open);
-    let result = trace.stream_generation(g, |ev| b.event(&ev))?;
-    let edges = b.annotation_edges();
-    let built = b.close_all();
-    let error = result.err().or_else(|| built.cut_error());
+    let (built, edges, error) = b.run(trace, g, open)?;
     Some((built.summarize(), edges, error))
 }
 
@@ -133,15 +129,11 @@ pub fn build_generation(
     g: usize,
     open: &OpenAnnotations,
 ) -> Option<(GenerationModel, AnnotationEdges, Option<Error>)> {
-    let mut b = Builder {
+    let b = Builder {
         basis: basis(trace, g),
         ..Builder::default()
     };
-    b.open_at_start(open);
-    let result = trace.stream_generation(g, |ev| b.event(&ev))?;
-    let edges = b.annotation_edges();
-    let built = b.close_all();
-    let error = result.err().or_else(|| built.cut_error());
+    let (built, edges, error) = b.run(trace, g, open)?;
     Some((built.into_model(), edges, error))
 }
 
@@ -286,6 +278,25 @@ struct Builder {
 }
 
 impl Builder {
+    /// Builds generation `g` of `trace`, which started with what `open`
+    /// says: `None` if the trace has no such generation, else everything
+    /// closed at its last event, how it changes the regions and tasks open,
+    /// and why part of it is missing (the decoder's error, else spans cut
+    /// short), if it is.
+    fn run(
+        mut self,
+        trace: &Trace<'_>,
+        g: usize,
+        open: &OpenAnnotations,
+    ) -> Option<(Built, AnnotationEdges, Option<Error>)> {
+        self.open_at_start(open);
+        let result = trace.stream_generation(g, |ev| self.event(&ev))?;
+        let edges = self.annotation_edges();
+        let built = self.close_all();
+        let error = result.err().or_else(|| built.cut_error());
+        Some((built, edges, error))
+    }
+
     fn start(&self) -> i64 {
         self.span.map_or(0, |s| s.start)
     }
@@ -980,14 +991,15 @@ impl Built {
     /// Why the model lacks part of some spans, if it does.
     fn cut_error(&self) -> Option<Error> {
         let span = self.model.span;
-        let message = format!(
-            "spans too long to show were cut short: the generation's events span {:.3} s \
-             (from {} to {} ns), its timestamps are likely damaged",
-            span.len() as f64 / 1e9,
-            span.start,
-            span.end
-        );
-        self.cut.then(|| Error::new(message))
+        self.cut.then(|| {
+            Error::new(format!(
+                "spans too long to show were cut short: the generation's events span {:.3} s \
+                 (from {} to {} ns), its timestamps are likely damaged",
+                span.len() as f64 / 1e9,
+                span.start,
+                span.end
+            ))
+        })
     }
 
     /// The model, with its rows.

@@ -409,13 +409,11 @@ impl Grid {
     pub(crate) fn with_spans(mut self, row: &[Span]) -> Grid {
         let mut spans = row.iter().peekable();
         while let Some(s) = spans.next() {
-            let mut end = s.end();
             let mut last = s;
             while let Some(next) = spans.next_if(|n| last.continued_by(n)) {
-                end = next.end();
                 last = next;
             }
-            self.add_range(s.start, end, s.kind());
+            self.add_range(s.start, last.end(), s.kind());
         }
         self
     }

@@ -233,6 +233,16 @@ const SECTIONS: [LaneGroup; 4] = [
     LaneGroup::Goroutines,
 ];
 
+/// Where `group` is in [`SECTIONS`].
+fn section(group: LaneGroup) -> usize {
+    SECTIONS.iter().position(|&g| g == group).unwrap_or(0)
+}
+
+/// `n` as a row number (saturating: no timeline has 2³² lanes).
+fn row_number(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
 /// The first [`Row::what`] code of a section header: headers take the
 /// highest codes, lanes all below (no timeline has 2³² lanes).
 const FIRST_SECTION_CODE: u32 = u32::MAX - (SECTIONS.len() as u32 - 1);
@@ -251,10 +261,7 @@ struct Row {
 impl Row {
     fn new(kind: RowKind, top: f32) -> Row {
         let what = match kind {
-            RowKind::Group(group) => {
-                let section = SECTIONS.iter().position(|&g| g == group).unwrap_or(0);
-                FIRST_SECTION_CODE + section as u32
-            }
+            RowKind::Group(group) => FIRST_SECTION_CODE + section(group) as u32,
             RowKind::Lane(index) => index.min(FIRST_SECTION_CODE - 1),
         };
         Row { what, top }
@@ -281,11 +288,7 @@ struct Layout {
 impl Layout {
     /// How many lanes `group` shows (folded or not).
     fn shown(&self, group: LaneGroup) -> u32 {
-        let section = SECTIONS.iter().position(|&g| g == group);
-        section
-            .and_then(|s| self.shown.get(s))
-            .copied()
-            .unwrap_or(0)
+        self.shown.get(section(group)).copied().unwrap_or(0)
     }
 
     /// The rows intersecting `top..bottom` (offsets from the top of the
@@ -341,8 +344,8 @@ fn layout_into(lanes: &[Lane], state: &TimelineState, layout: &mut Layout) {
             .iter()
             .filter(|l| state.shows(l))
             .count();
-        if let Some(s) = SECTIONS.iter().position(|&g| g == group) {
-            layout.shown[s] = u32::try_from(shown).unwrap_or(u32::MAX);
+        if let Some(count) = layout.shown.get_mut(section(group)) {
+            *count = row_number(shown);
         }
         push(rows, RowKind::Group(group), GROUP_HEADER_HEIGHT);
         if !state.collapsed_groups.contains(&group) {
@@ -354,8 +357,7 @@ fn layout_into(lanes: &[Lane], state: &TimelineState, layout: &mut Layout) {
                 } else {
                     lane.height().max(ROW_HEIGHT)
                 };
-                let index = u32::try_from(index).unwrap_or(u32::MAX);
-                push(rows, RowKind::Lane(index), height);
+                push(rows, RowKind::Lane(row_number(index)), height);
             }
         }
         i += count;
