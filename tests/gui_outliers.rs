@@ -8,12 +8,15 @@
 
 mod common;
 
-use common::gui::{App, click, open_analysed, origin, outlier_rows, sample};
+use common::gui::{
+    App, app, click, open_analysed, origin, outlier_rows, sample, wait_decoded, wait_for,
+};
 use egui::accesskit::Role;
 use egui::{Event, Modifiers, Pos2};
 use egui_kittest::kittest::{NodeT, Queryable};
 use gotv::analysis::{Interval, LatencyKind, analyze};
 use gotv::trace::Trace;
+use gotv::ui::{Options, Panel};
 
 /// Size of the test window, in points: room for the panel and some lanes.
 const WINDOW: [f32; 2] = [1400.0, 900.0];
@@ -288,4 +291,43 @@ fn the_lane_filter_keeps_matching_goroutines_and_takes_letters_as_text() {
     assert!(harness.query_by_label("G1 main.main").is_none());
     assert!(harness.query_by_label("G3 runtime.bgsweep").is_some());
     assert!(harness.query_by_label("Goroutines (1 matching)").is_some());
+}
+
+#[test]
+fn shown_at_start_the_outliers_come_before_the_overview_and_a_row_waits_for_its_lane() {
+    let options = Options {
+        file: Some(sample()),
+        panel: Some(Panel::Outliers),
+        ..Options::default()
+    };
+    let mut harness = app(options, WINDOW);
+    wait_for(&mut harness, "the outliers", |h| {
+        !outlier_rows(h).is_empty()
+    });
+
+    // The longest scheduler wait: its goroutine may have no lane yet (the
+    // analyses come before the overview: `worker::schedule`).
+    let rows = outlier_rows(&harness);
+    let (goroutine, start) = rows[0];
+    let label = format!("G{goroutine}, ");
+    let row = harness
+        .get_all_by_role(Role::Button)
+        .find(|n| {
+            n.accesskit_node()
+                .label()
+                .is_some_and(|l| l.starts_with(&label))
+        })
+        .expect("the row")
+        .rect()
+        .center();
+    let had_lane = lane_rect(&harness, goroutine).is_some();
+    click(&mut harness, row);
+    wait_decoded(&mut harness);
+    harness.run_steps(3);
+    let (a, b) = harness.state().visible_range();
+    assert!(a < start && start < b, "{a}..{b} shows {start}");
+    assert!(
+        lane_rect(&harness, goroutine).is_some(),
+        "G{goroutine}'s lane is in view once decoded (it was there at the click: {had_lane})"
+    );
 }

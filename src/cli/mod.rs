@@ -50,6 +50,10 @@ struct WindowArgs {
     #[arg(long, value_enum)]
     panel: Option<PanelArg>,
 
+    /// Print to stderr when each stage of loading is reached (first frame, overview, outliers, statistics).
+    #[arg(long)]
+    timings: bool,
+
     /// Install the icon, .desktop file and MIME type for the current user, then exit.
     #[arg(long)]
     install_desktop: bool,
@@ -133,6 +137,7 @@ fn window(file: Option<PathBuf>, args: WindowArgs) -> ExitCode {
         size: args.size,
         range: args.range,
         panel: args.panel.map(Into::into),
+        timings: args.timings.then(std::time::Instant::now),
     })
 }
 

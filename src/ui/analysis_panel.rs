@@ -52,6 +52,11 @@ impl Tab {
         matches!(self, Tab::Goroutines | Tab::Mmu)
     }
 
+    /// Whether the tab shows what the latency analysis finds.
+    pub(crate) fn shows_latencies(self) -> bool {
+        matches!(self, Tab::Outliers | Tab::Profiles)
+    }
+
     fn title(self) -> &'static str {
         match self {
             Tab::Outliers => "Outliers",

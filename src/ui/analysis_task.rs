@@ -4,12 +4,14 @@
 //! The analysis reads every event of the trace: seconds for a large file,
 //! which must never be spent on the UI thread. It comes in two parts.
 //! The latencies (outliers, profiles), most of the cost, are analysed
-//! generation by generation by the worker on all its cores, once the
-//! timeline's overview is decoded; this task's thread stitches them in
-//! trace order ([`LatencyStitcher`]) and hands the result over as soon as
-//! every generation is in. The goroutine
-//! statistics and the mutator utilisation follow from a pass of their own
-//! over the trace, at a lower priority, and complete the analysis.
+//! generation by generation by the worker on all its cores (once the
+//! timeline's overview is decoded, or before it while the outliers are
+//! shown); this task's thread stitches them in trace order
+//! ([`LatencyStitcher`]) and hands the result over as soon as every
+//! generation is in. The goroutine statistics and the mutator utilisation
+//! follow from a pass of their own over the trace, which begins once the
+//! overview is decoded ([`AnalysisTask::overview_decoded`]), at a lower
+//! priority, and complete the analysis.
 //!
 //! The task starts with the opening of a trace (alongside the opener and
 //! the worker, see `super::session`), reads the same bytes the session
@@ -82,6 +84,8 @@ pub(crate) struct AnalysisTask {
     /// Set when the task is dropped: the threads stop.
     cancel: Arc<AtomicBool>,
     progress: Arc<Generations>,
+    /// Lets the statistics pass begin.
+    begin: Sender<()>,
 }
 
 impl AnalysisTask {
@@ -99,6 +103,7 @@ impl AnalysisTask {
         let progress = Arc::new(Generations::default());
         let source = source.clone();
         let (stop, shared) = (Arc::clone(&cancel), Arc::clone(&progress));
+        let (begin, begun) = crossbeam_channel::bounded::<()>(1);
         thread::spawn(move || {
             let tasks = Tasks {
                 floor: &floor,
@@ -107,7 +112,7 @@ impl AnalysisTask {
                 wake: &wake,
                 results: &tx,
             };
-            let analysed = with_trace(&source, |trace| tasks.run(trace, &latency));
+            let analysed = with_trace(&source, |trace| tasks.run(trace, &latency, &begun));
             if let Err(message) = analysed {
                 tasks.send(AnalysisState::Failed(message));
             }
@@ -117,7 +122,14 @@ impl AnalysisTask {
             state: AnalysisState::Running,
             cancel,
             progress,
+            begin,
         }
+    }
+
+    /// The timeline's overview is decoded: the statistics pass may begin
+    /// (before, it would take CPU and memory from what the user waits for).
+    pub(crate) fn overview_decoded(&self) {
+        let _ = self.begin.try_send(());
     }
 
     /// Generations analysed so far and in all, while the analysis runs:
@@ -213,16 +225,13 @@ impl<W: Fn(Duration) + Sync> Tasks<'_, W> {
         }
     }
 
-    /// Analyses `trace`: the statistics pass on a thread of its own while
-    /// this one stitches the worker's latency analyses. The pass starts
-    /// with the first of those, which the worker makes once the timeline's
-    /// overview is decoded: until then it would take CPU and memory from
-    /// what the user waits for.
-    fn run(&self, trace: &Trace<'_>, latency: &Receiver<AnalysedGeneration>) {
+    /// Analyses `trace`: the statistics pass on a thread of its own, once
+    /// `begun` says so, while this one stitches the worker's latency
+    /// analyses.
+    fn run(&self, trace: &Trace<'_>, latency: &Receiver<AnalysedGeneration>, begun: &Receiver<()>) {
         self.progress
             .total
             .store(trace.index().generations.len(), Ordering::Relaxed);
-        let (begin, begun) = crossbeam_channel::bounded::<()>(1);
         thread::scope(|scope| {
             let statistics = scope.spawn(move || {
                 yield_to_the_timeline();
@@ -241,7 +250,7 @@ impl<W: Fn(Duration) + Sync> Tasks<'_, W> {
                     (self.wake)(PROGRESS_WAKE);
                 })
             });
-            let Some((latencies, error)) = self.stitch(trace, latency, begin) else {
+            let Some((latencies, error)) = self.stitch(trace, latency) else {
                 return;
             };
             let latencies = Arc::new(latencies);
@@ -263,14 +272,12 @@ impl<W: Fn(Duration) + Sync> Tasks<'_, W> {
     }
 
     /// Stitches the latency analyses of every generation of `trace` as the
-    /// worker sends them (analysing again any it must), signalling `begin`
-    /// at the first: `None` if cancelled, else the latencies and why they
+    /// worker sends them (analysing again any it must): `None` if cancelled, else the latencies and why they
     /// end early, if they do.
     fn stitch(
         &self,
         trace: &Trace<'_>,
         latency: &Receiver<AnalysedGeneration>,
-        begin: Sender<()>,
     ) -> Option<(Analysis, Option<String>)> {
         let total = trace.index().generations.len();
         let mut stitcher = LatencyStitcher::new(OUTLIERS_KEPT);
@@ -285,7 +292,6 @@ impl<W: Fn(Duration) + Sync> Tasks<'_, W> {
             }
             match latency.recv_timeout(CANCEL_POLL) {
                 Ok(analysed) => {
-                    let _ = begin.try_send(());
                     if let Some(error) = analysed.error {
                         errors.push((analysed.generation, error));
                     }
@@ -377,13 +383,14 @@ mod tests {
     }
 
     /// Runs a worker analysing `source` (as `bytes` for it) and the
-    /// analysis task until the analysis is done; returns the task and
-    /// whether the latencies came before the rest.
+    /// analysis task until the analysis is done, telling the task when the
+    /// overview is decoded as the app does; returns the task and whether
+    /// the latencies came before the rest.
     fn analysed(source: &Source, bytes: worker::Source) -> (AnalysisTask, bool) {
         let (woke, woken) = crossbeam_channel::bounded(1);
         let (parts, latency) = crossbeam_channel::unbounded();
         let floor = Arc::new(OutlierFloor::default());
-        let worker = Worker::start_analysing(bytes, |_| {}, parts, Arc::clone(&floor));
+        let mut worker = Worker::start_analysing(bytes, |_| {}, parts, Arc::clone(&floor));
         let mut task = AnalysisTask::start(source, (latency, floor), move |_| {
             let _ = woke.try_send(());
         });
@@ -391,6 +398,10 @@ mod tests {
         let mut latencies_first = false;
         while task.running() && Instant::now() < deadline {
             let _ = woken.recv_timeout(Duration::from_millis(100));
+            worker.poll();
+            if worker.progress().is_complete() {
+                task.overview_decoded();
+            }
             task.poll();
             latencies_first |= !task.ready_for(Tab::Goroutines) && task.analysis().is_some();
         }
@@ -430,6 +441,33 @@ mod tests {
         assert_eq!(analysis.utilization, want.utilization);
         assert!(latencies_first, "the latencies came before the rest");
         assert_eq!(task.progress(), Some((8, 8)), "every generation read");
+    }
+
+    #[test]
+    fn the_statistics_pass_waits_for_the_overview() {
+        let (parts, latency) = crossbeam_channel::unbounded();
+        let floor = Arc::new(OutlierFloor::default());
+        let bytes = worker::Source::Bytes(super::super::open::SAMPLE.to_vec());
+        let worker = Worker::start_analysing(bytes, |_| {}, parts, Arc::clone(&floor));
+        let mut task = AnalysisTask::start(&Source::Bundled, (latency, floor), |_| {});
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while task.analysis().is_none() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+            task.poll();
+        }
+        assert!(task.analysis().is_some(), "the latencies are in");
+        // Never told the overview is decoded: nothing more comes.
+        thread::sleep(Duration::from_millis(300));
+        task.poll();
+        assert!(!task.ready_for(Tab::Goroutines));
+        assert_eq!(task.progress(), Some((0, 8)), "no generation read yet");
+        task.overview_decoded();
+        while task.running() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+            task.poll();
+        }
+        assert!(task.ready_for(Tab::Goroutines), "the statistics are in");
+        drop(worker);
     }
 
     #[test]

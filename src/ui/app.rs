@@ -25,6 +25,7 @@ use super::screenshot::{self, Readiness};
 use super::session::{Incoming, Session};
 use super::shortcuts::{self, KeyAction};
 use super::timeline::{self, TimelineState};
+use super::timings::Timings;
 use super::view::{View, ViewCommand};
 use crate::model::{LaneKey, TimeSpan, Timeline};
 use crate::worker::Progress;
@@ -100,6 +101,8 @@ pub struct GotvApp {
     /// `--range`, applied to the first trace that loads.
     initial_range: Option<(i64, i64)>,
     screenshot: Option<screenshot::Job>,
+    /// `--timings`: the stages of loading reached so far.
+    timings: Option<Timings>,
     /// Where `run` reads the process exit code from.
     exit_code: Rc<Cell<u8>>,
 }
@@ -130,6 +133,7 @@ impl GotvApp {
             last_selection: None,
             initial_range: options.range,
             screenshot: options.screenshot.map(screenshot::Job::new),
+            timings: options.timings.map(Timings::new),
             exit_code,
         };
         if let Some(tab) = options.panel {
@@ -181,7 +185,8 @@ impl GotvApp {
     /// Starts opening `source`: the opener checks it while the worker indexes it.
     fn open(&mut self, source: Source, ctx: &egui::Context) {
         self.opener.open(source.clone());
-        self.incoming = Some(Incoming::start(source, ctx));
+        let first = self.analyses_first();
+        self.incoming = Some(Incoming::start(source, ctx, first));
     }
 
     /// The timeline on screen (empty without a trace).
@@ -234,6 +239,9 @@ impl GotvApp {
                 self.view.refit(session.worker.timeline().span);
             }
             session.analysis.poll();
+            if session.worker.progress().is_complete() {
+                session.analysis.overview_decoded();
+            }
             if self.state.filter().needs_analysis()
                 && let Some(analysis) = session.analysis.analysis()
             {
@@ -586,7 +594,14 @@ impl GotvApp {
         });
     }
 
+    /// Whether the latency analyses come before the overview: while the
+    /// panel shows what they find.
+    fn analyses_first(&self) -> bool {
+        self.panel.open().is_some_and(Tab::shows_latencies)
+    }
+
     fn central(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        let first = self.analyses_first();
         if let Some(notice) = &self.notice {
             self.state.clear_hover();
             error_panel(ui, notice, self.session.is_some(), commands);
@@ -594,6 +609,7 @@ impl GotvApp {
             let output = timeline::show(ui, &self.view, &session.worker, &mut self.state);
             commands.extend(output.commands.into_iter().map(Command::View));
             session.worker.set_viewport(output.viewport);
+            session.worker.set_analyses_first(first);
         } else {
             ui.centered_and_justified(|ui| ui.spinner());
         }
@@ -716,6 +732,9 @@ impl eframe::App for GotvApp {
 
         for command in commands {
             self.apply(command, &ctx);
+        }
+        if let Some(timings) = &mut self.timings {
+            timings.frame(self.session.as_ref());
         }
         let readiness = self.readiness();
         if let Some(job) = &mut self.screenshot

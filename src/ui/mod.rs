@@ -63,12 +63,14 @@ mod stack_scan;
 mod state_scan;
 mod table;
 mod timeline;
+mod timings;
 mod view;
 
 use std::cell::Cell;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::rc::Rc;
+use std::time::Instant;
 
 pub use analysis_panel::Tab as Panel;
 pub use app::GotvApp;
@@ -93,6 +95,9 @@ pub struct Options {
     pub range: Option<(i64, i64)>,
     /// Analysis panel to open; a screenshot then waits for what it shows.
     pub panel: Option<Panel>,
+    /// Print when each stage of loading was reached, counting from this
+    /// instant (see `--timings`).
+    pub timings: Option<Instant>,
 }
 
 /// Opens the viewer window and runs until it is closed. Exit code 0, or in

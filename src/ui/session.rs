@@ -44,18 +44,21 @@ pub(crate) struct Incoming {
 }
 
 impl Incoming {
-    /// Starts the worker on `source`; it wakes `ctx` when something arrives.
-    pub(crate) fn start(source: Source, ctx: &egui::Context) -> Self {
+    /// Starts the worker on `source`, with the latency analyses before the
+    /// overview if `analyses_first` (see [`Worker::set_analyses_first`]);
+    /// it wakes `ctx` when something arrives.
+    pub(crate) fn start(source: Source, ctx: &egui::Context, analyses_first: bool) -> Self {
         let wake = ctx.clone();
         let (latency_tx, latency_rx) = crossbeam_channel::unbounded();
         let floor = Arc::new(OutlierFloor::default());
         let repaint = move |after| wake.request_repaint_after(after);
-        let worker = Worker::start_analysing(
+        let mut worker = Worker::start_analysing(
             worker_source(&source),
             repaint,
             latency_tx,
             Arc::clone(&floor),
         );
+        worker.set_analyses_first(analyses_first);
         let wake = ctx.clone();
         let analysis = AnalysisTask::start(&source, (latency_rx, floor), move |after| {
             wake.request_repaint_after(after)

@@ -767,11 +767,13 @@ fn show_lanes(
             drag: egui::containers::scroll_area::DragScroll::Never,
             ..Default::default()
         });
-    if let Some(top) = state
-        .reveal
-        .take()
-        .and_then(|key| lane_top(lanes, &layout, key))
-    {
+    let reveal = state.reveal.and_then(|key| lane_top(lanes, &layout, key));
+    // A lane not there yet can come with a generation still decoding (an
+    // outlier clicked before the overview is in).
+    if reveal.is_some() || frame.worker.progress().is_complete() {
+        state.reveal = None;
+    }
+    if let Some(top) = reveal {
         area = area.vertical_scroll_offset((top - REVEAL_MARGIN).max(0.0));
     } else if scroll_by != 0.0 {
         area = area.vertical_scroll_offset((state.scroll + scroll_by).max(0.0));

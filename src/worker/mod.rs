@@ -108,6 +108,14 @@ pub struct Progress {
     pub total: usize,
 }
 
+impl Progress {
+    /// Whether every generation of an indexed trace is summarised or
+    /// failed: the overview is whole.
+    pub fn is_complete(&self) -> bool {
+        self.total > 0 && self.done >= self.total
+    }
+}
+
 /// The answer to [`Worker::span_details`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SpanQuery {
@@ -129,6 +137,9 @@ enum Command {
     },
     /// The ui dropped this generation's detail.
     Evicted(usize),
+    /// Whether the latency analyses come before the overview (the ui
+    /// shows the outliers).
+    AnalysesFirst(bool),
     /// Stop.
     Shutdown,
 }
@@ -171,6 +182,7 @@ pub struct Worker {
     updates: Receiver<Update>,
     thread: Option<JoinHandle<()>>,
     last_wants: Option<(Vec<usize>, Vec<usize>)>,
+    analyses_first: bool,
     store: Store,
 }
 
@@ -219,6 +231,7 @@ impl Worker {
             updates,
             thread,
             last_wants: None,
+            analyses_first: false,
             store: Store::default(),
         };
         if worker.thread.is_none() {
@@ -255,6 +268,17 @@ impl Worker {
             let (focus, detail) = wants.clone();
             let _ = self.commands.send(Command::Wants { focus, detail });
             self.last_wants = Some(wants);
+        }
+    }
+
+    /// Whether the latency analyses (of a worker
+    /// [`Worker::start_analysing`]) come before the overview: set while
+    /// the ui shows what they find, which the user then waits for; cheap
+    /// when nothing changed.
+    pub fn set_analyses_first(&mut self, first: bool) {
+        if self.analyses_first != first {
+            let _ = self.commands.send(Command::AnalysesFirst(first));
+            self.analyses_first = first;
         }
     }
 

@@ -272,3 +272,48 @@ fn span_details_load_the_generation_they_need() {
     assert!(details.start <= t);
     assert_eq!(worker.span_details(lane, 99, t), SpanQuery::Unknown);
 }
+
+/// The latency analyses sent before the first summary on `source`, with
+/// the analyses first or not.
+fn analyses_before_the_first_summary(source: Source, first: bool) -> usize {
+    let (commands, command_rx) = crossbeam_channel::unbounded();
+    let (update_tx, update_rx) = crossbeam_channel::unbounded();
+    let (latency_tx, latency_rx) = crossbeam_channel::unbounded();
+    let floor = Arc::new(crate::analysis::OutlierFloor::default());
+    let notifier = Notifier {
+        updates: update_tx,
+        repaint: Box::new(|_| {}),
+        latency: Some((latency_tx, floor)),
+    };
+    // Sent before the thread starts: applied before any job.
+    commands.send(Command::AnalysesFirst(first)).unwrap();
+    let thread = std::thread::spawn(move || run(source, command_rx, notifier));
+    let before = loop {
+        match update_rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(Update::Decoded { .. }) => break latency_rx.len(),
+            Ok(_) => {}
+            Err(e) => panic!("no summary came: {e}"),
+        }
+    };
+    let _ = commands.send(Command::Shutdown);
+    thread.join().unwrap();
+    before
+}
+
+#[test]
+fn analyses_come_first_when_asked_from_the_first_job_on() {
+    // With fewer decode threads than generations, a summary starts only
+    // once every analysis is handed out, by a thread that finished one:
+    // its analysis is in before the summary. Otherwise the first summary
+    // finishes before any analysis starts.
+    // (With as many threads as generations, both kinds start at once.)
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let generations = 8;
+    if threads >= generations {
+        eprintln!("not checked: {threads} threads, {generations} generations");
+        return;
+    }
+    let sample = || trace("sample.trace");
+    assert!(analyses_before_the_first_summary(sample(), true) >= 1);
+    assert_eq!(analyses_before_the_first_summary(sample(), false), 0);
+}

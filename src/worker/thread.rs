@@ -120,6 +120,12 @@ pub(crate) fn run(source: Source, commands: Receiver<Command>, notifier: Notifie
     if notifier.latency.is_some() {
         schedule.analyse();
     }
+    // What the ui said while the index was built decides the first jobs.
+    while let Ok(command) = commands.try_recv() {
+        if !apply(command, &mut schedule) {
+            return;
+        }
+    }
     let shared = Shared {
         schedule: Mutex::new(schedule),
         changed: Condvar::new(),
@@ -136,30 +142,39 @@ pub(crate) fn run(source: Source, commands: Receiver<Command>, notifier: Notifie
 /// Applies the ui's commands to the schedule until shutdown.
 fn coordinate(commands: &Receiver<Command>, shared: &Shared) {
     while let Ok(command) = commands.recv() {
-        let mut schedule = shared.lock();
-        match command {
-            Command::Wants { focus, detail } => schedule.set_wants(focus, detail),
-            Command::Evicted(generation) => schedule.evicted(generation),
-            Command::Shutdown => break,
+        let go_on = apply(command, &mut shared.lock());
+        if !go_on {
+            break;
         }
-        drop(schedule);
         shared.changed.notify_all();
     }
     shared.lock().shutdown = true;
     shared.changed.notify_all();
 }
 
+/// Applies one command of the ui to `schedule`; `false` to shut down.
+fn apply(command: Command, schedule: &mut Schedule) -> bool {
+    match command {
+        Command::Wants { focus, detail } => schedule.set_wants(focus, detail),
+        Command::Evicted(generation) => schedule.evicted(generation),
+        Command::AnalysesFirst(first) => schedule.set_analyses_first(first),
+        Command::Shutdown => return false,
+    }
+    true
+}
+
 /// One pool thread: takes jobs until shutdown.
 fn decode_loop(trace: &Trace<'_>, shared: &Shared, notifier: &Notifier) {
-    let mut decoded = false;
+    let mut last_analysis = None;
     while let Some(job) = next_job(shared) {
         let g = job.generation;
+        // Analyses and decodes leave the heap in different shapes (an
+        // analysis needs a fraction of a decode's): what the jobs of the
+        // other kind freed goes back to the OS first.
+        if last_analysis.replace(job.analysis) == Some(!job.analysis) {
+            memory::trim_heap();
+        }
         if let (true, Some((tx, floor))) = (job.analysis, &notifier.latency) {
-            // An analysis needs a fraction of a decode's heap: what the
-            // decodes before it freed goes back to the OS first.
-            if std::mem::take(&mut decoded) {
-                memory::trim_heap();
-            }
             // The ui may be gone; then nobody listens (the analysis gave
             // its pages back).
             let _ = tx.send(analyse(trace, g, floor));
@@ -167,7 +182,6 @@ fn decode_loop(trace: &Trace<'_>, shared: &Shared, notifier: &Notifier) {
             shared.changed.notify_all();
             continue;
         }
-        decoded = true;
         let open = job.open.clone().unwrap_or_default();
         let result = decode(trace, g, job.detail, &open);
         trace.release_generation(g);
