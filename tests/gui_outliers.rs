@@ -330,4 +330,15 @@ fn shown_at_start_the_outliers_come_before_the_overview_and_a_row_waits_for_its_
         lane_rect(&harness, goroutine).is_some(),
         "G{goroutine}'s lane is in view once decoded (it was there at the click: {had_lane})"
     );
+    // Its start function is in the table too (an ellipsis until decoded).
+    let row = harness
+        .get_all_by_role(Role::Button)
+        .filter_map(|n| n.accesskit_node().label())
+        .find(|l| l.starts_with(&label))
+        .expect("the row");
+    let function = row.split(", ").nth(1).unwrap_or_default();
+    assert!(
+        !function.is_empty() && function != "…",
+        "a start function: {row}"
+    );
 }

@@ -282,9 +282,11 @@ pub(crate) fn status(ui: &mut egui::Ui, task: &AnalysisTask, width: f32) {
     match task.progress() {
         Some((done, total)) => {
             let stage = task.stage();
-            // The worker analyses the generations once it has decoded them.
-            let text = match (done, task.analysis()) {
-                (0, None) => format!("Analysing {stage} once decoded"),
+            // The worker analyses the generations once it has decoded them
+            // (unless the outliers are shown: then at once), the statistics
+            // pass reads them once the overview is decoded.
+            let text = match done {
+                0 => format!("Analysing {stage} once decoded"),
                 _ => format!("Analysing {stage} {done}/{total}"),
             };
             let bar = egui::ProgressBar::new(done as f32 / total.max(1) as f32)

@@ -28,7 +28,7 @@ use super::histogram_plot;
 use super::table::{self, Column, RowText, Sort};
 use crate::analysis::OUTLIERS_KEPT;
 use crate::analysis::{Analysis, Interval, LatencyKind, StackId};
-use crate::model::{LaneKey, SpanKind, Timeline};
+use crate::model::{Lane, LaneKey, SpanKind, Timeline};
 use crate::trace::NO_GOROUTINE;
 
 /// Width of the histogram beside the table, in points: a few decades of
@@ -407,9 +407,7 @@ impl OutliersTab {
             .filter(|i| passes(&self.filter, timeline, i))
             .map(|interval| Row {
                 interval,
-                function: details::start_function(timeline, interval.goroutine)
-                    .unwrap_or_default()
-                    .to_owned(),
+                function: function_of(timeline, interval.goroutine),
                 label: analysis.labels.text(interval.label),
             })
             .collect();
@@ -425,6 +423,23 @@ impl OutliersTab {
             filter: self.filter.clone(),
             rows,
         });
+    }
+}
+
+/// The start function of goroutine `id` as the table shows it: an
+/// ellipsis while its lane is not decoded yet (the outliers can come
+/// before the overview), nothing for no goroutine or no known function.
+fn function_of(timeline: &Timeline, id: i64) -> String {
+    let key = LaneKey::Goroutine(id);
+    match timeline.lanes.binary_search_by_key(&key, |l| l.key) {
+        Ok(i) => timeline
+            .lanes
+            .get(i)
+            .and_then(Lane::name)
+            .unwrap_or_default()
+            .to_owned(),
+        Err(_) if id != NO_GOROUTINE => "…".to_owned(),
+        Err(_) => String::new(),
     }
 }
 
@@ -507,6 +522,13 @@ mod tests {
         assert_eq!(p.lane, LaneKey::Goroutine(4));
         assert_eq!(p.zoom_range(0), (10.0 - 500.0, 20.0 + 500.0));
         assert_eq!(cells(&row(NO_GOROUTINE, 0, 1), 0)[0], "–");
+    }
+
+    #[test]
+    fn a_goroutine_not_decoded_yet_has_an_ellipsis_for_a_function() {
+        let timeline = Timeline::default();
+        assert_eq!(function_of(&timeline, 7), "…");
+        assert_eq!(function_of(&timeline, NO_GOROUTINE), "");
     }
 
     #[test]
