@@ -74,8 +74,8 @@ pub(crate) struct TimelineState {
     selected: Option<Picked>,
     /// When it was clicked (egui time, seconds).
     selected_at: f64,
-    /// A lane to scroll into view in the next frame.
-    reveal: Option<LaneKey>,
+    /// A lane to scroll into view.
+    reveal: Option<Reveal>,
     /// Which goroutine lanes are shown.
     filter: GoroutineFilter,
     /// The last layout and what it was made from.
@@ -204,7 +204,7 @@ impl TimelineState {
     /// Scrolls lane `key` into view in the next frame, unfolding its section.
     pub(crate) fn reveal(&mut self, key: LaneKey) {
         self.collapsed_groups.remove(&key.group());
-        self.reveal = Some(key);
+        self.reveal = Some(Reveal { key, landed: None });
     }
 }
 
@@ -767,14 +767,9 @@ fn show_lanes(
             drag: egui::containers::scroll_area::DragScroll::Never,
             ..Default::default()
         });
-    let reveal = state.reveal.and_then(|key| lane_top(lanes, &layout, key));
-    // A lane not there yet can come with a generation still decoding (an
-    // outlier clicked before the overview is in).
-    if reveal.is_some() || frame.worker.progress().is_complete() {
-        state.reveal = None;
-    }
-    if let Some(top) = reveal {
-        area = area.vertical_scroll_offset((top - REVEAL_MARGIN).max(0.0));
+    let reveal = reveal_offset(ui, state, (lanes, &layout), scroll_by);
+    if let Some(offset) = reveal {
+        area = area.vertical_scroll_offset(offset);
     } else if scroll_by != 0.0 {
         area = area.vertical_scroll_offset((state.scroll + scroll_by).max(0.0));
     }
@@ -816,6 +811,7 @@ fn show_lanes(
     });
     state.texture = texture;
     state.scroll = output.state.clamped_offset().y;
+    settle_reveal(ui, state, reveal, frame.worker.progress().is_complete());
     for toggle in toggles {
         match toggle {
             RowKind::Group(group) => flip(&mut state.collapsed_groups, group),
@@ -830,6 +826,62 @@ fn show_lanes(
 }
 
 /// Offset of lane `key`'s row from the top of the lane area, if it is laid out.
+/// A lane being scrolled into view. While the trace is still decoding,
+/// the lane may not be there yet (an outlier clicked before the overview
+/// is in), and lanes that come in above it move it down: it stays pinned,
+/// scrolled to again whenever it moves, until everything is decoded or the
+/// user scrolls or clicks the lanes.
+#[derive(Clone, Copy, Debug)]
+struct Reveal {
+    key: LaneKey,
+    /// The offset the lanes were last scrolled to for it. Scrolling takes
+    /// a frame more when the lane just came in: the scroll area keeps its
+    /// content's height from the frame before.
+    landed: Option<f32>,
+}
+
+/// The scroll offset that shows the lane being revealed, if it must be set
+/// this frame; forgets the lane once the user scrolled (`scroll_by`, or
+/// `touched`: wheel or press over the lanes).
+fn reveal_offset(
+    ui: &egui::Ui,
+    state: &mut TimelineState,
+    (lanes, layout): (&[Lane], &Layout),
+    scroll_by: f32,
+) -> Option<f32> {
+    let reveal = state.reveal?;
+    let touched = ui.rect_contains_pointer(ui.max_rect())
+        && ui.input(|i| i.smooth_scroll_delta.y != 0.0 || i.pointer.primary_pressed());
+    if scroll_by != 0.0 || touched {
+        state.reveal = None;
+        return None;
+    }
+    let top = lane_top(lanes, layout, reveal.key)?;
+    let bottom = (layout.total - ui.available_height()).max(0.0);
+    let offset = (top - REVEAL_MARGIN).min(bottom).max(0.0);
+    (reveal.landed != Some(offset)).then_some(offset)
+}
+
+/// Records whether the lanes landed on `offset` (asked for this frame, if
+/// any), asking for another frame if not; forgets the lane once
+/// everything is decoded.
+fn settle_reveal(ui: &egui::Ui, state: &mut TimelineState, offset: Option<f32>, complete: bool) {
+    let scroll = state.scroll;
+    let Some(reveal) = state.reveal.as_mut() else {
+        return;
+    };
+    if let Some(asked) = offset {
+        if (scroll - asked).abs() < 0.5 {
+            reveal.landed = Some(asked);
+        } else {
+            ui.ctx().request_repaint();
+        }
+    }
+    if complete {
+        state.reveal = None;
+    }
+}
+
 fn lane_top(lanes: &[Lane], layout: &Layout, key: LaneKey) -> Option<f32> {
     let index = lanes.binary_search_by_key(&key, |l| l.key).ok()?;
     layout.lane_top(index)
@@ -997,6 +1049,65 @@ mod tests {
         let folded = laid.lane_top(2 + 7).expect("laid out");
         let rows: Vec<_> = laid.visible(folded, folded + 1.0).collect();
         assert_eq!(rows, [(RowKind::Lane(9), folded, ROW_HEIGHT)]);
+    }
+
+    /// Runs `f` with the ui of a 1000×500 point central panel.
+    fn in_ui(f: impl FnMut(&mut egui::Ui)) {
+        let ctx = egui::Context::default();
+        let input = egui::RawInput {
+            screen_rect: Some(Rect::from_min_size(Pos2::ZERO, Vec2::new(1000.0, 500.0))),
+            ..Default::default()
+        };
+        let mut f = f;
+        let mut output = ctx.run_ui(input, |ui| f(ui));
+        output.textures_delta.clear();
+    }
+
+    #[test]
+    fn a_revealed_lane_stays_pinned_while_lanes_come_in_above_it() {
+        let mut state = TimelineState::default();
+        let key = LaneKey::Goroutine(500);
+        state.reveal(key);
+        let few: Vec<Lane> = lanes().into_iter().filter(|l| l.key >= key).collect();
+        let all = lanes();
+        in_ui(|ui| {
+            // Not decoded yet: nothing to scroll to, the wish is kept.
+            let none: Vec<Lane> = Vec::new();
+            let laid = layout(&none, &state);
+            assert_eq!(reveal_offset(ui, &mut state, (&none, &laid), 0.0), None);
+            settle_reveal(ui, &mut state, None, false);
+            assert!(state.reveal.is_some());
+
+            // It comes in first in its section: scrolled to once landed.
+            let laid = layout(&few, &state);
+            let first = reveal_offset(ui, &mut state, (&few, &laid), 0.0);
+            assert_eq!(first, Some(0.0), "at the top: no room above");
+            state.scroll = 0.0;
+            settle_reveal(ui, &mut state, first, false);
+            assert_eq!(reveal_offset(ui, &mut state, (&few, &laid), 0.0), None);
+
+            // 500 goroutines come in above it: it is followed there.
+            let laid = layout(&all, &state);
+            let top = laid.lane_top(2 + 500).expect("laid out");
+            let moved = reveal_offset(ui, &mut state, (&all, &laid), 0.0);
+            assert_eq!(moved, Some(top - REVEAL_MARGIN));
+            // The scroll area fell short (its content's height was last
+            // frame's): asked again next frame.
+            state.scroll = 100.0;
+            settle_reveal(ui, &mut state, moved, false);
+            assert_eq!(reveal_offset(ui, &mut state, (&all, &laid), 0.0), moved);
+
+            // The user scrolls: unpinned.
+            assert_eq!(reveal_offset(ui, &mut state, (&all, &laid), 40.0), None);
+            assert!(state.reveal.is_none());
+
+            // Once everything is decoded, a reveal is done after one frame.
+            state.reveal(key);
+            let offset = reveal_offset(ui, &mut state, (&all, &laid), 0.0);
+            state.scroll = offset.expect("scrolled to");
+            settle_reveal(ui, &mut state, offset, true);
+            assert!(state.reveal.is_none());
+        });
     }
 
     #[test]
