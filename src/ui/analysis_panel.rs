@@ -30,6 +30,11 @@ const PANEL_HEIGHT: f32 = 300.0;
 /// and a few rows.
 const MIN_HEIGHT: f32 = 120.0;
 
+/// Key of the open tab in eframe's storage: the panel a user works with
+/// is open with the next trace too, and what it shows is then decoded
+/// first (see `worker::schedule`).
+const OPEN_TAB_KEY: &str = "gotv.panel";
+
 /// A tab of the analysis panel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tab {
@@ -46,6 +51,25 @@ pub enum Tab {
 }
 
 impl Tab {
+    const ALL: [Tab; 5] = [
+        Tab::Outliers,
+        Tab::Profiles,
+        Tab::Goroutines,
+        Tab::Range,
+        Tab::Mmu,
+    ];
+
+    /// The tab's name in storage (as `--panel` names it).
+    fn key(self) -> &'static str {
+        match self {
+            Tab::Outliers => "outliers",
+            Tab::Profiles => "profiles",
+            Tab::Goroutines => "goroutines",
+            Tab::Range => "range",
+            Tab::Mmu => "mmu",
+        }
+    }
+
     /// Whether the tab shows the goroutine statistics or the mutator
     /// utilisation, which come after the latencies.
     pub(crate) fn needs_statistics(self) -> bool {
@@ -275,6 +299,17 @@ fn progress_label(ui: &mut egui::Ui, task: &AnalysisTask, what: &str) {
 /// "Analysing" and how far, in the status bar while the analysis runs
 /// (a bar that moves when the pass wakes the window, not a spinner, for
 /// the reason the panel has none either).
+/// The tab open when gotv last closed, from eframe's storage.
+pub(crate) fn saved_tab(storage: Option<&dyn eframe::Storage>) -> Option<Tab> {
+    let key: String = eframe::get_value(storage?, OPEN_TAB_KEY)?;
+    Tab::ALL.into_iter().find(|tab| tab.key() == key)
+}
+
+/// Writes the open tab (`None`: the panel is closed) to eframe's storage.
+pub(crate) fn save_tab(storage: &mut dyn eframe::Storage, tab: Option<Tab>) {
+    eframe::set_value(storage, OPEN_TAB_KEY, &tab.map_or("", Tab::key));
+}
+
 pub(crate) fn status(ui: &mut egui::Ui, task: &AnalysisTask, width: f32) {
     if !task.running() {
         return;
@@ -297,5 +332,47 @@ pub(crate) fn status(ui: &mut egui::Ui, task: &AnalysisTask, width: f32) {
         None => {
             ui.weak("Analysing…");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    /// eframe's storage, in memory.
+    #[derive(Default)]
+    struct Memory(HashMap<String, String>);
+
+    impl eframe::Storage for Memory {
+        fn get_string(&self, key: &str) -> Option<String> {
+            self.0.get(key).cloned()
+        }
+
+        fn set_string(&mut self, key: &str, value: String) {
+            self.0.insert(key.to_owned(), value);
+        }
+
+        fn remove_string(&mut self, key: &str) {
+            self.0.remove(key);
+        }
+
+        fn flush(&mut self) {}
+    }
+
+    #[test]
+    fn the_open_tab_is_remembered() {
+        let mut storage = Memory::default();
+        assert_eq!(saved_tab(Some(&storage)), None, "nothing saved yet");
+        assert_eq!(saved_tab(None), None, "no storage");
+        for tab in Tab::ALL {
+            save_tab(&mut storage, Some(tab));
+            assert_eq!(saved_tab(Some(&storage)), Some(tab));
+        }
+        save_tab(&mut storage, None);
+        assert_eq!(saved_tab(Some(&storage)), None, "closed");
+        eframe::Storage::set_string(&mut storage, OPEN_TAB_KEY, "\"flame\"".to_owned());
+        assert_eq!(saved_tab(Some(&storage)), None, "unknown names are ignored");
     }
 }

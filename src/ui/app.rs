@@ -136,7 +136,11 @@ impl GotvApp {
             timings: options.timings.map(Timings::new),
             exit_code,
         };
-        if let Some(tab) = options.panel {
+        // The panel last open, unless the command line names one.
+        if let Some(tab) = options
+            .panel
+            .or_else(|| analysis_panel::saved_tab(cc.storage))
+        {
             app.panel.toggle(tab);
         }
         let source = options.file.map_or(Source::Bundled, Source::File);
@@ -748,6 +752,7 @@ impl eframe::App for GotvApp {
         // A screenshot run must leave no trace in the user's settings.
         if self.screenshot.is_none() {
             self.opener.save(storage);
+            analysis_panel::save_tab(storage, self.panel.open());
         }
     }
 
