@@ -35,7 +35,6 @@
 //! a wait began at is interned when its interval opens, and the interval is
 //! added to it when it closes.
 
-use std::collections::BTreeMap;
 use std::collections::hash_map::Entry;
 
 use crate::trace::{FxHashMap, FxHashSet};
@@ -151,7 +150,6 @@ struct KindStats {
     /// `OutlierFloor`): they are only counted.
     floor: Time,
     all: LogHistogram,
-    by_label: BTreeMap<Label, LogHistogram>,
 }
 
 /// Outliers and distributions of every kind of interval in a trace.
@@ -166,7 +164,6 @@ impl Latencies {
             top: TopK::new(top),
             floor: Time::MIN,
             all: LogHistogram::default(),
-            by_label: BTreeMap::new(),
         };
         Latencies {
             kinds: vec![stats; LatencyKind::ALL.len()],
@@ -176,10 +173,6 @@ impl Latencies {
     fn record(&mut self, interval: Interval) {
         let k = &mut self.kinds[interval.kind.index()];
         k.all.add(interval.duration());
-        k.by_label
-            .entry(interval.label)
-            .or_default()
-            .add(interval.duration());
         if interval.duration() >= k.floor {
             k.top.offer(Ranked(interval));
         }
@@ -189,12 +182,6 @@ impl Latencies {
     fn absorb(&mut self, other: Latencies, moved: &Moved) {
         for (mine, theirs) in self.kinds.iter_mut().zip(other.kinds) {
             mine.all.merge(&theirs.all);
-            for (label, h) in &theirs.by_label {
-                mine.by_label
-                    .entry(moved.label(*label))
-                    .or_default()
-                    .merge(h);
-            }
             for Ranked(i) in theirs.top.into_items() {
                 mine.top.offer(Ranked(Interval {
                     label: moved.label(i.label),
@@ -219,15 +206,6 @@ impl Latencies {
     /// The distribution of all intervals of a kind.
     pub fn histogram(&self, kind: LatencyKind) -> &LogHistogram {
         &self.kinds[kind.index()].all
-    }
-
-    /// The distribution of the intervals of a kind, per label (block reason,
-    /// region or task type, ...), in label order.
-    pub fn by_label(&self, kind: LatencyKind) -> impl Iterator<Item = (Label, &LogHistogram)> {
-        self.kinds[kind.index()]
-            .by_label
-            .iter()
-            .map(|(&l, h)| (l, h))
     }
 }
 
@@ -811,11 +789,6 @@ mod tests {
         assert_eq!((block[0].start, block[0].end), (30, 50));
         assert_eq!(labels.text(block[0].label), "chan receive");
         assert_eq!(l.histogram(LatencyKind::Block).count(), 1);
-        let reasons: Vec<String> = l
-            .by_label(LatencyKind::Block)
-            .map(|(r, _)| labels.text(r))
-            .collect();
-        assert_eq!(reasons, ["chan receive"]);
     }
 
     #[test]

@@ -438,7 +438,6 @@ mod tests {
     struct Found {
         outliers: Vec<Row>,
         histogram: crate::analysis::LogHistogram,
-        by_label: BTreeMap<String, crate::analysis::LogHistogram>,
         profile: BTreeMap<Path, Weight>,
         cut: Weight,
     }
@@ -462,10 +461,6 @@ mod tests {
                 (i.goroutine, i.start, i.end, label, path(a, i.stack))
             })
             .collect();
-        let by_label = a.latencies.by_label(kind);
-        let by_label = by_label
-            .map(|(l, h)| (a.labels.text(l), h.clone()))
-            .collect();
         let mut profile = BTreeMap::new();
         if PROFILED.contains(&kind) {
             let mut todo = vec![StackId::ROOT];
@@ -480,7 +475,6 @@ mod tests {
         Found {
             outliers,
             histogram: a.latencies.histogram(kind).clone(),
-            by_label,
             profile,
             cut: a.profile.cut(kind),
         }
@@ -523,7 +517,6 @@ mod tests {
                     let (got, want) = (found(&stitched, kind), found(&whole, kind));
                     assert_eq!(got.outliers, want.outliers, "{name} {kind:?}");
                     assert_eq!(got.histogram, want.histogram, "{name} {kind:?}");
-                    assert_eq!(got.by_label, want.by_label, "{name} {kind:?}");
                     let differ: Vec<_> = got
                         .profile
                         .iter()
