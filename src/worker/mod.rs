@@ -197,7 +197,8 @@ impl Worker {
     }
 
     /// [`Worker::start`], also analysing the latencies of each generation
-    /// on the decoding threads once every generation is summarised: the
+    /// on the decoding threads once every generation is summarised (or
+    /// before, see [`Worker::set_analyses_first`]): the
     /// analyses go to `latency`, in trace order (give or take the threads'
     /// timing), for a [`LatencyStitcher`](crate::analysis::LatencyStitcher).
     /// `floor` is the stitcher's (see [`OutlierFloor`]).
