@@ -9,6 +9,9 @@
 //! order: they are stitched in that order (see `analysis::stitch`), so one
 //! analysed ahead would wait in memory for those before it. Visible
 //! generations to decode again come before the analyses, the others after.
+//! Each new viewport replaces the wishes of the previous one (superseded
+//! requests are dropped); work already started finishes and its summary is
+//! kept.
 //!
 //! While the ui shows what the latency analysis finds (the outliers), that
 //! is what the user waits for: then the analyses come right after the
@@ -16,9 +19,6 @@
 //! the overview after them ([`Schedule::set_analyses_first`]). On a 1 GB
 //! trace and two cores that puts the outliers on screen in about half the
 //! time, and the overview about as much later.
-//! Each new viewport replaces the wishes of the previous one (superseded
-//! requests are dropped); work already started finishes and its summary is
-//! kept.
 //!
 //! Generations are built on their own, so a user region or task that spans
 //! a whole generation is only drawn there once the schedule knows what was
