@@ -91,9 +91,9 @@ fn start_xvfb() -> Option<Xvfb> {
 }
 
 /// Runs `gotv` on the sample trace with `--screenshot` and `args` on a
-/// display (its own Xvfb if none is set); the PNG, or `None` if no Xvfb
-/// could be had outside CI.
-fn screenshot(name: &str, args: &[&str]) -> Option<image::RgbImage> {
+/// display (its own Xvfb if none is set); the PNG and what gotv wrote to
+/// stderr, or `None` if no Xvfb could be had outside CI.
+fn screenshot(name: &str, args: &[&str]) -> Option<(image::RgbImage, String)> {
     // One at a time: each test's Xvfb goes away with it.
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
@@ -108,7 +108,7 @@ fn screenshot(name: &str, args: &[&str]) -> Option<image::RgbImage> {
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_file(&out);
     let sample = common::repo_root().join("testdata/traces/sample.trace");
-    let status = Command::new(common::gotv_bin())
+    let run = Command::new(common::gotv_bin())
         .arg(&sample)
         .arg("--screenshot")
         .arg(&out)
@@ -117,19 +117,25 @@ fn screenshot(name: &str, args: &[&str]) -> Option<image::RgbImage> {
         .args(args)
         .env("DISPLAY", &display)
         .env_remove("WAYLAND_DISPLAY")
-        .status()
+        .stdout(Stdio::null())
+        .output()
         .expect("run gotv");
-    assert!(status.success(), "gotv --screenshot failed: {status}");
+    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert!(
+        run.status.success(),
+        "gotv --screenshot failed: {}\n{stderr}",
+        run.status
+    );
     let image = image::open(&out)
         .expect("the screenshot is a PNG")
         .to_rgb8();
     assert_eq!(image.dimensions(), SIZE, "one pixel per point");
-    Some(image)
+    Some((image, stderr))
 }
 
 #[test]
 fn screenshot_of_the_sample_shows_its_lanes() {
-    let Some(image) = screenshot("gui_screenshot.png", &[]) else {
+    let Some((image, _)) = screenshot("gui_screenshot.png", &[]) else {
         return;
     };
     // The lanes: right of the name column, below the menu bar and axis,
@@ -149,12 +155,25 @@ fn screenshot_of_the_sample_shows_its_lanes() {
 }
 
 /// With `--panel outliers`, the screenshot waits for the analysis: the
-/// panel at the bottom shows the histogram's bars, not "Analysing…".
+/// panel at the bottom shows the histogram's bars, not "Analysing…". With
+/// `--timings`, gotv says when each stage was reached.
 #[test]
 fn screenshot_with_the_outliers_panel_shows_its_histogram() {
-    let Some(image) = screenshot("gui_screenshot_outliers.png", &["--panel", "outliers"]) else {
+    let args = ["--panel", "outliers", "--timings"];
+    let Some((image, stderr)) = screenshot("gui_screenshot_outliers.png", &args) else {
         return;
     };
+    for stage in ["first frame", "latency outliers", "overview decoded"] {
+        let line = stderr
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("gotv: {stage} after ")))
+            .unwrap_or_else(|| panic!("no {stage} in {stderr:?}"));
+        let seconds: f64 = line
+            .strip_suffix(" s")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("{stage}: {line:?}"));
+        assert!((0.0..60.0).contains(&seconds), "{stage}: {seconds} s");
+    }
     // The histogram: the left third of the panel, in the bottom third.
     let (w, h) = image.dimensions();
     let bar = |p: &image::Rgb<u8>| {
