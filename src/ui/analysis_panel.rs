@@ -296,9 +296,6 @@ fn progress_label(ui: &mut egui::Ui, task: &AnalysisTask, what: &str) {
     });
 }
 
-/// "Analysing" and how far, in the status bar while the analysis runs
-/// (a bar that moves when the pass wakes the window, not a spinner, for
-/// the reason the panel has none either).
 /// The tab open when gotv last closed, from eframe's storage.
 pub(crate) fn saved_tab(storage: Option<&dyn eframe::Storage>) -> Option<Tab> {
     let key: String = eframe::get_value(storage?, OPEN_TAB_KEY)?;
@@ -310,6 +307,9 @@ pub(crate) fn save_tab(storage: &mut dyn eframe::Storage, tab: Option<Tab>) {
     eframe::set_value(storage, OPEN_TAB_KEY, &tab.map_or("", Tab::key));
 }
 
+/// "Analysing" and how far, in the status bar while the analysis runs
+/// (a bar that moves when the pass wakes the window, not a spinner, for
+/// the reason the panel has none either).
 pub(crate) fn status(ui: &mut egui::Ui, task: &AnalysisTask, width: f32) {
     if !task.running() {
         return;

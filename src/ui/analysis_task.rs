@@ -272,8 +272,8 @@ impl<W: Fn(Duration) + Sync> Tasks<'_, W> {
     }
 
     /// Stitches the latency analyses of every generation of `trace` as the
-    /// worker sends them (analysing again any it must): `None` if cancelled, else the latencies and why they
-    /// end early, if they do.
+    /// worker sends them (analysing again any it must): `None` if
+    /// cancelled, else the latencies and why they end early, if they do.
     fn stitch(
         &self,
         trace: &Trace<'_>,

@@ -1052,13 +1052,12 @@ mod tests {
     }
 
     /// Runs `f` with the ui of a 1000×500 point central panel.
-    fn in_ui(f: impl FnMut(&mut egui::Ui)) {
+    fn in_ui(mut f: impl FnMut(&mut egui::Ui)) {
         let ctx = egui::Context::default();
         let input = egui::RawInput {
             screen_rect: Some(Rect::from_min_size(Pos2::ZERO, Vec2::new(1000.0, 500.0))),
             ..Default::default()
         };
-        let mut f = f;
         let mut output = ctx.run_ui(input, |ui| f(ui));
         output.textures_delta.clear();
     }
