@@ -15,8 +15,9 @@
 //!
 //! While the ui shows what the latency analysis finds (the outliers), that
 //! is what the user waits for: then the analyses come right after the
-//! generations wanted in detail (an outlier clicked is shown at once), and
-//! the overview after them ([`Schedule::set_analyses_first`]). On a 1 GB
+//! generations wanted in detail (an outlier clicked is shown at once) and,
+//! when the view is zoomed in, the visible generations not yet summarised;
+//! the rest of the overview after them ([`Schedule::set_analyses_first`]). On a 1 GB
 //! trace and two cores that puts the outliers on screen in about half the
 //! time, and the overview about as much later.
 //!
@@ -270,8 +271,12 @@ impl Schedule {
         };
         let analysis = || self.analysed.filter(|&g| g < self.slots.len());
         let early = analysis().filter(|_| self.analyses_first);
+        // Zoomed in, the few generations on screen come before the
+        // analyses even then.
+        let zoomed = self.focus.len() < self.slots.len();
         let decode = |g| (g, false);
         wanted
+            .or_else(|| visible(Slot::Pending).filter(|_| zoomed))
             .map(decode)
             .or_else(|| early.map(|g| (g, true)))
             .or_else(|| {
@@ -492,12 +497,24 @@ mod tests {
                 s.finish(&job, Some(done(job.detail)));
             }
         }
-        let detail = [(3, false)];
+        // Zoomed in on 2 and 3: those first, then the analyses.
+        let shown = [(3, false), (2, false)];
         let analyses = [(0, true), (1, true)];
-        let decodes = [(2, false), (0, false), (1, false)];
+        let decodes = [(0, false), (1, false)];
         let rest = [(2, true), (3, true)];
-        assert_eq!(order, [&detail[..], &analyses, &decodes, &rest].concat());
+        assert_eq!(order, [&shown[..], &analyses, &decodes, &rest].concat());
         assert!(s.idle());
+
+        // The whole trace in view: the analyses before any summary.
+        let mut s = Schedule::new(vec![100; 3]);
+        s.analyse();
+        s.set_analyses_first(true);
+        s.set_wants(vec![1, 0, 2], vec![]);
+        let first: Vec<(usize, bool)> = std::iter::from_fn(|| s.next())
+            .take(3)
+            .map(|job| (job.generation, job.analysis))
+            .collect();
+        assert_eq!(first, [(0, true), (1, true), (2, true)]);
     }
 
     #[test]
