@@ -395,6 +395,8 @@ fn fold(group: &mut StartFunction, t: &Times, lifetime: Time) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::step::Frames;
+    use crate::trace::GoState::*;
 
     #[test]
     fn sums_saturate_on_damaged_times() {
@@ -409,8 +411,6 @@ mod tests {
         times.add_state(GoState::Syscall, Label::EMPTY, false, Time::MAX);
         assert_eq!(GoroutineTimes::of(1, &times).syscall, Time::MAX);
     }
-    use crate::analysis::step::Frames;
-    use crate::trace::GoState::*;
 
     fn sync(time: Time) -> Step<'static> {
         Step {

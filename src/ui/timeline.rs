@@ -825,7 +825,6 @@ fn show_lanes(
     shown
 }
 
-/// Offset of lane `key`'s row from the top of the lane area, if it is laid out.
 /// A lane being scrolled into view. While the trace is still decoding,
 /// the lane may not be there yet (an outlier clicked before the overview
 /// is in), and lanes that come in above it move it down: it stays pinned,
@@ -882,6 +881,7 @@ fn settle_reveal(ui: &egui::Ui, state: &mut TimelineState, offset: Option<f32>, 
     }
 }
 
+/// Offset of lane `key`'s row from the top of the lane area, if it is laid out.
 fn lane_top(lanes: &[Lane], layout: &Layout, key: LaneKey) -> Option<f32> {
     let index = lanes.binary_search_by_key(&key, |l| l.key).ok()?;
     layout.lane_top(index)
