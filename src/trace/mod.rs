@@ -40,10 +40,10 @@ pub use base::{
     BACKGROUND_TASK, GoId, IdSet, NO_GOROUTINE, NO_PROC, NO_TASK, NO_THREAD, ProcId, SchedCtx,
     TaskId, ThreadId, Time,
 };
-pub(crate) use base::{FxHashMap, FxHashSet, FxHasher};
+pub(crate) use base::{FxHashMap, FxHashSet, FxHasher, IdMap};
 pub use batch::{BatchKind, BatchRef};
 pub use error::Error;
 pub use event::{Event, EventKind, EventRecord, Stack, StackFrame, TextWriter, format_wall_clock};
 pub use input::Input;
-pub use reader::{GenerationEvents, Summary, Trace};
+pub use reader::{GenerationEvents, SharedIndex, Summary, Trace};
 pub use resources::{GoState, ProcState, ResourceId, Transition};

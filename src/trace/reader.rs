@@ -14,6 +14,11 @@
 //! carries over from one generation to the next. Only the generations in
 //! flight are held in memory.
 //!
+//! A viewer opens one file from several threads at once (checking it,
+//! decoding it, analysing it), and indexing touches every page of the file:
+//! a [`SharedIndex`] lets the first of them index it and the others take a
+//! copy ([`Trace::open_shared`]).
+//!
 //! [`Trace::decode_generation`] decodes a single generation on its own (as
 //! if it were the first of the trace), for viewers that load generations on
 //! demand.
@@ -44,6 +49,7 @@
 //! decoded, which saves copying it.
 
 use std::ops::{ControlFlow, Range};
+use std::sync::OnceLock;
 use std::thread;
 
 use super::base::{SchedCtx, Time};
@@ -66,6 +72,12 @@ pub struct Trace<'a> {
     /// with them, and with each event batch's once its events are ordered.
     release: Release<'a>,
 }
+
+/// The outcome of opening one file, shared by the threads that open it (see
+/// [`Trace::open_shared`]): the length of the bytes it was made from, and
+/// the index or why the file is not a trace.
+#[derive(Debug, Default)]
+pub struct SharedIndex(OnceLock<(usize, Result<TraceIndex>)>);
 
 /// What reading the whole trace found.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -107,6 +119,40 @@ impl<'a> Trace<'a> {
             index: index::build_releasing(data, header_len, version, release),
             release,
         })
+    }
+
+    /// [`Trace::open_releasing`] with the index `shared` holds, made by
+    /// whichever thread opened the file first (the others wait for it).
+    /// `data` must be the same file's bytes; if its length differs from
+    /// that of the bytes the shared index was made from (the file changed
+    /// in between), the trace is indexed on its own.
+    pub fn open_shared(
+        data: &'a [u8],
+        release: &'a (dyn Fn(Range<usize>) + Sync),
+        shared: &SharedIndex,
+    ) -> Result<Trace<'a>> {
+        let mut own = None;
+        let (len, index) = shared.0.get_or_init(|| {
+            let opened = Trace::open_releasing(data, release);
+            let index = match &opened {
+                Ok(trace) => Ok(trace.index.clone()),
+                Err(e) => Err(e.clone()),
+            };
+            own = Some(opened);
+            (data.len(), index)
+        });
+        if let Some(opened) = own {
+            return opened;
+        }
+        match index {
+            Ok(index) if *len == data.len() => Ok(Trace {
+                data,
+                index: index.clone(),
+                release,
+            }),
+            Err(e) if *len == data.len() => Err(e.clone()),
+            _ => Trace::open_releasing(data, release),
+        }
     }
 
     /// The format version.
@@ -1201,5 +1247,57 @@ mod tests {
             crate::trace::ResourceId::Goroutine(1)
         );
         assert!(trace.decode_generation(1).is_none());
+    }
+
+    #[test]
+    fn one_index_serves_every_opening_of_a_file() {
+        let mut data = go122();
+        #[rustfmt::skip]
+        batch(&mut data, 1, &[ev(EventType::PROC_STATUS), 0, 0, 1]);
+        let shared = SharedIndex::default();
+        let releases = std::sync::atomic::AtomicUsize::new(0);
+        let count = |_| {
+            releases.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        };
+        let index_of = |t: &Trace<'_>| format!("{:?}", t.index());
+        let first = Trace::open_shared(&data, &count, &shared).unwrap();
+        let indexed = releases.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(
+            indexed > 0,
+            "the first opening indexes, releasing as it goes"
+        );
+        let copy = data.clone();
+        let second = Trace::open_shared(&copy, &count, &shared).unwrap();
+        assert_eq!(
+            releases.load(std::sync::atomic::Ordering::Relaxed),
+            indexed,
+            "the second takes the index, touching no byte"
+        );
+        assert_eq!(index_of(&second), index_of(&first));
+        assert_eq!(second.decode_generation(0).unwrap().unwrap().len(), 2);
+
+        // The file grew in between: that opening indexes on its own.
+        batch(&mut data, 2, &[ev(EventType::PROC_STATUS), 1, 0, 1]);
+        let grown = Trace::open_shared(&data, &count, &shared).unwrap();
+        assert!(releases.load(std::sync::atomic::Ordering::Relaxed) > indexed);
+        assert_eq!(grown.index().generations[0].batches.len(), 3);
+
+        // Not a trace: every opening says so.
+        let shared = SharedIndex::default();
+        let junk = b"not a trace at all";
+        let errors: Vec<String> = (0..2)
+            .map(|_| {
+                Trace::open_shared(junk, &count, &shared)
+                    .err()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert!(
+            errors[0].contains("not a Go execution trace"),
+            "{}",
+            errors[0]
+        );
+        assert_eq!(errors[0], errors[1]);
     }
 }

@@ -17,7 +17,7 @@ use super::filter::GoroutineFilter;
 use super::flame::FlameTab;
 use super::goroutines::GoroutinesTab;
 use super::mmu::MmuTab;
-use super::open::Source;
+use super::open::TraceFile;
 use super::outliers::{self, OutliersTab};
 use super::range_stats::RangeTab;
 use crate::model::{Lane, LaneKey, TimeSpan, Timeline};
@@ -176,21 +176,22 @@ impl AnalysisPanel {
         Some(PanelRequest::Show(outliers::picked(&interval, analysis)))
     }
 
-    /// Draws the panel at the bottom of `ui`, if open.
+    /// Draws the panel at the bottom of `ui`, if open; `file` is the
+    /// trace's source and index, for the passes a tab starts.
     pub(crate) fn show(
         &mut self,
         ui: &mut egui::Ui,
         task: &AnalysisTask,
         timeline: &Timeline,
         origin: i64,
-        source: &Source,
+        file: TraceFile<'_>,
     ) -> Option<PanelRequest> {
         self.open?;
         egui::Panel::bottom("analysis")
             .resizable(true)
             .default_size(PANEL_HEIGHT)
             .min_size(MIN_HEIGHT)
-            .show(ui, |ui| self.contents(ui, task, timeline, origin, source))
+            .show(ui, |ui| self.contents(ui, task, timeline, origin, file))
             .inner
     }
 
@@ -200,7 +201,7 @@ impl AnalysisPanel {
         task: &AnalysisTask,
         timeline: &Timeline,
         origin: i64,
-        source: &Source,
+        file: TraceFile<'_>,
     ) -> Option<PanelRequest> {
         self.tab_strip(ui, task);
         let analysis = match task.state() {
@@ -248,7 +249,7 @@ impl AnalysisPanel {
                 .map(|interval| PanelRequest::Show(outliers::picked(&interval, analysis))),
             Tab::Mmu => self
                 .mmu
-                .ui(ui, analysis, source)
+                .ui(ui, analysis, file)
                 .map(|(start, end)| PanelRequest::Zoom(start, end)),
         }
     }

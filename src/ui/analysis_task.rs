@@ -33,7 +33,7 @@ use super::open::{Source, with_trace};
 use crate::analysis::{
     Analysis, Analyzer, LatencyStitcher, OUTLIERS_KEPT, OutlierFloor, Parts, UtilFlags,
 };
-use crate::trace::{Error, EventKind, Trace};
+use crate::trace::{Error, EventKind, SharedIndex, Trace};
 use crate::worker::AnalysedGeneration;
 
 /// Where the analysis of a trace is.
@@ -89,12 +89,12 @@ pub(crate) struct AnalysisTask {
 }
 
 impl AnalysisTask {
-    /// Starts analysing `source`, whose worker sends each generation's
+    /// Starts analysing `source` (with the file's shared index), whose worker sends each generation's
     /// latency analysis to `latency`; `wake` asks for a repaint within the
     /// given time: at once when a result is in, within [`PROGRESS_WAKE`]
     /// as the analysis advances.
     pub(crate) fn start(
-        source: &Source,
+        (source, index): (&Source, Arc<SharedIndex>),
         (latency, floor): (Receiver<AnalysedGeneration>, Arc<OutlierFloor>),
         wake: impl Fn(Duration) + Send + Sync + 'static,
     ) -> Self {
@@ -112,7 +112,7 @@ impl AnalysisTask {
                 wake: &wake,
                 results: &tx,
             };
-            let analysed = with_trace(&source, |trace| tasks.run(trace, &latency, &begun));
+            let analysed = with_trace(&source, &index, |trace| tasks.run(trace, &latency, &begun));
             if let Err(message) = analysed {
                 tasks.send(AnalysisState::Failed(message));
             }
@@ -390,8 +390,11 @@ mod tests {
         let (woke, woken) = crossbeam_channel::bounded(1);
         let (parts, latency) = crossbeam_channel::unbounded();
         let floor = Arc::new(OutlierFloor::default());
+        // One index for both, as the app shares it.
+        let index = Arc::<SharedIndex>::default();
+        let bytes = (bytes, Arc::clone(&index));
         let mut worker = Worker::start_analysing(bytes, |_| {}, parts, Arc::clone(&floor));
-        let mut task = AnalysisTask::start(source, (latency, floor), move |_| {
+        let mut task = AnalysisTask::start((source, index), (latency, floor), move |_| {
             let _ = woke.try_send(());
         });
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -448,8 +451,10 @@ mod tests {
         let (parts, latency) = crossbeam_channel::unbounded();
         let floor = Arc::new(OutlierFloor::default());
         let bytes = worker::Source::Bytes(super::super::open::SAMPLE.to_vec());
+        let bytes = (bytes, Arc::default());
         let worker = Worker::start_analysing(bytes, |_| {}, parts, Arc::clone(&floor));
-        let mut task = AnalysisTask::start(&Source::Bundled, (latency, floor), |_| {});
+        let source = (&Source::Bundled, Arc::default());
+        let mut task = AnalysisTask::start(source, (latency, floor), |_| {});
         let deadline = Instant::now() + Duration::from_secs(60);
         while task.analysis().is_none() && Instant::now() < deadline {
             thread::sleep(Duration::from_millis(10));
@@ -493,9 +498,10 @@ mod tests {
         let source = Source::File("/nonexistent/gotv.trace".into());
         let (_parts, latency) = crossbeam_channel::unbounded();
         let floor = Arc::default();
-        let mut task = AnalysisTask::start(&source, (latency, floor), move |_| {
-            let _ = woke.try_send(());
-        });
+        let mut task =
+            AnalysisTask::start((&source, Arc::default()), (latency, floor), move |_| {
+                let _ = woke.try_send(());
+            });
         assert!(woken.recv_timeout(Duration::from_secs(60)).is_ok());
         assert!(matches!(task.poll(), AnalysisState::Failed(m) if m.contains("Cannot read")));
     }

@@ -12,6 +12,7 @@
 
 use std::cell::Cell;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use egui::{Align2, Color32, FontId, RichText, ViewportCommand};
 
@@ -28,6 +29,7 @@ use super::timeline::{self, TimelineState};
 use super::timings::Timings;
 use super::view::{View, ViewCommand};
 use crate::model::{LaneKey, TimeSpan, Timeline};
+use crate::trace::SharedIndex;
 use crate::worker::Progress;
 
 /// Default width of the selected span's side panel, in points: fits a
@@ -188,9 +190,10 @@ impl GotvApp {
 
     /// Starts opening `source`: the opener checks it while the worker indexes it.
     fn open(&mut self, source: Source, ctx: &egui::Context) {
-        self.opener.open(source.clone());
+        let index = Arc::<SharedIndex>::default();
+        self.opener.open(source.clone(), Arc::clone(&index));
         let first = self.analyses_first();
-        self.incoming = Some(Incoming::start(source, ctx, first));
+        self.incoming = Some(Incoming::start((source, index), ctx, first));
     }
 
     /// The timeline on screen (empty without a trace).
@@ -252,8 +255,8 @@ impl GotvApp {
                 self.state.filter_mut().resolve(analysis);
             }
             let (filter, origin) = (self.state.filter_mut(), self.view.origin());
-            let source = &session.loaded.source;
-            session.filter_scans.update(filter, source, origin, ctx);
+            let file = (&session.loaded.source, &session.loaded.index);
+            session.filter_scans.update(filter, file, origin, ctx);
         }
     }
 
@@ -510,10 +513,10 @@ impl GotvApp {
                 state.shows(lane)
             });
         let timeline = session.worker.timeline();
-        let source = &session.loaded.source;
+        let file = (&session.loaded.source, &session.loaded.index);
         if let Some(request) = self
             .panel
-            .show(ui, &session.analysis, timeline, origin, source)
+            .show(ui, &session.analysis, timeline, origin, file)
         {
             commands.push(panel_command(request, origin));
         }

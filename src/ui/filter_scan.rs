@@ -26,7 +26,7 @@ use crossbeam_channel::{Receiver, TryRecvError};
 
 use super::axis::format_duration;
 use super::filter::GoroutineFilter;
-use super::open::{Source, with_trace};
+use super::open::{TraceFile, with_trace};
 use super::stack_scan::{FramePattern, StackMatcher};
 use super::state_scan::{self, StateQuery};
 use crate::trace::{GoId, Time, Trace};
@@ -53,18 +53,18 @@ struct ScanTask {
 }
 
 impl ScanTask {
-    /// Runs `job` on the trace of `source` on a thread; `wake` is called
-    /// when its result is in.
+    /// Runs `job` on the trace of `source` (with its index) on a thread;
+    /// `wake` is called when its result is in.
     fn start(
-        source: &Source,
+        (source, index): TraceFile<'_>,
         wake: impl FnOnce() + Send + 'static,
         job: impl FnOnce(&Trace<'_>, &Control) -> ScanResult + Send + 'static,
     ) -> Self {
         let (tx, rx) = crossbeam_channel::bounded(1);
         let control = Arc::new(Control::default());
-        let (shared, source) = (Arc::clone(&control), source.clone());
+        let (shared, source, index) = (Arc::clone(&control), source.clone(), Arc::clone(index));
         thread::spawn(move || {
-            let result = with_trace(&source, |trace| job(trace, &shared)).and_then(|r| r);
+            let result = with_trace(&source, &index, |trace| job(trace, &shared)).and_then(|r| r);
             if !shared.cancel.load(Ordering::Relaxed) && tx.send(result).is_ok() {
                 wake();
             }
@@ -96,7 +96,7 @@ impl FilterScans {
     pub(crate) fn update(
         &mut self,
         filter: &mut GoroutineFilter,
-        source: &Source,
+        file: TraceFile<'_>,
         origin: Time,
         ctx: &egui::Context,
     ) {
@@ -107,7 +107,7 @@ impl FilterScans {
         let stack = filter.stack_request().map(<[String]>::to_vec);
         if let Some((key, result)) = sync(&mut self.stack, stack, |key| {
             let patterns = key.clone();
-            ScanTask::start(source, wake(), move |trace, control| {
+            ScanTask::start(file, wake(), move |trace, control| {
                 scan_stacks(trace, &patterns, control)
             })
         }) {
@@ -116,7 +116,7 @@ impl FilterScans {
         let state = filter.state_request(origin);
         if let Some((key, result)) = sync(&mut self.state, state, |key| {
             let (query, at) = key.clone();
-            ScanTask::start(source, wake(), move |trace, control| {
+            ScanTask::start(file, wake(), move |trace, control| {
                 state_scan::goroutines_in_state(trace, &query, at, &control.cancel)
             })
         }) {
@@ -264,6 +264,7 @@ fn percent(span: &Range<Time>, t: Time) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ui::open::Source;
     use std::path::PathBuf;
 
     fn workload() -> Source {
@@ -277,7 +278,7 @@ mod tests {
         let mut slot = None;
         let start = |_: &Vec<String>| {
             ScanTask::start(
-                source,
+                (source, &Arc::default()),
                 move || {
                     let _ = woke.send(());
                 },
@@ -311,7 +312,9 @@ mod tests {
     #[test]
     fn a_changed_request_cancels_the_running_scan() {
         let mut slot = None;
-        let start = |_: &u8| ScanTask::start(&Source::Bundled, || {}, |_, _| Ok(HashSet::new()));
+        let index = Arc::default();
+        let file = (&Source::Bundled, &index);
+        let start = |_: &u8| ScanTask::start(file, || {}, |_, _| Ok(HashSet::new()));
         assert!(sync(&mut slot, Some(1), start).is_none());
         let control = slot.as_ref().map(|(_, t)| Arc::clone(&t.control));
         assert!(sync(&mut slot, None, start).is_none());

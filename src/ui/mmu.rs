@@ -21,7 +21,7 @@ use egui_plot::{AxisHints, GridMark, HoverPosition, Line, Plot, Points};
 
 use super::analysis_task::run_analyzer;
 use super::axis::format_duration;
-use super::open::{Source, with_trace};
+use super::open::{TraceFile, with_trace};
 use crate::analysis::{Analysis, Analyzer, MutatorUtilization, Parts, UtilFlags};
 
 /// Points of the curve. Go's MMU page uses about as many; fewer show the
@@ -96,9 +96,9 @@ impl MmuTab {
         &mut self,
         ui: &mut egui::Ui,
         analysis: &Arc<Analysis>,
-        source: &Source,
+        file: TraceFile<'_>,
     ) -> Option<(i64, i64)> {
-        self.update(ui.ctx(), analysis, source);
+        self.update(ui.ctx(), analysis, file);
         let mut flags = self.flags();
         ui.horizontal(|ui| {
             ui.label("Count against the mutator:");
@@ -130,7 +130,7 @@ impl MmuTab {
     }
 
     /// Takes in a finished curve; starts one if the flags or the trace changed.
-    fn update(&mut self, ctx: &egui::Context, analysis: &Arc<Analysis>, source: &Source) {
+    fn update(&mut self, ctx: &egui::Context, analysis: &Arc<Analysis>, file: TraceFile<'_>) {
         let same = self
             .analysis
             .as_ref()
@@ -154,22 +154,28 @@ impl MmuTab {
         let computing = self.task.as_ref().is_some_and(|t| t.flags == flags);
         if !current && !computing {
             self.error = None;
-            self.task = Some(start(ctx, analysis, source, flags));
+            self.task = Some(start(ctx, analysis, file, flags));
         }
     }
 }
 
 /// Starts computing the curve for `flags` on a thread.
-fn start(ctx: &egui::Context, analysis: &Arc<Analysis>, source: &Source, flags: UtilFlags) -> Task {
+fn start(
+    ctx: &egui::Context,
+    analysis: &Arc<Analysis>,
+    (source, index): TraceFile<'_>,
+    flags: UtilFlags,
+) -> Task {
     let (tx, rx) = crossbeam_channel::bounded(1);
     let cancel = Arc::new(AtomicBool::new(false));
     let stop = Arc::clone(&cancel);
-    let (analysis, source, ctx) = (Arc::clone(analysis), source.clone(), ctx.clone());
+    let (analysis, ctx) = (Arc::clone(analysis), ctx.clone());
+    let (source, index) = (source.clone(), Arc::clone(index));
     std::thread::spawn(move || {
         let utilization = if flags == UtilFlags::DEFAULT {
             Ok(analysis.utilization.clone())
         } else {
-            utilization(&source, flags, &stop)
+            utilization((&source, &index), flags, &stop)
         };
         let result = utilization.and_then(|u| {
             let points = curve(&u, &stop).ok_or_else(|| "cancelled".to_owned())?;
@@ -186,9 +192,10 @@ fn start(ctx: &egui::Context, analysis: &Arc<Analysis>, source: &Source, flags: 
     Task { flags, rx, cancel }
 }
 
-/// The utilisation of the trace at `source` with `flags`: one more pass.
+/// The utilisation of the trace at `source` (with its index) with
+/// `flags`: one more pass.
 fn utilization(
-    source: &Source,
+    (source, index): TraceFile<'_>,
     flags: UtilFlags,
     cancel: &AtomicBool,
 ) -> Result<MutatorUtilization, String> {
@@ -201,7 +208,7 @@ fn utilization(
         utilization: true,
     };
     let analyzer = Analyzer::of(parts, 1, flags);
-    with_trace(source, |trace| {
+    with_trace(source, index, |trace| {
         run_analyzer(trace, analyzer, cancel, |_| {}).0.utilization
     })
 }

@@ -20,13 +20,14 @@
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, SystemTime};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use crate::trace::index::GenerationEnd;
-use crate::trace::{Input, Trace};
+use crate::trace::{Input, SharedIndex, Trace};
 
 /// The sample trace shown when gotv starts without a file, so that a first
 /// start shows what the viewer does rather than an empty window.
@@ -91,7 +92,13 @@ pub(crate) struct Loaded {
     pub(crate) damage: Option<String>,
     /// Size and modification time when loaded, to notice changes.
     stamp: Option<Stamp>,
+    /// The index of the file, for every later pass over it.
+    pub(crate) index: Arc<SharedIndex>,
 }
+
+/// A trace file as a later pass over it takes it: where it comes from and
+/// its shared index.
+pub(crate) type TraceFile<'a> = (&'a Source, &'a Arc<SharedIndex>);
 
 /// What identifies a version of a file on disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -167,13 +174,15 @@ impl Opener {
         }
     }
 
-    /// Starts opening `source` in the background; supersedes any open in flight.
-    pub(crate) fn open(&mut self, source: Source) {
+    /// Starts opening `source` in the background; supersedes any open in
+    /// flight. The file's index goes to `index` for the other threads
+    /// opening it (or comes from there if one of them was first).
+    pub(crate) fn open(&mut self, source: Source, index: Arc<SharedIndex>) {
         self.request += 1;
         self.loading = Some(source.clone());
         let (request, tx, ctx) = (self.request, self.tx.clone(), self.ctx.clone());
         thread::spawn(move || {
-            let event = match load(&source) {
+            let event = match load(&source, index) {
                 Ok(loaded) => Event::Loaded(loaded),
                 Err(message) => Event::Failed { source, message },
             };
@@ -278,10 +287,11 @@ impl Opener {
 
 /// Maps the file, reads its header and indexes its generations (one pass over
 /// batch headers: cheap, but it touches the whole file, so it runs on a
-/// loader thread).
-fn load(source: &Source) -> Result<Loaded, String> {
+/// loader thread), or takes the index from `index` if the worker made it
+/// first.
+fn load(source: &Source, index: Arc<SharedIndex>) -> Result<Loaded, String> {
     match source {
-        Source::Bundled => check(source, SAMPLE, &|_| {}, None),
+        Source::Bundled => check(source, SAMPLE, &|_| {}, (None, index)),
         Source::File(path) => {
             let meta =
                 std::fs::metadata(path).map_err(|e| format!("Cannot open the file: {e}."))?;
@@ -296,23 +306,23 @@ fn load(source: &Source) -> Result<Loaded, String> {
                 source,
                 input.bytes(),
                 &|range| input.release(range),
-                Stamp::of(path),
+                (Stamp::of(path), index),
             )
         }
     }
 }
 
 /// What the decoder says about `data` before decoding any event. The
-/// worker indexes the file again on its own thread, in parallel (see
-/// `super::session`): its API takes a path, not an opened input. Each
-/// generation's bytes go to `release` once indexed.
+/// worker opens the file on its own thread, in parallel (see
+/// `super::session`), and whichever of the two comes first indexes it for
+/// both (`index`). Each generation's bytes go to `release` once indexed.
 fn check(
     source: &Source,
     data: &[u8],
     release: &(dyn Fn(std::ops::Range<usize>) + Sync),
-    stamp: Option<Stamp>,
+    (stamp, index): (Option<Stamp>, Arc<SharedIndex>),
 ) -> Result<Loaded, String> {
-    let trace = Trace::open_releasing(data, release).map_err(|e| e.to_string())?;
+    let trace = Trace::open_shared(data, release, &index).map_err(|e| e.to_string())?;
     let generations = &trace.index().generations;
     if generations.is_empty() {
         return Err("The trace is truncated: it has a header but no events.".to_owned());
@@ -328,12 +338,17 @@ fn check(
         generations: generations.len(),
         damage,
         stamp,
+        index,
     })
 }
 
-/// Opens the trace of `source` for a pass that releases each generation's
-/// bytes once read, and runs `f` on it.
-pub(crate) fn with_trace<R>(source: &Source, f: impl FnOnce(&Trace<'_>) -> R) -> Result<R, String> {
+/// Opens the trace of `source` (with its `index`) for a pass that releases
+/// each generation's bytes once read, and runs `f` on it.
+pub(crate) fn with_trace<R>(
+    source: &Source,
+    index: &SharedIndex,
+    f: impl FnOnce(&Trace<'_>) -> R,
+) -> Result<R, String> {
     let input = match source {
         Source::Bundled => None,
         Source::File(path) => {
@@ -346,7 +361,7 @@ pub(crate) fn with_trace<R>(source: &Source, f: impl FnOnce(&Trace<'_>) -> R) ->
             input.release(range);
         }
     };
-    let trace = Trace::open_releasing(data, &release).map_err(|e| e.to_string())?;
+    let trace = Trace::open_shared(data, &release, index).map_err(|e| e.to_string())?;
     Ok(f(&trace))
 }
 
@@ -392,7 +407,7 @@ mod tests {
         let path =
             std::env::temp_dir().join(format!("gotv-open-test-{}-{name}", std::process::id()));
         std::fs::write(&path, bytes).expect("write");
-        let result = load(&Source::File(path.clone()));
+        let result = load(&Source::File(path.clone()), Arc::default());
         let _ = std::fs::remove_file(path);
         result
     }
@@ -403,7 +418,7 @@ mod tests {
 
     #[test]
     fn bundled_sample_is_a_trace() {
-        let loaded = load(&Source::Bundled).expect("the sample loads");
+        let loaded = load(&Source::Bundled, Arc::default()).expect("the sample loads");
         assert!(loaded.generations > 0);
         assert_eq!(loaded.damage, None);
     }
@@ -416,7 +431,7 @@ mod tests {
         assert!(error("old", b"go 1.21 trace\0\0\0\0\0\0").contains("not supported"));
         let dir = std::env::temp_dir();
         assert!(
-            load(&Source::File(dir))
+            load(&Source::File(dir), Arc::default())
                 .expect_err("a folder")
                 .contains("folder")
         );

@@ -3,10 +3,11 @@
 //!
 //! Opening runs two things at once on other threads: the opener checks the
 //! file (header, index, damage — the words an error needs) and the worker
-//! indexes it again to send the generation bands. Running them side by
-//! side costs a second pass over the batch headers but no latency: the
-//! trace is shown as soon as both answered, with the axis and bands in its
-//! first frame. Until then the previous trace stays on screen, so a reload
+//! opens it to send the generation bands. Whichever comes first indexes the
+//! file for both (a [`SharedIndex`]: indexing touches every page of the
+//! file, about 0.15 s of CPU for a gigabyte, which every later pass over it
+//! — the analysis, the filter's scans — also saves), and the trace is shown
+//! as soon as both answered, with the axis and bands in its first frame. Until then the previous trace stays on screen, so a reload
 //! (F5) keeps the user's place, and a newer open drops the older one with
 //! its worker thread. The trace analysis (outliers, goroutine statistics)
 //! starts with the open too: the worker analyses each generation's
@@ -20,6 +21,7 @@ use super::analysis_task::AnalysisTask;
 use super::filter_scan::FilterScans;
 use super::open::{Loaded, Source};
 use crate::analysis::OutlierFloor;
+use crate::trace::SharedIndex;
 use crate::worker::{self, Worker};
 
 /// A trace being shown.
@@ -46,21 +48,26 @@ pub(crate) struct Incoming {
 impl Incoming {
     /// Starts the worker on `source`, with the latency analyses before the
     /// overview if `analyses_first` (see [`Worker::set_analyses_first`]);
-    /// it wakes `ctx` when something arrives.
-    pub(crate) fn start(source: Source, ctx: &egui::Context, analyses_first: bool) -> Self {
+    /// it wakes `ctx` when something arrives. The file's `index` is
+    /// shared with the opener checking it.
+    pub(crate) fn start(
+        (source, index): (Source, Arc<SharedIndex>),
+        ctx: &egui::Context,
+        analyses_first: bool,
+    ) -> Self {
         let wake = ctx.clone();
         let (latency_tx, latency_rx) = crossbeam_channel::unbounded();
         let floor = Arc::new(OutlierFloor::default());
         let repaint = move |after| wake.request_repaint_after(after);
         let mut worker = Worker::start_analysing(
-            worker_source(&source),
+            (worker_source(&source), Arc::clone(&index)),
             repaint,
             latency_tx,
             Arc::clone(&floor),
         );
         worker.set_analyses_first(analyses_first);
         let wake = ctx.clone();
-        let analysis = AnalysisTask::start(&source, (latency_rx, floor), move |after| {
+        let analysis = AnalysisTask::start((&source, index), (latency_rx, floor), move |after| {
             wake.request_repaint_after(after)
         });
         Self {

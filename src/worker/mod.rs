@@ -56,6 +56,7 @@ use crate::model::{
     DrawItem, GenerationModel, GenerationSummary, LaneKey, PlotPoint, Series, SpanDetails,
     TimeSpan, Timeline,
 };
+use crate::trace::SharedIndex;
 pub use headless::{Problem, build_all};
 use store::Store;
 use thread::Notifier;
@@ -193,7 +194,8 @@ impl Worker {
     /// `move |after| ctx.request_repaint_after(after)` with a clone of the
     /// `egui::Context`.
     pub fn start(source: Source, repaint: impl Fn(Duration) + Send + Sync + 'static) -> Worker {
-        Worker::launch(source, Box::new(repaint), None)
+        let index = Arc::default();
+        Worker::launch((source, index), Box::new(repaint), None)
     }
 
     /// [`Worker::start`], also analysing the latencies of each generation
@@ -201,9 +203,11 @@ impl Worker {
     /// before, see [`Worker::set_analyses_first`]): the
     /// analyses go to `latency`, in trace order (give or take the threads'
     /// timing), for a [`LatencyStitcher`](crate::analysis::LatencyStitcher).
-    /// `floor` is the stitcher's (see [`OutlierFloor`]).
+    /// `floor` is the stitcher's (see [`OutlierFloor`]). The file's index
+    /// comes from `index` if another thread opening it made it first, else
+    /// the worker makes it there (see [`SharedIndex`]).
     pub fn start_analysing(
-        source: Source,
+        source: (Source, Arc<SharedIndex>),
         repaint: impl Fn(Duration) + Send + Sync + 'static,
         latency: Sender<AnalysedGeneration>,
         floor: Arc<OutlierFloor>,
@@ -212,7 +216,7 @@ impl Worker {
     }
 
     fn launch(
-        source: Source,
+        source: (Source, Arc<SharedIndex>),
         repaint: Box<dyn Fn(Duration) + Send + Sync>,
         latency: Option<(Sender<AnalysedGeneration>, Arc<OutlierFloor>)>,
     ) -> Worker {

@@ -32,7 +32,7 @@ fn updates(source: Source) -> (Vec<Update>, usize) {
         }),
         latency: None,
     };
-    let thread = std::thread::spawn(move || run(source, command_rx, notifier));
+    let thread = std::thread::spawn(move || run((source, Arc::default()), command_rx, notifier));
     let mut got = Vec::new();
     // Generations not decoded yet, or outdated and not decoded again.
     let mut outstanding: Option<std::collections::BTreeSet<usize>> = None;
@@ -287,7 +287,7 @@ fn analyses_before_the_first_summary(source: Source, first: bool) -> usize {
     };
     // Sent before the thread starts: applied before any job.
     commands.send(Command::AnalysesFirst(first)).unwrap();
-    let thread = std::thread::spawn(move || run(source, command_rx, notifier));
+    let thread = std::thread::spawn(move || run((source, Arc::default()), command_rx, notifier));
     let before = loop {
         match update_rx.recv_timeout(Duration::from_secs(120)) {
             Ok(Update::Decoded { .. }) => break latency_rx.len(),

@@ -23,7 +23,7 @@ use super::{Command, Source, Update, bands, memory};
 use crate::analysis::{GenerationLatency, OUTLIERS_KEPT, OutlierFloor};
 use crate::model::{self, AnnotationEdges, GenerationModel, GenerationSummary, OpenAnnotations};
 use crate::trace::index::GenerationEnd;
-use crate::trace::{Error, Input, Trace};
+use crate::trace::{Error, Input, SharedIndex, Trace};
 
 /// How soon the ui shows a generation's summary decoded in the background:
 /// summaries arrive many times a second while a big trace loads, and every
@@ -77,7 +77,11 @@ impl Shared {
 }
 
 /// The worker thread's body.
-pub(crate) fn run(source: Source, commands: Receiver<Command>, notifier: Notifier) {
+pub(crate) fn run(
+    (source, index): (Source, Arc<SharedIndex>),
+    commands: Receiver<Command>,
+    notifier: Notifier,
+) {
     let input = match source {
         Source::File(path) => {
             Input::open(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
@@ -96,7 +100,7 @@ pub(crate) fn run(source: Source, commands: Receiver<Command>, notifier: Notifie
     memory::tune_allocator();
     input.advise_sparse(true);
     let release = |range| input.release(range);
-    let opened = Trace::open_releasing(input.bytes(), &release);
+    let opened = Trace::open_shared(input.bytes(), &release, &index);
     input.advise_sparse(false);
     let trace = match opened {
         Ok(trace) => trace,
