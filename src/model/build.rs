@@ -35,7 +35,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::trace::{FxHashMap, FxHashSet};
+use crate::trace::{FxHashMap, FxHashSet, IdMap};
 
 use super::annotations::{AnnotationEdges, OpenAnnotations, Opened, RegionChange};
 use super::generation::{
@@ -161,6 +161,11 @@ struct Track {
     info: GoroutineInfo,
     lane: u32,
     state: Option<Open>,
+    /// Its lane's [`G_STATES`] row, kept here while building (not in
+    /// `Builder::lanes`): every transition closes a state into it, and
+    /// next to the goroutine's state it is one memory access, not three.
+    /// `None` until a state closes (as a lane's rows, made on first use).
+    states: Option<RowBuilder>,
     /// The regions it is in, outermost first; the first `inherited` began
     /// before the generation.
     regions: Vec<(i64, StrId)>,
@@ -244,7 +249,7 @@ struct Builder {
     origins: OriginBuilder,
     /// Per goroutine, in order of appearance (its slot).
     tracks: Vec<Track>,
-    slots: FxHashMap<i64, u32>,
+    slots: IdMap<u32>,
     /// The last goroutine looked up and its slot: a goroutine's events come
     /// in runs, so this saves most lookups.
     last_slot: Option<(i64, u32)>,
@@ -370,22 +375,25 @@ impl Builder {
         value: u32,
         origin: OriginId,
     ) {
-        let summarize = self.basis.filter(|_| self.summary_only);
+        let summarize = self.summarize_into();
         let Some((key, rows)) = self.lanes.get_mut(lane as usize) else {
             return;
         };
         if rows.len() <= row {
-            let new = || match summarize {
-                Some(basis) => RowBuilder::summarizing(Grid::finest(basis, finest_buckets(*key))),
-                None => RowBuilder::default(),
-            };
-            rows.resize_with(row + 1, new);
+            let key = *key;
+            rows.resize_with(row + 1, || new_row(summarize, key));
         }
         let with_origins = !self.summary_only;
         if let Some(r) = rows.get_mut(row) {
             let origin = with_origins.then_some(origin);
             r.push_from((start, end), (kind, value), origin, &mut self.splits);
         }
+    }
+
+    /// The time range rows are summarized over as they are built, if
+    /// they are (see [`RowBuilder::summarizing`]).
+    fn summarize_into(&self) -> Option<TimeSpan> {
+        self.basis.filter(|_| self.summary_only)
     }
 
     fn push(&mut self, key: LaneKey, row: usize, span: (i64, i64), kind: SpanKind, value: u32) {
@@ -409,12 +417,14 @@ impl Builder {
     /// Adds goroutine `id` and its lane; returns its slot.
     fn add_goroutine(&mut self, id: i64) -> u32 {
         let slot = u32::try_from(self.tracks.len()).unwrap_or(u32::MAX);
-        let lane = self.lane(LaneKey::Goroutine(id));
+        let key = LaneKey::Goroutine(id);
+        let lane = self.lane(key);
         self.slots.insert(id, slot);
         self.tracks.push(Track {
             info: GoroutineInfo { id, name: 0 },
             lane,
             state: None,
+            states: None,
             regions: Vec::new(),
             inherited: 0,
             ended_earlier: Vec::new(),
@@ -663,15 +673,23 @@ impl Builder {
     }
 
     fn close(&mut self, slot: u32, t: i64) {
-        let Some((lane, open)) = self
-            .track(slot)
-            .and_then(|track| Some((track.lane, track.state.take()?)))
-        else {
+        let with_origins = !self.summary_only;
+        let Some(track) = self.tracks.get_mut(slot as usize) else {
             return;
         };
-        self.counts.change(t, open.kind, -1);
+        let Some(open) = track.state.take() else {
+            return;
+        };
         let (span, kind, origin) = ((open.since, t), open.kind, open.origin);
-        self.push_at((lane, G_STATES), span, kind, open.label, origin);
+        let states_origin = with_origins.then_some(origin);
+        let value = (kind, open.label);
+        let summarize = self.basis.filter(|_| self.summary_only);
+        let key = LaneKey::Goroutine(track.info.id);
+        track
+            .states
+            .get_or_insert_with(|| new_row(summarize, key))
+            .push_from(span, value, states_origin, &mut self.splits);
+        self.counts.change(t, open.kind, -1);
         if let Some(p) = open.p_lane {
             self.push_at((p, P_GOROUTINES), span, kind, slot, origin);
         }
@@ -871,6 +889,7 @@ impl Builder {
             self.close(slot, end);
             self.close_regions(slot, end);
         }
+        self.states_into_lanes();
         self.close_gc(end);
         let open_tasks: Vec<(i64, StrId)> = self.open_tasks.drain().map(|(_, open)| open).collect();
         for (since, label) in open_tasks {
@@ -910,6 +929,25 @@ impl Builder {
                 clock: self.clock,
             },
             cut: self.splits.cut,
+        }
+    }
+
+    /// Moves each goroutine's [`G_STATES`] row into its lane.
+    fn states_into_lanes(&mut self) {
+        let summarize = self.summarize_into();
+        for track in &mut self.tracks {
+            let Some((key, rows)) = self.lanes.get_mut(track.lane as usize) else {
+                continue;
+            };
+            let states = match track.states.take() {
+                Some(states) => states,
+                None if rows.is_empty() => continue,
+                None => new_row(summarize, *key),
+            };
+            match rows.get_mut(G_STATES) {
+                Some(row) => *row = states,
+                None => rows.push(states),
+            }
         }
     }
 
@@ -961,6 +999,14 @@ impl Builder {
                 self.push(LaneKey::Gc, row, (since, end), kind, peak);
             }
         }
+    }
+}
+
+/// A new row of lane `key`, summarizing over `summarize` if given.
+fn new_row(summarize: Option<TimeSpan>, key: LaneKey) -> RowBuilder {
+    match summarize {
+        Some(basis) => RowBuilder::summarizing(Grid::finest(basis, finest_buckets(key))),
+        None => RowBuilder::default(),
     }
 }
 
