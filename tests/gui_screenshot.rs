@@ -168,11 +168,13 @@ fn screenshot_with_the_outliers_panel_shows_its_histogram() {
             .lines()
             .find_map(|l| l.strip_prefix(&format!("gotv: {stage} after ")))
             .unwrap_or_else(|| panic!("no {stage} in {stderr:?}"));
-        let seconds: f64 = line
-            .strip_suffix(" s")
-            .and_then(|s| s.parse().ok())
+        let (seconds, frames): (f64, u64) = line
+            .strip_suffix(" frames)")
+            .and_then(|l| l.split_once(" s ("))
+            .and_then(|(s, f)| Some((s.parse().ok()?, f.parse().ok()?)))
             .unwrap_or_else(|| panic!("{stage}: {line:?}"));
         assert!((0.0..60.0).contains(&seconds), "{stage}: {seconds} s");
+        assert!(frames >= 1, "{stage}: {frames} frames");
     }
     // The histogram: the left third of the panel, in the bottom third.
     let (w, h) = image.dimensions();
