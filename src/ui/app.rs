@@ -524,11 +524,10 @@ impl GotvApp {
 
     fn status_bar(&self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         ui.horizontal(|ui| {
-            let opening = self.incoming.as_ref().map(|i| &i.source);
-            match (&self.session, opening) {
-                (_, Some(source)) => {
-                    ui.spinner();
-                    ui.label(format!("Opening {}…", source.name()));
+            match (&self.session, &self.incoming) {
+                (_, Some(incoming)) => {
+                    opening_spinner(ui, incoming.started);
+                    ui.label(format!("Opening {}…", incoming.source.name()));
                 }
                 (Some(session), None) => {
                     let trace = &session.loaded;
@@ -617,6 +616,9 @@ impl GotvApp {
             commands.extend(output.commands.into_iter().map(Command::View));
             session.worker.set_viewport(output.viewport);
             session.worker.set_analyses_first(first);
+        } else if let Some(incoming) = &self.incoming {
+            let since = incoming.started;
+            ui.centered_and_justified(|ui| opening_spinner(ui, since));
         } else {
             ui.centered_and_justified(|ui| ui.spinner());
         }
@@ -902,4 +904,22 @@ pub(crate) fn format_size(bytes: u64) -> String {
         value /= 1024.0;
     }
     format!("{value:.1} TiB")
+}
+
+/// How long opening a file goes on before a spinner says so. Indexing even
+/// a gigabyte trace takes a fifth of a second, and a spinner repaints the
+/// window every frame: under software rendering, that takes CPU from the
+/// indexing the user waits for.
+const SPINNER_DELAY: f64 = 0.5;
+
+/// A spinner for an open that began at `since` (egui time), once it has
+/// gone on for [`SPINNER_DELAY`].
+fn opening_spinner(ui: &mut egui::Ui, since: f64) {
+    let waited = ui.input(|i| i.time) - since;
+    if waited >= SPINNER_DELAY {
+        ui.spinner();
+    } else {
+        ui.ctx()
+            .request_repaint_after_secs((SPINNER_DELAY - waited) as f32);
+    }
 }

@@ -40,6 +40,8 @@ pub(crate) struct Session {
 pub(crate) struct Incoming {
     /// Where it comes from.
     pub(crate) source: Source,
+    /// When opening began, in egui's input time (seconds).
+    pub(crate) started: f64,
     worker: Worker,
     analysis: AnalysisTask,
     loaded: Option<Loaded>,
@@ -72,6 +74,7 @@ impl Incoming {
         });
         Self {
             source,
+            started: ctx.input(|i| i.time),
             worker,
             analysis,
             loaded: None,
