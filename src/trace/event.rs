@@ -90,6 +90,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    #[inline]
     fn of(typ: EventType) -> EventKind {
         use EventKind as K;
         type T = EventType;
@@ -339,6 +340,7 @@ impl<'t> Event<'t> {
     }
 
     /// The kind of event.
+    #[inline]
     pub fn kind(&self) -> EventKind {
         EventKind::of(self.rec.typ)
     }
