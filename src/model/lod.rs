@@ -376,8 +376,13 @@ struct Run {
 pub(crate) struct Grid {
     shift: u32,
     origin: i64,
-    /// Non-empty buckets by index, sorted.
+    /// Non-empty buckets by index, sorted, before [`Grid::current`].
     buckets: Vec<(usize, Bucket)>,
+    /// The last bucket, where spans go until one ends past it: kept in
+    /// the grid rather than at the end of `buckets`, because a summary
+    /// adds to some goroutine's grid for almost every event and the
+    /// bucket's place in memory is then known without following a pointer.
+    current: Option<(usize, Bucket)>,
     /// Sorted, disjoint, never overlapping a non-empty bucket.
     runs: Vec<Run>,
 }
@@ -392,6 +397,7 @@ impl Grid {
             shift,
             origin: (basis.start >> shift) << shift,
             buckets: Vec::new(),
+            current: None,
             runs: Vec::new(),
         }
     }
@@ -434,7 +440,7 @@ impl Grid {
     }
 
     fn is_empty(&self) -> bool {
-        self.buckets.is_empty() && self.runs.is_empty()
+        self.buckets.is_empty() && self.current.is_none() && self.runs.is_empty()
     }
 
     fn index(&self, t: i64) -> usize {
@@ -471,13 +477,27 @@ impl Grid {
 
     /// Adds `time` of `kind` (and a start) to bucket `i`. Spans arrive in
     /// order, so it is almost always the last bucket or a new last one.
+    #[inline]
     fn add_to(&mut self, i: usize, kind: SpanKind, time: i64, starts: bool) {
-        if let Some((j, b)) = self.buckets.last_mut()
+        if let Some((j, b)) = &mut self.current
             && *j == i
         {
             b.add(kind, time, starts);
             return;
         }
+        self.add_to_another(i, kind, time, starts);
+    }
+
+    /// [`Grid::add_to`] a bucket other than the current one.
+    #[inline(never)]
+    fn add_to_another(&mut self, i: usize, kind: SpanKind, time: i64, starts: bool) {
+        if self.current.as_ref().is_none_or(|&(j, _)| j < i) {
+            let mut b = Bucket::default();
+            b.add(kind, time, starts);
+            self.buckets.extend(self.current.replace((i, b)));
+            return;
+        }
+        // Before the current bucket (a span clipped to an earlier one).
         let at = match self.buckets.last() {
             Some(&(j, _)) if j > i => self.buckets.partition_point(|&(j, _)| j < i),
             _ => self.buckets.len(),
@@ -496,7 +516,7 @@ impl Grid {
     fn level_into(&self, cells: &mut Vec<Cell>) {
         let start = cells.len();
         let mut runs = self.runs.iter().peekable();
-        let mut buckets = self.buckets.iter().peekable();
+        let mut buckets = self.all_buckets().peekable();
         loop {
             let next_bucket = buckets.peek().map(|&&(i, _)| i);
             if let Some(run) = runs.next_if(|r| next_bucket.is_none_or(|i| r.first <= i)) {
@@ -526,6 +546,11 @@ impl Grid {
         }
     }
 
+    /// The non-empty buckets by index, the current one last.
+    fn all_buckets(&self) -> impl Iterator<Item = &(usize, Bucket)> {
+        self.buckets.iter().chain(&self.current)
+    }
+
     /// The level with buckets twice as wide.
     fn coarser(&self) -> Grid {
         let shift = self.shift + 1;
@@ -533,8 +558,7 @@ impl Grid {
         // Fine bucket `f` is bucket `f + offset` counted from the new origin.
         let offset = usize::from(origin != self.origin);
         let mut buckets: Vec<(usize, Bucket)> = self
-            .buckets
-            .iter()
+            .all_buckets()
             .map(|&(f, b)| ((f + offset) / 2, b))
             .collect();
         let mut runs = Vec::with_capacity(self.runs.len());
@@ -578,6 +602,7 @@ impl Grid {
             shift,
             origin,
             buckets,
+            current: None,
             runs,
         }
     }
@@ -619,20 +644,43 @@ mod tests {
         let grid = Grid::finest(TimeSpan::new(0, 1 << 20), 1).with_spans(&spans);
         assert_eq!(grid.runs.len(), 1);
         let starts: u32 = grid
-            .buckets
-            .iter()
+            .all_buckets()
             .map(|(_, b)| b.spans.iter().sum::<u32>())
             .sum();
         assert_eq!(starts, 2, "two spans begin");
         let time: i64 = grid
-            .buckets
-            .iter()
+            .all_buckets()
             .map(|(_, b)| b.time.iter().sum::<i64>())
             .sum();
         let run = &grid.runs[0];
         assert_eq!(
             time + ((run.end - run.first) as i64) * grid.width(),
             day + 5
+        );
+    }
+
+    #[test]
+    fn a_span_before_the_current_bucket_is_kept_in_order() {
+        // Buckets of 16 ns; a row never adds out of order, but the grid
+        // must keep its buckets sorted if it is asked to.
+        let mut grid = Grid::finest(TimeSpan::new(0, 64), 4);
+        grid.add_range(33, 40, SpanKind::Running);
+        grid.add_range(1, 5, SpanKind::Waiting);
+        grid.add_range(20, 22, SpanKind::Waiting);
+        grid.add_range(34, 36, SpanKind::Running);
+        let found: Vec<(usize, i64, u32)> = grid
+            .all_buckets()
+            .map(|(i, b)| (*i, b.time.iter().sum(), b.spans.iter().sum()))
+            .collect();
+        assert_eq!(found, [(0, 4, 1), (1, 2, 1), (2, 9, 2)]);
+        let mut cells = Vec::new();
+        grid.level_into(&mut cells);
+        // The two waiting buckets look alike and make one cell.
+        let cells: Vec<(u32, u32, SpanKind)> =
+            cells.iter().map(|c| (c.first, c.end, c.kind())).collect();
+        assert_eq!(
+            cells,
+            [(0, 2, SpanKind::Waiting), (2, 3, SpanKind::Running)]
         );
     }
 
