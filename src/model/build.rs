@@ -692,7 +692,7 @@ impl Builder {
     }
 
     fn close(&mut self, slot: u32, t: i64) {
-        let with_origins = !self.summary_only;
+        let (with_origins, summarize) = (!self.summary_only, self.summarize_into());
         let Some(track) = self.tracks.get_mut(slot as usize) else {
             return;
         };
@@ -702,7 +702,6 @@ impl Builder {
         let (span, kind, origin) = ((open.since, t), open.kind, open.origin);
         let states_origin = with_origins.then_some(origin);
         let value = (kind, open.label);
-        let summarize = self.basis.filter(|_| self.summary_only);
         let key = LaneKey::Goroutine(track.info.id);
         track
             .states

@@ -89,10 +89,10 @@ pub(crate) struct AnalysisTask {
 }
 
 impl AnalysisTask {
-    /// Starts analysing `source` (with the file's shared index), whose worker sends each generation's
-    /// latency analysis to `latency`; `wake` asks for a repaint within the
-    /// given time: at once when a result is in, within [`PROGRESS_WAKE`]
-    /// as the analysis advances.
+    /// Starts analysing `source` (with the file's shared index), whose
+    /// worker sends each generation's latency analysis to `latency`; `wake`
+    /// asks for a repaint within the given time: at once when a result is
+    /// in, within [`PROGRESS_WAKE`] as the analysis advances.
     pub(crate) fn start(
         (source, index): (&Source, Arc<SharedIndex>),
         (latency, floor): (Receiver<AnalysedGeneration>, Arc<OutlierFloor>),
