@@ -270,6 +270,13 @@ pub struct WallClock {
 }
 
 impl Timeline {
+    /// Lane `key`, if the timeline has it (yet: a goroutine's lane comes
+    /// with the first generation decoded that it appears in).
+    pub fn lane(&self, key: LaneKey) -> Option<&Lane> {
+        let i = self.lanes.binary_search_by_key(&key, |l| l.key).ok()?;
+        self.lanes.get(i)
+    }
+
     /// The wall clock at trace time `t`, from the latest snapshot at or
     /// before it (the first one for earlier times): the trace clock and the
     /// wall clock drift apart slowly, so the nearest snapshot is the best.

@@ -150,9 +150,7 @@ fn label_caption(kind: SpanKind, lane: LaneKey) -> &'static str {
 
 /// The start function of goroutine `id`, as its lane names it.
 pub(crate) fn start_function(timeline: &Timeline, id: i64) -> Option<&str> {
-    let key = LaneKey::Goroutine(id);
-    let i = timeline.lanes.binary_search_by_key(&key, |l| l.key).ok()?;
-    timeline.lanes.get(i)?.name()
+    timeline.lane(LaneKey::Goroutine(id))?.name()
 }
 
 /// `G42 main.worker`, or `G42` without a known start function.

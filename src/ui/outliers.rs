@@ -28,7 +28,7 @@ use super::histogram_plot;
 use super::table::{self, Column, RowText, Sort};
 use crate::analysis::OUTLIERS_KEPT;
 use crate::analysis::{Analysis, Interval, LatencyKind, StackId};
-use crate::model::{Lane, LaneKey, SpanKind, Timeline};
+use crate::model::{LaneKey, SpanKind, Timeline};
 use crate::trace::NO_GOROUTINE;
 
 /// Width of the histogram beside the table, in points: a few decades of
@@ -430,16 +430,10 @@ impl OutliersTab {
 /// ellipsis while its lane is not decoded yet (the outliers can come
 /// before the overview), nothing for no goroutine or no known function.
 fn function_of(timeline: &Timeline, id: i64) -> String {
-    let key = LaneKey::Goroutine(id);
-    match timeline.lanes.binary_search_by_key(&key, |l| l.key) {
-        Ok(i) => timeline
-            .lanes
-            .get(i)
-            .and_then(Lane::name)
-            .unwrap_or_default()
-            .to_owned(),
-        Err(_) if id != NO_GOROUTINE => "…".to_owned(),
-        Err(_) => String::new(),
+    match timeline.lane(LaneKey::Goroutine(id)) {
+        Some(lane) => lane.name().unwrap_or_default().to_owned(),
+        None if id != NO_GOROUTINE => "…".to_owned(),
+        None => String::new(),
     }
 }
 
