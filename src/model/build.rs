@@ -150,6 +150,41 @@ fn basis(trace: &Trace<'_>, g: usize) -> Option<TimeSpan> {
     Some(TimeSpan::new(start, end.max(start)))
 }
 
+/// Goroutines looked up lately and their slots, at the low bits of their
+/// IDs: a goroutine's events come in runs and the goroutines busy at a time
+/// have IDs close together, so most lookups end in this small table rather
+/// than in the builder's slot map.
+struct RecentSlots(Box<[(i64, u32); RECENT_SLOTS]>);
+
+/// The slot of an empty [`RecentSlots`] entry: whatever ID a damaged trace
+/// gives, it finds nothing there.
+const NO_SLOT: u32 = u32::MAX;
+
+impl Default for RecentSlots {
+    fn default() -> Self {
+        RecentSlots(Box::new([(0, NO_SLOT); RECENT_SLOTS]))
+    }
+}
+
+impl RecentSlots {
+    fn entry(id: i64) -> usize {
+        (id as usize) % RECENT_SLOTS
+    }
+
+    /// The slot of goroutine `id`, if it is in the table.
+    fn get(&self, id: i64) -> Option<u32> {
+        let &(seen, slot) = self.0.get(Self::entry(id))?;
+        (seen == id && slot != NO_SLOT).then_some(slot)
+    }
+
+    /// Notes that goroutine `id` is in `slot`.
+    fn insert(&mut self, id: i64, slot: u32) {
+        if let Some(entry) = self.0.get_mut(Self::entry(id)) {
+            *entry = (id, slot);
+        }
+    }
+}
+
 /// A goroutine's current state, with the lanes its span goes to.
 #[derive(Clone, Copy)]
 struct Open {
@@ -256,12 +291,8 @@ struct Builder {
     /// Per goroutine, in order of appearance (its slot).
     tracks: Vec<Track>,
     slots: IdMap<u32>,
-    /// Goroutines looked up lately and their slots, at the low bits of
-    /// their IDs ([`RECENT_SLOTS`] entries, made on first use): a
-    /// goroutine's events come in runs and the goroutines busy at a time
-    /// have IDs close together, so most lookups end in this small table
-    /// rather than in `slots`.
-    recent: Vec<(i64, u32)>,
+    /// In front of `slots`.
+    recent: RecentSlots,
     /// Likewise the last P lane and the last M lane looked up.
     last_lanes: [Option<(LaneKey, u32)>; 2],
     lanes: Vec<(LaneKey, Vec<RowBuilder>)>,
@@ -412,24 +443,14 @@ impl Builder {
 
     /// The goroutine's index in the generation's table, added if new.
     fn slot(&mut self, id: i64) -> u32 {
-        if self.recent.len() != RECENT_SLOTS {
-            // No slot: whatever ID a damaged trace gives, it misses.
-            self.recent = vec![(0, u32::MAX); RECENT_SLOTS];
-        }
-        let entry = (id as usize) % RECENT_SLOTS;
-        if let Some(&(seen, slot)) = self.recent.get(entry)
-            && seen == id
-            && slot != u32::MAX
-        {
+        if let Some(slot) = self.recent.get(id) {
             return slot;
         }
         let slot = match self.slots.get(&id) {
             Some(&slot) => slot,
             None => self.add_goroutine(id),
         };
-        if let Some(recent) = self.recent.get_mut(entry) {
-            *recent = (id, slot);
-        }
+        self.recent.insert(id, slot);
         slot
     }
 
