@@ -7,9 +7,10 @@
 //! file for both (a [`SharedIndex`]: indexing touches every page of the
 //! file, about 0.15 s of CPU for a gigabyte, which every later pass over it
 //! — the analysis, the filter's scans — also saves), and the trace is shown
-//! as soon as both answered, with the axis and bands in its first frame. Until then the previous trace stays on screen, so a reload
-//! (F5) keeps the user's place, and a newer open drops the older one with
-//! its worker thread. The trace analysis (outliers, goroutine statistics)
+//! as soon as both answered, with the axis and bands in its first frame.
+//! Until then the previous trace stays on screen, so a reload (F5) keeps
+//! the user's place, and a newer open drops the older one with its worker
+//! thread. The trace analysis (outliers, goroutine statistics)
 //! starts with the open too: the worker analyses each generation's
 //! latencies as it decodes it and sends them to the analysis task, which
 //! stitches them and runs the statistics pass on threads of its own; it
