@@ -258,8 +258,8 @@ impl GoroutineTracker {
         self.last_time = step.time;
         match step.what {
             What::Sync => self.sync_time = Some(step.time),
-            What::Go(change) if change.from != change.to => {
-                self.go_change(step, sync, &change, labels)
+            What::Go(ref change) if change.from != change.to => {
+                self.go_change(step, sync, change, labels)
             }
             What::ProcIdle(p) => self.proc_idle(step.time, p),
             _ => {}

@@ -481,7 +481,7 @@ impl LatencyTracker {
     pub fn step(&mut self, step: &Step<'_>, labels: &mut Labels, profile: &mut ProfileBuilder) {
         match step.what {
             What::Sync => profile.new_generation(),
-            What::Go(change) => self.go_change(step.time, &change, labels, profile),
+            What::Go(ref change) => self.go_change(step.time, change, labels, profile),
             What::Range(edge, range) => self.range(step.time, edge, range, labels),
             What::Region(edge, name) => self.region(step.time, edge, step.goroutine, name, labels),
             What::Task(edge, id, name) => {

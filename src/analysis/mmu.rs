@@ -195,7 +195,7 @@ impl UtilTracker {
             What::Range(Edge::Active, r) => self.range_active(step, r),
             What::Range(Edge::Begin, r) => self.range_edge(step.proc, r, 1),
             What::Range(Edge::End, r) => self.range_edge(step.proc, r, -1),
-            What::Go(c) => self.go_change(step.proc, &c),
+            What::Go(ref c) => self.go_change(step.proc, c),
             What::Label(label) => self.label(step, label),
             _ => false,
         };
@@ -311,8 +311,8 @@ impl UtilTracker {
         } else {
             self.executing.remove(&c.id);
         }
-        let gc_work = self.in_assist.contains(&c.id) || self.bg_workers.contains(&c.id);
-        if !gc_work || was == is {
+        // Most changes keep the goroutine on or off its thread: no lookup.
+        if was == is || !(self.in_assist.contains(&c.id) || self.bg_workers.contains(&c.id)) {
             return false;
         }
         if let Some(gc) = self.p(proc) {
