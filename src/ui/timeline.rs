@@ -763,6 +763,10 @@ fn show_lanes(
     let mut area = egui::ScrollArea::vertical()
         .id_salt("lanes")
         .auto_shrink([false, false])
+        // Shown from the start, the bar does not fade in when the index
+        // fills the lanes: that animation drew about three more
+        // whole-window frames while the first generations decode.
+        .scroll_bar_visibility(egui::scroll_area::ScrollBarVisibility::AlwaysVisible)
         .scroll_source(egui::containers::scroll_area::ScrollSource {
             drag: egui::containers::scroll_area::DragScroll::Never,
             ..Default::default()
