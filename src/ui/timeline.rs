@@ -307,11 +307,28 @@ impl Layout {
             .map(|(r, bottom)| (r.kind(), r.top, bottom - r.top))
     }
 
-    /// The top of lane `index`'s row, if it is laid out.
+    /// The top of lane `index`'s row, if it is laid out: a binary search,
+    /// since a revealed lane is looked up every frame while lanes come in
+    /// (600k rows for a large trace). Lane rows are laid out in lane order,
+    /// so the lane of the first lane row at or after a row never decreases
+    /// down the rows; a section header, sorting as that lane, comes before
+    /// it.
     fn lane_top(&self, index: usize) -> Option<f32> {
         let what = u32::try_from(index).ok()?;
-        let row = self.rows.iter().find(|r| r.what == what)?;
-        Some(row.top)
+        let lane_from = |i: usize| {
+            let rows = self.rows.get(i..).unwrap_or_default();
+            rows.iter().find(|r| r.what < FIRST_SECTION_CODE)
+        };
+        let (mut low, mut high) = (0, self.rows.len());
+        while low < high {
+            let mid = low + (high - low) / 2;
+            if lane_from(mid).is_some_and(|r| r.what < what) {
+                low = mid + 1;
+            } else {
+                high = mid;
+            }
+        }
+        lane_from(low).filter(|r| r.what == what).map(|r| r.top)
     }
 }
 
@@ -1053,6 +1070,31 @@ mod tests {
         let folded = laid.lane_top(2 + 7).expect("laid out");
         let rows: Vec<_> = laid.visible(folded, folded + 1.0).collect();
         assert_eq!(rows, [(RowKind::Lane(9), folded, ROW_HEIGHT)]);
+    }
+
+    #[test]
+    fn a_lane_is_found_wherever_it_is_laid_out() {
+        let lanes = lanes();
+        let mut state = TimelineState::default();
+        // Every lane shown, then a section collapsed, then a filter: each
+        // lane's top is where its row is, and a lane without a row has none.
+        for step in 0..3 {
+            match step {
+                1 => {
+                    state.collapsed_groups.insert(LaneGroup::Procs);
+                }
+                2 => state.filter_mut().set_text("g:0 g:7 g:500 g:9999"),
+                _ => {}
+            }
+            let laid = layout(&lanes, &state);
+            let mut found = 0;
+            for index in 0..lanes.len() + 2 {
+                let row = laid.rows.iter().find(|r| r.what == index as u32);
+                assert_eq!(laid.lane_top(index), row.map(|r| r.top), "lane {index}");
+                found += usize::from(row.is_some());
+            }
+            assert_eq!(found, [lanes.len(), 10_000, 4][step]);
+        }
     }
 
     /// Runs `f` with the ui of a 1000×500 point central panel.
