@@ -498,21 +498,36 @@ fn mmu_agrees_with_go_tool_trace() {
         let server = GoTraceServer::start(&go, &path);
         let data = fs::read(&path).expect("trace");
         let trace = gotv::trace::Trace::open(&data).expect("valid trace");
-        for (query, flags) in flag_sets {
+        let utilization = |flags| {
             let mut analyzer = Analyzer::new(0, flags);
             trace
                 .for_each_event(|ev| analyzer.event(&ev))
                 .expect("valid trace");
-            let util = analyzer.finish().utilization;
+            analyzer.finish().utilization
+        };
+        for (query, flags) in flag_sets {
+            let util = utilization(flags);
+            let without_workers = utilization(UtilFlags {
+                background: false,
+                ..flags
+            });
             let curve = mmu_curve(&server.get(&format!("/mmu?mode=plot&flags={query}")));
             assert!(curve.len() >= 50, "{name} {query}: {curve:?}");
             // Go's band search also tries a 1 ns window starting at the
             // trace's last event, past which it takes the utilisation to be
             // 0: its MMU(1 ns) is always 0. Windows that fit are compared.
+            // Go counts a background worker twice when it starts again
+            // (see `analysis::mmu`), which only ever lowers its curve: with
+            // workers counted, the MMU lies between Go's and the one
+            // without them.
             for (window, want) in curve.into_iter().filter(|&(w, _)| w >= 2) {
                 let got = util.mmu(window);
+                let agrees = match flags.background {
+                    false => (got - want).abs() < 1e-9,
+                    true => got > want - 1e-9 && got < without_workers.mmu(window) + 1e-9,
+                };
                 assert!(
-                    (got - want).abs() < 1e-9,
+                    agrees,
                     "{name} {query} window {window}: got {got} want {want}"
                 );
             }

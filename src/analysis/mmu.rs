@@ -24,6 +24,16 @@
 //!    (Go gets the same number with a band-pruned search, except that for a
 //!    1 ns window its search also tries a window starting at the very end,
 //!    where it reads utilisation 0, so Go's MMU(1 ns) is always 0).
+//!
+//! One deviation, where Go's bookkeeping slips: the runtime labels a
+//! background mark worker with its mode each time it starts running, and
+//! Go counts a worker it has seen labelled once when it starts *and* again
+//! at the label, but uncounts it once when it stops. Each run after a
+//! worker's first thus leaves its P counted as doing GC work for good; on
+//! a 100 MB trace of a program that collects all the time, every P is
+//! taken by the 80th millisecond and Go's MMU is 0 for every window longer
+//! than that. Here a worker's run counts from its label until it stops
+//! running, on the P that labelled it.
 
 use crate::trace::{FxHashMap, FxHashSet};
 
@@ -63,16 +73,146 @@ pub struct UtilPoint {
 }
 
 /// The mutator utilisation over the trace, as a step function.
+///
+/// A busy program's GC changes the utilisation millions of times (3.5 M
+/// change points on the 1 GB benchmark trace, 55 MB as [`UtilPoint`]s), so
+/// the points are kept encoded, about two bytes each: one LEB128 varint of
+/// the time since the previous point, in units of the `quantum` every such
+/// time is a multiple of (Go's clock ticks: 64 ns on Linux), and the
+/// utilisation's code in a table of the values seen (they are few:
+/// fractions of GOMAXPROCS). A point that does not fit that form is
+/// written out: a 1, the time since the previous point in ns, the code, or
+/// [`RAW_VALUE`] and the value itself. Everything reads them in order.
+/// They are kept in chunks of [`CHUNK`] bytes that never grow, so the
+/// function costs what it holds, not up to twice that as a vector that
+/// doubles.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MutatorUtilization {
-    points: Vec<UtilPoint>,
+    /// The encoded points; no point is split between two chunks.
+    chunks: Vec<Vec<u8>>,
+    values: Vec<f64>,
+    /// The unit of the times between points, in ns (0 counts as 1).
+    quantum: i64,
+    /// The first and the last point.
+    ends: Option<(UtilPoint, UtilPoint)>,
+}
+
+/// The code of a utilisation value not in the table (which holds at most
+/// this many); its 8 bytes follow.
+const RAW_VALUE: u8 = u8::MAX;
+
+/// Bytes per chunk of an encoded [`MutatorUtilization`]. A block this
+/// large is mapped on its own by the allocator (see `worker::memory`), so
+/// only the pages written take memory and the chunks, which outlive the
+/// pass that writes them, leave no holes in its thread's heap: with 1 MiB
+/// chunks the window's peak RSS on the 1 GB benchmark trace grew by about
+/// twice what the points took.
+#[cfg(not(test))]
+const CHUNK: usize = 16 << 20;
+/// Small in tests, so that points cross chunks.
+#[cfg(test)]
+const CHUNK: usize = 4 << 10;
+
+/// The most bytes one point takes: written out, a 1, a 10-byte varint, the
+/// code and a raw value.
+const MAX_POINT_BYTES: usize = 20;
+
+/// Codes below this fit in a point's varint (its bits 1 to 3).
+const SHORT_CODES: u8 = 8;
+
+/// `v` with its sign in the lowest bit, so small magnitudes stay small.
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(z: u64) -> i64 {
+    (z >> 1) as i64 ^ -((z & 1) as i64)
+}
+
+fn put_varint(bytes: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        bytes.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    bytes.push(v as u8);
 }
 
 impl MutatorUtilization {
+    /// Appends a point (not before the last one).
+    fn push(&mut self, p: UtilPoint) {
+        let room = self
+            .chunks
+            .last()
+            .is_some_and(|c| c.capacity() - c.len() >= MAX_POINT_BYTES);
+        if !room {
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        let since = self.ends.map_or(0, |(_, last)| last.time);
+        let Some(bytes) = self.chunks.last_mut() else {
+            return;
+        };
+        let delta = p.time.wrapping_sub(since);
+        let code = match self
+            .values
+            .iter()
+            .position(|&v| v.to_bits() == p.util.to_bits())
+        {
+            Some(i) => i as u8,
+            None if self.values.len() < usize::from(RAW_VALUE) => {
+                self.values.push(p.util);
+                (self.values.len() - 1) as u8
+            }
+            None => RAW_VALUE,
+        };
+        let q = self.quantum.max(1);
+        let units = (delta % q == 0).then(|| zigzag(delta / q));
+        match units.filter(|&z| z < 1 << 59 && code < SHORT_CODES) {
+            Some(z) => put_varint(bytes, (z << 4) | u64::from(code) << 1),
+            None => {
+                put_varint(bytes, 1);
+                put_varint(bytes, zigzag(delta));
+                bytes.push(code);
+                if code == RAW_VALUE {
+                    bytes.extend(p.util.to_bits().to_le_bytes());
+                }
+            }
+        }
+        self.ends = Some(match self.ends {
+            Some((first, _)) => (first, p),
+            None => (p, p),
+        });
+    }
+
     /// The change points, in time order; the last one (utilisation 0) marks
-    /// the end of the trace. Empty if GOMAXPROCS was never seen.
-    pub fn points(&self) -> &[UtilPoint] {
-        &self.points
+    /// the end of the trace. No points if GOMAXPROCS was never seen.
+    pub fn points(&self) -> impl Iterator<Item = UtilPoint> + '_ {
+        self.decode()
+    }
+
+    fn decode(&self) -> Points<'_> {
+        Points {
+            all: self,
+            chunk: 0,
+            at: 0,
+            time: 0,
+        }
+    }
+
+    /// Frees the spare room of the last chunk, once every point is in.
+    fn shrink_to_fit(&mut self) {
+        if let Some(last) = self.chunks.last_mut() {
+            last.shrink_to_fit();
+        }
+    }
+
+    /// Whether the function is empty (GOMAXPROCS was never seen).
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_none()
+    }
+
+    /// The times of the first and the last point.
+    pub fn span(&self) -> Option<(Time, Time)> {
+        self.ends.map(|(first, last)| (first.time, last.time))
     }
 
     /// The minimum mutator utilisation over windows of `window` ns (longer
@@ -85,61 +225,137 @@ impl MutatorUtilization {
     /// The window of `window` ns (cut to the trace's length) with the
     /// least mutator utilisation: `(utilisation, start, length)`, the
     /// earliest of equal ones. `None` for an empty function or a window of 0.
+    ///
+    /// The minimum is at a window starting or ending at a change point. One
+    /// pass over the points tries both at each, with the area up to the
+    /// point summed as it goes and the area up to the window's other end
+    /// read off a cursor that only moves forward, one running ahead of the
+    /// pass and one behind it.
     pub fn worst_window(&self, window: Time) -> Option<(f64, Time, Time)> {
-        let (first, last) = (self.points.first()?, self.points.last()?);
-        let w = window.min(last.time.saturating_sub(first.time));
+        let (first, last) = self.span()?;
+        let w = window.min(last.saturating_sub(first));
         if w <= 0 {
             return None;
         }
-        let integral = Integral::new(&self.points);
-        // The minimum is at a window starting or ending at a change point.
-        let starts = self
-            .points
-            .iter()
-            .flat_map(|p| [p.time, p.time.saturating_sub(w)]);
-        starts
-            .filter(|&s| s >= first.time && s.saturating_add(w) <= last.time)
-            .map(|s| ((integral.at(s + w) - integral.at(s)) / w as f64, s))
-            .fold(None, |worst: Option<(f64, Time)>, (u, s)| match worst {
-                Some((m, t)) if m < u || (m == u && t <= s) => Some((m, t)),
-                _ => Some((u, s)),
-            })
-            .map(|(util, start)| (util, start, w))
-    }
-}
-
-/// Prefix integrals of a step function, for the area under it up to any time.
-struct Integral<'a> {
-    points: &'a [UtilPoint],
-    /// `cum[i]`: the area from the first point to point `i`.
-    cum: Vec<f64>,
-}
-
-impl<'a> Integral<'a> {
-    fn new(points: &'a [UtilPoint]) -> Integral<'a> {
-        let mut cum = Vec::with_capacity(points.len());
-        let mut area = 0.0;
-        let mut prev: Option<&UtilPoint> = None;
-        for p in points {
-            if let Some(q) = prev {
+        let (mut ahead, mut behind) = (Area::new(self), Area::new(self));
+        let mut worst: Option<(f64, Time)> = None;
+        let mut consider = |u: f64, s: Time| {
+            if worst.is_none_or(|(m, t)| u < m || (u == m && s < t)) {
+                worst = Some((u, s));
+            }
+        };
+        let (mut area, mut prev): (f64, Option<UtilPoint>) = (0.0, None);
+        for p in self.points() {
+            if let Some(q) = prev.replace(p) {
                 area += q.util * (p.time - q.time) as f64;
             }
-            cum.push(area);
-            prev = Some(p);
+            let (t, w_f) = (p.time, w as f64);
+            if t.saturating_add(w) <= last {
+                consider((ahead.at(t + w) - area) / w_f, t);
+            }
+            let s = t.saturating_sub(w);
+            if s >= first {
+                consider((area - behind.at(s)) / w_f, s);
+            }
         }
-        Integral { points, cum }
-    }
-
-    /// The area from the first point to `t` (not before it).
-    fn at(&self, t: Time) -> f64 {
-        let k = self
-            .points
-            .partition_point(|p| p.time <= t)
-            .saturating_sub(1);
-        let p = self.points[k];
-        self.cum[k] + p.util * (t - p.time) as f64
+        worst.map(|(util, start)| (util, start, w))
     }
 }
+
+/// The points of a [`MutatorUtilization`], decoded in order.
+struct Points<'a> {
+    all: &'a MutatorUtilization,
+    /// Where the next point's bytes begin: a chunk, and an offset in it.
+    chunk: usize,
+    at: usize,
+    /// The previous point's time.
+    time: Time,
+}
+
+impl Iterator for Points<'_> {
+    type Item = UtilPoint;
+
+    fn next(&mut self) -> Option<UtilPoint> {
+        let chunks = &self.all.chunks;
+        if chunks.get(self.chunk).is_some_and(|c| self.at >= c.len()) {
+            (self.chunk, self.at) = (self.chunk + 1, 0);
+        }
+        let bytes = chunks.get(self.chunk)?;
+        let head = self.varint(bytes)?;
+        let (delta, code) = if head & 1 == 0 {
+            let q = self.all.quantum.max(1);
+            (unzigzag(head >> 4).wrapping_mul(q), (head >> 1) as u8 & 7)
+        } else {
+            let delta = unzigzag(self.varint(bytes)?);
+            let &code = bytes.get(self.at)?;
+            self.at += 1;
+            (delta, code)
+        };
+        self.time = self.time.wrapping_add(delta);
+        let util = match self.all.values.get(usize::from(code)) {
+            Some(&v) if code != RAW_VALUE => v,
+            _ => {
+                let raw = bytes.get(self.at..self.at + 8)?;
+                self.at += 8;
+                f64::from_bits(u64::from_le_bytes(raw.try_into().ok()?))
+            }
+        };
+        Some(UtilPoint {
+            time: self.time,
+            util,
+        })
+    }
+}
+
+impl Points<'_> {
+    /// Reads a varint at the current place in `bytes`.
+    fn varint(&mut self, bytes: &[u8]) -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let &b = bytes.get(self.at)?;
+            self.at += 1;
+            v |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                break;
+            }
+        }
+        Some(v)
+    }
+}
+
+/// The area under a utilisation function from its first point up to times
+/// asked for in increasing order.
+struct Area<'a> {
+    points: std::iter::Peekable<Points<'a>>,
+    /// The last point passed, and the area up to it.
+    at: Option<(UtilPoint, f64)>,
+}
+
+impl<'a> Area<'a> {
+    fn new(u: &'a MutatorUtilization) -> Area<'a> {
+        let mut points = u.decode().peekable();
+        let at = points.next().map(|p| (p, 0.0));
+        Area { points, at }
+    }
+
+    /// The area up to `t` (not before the first point, nor before the last
+    /// time asked for).
+    fn at(&mut self, t: Time) -> f64 {
+        let Some((mut p, mut area)) = self.at else {
+            return 0.0;
+        };
+        while let Some(next) = self.points.next_if(|n| n.time <= t) {
+            area += p.util * (next.time - p.time) as f64;
+            p = next;
+        }
+        self.at = Some((p, area));
+        area + p.util * (t - p.time) as f64
+    }
+}
+
+/// The largest unit of time between utilisation points tried: Go's clock
+/// ticks are 64 ns on Linux, and a coarser unit saves little.
+const MAX_QUANTUM: i64 = 1 << 10;
 
 /// The streaming state building the utilisation function.
 #[derive(Debug)]
@@ -152,14 +368,22 @@ pub(crate) struct UtilTracker {
     /// GOMAXPROCS changes: from when, how many.
     procs: Vec<(Time, usize)>,
     in_assist: FxHashSet<GoId>,
-    bg_workers: FxHashSet<GoId>,
+    /// Background mark workers counted against the mutator now (from
+    /// their label to when they stop running), and the P of each.
+    bg_running: FxHashMap<GoId, ProcId>,
     /// Whether each goroutine is on a thread (running or in a syscall),
     /// kept during the first generation only: only ranges active when the
     /// trace began need it.
     executing: FxHashMap<GoId, bool>,
     syncs: u64,
     last_time: Option<Time>,
-    out: Vec<UtilPoint>,
+    /// The function so far, but for the points in `recent`.
+    out: MutatorUtilization,
+    /// The points not yet in `out`: the last one, which a change at the
+    /// same time may still lower, and during the first generation all of
+    /// them, which a sweep or an assist found active may still lower (see
+    /// [`UtilTracker::lower_history`]).
+    recent: Vec<UtilPoint>,
 }
 
 impl UtilTracker {
@@ -171,11 +395,12 @@ impl UtilTracker {
             gc_on_p: Vec::new(),
             procs: Vec::new(),
             in_assist: FxHashSet::default(),
-            bg_workers: FxHashSet::default(),
+            bg_running: FxHashMap::default(),
             executing: FxHashMap::default(),
             syncs: 0,
             last_time: None,
-            out: Vec::new(),
+            out: MutatorUtilization::default(),
+            recent: Vec::new(),
         }
     }
 
@@ -215,13 +440,15 @@ impl UtilTracker {
         {
             self.add(UtilPoint { time, util: 0.0 });
         }
-        MutatorUtilization { points: self.out }
+        self.flush();
+        self.out.shrink_to_fit();
+        self.out
     }
 
     fn set_procs(&mut self, time: Time, n: u64) {
         let n = usize::try_from(n).unwrap_or(usize::MAX).min(1 << 20);
-        if self.out.is_empty() && n > 0 {
-            self.out.push(UtilPoint { time, util: 1.0 });
+        if self.out.is_empty() && self.recent.is_empty() && n > 0 {
+            self.recent.push(UtilPoint { time, util: 1.0 });
         }
         self.gc_on_p.resize(n, 0);
         if self.procs.last().is_none_or(|&(_, m)| m != n) {
@@ -288,13 +515,13 @@ impl UtilTracker {
     fn lower_history(&mut self) {
         let mut pi = 0;
         let mut mi = 0;
-        while mi < self.out.len() {
-            if pi + 1 < self.procs.len() && self.procs[pi + 1].0 < self.out[mi].time {
+        while mi < self.recent.len() {
+            if pi + 1 < self.procs.len() && self.procs[pi + 1].0 < self.recent[mi].time {
                 pi += 1;
                 continue;
             }
             let share = 1.0 / self.procs[pi].1.max(1) as f64;
-            let point = &mut self.out[mi];
+            let point = &mut self.recent[mi];
             point.util = (point.util - share).max(0.0);
             mi += 1;
         }
@@ -311,25 +538,68 @@ impl UtilTracker {
         } else {
             self.executing.remove(&c.id);
         }
-        // Most changes keep the goroutine on or off its thread: no lookup.
-        if was == is || !(self.in_assist.contains(&c.id) || self.bg_workers.contains(&c.id)) {
+        // Most changes keep the goroutine on or off its thread.
+        if was == is {
             return false;
         }
-        if let Some(gc) = self.p(proc) {
-            *gc += if is { 1 } else { -1 };
+        if self.in_assist.contains(&c.id) {
+            if let Some(gc) = self.p(proc) {
+                *gc += if is { 1 } else { -1 };
+            }
+            return true;
         }
-        true
+        // A worker counts from its label on, which follows its start.
+        match self.bg_running.remove(&c.id).filter(|_| was) {
+            Some(p) => {
+                if let Some(gc) = self.p(p) {
+                    *gc -= 1;
+                }
+                true
+            }
+            None => false,
+        }
     }
 
+    /// A background mark worker's run is labelled with its mode right after
+    /// it starts: from then until it stops, its P works for the GC (idle
+    /// workers only use Ps the program left idle).
     fn label(&mut self, step: &Step<'_>, label: &[u8]) -> bool {
         if !self.flags.background || !label.starts_with(b"GC ") || label == b"GC (idle)" {
             return false;
         }
-        self.bg_workers.insert(step.goroutine);
+        if self.bg_running.contains_key(&step.goroutine) {
+            return false;
+        }
+        self.bg_running.insert(step.goroutine, step.proc);
         if let Some(gc) = self.p(step.proc) {
             *gc += 1;
         }
         true
+    }
+
+    /// Moves the points in `recent` to `out`. The first time, the times
+    /// between them (a generation's worth) give the quantum of the times:
+    /// the largest power of two, up to [`MAX_QUANTUM`], that divides nine
+    /// in ten of them (Go's reader moves a time that equals the one before
+    /// by a nanosecond, so a few are off).
+    fn flush(&mut self) {
+        if self.out.is_empty() {
+            let gaps: Vec<i64> = self
+                .recent
+                .windows(2)
+                .map(|w| w[1].time.wrapping_sub(w[0].time))
+                .collect();
+            let divides =
+                |q: i64| gaps.iter().filter(|&&g| g % q == 0).count() * 10 >= gaps.len() * 9;
+            self.out.quantum = (0..=MAX_QUANTUM.ilog2())
+                .rev()
+                .map(|k| 1i64 << k)
+                .find(|&q| divides(q))
+                .unwrap_or(1);
+        }
+        for p in self.recent.drain(..) {
+            self.out.push(p);
+        }
     }
 
     fn current(&self) -> f64 {
@@ -345,7 +615,7 @@ impl UtilTracker {
     /// Records a point if the utilisation changed (at the same time, the
     /// lower value wins).
     fn add(&mut self, p: UtilPoint) {
-        if let Some(last) = self.out.last_mut() {
+        if let Some(last) = self.recent.last_mut() {
             if last.util == p.util {
                 return;
             }
@@ -356,7 +626,10 @@ impl UtilTracker {
                 return;
             }
         }
-        self.out.push(p);
+        if self.syncs > 1 {
+            self.flush();
+        }
+        self.recent.push(p);
     }
 }
 
@@ -377,13 +650,40 @@ mod tests {
         assert_eq!(curve(&[]).worst_window(10), None);
     }
 
-    fn curve(points: &[(Time, f64)]) -> MutatorUtilization {
-        MutatorUtilization {
-            points: points
-                .iter()
-                .map(|&(time, util)| UtilPoint { time, util })
-                .collect(),
+    #[test]
+    fn points_come_back_as_they_went_in() {
+        // Enough points for several chunks, more distinct values than the
+        // table holds, and times that jump anywhere (a damaged trace).
+        let points: Vec<UtilPoint> = (0..400_000i64)
+            .map(|i| UtilPoint {
+                time: match i % 1000 {
+                    999 => i64::MAX - i,
+                    998 => i64::MIN + i,
+                    _ => i * 977,
+                },
+                util: (i % 300) as f64 / 299.0,
+            })
+            .collect();
+        let mut u = MutatorUtilization {
+            quantum: 977,
+            ..MutatorUtilization::default()
+        };
+        for &p in &points {
+            u.push(p);
         }
+        u.shrink_to_fit();
+        assert!(u.chunks.len() > 1, "{} chunks", u.chunks.len());
+        assert!(u.points().eq(points.iter().copied()));
+        let (first, last) = (points[0].time, points[points.len() - 1].time);
+        assert_eq!(u.span(), Some((first, last)));
+    }
+
+    fn curve(points: &[(Time, f64)]) -> MutatorUtilization {
+        let mut u = MutatorUtilization::default();
+        for &(time, util) in points {
+            u.push(UtilPoint { time, util });
+        }
+        u
     }
 
     fn step(time: Time, goroutine: GoId, proc: ProcId, what: What<'static>) -> Step<'static> {
@@ -401,11 +701,7 @@ mod tests {
         for s in steps {
             t.step(s);
         }
-        t.finish()
-            .points()
-            .iter()
-            .map(|p| (p.time, p.util))
-            .collect()
+        t.finish().points().map(|p| (p.time, p.util)).collect()
     }
 
     fn go(time: Time, proc: ProcId, id: GoId, from: GoState, to: GoState) -> Step<'static> {
@@ -460,6 +756,43 @@ mod tests {
                 (70, 0.75),
                 (80, 1.0),
                 (100, 0.0),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_worker_counts_from_its_label_to_its_stop_every_run() {
+        use GoState::*;
+        // Go's reader counts a worker it knows from an earlier label twice
+        // when it starts again (the start, then the label); the one-off
+        // stays counted after it stops, and the P is taken for GC work
+        // until the end of the trace.
+        let mut steps = vec![
+            step(0, -1, -1, What::Sync),
+            step(1, -1, -1, What::Gomaxprocs(2)),
+        ];
+        for run in 0..3 {
+            let t = 10 + run * 10;
+            steps.push(go(t, 0, 7, Waiting, Running));
+            steps.push(step(t, 7, 0, What::Label(b"GC (dedicated)")));
+            steps.push(go(t + 5, 0, 7, Running, Waiting));
+        }
+        // An idle worker's run costs the program nothing.
+        steps.push(go(50, 1, 7, Waiting, Running));
+        steps.push(step(50, 7, 1, What::Label(b"GC (idle)")));
+        steps.push(go(55, 1, 7, Running, Waiting));
+        steps.push(step(60, -1, -1, What::Sync));
+        assert_eq!(
+            default_points(&steps),
+            [
+                (1, 1.0),
+                (10, 0.5),
+                (15, 1.0),
+                (20, 0.5),
+                (25, 1.0),
+                (30, 0.5),
+                (35, 1.0),
+                (60, 0.0),
             ]
         );
     }

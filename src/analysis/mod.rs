@@ -369,10 +369,10 @@ mod tests {
             };
             assert_eq!(text(&latency), text(&all), "{kind:?}");
         }
-        assert!(latency.start_functions.is_empty() && latency.utilization.points().is_empty());
+        assert!(latency.start_functions.is_empty() && latency.utilization.is_empty());
         let utilization = only(false, false, true);
         assert_eq!(utilization.utilization, all.utilization);
-        assert!(!all.utilization.points().is_empty());
+        assert!(!all.utilization.is_empty());
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! intervals that began under it.
 //! The goroutine filter of the timeline applies to the tabs too.
 
+use std::sync::Arc;
+
 use super::analysis_task::{AnalysisState, AnalysisTask};
 use super::details::Picked;
 use super::filter::GoroutineFilter;
@@ -20,6 +22,7 @@ use super::mmu::MmuTab;
 use super::open::TraceFile;
 use super::outliers::{self, OutliersTab};
 use super::range_stats::RangeTab;
+use crate::analysis::Analysis;
 use crate::model::{Lane, LaneKey, TimeSpan, Timeline};
 use crate::worker::Worker;
 
@@ -126,6 +129,12 @@ impl AnalysisPanel {
     /// The tab shown, if the panel is open.
     pub(crate) fn open(&self) -> Option<Tab> {
         self.open
+    }
+
+    /// Whether the open tab still computes what it shows from `analysis`
+    /// (the MMU curve).
+    pub(crate) fn computing(&self, analysis: Option<&Arc<Analysis>>) -> bool {
+        self.open == Some(Tab::Mmu) && analysis.is_some_and(|a| self.mmu.pending(a))
     }
 
     /// Forgets what belonged to the previous trace (bin, current outlier).

@@ -665,7 +665,9 @@ impl GotvApp {
     fn panel_ready(&self) -> bool {
         let analysis = self.session.as_ref().map(|s| &s.analysis);
         match (self.panel.open(), analysis) {
-            (Some(tab), Some(task)) => task.ready_for(tab),
+            (Some(tab), Some(task)) => {
+                task.ready_for(tab) && !self.panel.computing(task.analysis())
+            }
             _ => true,
         }
     }
