@@ -2,7 +2,7 @@
 //! measure of how much the GC can stall the program.
 //!
 //! The curve has [`WINDOWS`] windows, log-spaced from [`MIN_WINDOW`] to
-//! the trace's length, each from [`MutatorUtilization::mmu`]. It is
+//! the trace's length, each from [`MutatorUtilization::worst_window`]. It is
 //! computed on a thread, never per frame: from the background analysis's
 //! utilisation for Go's default selection of GC activities, or — when the
 //! user changes the checkboxes — by reading the trace again with those
@@ -10,8 +10,9 @@
 //! other flags need another pass). A newer request drops the older one,
 //! whose thread stops at its next event or window.
 //!
-//! A click on the plot zooms the timeline to the worst window of the size
-//! under the pointer ([`MutatorUtilization::worst_window`]).
+//! A click on the plot zooms the timeline to the worst window of the
+//! curve's size nearest the pointer, found with the curve: the ui thread
+//! makes no pass over the function (a busy trace's has millions of points).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,40 +45,16 @@ pub(crate) struct MmuPoint {
     pub(crate) window: i64,
     /// The least utilisation over all windows of that size, 0..=1.
     pub(crate) mmu: f64,
+    /// The worst window of that size (the earliest of equal ones), cut to
+    /// the trace: its start and end, absolute.
+    pub(crate) worst: (i64, i64),
 }
 
-/// A computed curve and the function it comes from (for the worst windows).
+/// A computed curve, for the flags it was computed with.
 #[derive(Debug)]
 struct Curve {
     flags: UtilFlags,
     points: Vec<MmuPoint>,
-    function: Function,
-}
-
-/// The utilisation function a curve comes from: the analysis' own (for
-/// Go's default flags; shared, not copied: a busy trace's takes megabytes),
-/// or one read again for other flags.
-enum Function {
-    Analysed(Arc<Analysis>),
-    Read(MutatorUtilization),
-}
-
-impl Function {
-    fn get(&self) -> &MutatorUtilization {
-        match self {
-            Function::Analysed(analysis) => &analysis.utilization,
-            Function::Read(u) => u,
-        }
-    }
-}
-
-impl std::fmt::Debug for Function {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Function::Analysed(_) => f.write_str("Analysed"),
-            Function::Read(_) => f.write_str("Read"),
-        }
-    }
 }
 
 /// A curve being computed on another thread.
@@ -156,9 +133,7 @@ impl MmuTab {
             ui.weak("No utilisation in this trace (GOMAXPROCS was never seen).");
             return None;
         }
-        let window = plot(ui, &curve.points)?;
-        let (_, start, len) = curve.function.get().worst_window(window)?;
-        Some((start, start + len))
+        plot(ui, &curve.points).map(|p| p.worst)
     }
 
     fn flags(&self) -> UtilFlags {
@@ -208,18 +183,18 @@ fn start(
     let (analysis, ctx) = (Arc::clone(analysis), ctx.clone());
     let (source, index) = (source.clone(), Arc::clone(index));
     std::thread::spawn(move || {
+        // The analysis' own function serves Go's default flags (shared,
+        // not copied: a busy trace's takes megabytes).
+        let read;
         let function = if flags == UtilFlags::DEFAULT {
-            Ok(Function::Analysed(analysis))
+            Ok(&analysis.utilization)
         } else {
-            utilization((&source, &index), flags, &stop).map(Function::Read)
+            read = utilization((&source, &index), flags, &stop);
+            read.as_ref().map_err(Clone::clone)
         };
-        let result = function.and_then(|function| {
-            let points = curve(function.get(), &stop).ok_or_else(|| "cancelled".to_owned())?;
-            Ok(Curve {
-                flags,
-                points,
-                function,
-            })
+        let result = function.and_then(|u| {
+            let points = curve(u, &stop).ok_or_else(|| "cancelled".to_owned())?;
+            Ok(Curve { flags, points })
         });
         if !stop.load(Ordering::Relaxed) && tx.send(result).is_ok() {
             ctx.request_repaint();
@@ -274,8 +249,13 @@ pub(crate) fn curve(u: &MutatorUtilization, cancel: &AtomicBool) -> Option<Vec<M
                 scope.spawn(move || {
                     windows
                         .map(|&window| {
-                            let mmu = (!cancel.load(Ordering::Relaxed)).then(|| u.mmu(window))?;
-                            Some(MmuPoint { window, mmu })
+                            if cancel.load(Ordering::Relaxed) {
+                                return None;
+                            }
+                            let (mmu, start, len) =
+                                u.worst_window(window).unwrap_or((0.0, first, 0));
+                            let worst = (start, start + len);
+                            Some(MmuPoint { window, mmu, worst })
                         })
                         .collect::<Option<Vec<_>>>()
                 })
@@ -297,8 +277,9 @@ pub(crate) fn curve(u: &MutatorUtilization, cancel: &AtomicBool) -> Option<Vec<M
 const X_AXIS_HEIGHT: f32 = 32.0;
 
 /// Draws the curve over a log window axis, with the MMU at the smallest and
-/// largest window in words; returns the window size clicked, in ns.
-fn plot(ui: &mut egui::Ui, points: &[MmuPoint]) -> Option<i64> {
+/// largest window in words; returns the point of the window size nearest
+/// the click.
+fn plot<'a>(ui: &mut egui::Ui, points: &'a [MmuPoint]) -> Option<&'a MmuPoint> {
     let xy: Vec<[f64; 2]> = points
         .iter()
         .map(|p| [(p.window as f64).log10(), p.mmu])
@@ -356,7 +337,8 @@ fn plot(ui: &mut egui::Ui, points: &[MmuPoint]) -> Option<i64> {
     }
     let pos = response.response.interact_pointer_pos()?;
     let x = response.transform.value_from_position(pos).x;
-    Some(10f64.powf(x).round() as i64)
+    let off = |p: &MmuPoint| ((p.window as f64).log10() - x).abs();
+    points.iter().min_by(|a, b| off(a).total_cmp(&off(b)))
 }
 
 #[cfg(test)]
@@ -376,5 +358,15 @@ mod tests {
         assert!(points.windows(2).all(|w| w[0].window < w[1].window));
         assert!(points.iter().all(|p| (0.0..=1.0).contains(&p.mmu)));
         assert!(curve(&analysis.utilization, &AtomicBool::new(true)).is_none());
+        // Each point keeps its worst window, for a click to zoom to: as
+        // long as the point's window (cut to the trace), where the MMU is.
+        let (first, last) = analysis.utilization.span().expect("utilisation");
+        for p in &points {
+            let (start, end) = p.worst;
+            assert_eq!(end - start, p.window.min(last - first), "{p:?}");
+            assert!(start >= first && end <= last, "{p:?}");
+            let found = analysis.utilization.worst_window(p.window);
+            assert_eq!(found, Some((p.mmu, start, end - start)));
+        }
     }
 }
