@@ -35,6 +35,8 @@
 //! than that. Here a worker's run counts from its label until it stops
 //! running, on the P that labelled it.
 
+use std::collections::hash_map::Entry;
+
 use crate::trace::{FxHashMap, FxHashSet};
 
 use super::step::{Edge, GcRange, GoChange, Step, What};
@@ -245,11 +247,12 @@ impl MutatorUtilization {
             }
         };
         let (mut area, mut prev): (f64, Option<UtilPoint>) = (0.0, None);
+        let w_f = w as f64;
         for p in self.points() {
             if let Some(q) = prev.replace(p) {
                 area += q.util * (p.time - q.time) as f64;
             }
-            let (t, w_f) = (p.time, w as f64);
+            let t = p.time;
             if t.saturating_add(w) <= last {
                 consider((ahead.at(t + w) - area) / w_f, t);
             }
@@ -567,10 +570,10 @@ impl UtilTracker {
         if !self.flags.background || !label.starts_with(b"GC ") || label == b"GC (idle)" {
             return false;
         }
-        if self.bg_running.contains_key(&step.goroutine) {
-            return false;
-        }
-        self.bg_running.insert(step.goroutine, step.proc);
+        match self.bg_running.entry(step.goroutine) {
+            Entry::Occupied(_) => return false,
+            Entry::Vacant(v) => v.insert(step.proc),
+        };
         if let Some(gc) = self.p(step.proc) {
             *gc += 1;
         }

@@ -96,11 +96,16 @@ impl MmuTab {
     /// Whether the curve of `analysis` is still to come: being computed,
     /// or not yet asked for (the tab starts it when drawn with it).
     pub(crate) fn pending(&self, analysis: &Arc<Analysis>) -> bool {
-        let same = self
-            .analysis
+        !self.is_for(analysis)
+            || (self.error.is_none() && (self.task.is_some() || self.curve.is_none()))
+    }
+
+    /// Whether the tab's state belongs to `analysis` (a new one is a new
+    /// trace, or the statistics coming in).
+    fn is_for(&self, analysis: &Arc<Analysis>) -> bool {
+        self.analysis
             .as_ref()
-            .is_some_and(|a| Arc::ptr_eq(a, analysis));
-        !same || (self.error.is_none() && (self.task.is_some() || self.curve.is_none()))
+            .is_some_and(|a| Arc::ptr_eq(a, analysis))
     }
 
     /// Draws the tab; returns the absolute time range of the worst window
@@ -142,11 +147,7 @@ impl MmuTab {
 
     /// Takes in a finished curve; starts one if the flags or the trace changed.
     fn update(&mut self, ctx: &egui::Context, analysis: &Arc<Analysis>, file: TraceFile<'_>) {
-        let same = self
-            .analysis
-            .as_ref()
-            .is_some_and(|a| Arc::ptr_eq(a, analysis));
-        if !same {
+        if !self.is_for(analysis) {
             *self = MmuTab {
                 flags: self.flags,
                 analysis: Some(Arc::clone(analysis)),
