@@ -47,13 +47,22 @@ const MIN_CELLS_TO_COARSEN: usize = 2;
 /// Number of span kinds, for per-kind accumulators.
 const KINDS: usize = SpanKind::ALL.len();
 
+/// Highest bucket index a cell can hold. A level has about
+/// [`Grid::finest`]'s `buckets` buckets over its generation (a thousand at
+/// most), so 16-bit indices make a cell 10 bytes instead of 16: the cells
+/// of every generation's summary stay in memory (1.7 million of them for a
+/// 1 GB trace, 28 MB at 16 bytes). A grid whose spans reach further (its
+/// timestamps contradict the index's time range) is coarsened until they
+/// fit ([`Pyramids::push`]).
+const MAX_BUCKET: usize = u16::MAX as usize;
+
 /// One bucket, or a run of buckets with the same content.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Cell {
     /// First bucket, counted from the level's origin.
-    first: u32,
+    first: u16,
     /// First bucket after the cell.
-    end: u32,
+    end: u16,
     /// Busy fraction, 0..=255 (any busy time rounds up to at least 1).
     busy: u8,
     /// Fraction of the cell covered by any span, 0..=255 (rounded up like
@@ -148,7 +157,12 @@ impl Pyramids {
     /// Adds the levels of `grid` and of ever coarser grids until one bucket
     /// covers `len`, keeping those that shrink enough (see [`KEEP_RATIO`])
     /// and none above a level of [`MIN_CELLS_TO_COARSEN`] cells or fewer.
+    /// The first level kept is the finest whose buckets all have an index
+    /// a cell can hold ([`MAX_BUCKET`]).
     fn push_levels(&mut self, mut grid: Grid, len: i64) {
+        while grid.end_bucket() > MAX_BUCKET && grid.shift < 62 {
+            grid = grid.coarser();
+        }
         let mut kept: Option<usize> = None;
         while kept.is_none_or(|n| n > MIN_CELLS_TO_COARSEN) {
             let start = self.cells.len();
@@ -287,7 +301,7 @@ impl<'a> Level<'a> {
 
     /// The time `cell` covers.
     pub(crate) fn span_of(&self, cell: &Cell) -> TimeSpan {
-        let at = |bucket: u32| self.origin + (i64::from(bucket) << self.shift);
+        let at = |bucket: u16| self.origin + (i64::from(bucket) << self.shift);
         TimeSpan::new(at(cell.first), at(cell.end))
     }
 
@@ -347,8 +361,8 @@ impl Bucket {
                 .clamp(0.0, 255.0) as u8
         };
         Cell {
-            first: bucket_u32(first),
-            end: bucket_u32(end),
+            first: bucket_u16(first),
+            end: bucket_u16(end),
             busy: fraction(busy),
             covered: fraction(covered),
             kind: dominant as u8,
@@ -357,8 +371,10 @@ impl Bucket {
     }
 }
 
-fn bucket_u32(index: usize) -> u32 {
-    u32::try_from(index).unwrap_or(u32::MAX)
+/// A bucket index as a cell holds it; [`Pyramids::push`] coarsens a grid
+/// until its indices fit, so this never saturates.
+fn bucket_u16(index: usize) -> u16 {
+    u16::try_from(index).unwrap_or(u16::MAX)
 }
 
 /// Buckets wholly covered by one span: `[first, end)`, of that kind.
@@ -443,6 +459,13 @@ impl Grid {
         self.buckets.is_empty() && self.current.is_none() && self.runs.is_empty()
     }
 
+    /// The bucket after the last one with anything in it.
+    fn end_bucket(&self) -> usize {
+        let bucket = self.all_buckets().last().map_or(0, |&(i, _)| i + 1);
+        let run = self.runs.last().map_or(0, |r| r.end);
+        bucket.max(run)
+    }
+
     fn index(&self, t: i64) -> usize {
         usize::try_from(t.saturating_sub(self.origin) >> self.shift).unwrap_or_default()
     }
@@ -521,7 +544,7 @@ impl Grid {
             let next_bucket = buckets.peek().map(|&&(i, _)| i);
             if let Some(run) = runs.next_if(|r| next_bucket.is_none_or(|i| r.first <= i)) {
                 let busy = if run.kind.is_busy() { 255 } else { 0 };
-                let (first, end) = (bucket_u32(run.first), bucket_u32(run.end));
+                let (first, end) = (bucket_u16(run.first), bucket_u16(run.end));
                 push_cell(
                     cells,
                     start,
@@ -676,11 +699,40 @@ mod tests {
         let mut cells = Vec::new();
         grid.level_into(&mut cells);
         // The two waiting buckets look alike and make one cell.
-        let cells: Vec<(u32, u32, SpanKind)> =
+        let cells: Vec<(u16, u16, SpanKind)> =
             cells.iter().map(|c| (c.first, c.end, c.kind())).collect();
         assert_eq!(
             cells,
             [(0, 2, SpanKind::Waiting), (2, 3, SpanKind::Running)]
+        );
+    }
+
+    #[test]
+    fn spans_past_what_a_cell_can_index_coarsen_the_finest_level() {
+        // A generation whose index says it lasts 64 ns (buckets of 1 ns)
+        // while its events go on for 100 µs: 100k buckets, past what a
+        // 10-byte cell indexes.
+        assert_eq!(size_of::<Cell>(), 10, "the documented saving");
+        let basis = TimeSpan::new(0, 64);
+        let mut grid = Grid::finest(basis, 64);
+        grid.add_range(0, 10, SpanKind::Running);
+        grid.add_range(99_990, 100_000, SpanKind::Runnable);
+        assert!(grid.end_bucket() > MAX_BUCKET);
+        let mut all = Pyramids::default();
+        let row = all.push(grid, basis.len());
+        let finest = all.pyramid(row).level(0).unwrap();
+        assert_eq!(finest.width(), 2, "the first width whose indices fit");
+        let spans: Vec<(TimeSpan, SpanKind)> = finest
+            .cells
+            .iter()
+            .map(|c| (finest.span_of(c), c.kind()))
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                (TimeSpan::new(0, 10), SpanKind::Running),
+                (TimeSpan::new(99_990, 100_000), SpanKind::Runnable)
+            ]
         );
     }
 
