@@ -44,8 +44,8 @@ use super::generation::{
 use super::intern::{Interner, StrId};
 use super::lod::Grid;
 use super::origin::{Origin, OriginBuilder, OriginId};
-use super::plot::{Series, SeriesBuilder};
-use super::span::{RowBuilder, Span, SpanKind, Splits};
+use super::plot::{Series, SeriesBuilder, clip};
+use super::span::{RowBuilder, RowData, Span, SpanKind, Splits};
 use super::timeline::{LaneKey, TimeSpan, WallClock};
 use crate::trace::event::{Range, RangeName, StateTransition};
 use crate::trace::{Error, Event, EventKind, GoState, ResourceId, Stack, Trace, Transition};
@@ -141,6 +141,32 @@ pub fn build_generation(
     };
     let (built, edges, error) = b.run(trace, g, open)?;
     Some((built.into_model(), edges, error))
+}
+
+/// Builds the summary of generation `g` of `trace` and its model in full
+/// detail over `window` only: the spans that touch it, the plots over it.
+/// What a zoomed-in view needs, at a fraction of the memory of the whole
+/// generation's model, which holds tens of bytes per event. Otherwise as
+/// [`build_generation`].
+pub fn build_window(
+    trace: &Trace<'_>,
+    g: usize,
+    open: &OpenAnnotations,
+    window: TimeSpan,
+) -> Option<(
+    GenerationSummary,
+    GenerationModel,
+    AnnotationEdges,
+    Option<Error>,
+)> {
+    let b = Builder {
+        basis: basis(trace, g),
+        window: Some(window),
+        ..Builder::default()
+    };
+    let (built, edges, error) = b.run(trace, g, open)?;
+    let (summary, model) = built.split_window(window);
+    Some((summary, model, edges, error))
 }
 
 /// Generation `g`'s time range as the index knows it before decoding (see
@@ -318,6 +344,9 @@ struct Builder {
     summary_only: bool,
     /// The generation's time range from the index.
     basis: Option<TimeSpan>,
+    /// Spans kept in full detail: those touching this window (all
+    /// without one; none when `summary_only`).
+    window: Option<TimeSpan>,
     /// How far spans too long for a [`Span`] may still be split.
     splits: Splits,
 }
@@ -415,13 +444,17 @@ impl Builder {
         value: u32,
         origin: OriginId,
     ) {
-        let summarize = self.summarize_into();
+        let kind_of_rows = self.rows();
         let Some((key, rows)) = self.lanes.get_mut(lane as usize) else {
             return;
         };
         if rows.len() <= row {
             let key = *key;
-            rows.resize_with(row + 1, || new_row(summarize, key));
+            // Exactly: a row builder is a few hundred bytes, and a vector's
+            // first growth would make room for four rows in each of the
+            // generation's thousands of goroutine lanes.
+            rows.reserve_exact(row + 1 - rows.len());
+            rows.resize_with(row + 1, || kind_of_rows.new_row(key));
         }
         let with_origins = !self.summary_only;
         if let Some(r) = rows.get_mut(row) {
@@ -430,10 +463,21 @@ impl Builder {
         }
     }
 
-    /// The time range rows are summarized over as they are built, if
-    /// they are (see [`RowBuilder::summarizing`]).
-    fn summarize_into(&self) -> Option<TimeSpan> {
-        self.basis.filter(|_| self.summary_only)
+    /// How rows are built: kept whole, or summarized as they are built
+    /// over the generation's time range when there is one to lay the
+    /// summary over (see [`RowBuilder::summarizing`]).
+    fn rows(&self) -> Rows {
+        match (self.basis, self.summary_only, self.window) {
+            (Some(basis), true, _) => Rows::Summary(basis),
+            (Some(basis), false, Some(window)) => Rows::Window(basis, window),
+            _ => Rows::All,
+        }
+    }
+
+    /// Whether a span starting at `t` is past the window, so never kept
+    /// (its origin need not be interned).
+    fn past_window(&self, t: i64) -> bool {
+        self.window.is_some_and(|w| t > w.end)
     }
 
     fn push(&mut self, key: LaneKey, row: usize, span: (i64, i64), kind: SpanKind, value: u32) {
@@ -635,7 +679,7 @@ impl Builder {
         (id, slot): (i64, u32),
         to: GoState,
     ) -> OriginId {
-        if self.summary_only {
+        if self.summary_only || self.past_window(ev.time()) {
             return 0;
         }
         let by = ev.goroutine();
@@ -713,7 +757,7 @@ impl Builder {
     }
 
     fn close(&mut self, slot: u32, t: i64) {
-        let (with_origins, summarize) = (!self.summary_only, self.summarize_into());
+        let (with_origins, kind_of_rows) = (!self.summary_only, self.rows());
         let Some(track) = self.tracks.get_mut(slot as usize) else {
             return;
         };
@@ -726,7 +770,7 @@ impl Builder {
         let key = LaneKey::Goroutine(track.info.id);
         track
             .states
-            .get_or_insert_with(|| new_row(summarize, key))
+            .get_or_insert_with(|| kind_of_rows.new_row(key))
             .push_from(span, value, states_origin, &mut self.splits);
         self.counts.change(t, open.kind, -1);
         if let Some(p) = open.p_lane {
@@ -808,7 +852,10 @@ impl Builder {
     /// A mark on the goroutine's lane, or on the M's when no goroutine ran.
     fn mark_on(&mut self, ev: &Event<'_>, kind: SpanKind, label: StrId) {
         let (t, g, m) = (ev.time(), ev.goroutine(), ev.thread());
-        let origin = self.origin(ev, ev.stack(), -1);
+        let origin = match self.past_window(t) {
+            true => 0,
+            false => self.origin(ev, ev.stack(), -1),
+        };
         let lane = if g >= 0 {
             let slot = self.slot(g);
             self.track(slot).map(|t| (t.lane, G_MARKS))
@@ -959,6 +1006,7 @@ impl Builder {
             rows: lanes,
             model: GenerationModel {
                 span,
+                window: span,
                 basis: self.basis.unwrap_or(span),
                 origin_table: self.origins.finish(),
                 strings: self.strings.unwrap_or_else(Interner::new).finish(),
@@ -973,7 +1021,7 @@ impl Builder {
 
     /// Moves each goroutine's [`G_STATES`] row into its lane.
     fn states_into_lanes(&mut self) {
-        let summarize = self.summarize_into();
+        let kind_of_rows = self.rows();
         for track in &mut self.tracks {
             let Some((key, rows)) = self.lanes.get_mut(track.lane as usize) else {
                 continue;
@@ -981,11 +1029,14 @@ impl Builder {
             let states = match track.states.take() {
                 Some(states) => states,
                 None if rows.is_empty() => continue,
-                None => new_row(summarize, *key),
+                None => kind_of_rows.new_row(*key),
             };
             match rows.get_mut(G_STATES) {
                 Some(row) => *row = states,
-                None => rows.push(states),
+                None => {
+                    rows.reserve_exact(1);
+                    rows.push(states);
+                }
             }
         }
     }
@@ -1041,11 +1092,27 @@ impl Builder {
     }
 }
 
-/// A new row of lane `key`, summarizing over `summarize` if given.
-fn new_row(summarize: Option<TimeSpan>, key: LaneKey) -> RowBuilder {
-    match summarize {
-        Some(basis) => RowBuilder::summarizing(Grid::finest(basis, finest_buckets(key))),
-        None => RowBuilder::default(),
+/// How a build makes its rows.
+#[derive(Clone, Copy)]
+enum Rows {
+    /// Every span kept; the summary, if wanted, made from them at the end.
+    All,
+    /// Summarized over the given time range as the spans come, none kept.
+    Summary(TimeSpan),
+    /// Summarized over the first time range, keeping the spans that touch
+    /// the second.
+    Window(TimeSpan, TimeSpan),
+}
+
+impl Rows {
+    /// A new row of lane `key`.
+    fn new_row(self, key: LaneKey) -> RowBuilder {
+        let grid = |basis| Grid::finest(basis, finest_buckets(key));
+        match self {
+            Rows::All => RowBuilder::default(),
+            Rows::Summary(basis) => RowBuilder::summarizing(grid(basis)),
+            Rows::Window(basis, window) => RowBuilder::windowed(grid(basis), window),
+        }
     }
 }
 
@@ -1095,12 +1162,38 @@ impl Built {
         }
     }
 
+    /// The summary, and the model of the spans kept: those touching
+    /// `window` (rows built [windowed](Rows::Window)), with the plots cut
+    /// to it.
+    fn split_window(self, window: TimeSpan) -> (GenerationSummary, GenerationModel) {
+        let basis = self.model.basis;
+        let mut grids = Vec::with_capacity(self.rows.len());
+        let mut lanes = Vec::with_capacity(self.rows.len());
+        for (key, rows) in self.rows {
+            let empty = || Grid::finest(basis, finest_buckets(key));
+            let (row_grids, data): (Vec<Grid>, Vec<RowData>) =
+                rows.into_iter().map(|r| r.split(empty())).unzip();
+            grids.push((key, row_grids.into_iter()));
+            lanes.push(LaneData { key, rows: data });
+        }
+        let summary = self.model.summary_parts().summarize(grids.into_iter());
+        let mut model = GenerationModel {
+            lanes,
+            window: window.intersect(self.model.span),
+            ..self.model
+        };
+        for (_, points) in &mut model.plots {
+            clip(points, model.window);
+        }
+        (summary, model)
+    }
+
     /// The summary the model would give.
     fn summarize(self) -> GenerationSummary {
         let basis = self.model.basis;
         let lanes = self.rows.into_iter().map(|(key, rows)| {
             let empty = move || Grid::finest(basis, finest_buckets(key));
-            (key, rows.into_iter().map(move |r| r.into_grid(empty())))
+            (key, rows.into_iter().map(move |r| r.split(empty()).0))
         });
         self.model.summary_parts().summarize(lanes)
     }

@@ -73,6 +73,10 @@ pub struct GenerationModel {
     /// are laid over it, so a summary can be built while the generation is
     /// decoded, and is the same whether built that way or from the detail.
     pub(crate) basis: TimeSpan,
+    /// What the rows and plots cover: the span, or the window of a
+    /// windowed build (only the spans touching it were kept, see
+    /// `build_window`).
+    pub(crate) window: TimeSpan,
     pub(crate) origin_table: Origins,
     pub(crate) strings: Strings,
     pub(crate) goroutines: Vec<GoroutineInfo>,
@@ -202,6 +206,12 @@ impl GenerationModel {
     /// The generation's time span: from its first event to its last.
     pub fn span(&self) -> TimeSpan {
         self.span
+    }
+
+    /// The time its rows and plots cover: its whole span, or the window
+    /// it was built for.
+    pub fn window(&self) -> TimeSpan {
+        self.window
     }
 
     /// The lane `key`, if the generation has it.

@@ -33,7 +33,7 @@ mod span;
 pub mod timeline;
 
 pub use annotations::{AnnotationEdges, OpenAnnotations};
-pub use build::{build, build_generation, summarize_generation};
+pub use build::{build, build_generation, build_window, summarize_generation};
 pub use generation::{GenerationModel, GenerationSummary};
 pub use origin::{SpanDetails, StackFrame};
 pub use plot::{PlotPoint, Series};

@@ -119,6 +119,18 @@ pub(crate) fn downsample(series: &[PlotPoint], span: TimeSpan, width: i64) -> Ve
     out
 }
 
+/// The points of `series` that matter over `window`: the one in effect
+/// at its start and those in it.
+pub(crate) fn clip(series: &mut Vec<PlotPoint>, window: TimeSpan) {
+    let first = series
+        .partition_point(|p| p.t <= window.start)
+        .saturating_sub(1);
+    let end = series.partition_point(|p| p.t < window.end).max(first);
+    series.truncate(end);
+    series.drain(..first);
+    series.shrink_to_fit();
+}
+
 /// Appends to `out` the pixel columns of `series` over `part` (a part of
 /// the view starting at `part.start`, the view's pixel grid starting at
 /// `origin`) at `ns_per_px`: the point in effect at the part's start (moved
@@ -191,6 +203,17 @@ mod tests {
         let expect = [(0, 1, 9, 1), (10, 2, 2, 2), (25, 7, 7, 7)];
         let got: Vec<_> = d.iter().map(|p| (p.t, p.min, p.max, p.last)).collect();
         assert_eq!(got, expect);
+    }
+
+    #[test]
+    fn clipping_keeps_the_value_in_effect_and_the_window() {
+        let mut s = steps(&[(0, 5), (3, 9), (12, 1), (13, 4), (40, 2)]);
+        clip(&mut s, TimeSpan::new(10, 30));
+        let got: Vec<_> = s.iter().map(|p| (p.t, p.last)).collect();
+        assert_eq!(got, [(3, 9), (12, 1), (13, 4)]);
+        let mut s = steps(&[(20, 5)]);
+        clip(&mut s, TimeSpan::new(0, 10));
+        assert!(s.is_empty(), "nothing in effect yet");
     }
 
     #[test]

@@ -214,7 +214,9 @@ impl Default for Splits {
 ///
 /// A builder made [`summarizing`](RowBuilder::summarizing) keeps no spans:
 /// each goes straight into the row's summary grid, so summarizing a
-/// generation holds a few buckets per row instead of every span.
+/// generation holds a few buckets per row instead of every span. One made
+/// [`windowed`](RowBuilder::windowed) summarizes every span too, and keeps
+/// those that touch its window.
 #[derive(Default)]
 pub(crate) struct RowBuilder {
     spans: Row,
@@ -222,6 +224,8 @@ pub(crate) struct RowBuilder {
     /// Start and end of the last span kept.
     last: Option<(i64, i64)>,
     grid: Option<Grid>,
+    /// With a grid: the spans kept, those touching it (none without).
+    window: Option<TimeSpan>,
 }
 
 impl RowBuilder {
@@ -229,6 +233,16 @@ impl RowBuilder {
     pub(crate) fn summarizing(grid: Grid) -> RowBuilder {
         RowBuilder {
             grid: Some(grid),
+            ..RowBuilder::default()
+        }
+    }
+
+    /// A builder that sends its spans to `grid` and keeps those that touch
+    /// `window` (start or end in it, or cover it).
+    pub(crate) fn windowed(grid: Grid, window: TimeSpan) -> RowBuilder {
+        RowBuilder {
+            grid: Some(grid),
+            window: Some(window),
             ..RowBuilder::default()
         }
     }
@@ -263,11 +277,17 @@ impl RowBuilder {
             start = start.max(prev_end.min(end));
         }
         // Summarizing, the span goes straight to the grid, whatever its
-        // length (the hot path of a summary-only build).
+        // length (the hot path of a summary-only build), and is kept only
+        // if it touches the window.
         if let Some(grid) = &mut self.grid {
-            self.last = Some((start, end));
             grid.add_range(start, end, kind);
-            return;
+            if !self
+                .window
+                .is_some_and(|w| start <= w.end && end >= w.start)
+            {
+                self.last = Some((start, end));
+                return;
+            }
         }
         let mut span = Span::new(start, end, kind, value);
         while span.end() < end {
@@ -288,13 +308,14 @@ impl RowBuilder {
         self.origins.extend(origin);
     }
 
-    /// The finest summary level of the row: the grid it was summarizing
-    /// into, or else its spans laid over `empty`.
-    pub(crate) fn into_grid(self, empty: Grid) -> Grid {
-        match self.grid {
+    /// The finest summary level of the row (its spans laid over `empty`
+    /// unless it was summarizing into a grid) and the spans it kept.
+    pub(crate) fn split(mut self, empty: Grid) -> (Grid, RowData) {
+        let grid = match self.grid.take() {
             Some(grid) => grid,
             None => empty.with_spans(&self.spans),
-        }
+        };
+        (grid, self.finish())
     }
 
     /// The row and the origins of its spans, trimmed to their length.
@@ -383,6 +404,6 @@ mod tests {
         let basis = TimeSpan::new(0, 1_000_000_000);
         let mut row = RowBuilder::summarizing(Grid::finest(basis, 32));
         row.push_from(years, (SpanKind::Waiting, 1), None, &mut Splits::default());
-        let _ = row.into_grid(Grid::finest(basis, 32)).at_most(years.1, 32);
+        let _ = row.split(Grid::finest(basis, 32)).0.at_most(years.1, 32);
     }
 }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use super::build::{G_STATES, P_GOROUTINES};
 use super::generation::GenerationModel;
 use super::span::SpanKind;
-use super::timeline::LaneKey;
+use super::timeline::{LaneKey, TimeSpan};
 use super::{Series, SpanDetails, build};
 use crate::trace::Trace;
 
@@ -70,6 +70,67 @@ fn summaries_without_the_detail_equal_the_detail_summarized() {
             assert_eq!(summary, model.summarize(), "{name} gen {g}");
             assert_eq!(edges, same_edges, "{name} gen {g}");
         }
+    }
+}
+
+/// A build for a window of a generation has the whole generation's
+/// summary, and exactly the spans of the full build that touch the window,
+/// with the same details (stacks, P, M, unblocker).
+#[test]
+fn a_window_keeps_the_spans_touching_it_and_the_whole_summary() {
+    for name in ["sample", "workload-go1.22", "flightrec-go1.25"] {
+        let data = std::fs::read(path(&format!("{name}.trace"))).unwrap();
+        let trace = Trace::open(&data).unwrap();
+        let open = super::OpenAnnotations::default();
+        let mut kept = 0;
+        for g in 0..trace.index().generations.len() {
+            let Some((full, _, _)) = super::build_generation(&trace, g, &open) else {
+                continue;
+            };
+            let span = full.span();
+            let third = span.len() / 3;
+            for window in [
+                TimeSpan::new(span.start + third, span.end - third),
+                TimeSpan::new(span.start + third, span.start + third + 1000),
+            ] {
+                let (summary, model, _, _) = super::build_window(&trace, g, &open, window).unwrap();
+                let what = format!("{name} gen {g} window {window:?}");
+                assert_eq!(summary, full.summarize(), "{what}");
+                assert_eq!(model.window(), window, "{what}");
+                for lane in &full.lanes {
+                    // What a view of the window draws, at a nanosecond a
+                    // pixel (nothing folded; tasks are all kept).
+                    fn draw(
+                        m: &GenerationModel,
+                        key: LaneKey,
+                        window: TimeSpan,
+                    ) -> Vec<super::DrawItem<'_>> {
+                        let mut items = Vec::new();
+                        super::query::detail_items(m, key, window, 1e-3, &mut items);
+                        items.retain(|i| i.start <= window.end && i.end >= window.start);
+                        items
+                    }
+                    let (got, want) = (
+                        draw(&model, lane.key, window),
+                        draw(&full, lane.key, window),
+                    );
+                    assert_eq!(got, want, "{what} {:?}", lane.key);
+                    kept += got.len();
+                    for (r, row) in full.rows(lane).enumerate() {
+                        let touching = row
+                            .iter()
+                            .filter(|s| s.start <= window.end && s.end() >= window.start);
+                        for s in touching {
+                            let details =
+                                |m: &GenerationModel| m.span_details(lane.key, r, s.start);
+                            assert_eq!(details(&model), details(&full), "{what} {s:?}");
+                        }
+                    }
+                }
+                assert!(model.bytes() <= full.bytes(), "{what}");
+            }
+        }
+        assert!(kept > 100, "{name}: windows hold spans");
     }
 }
 

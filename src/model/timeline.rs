@@ -47,6 +47,18 @@ impl TimeSpan {
     pub fn union(self, other: TimeSpan) -> TimeSpan {
         TimeSpan::new(self.start.min(other.start), self.end.max(other.end))
     }
+
+    /// The part of `self` inside `other` (empty, at the nearer edge of
+    /// `other`, if none).
+    pub fn intersect(self, other: TimeSpan) -> TimeSpan {
+        let start = self.start.clamp(other.start, other.end);
+        TimeSpan::new(start, self.end.clamp(start, other.end))
+    }
+
+    /// Whether `other` lies wholly inside `self`.
+    pub fn covers(self, other: TimeSpan) -> bool {
+        self.start <= other.start && other.end <= self.end
+    }
 }
 
 /// The sections lanes are grouped in, in the order Go engineers read them:

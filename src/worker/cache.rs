@@ -3,15 +3,14 @@
 
 use crate::model::GenerationModel;
 
-/// Bytes of full-detail generations the ui keeps. Detail costs 25 to 60
-/// bytes per event (a busy server's generation of 1.9 M events takes about
-/// 105 MB: spans on goroutine, P and M lanes and their origins), so this
-/// holds the generation of a deep zoom, plus a neighbour or two when
-/// generations are small; the generations on screen are kept whatever the
-/// budget. More means fewer re-decodes when panning back and forth; less
-/// lowers the RSS (the budget is 300 MB in all, with decoding in flight and
-/// the summaries of every generation).
-pub(crate) const DETAIL_BUDGET: usize = 128 << 20;
+/// Bytes of full-detail windows the ui keeps (each about
+/// `store::WINDOW_BYTES` at most): the windows on screen are kept whatever
+/// the budget, and this may hold one more, so going back to where the view
+/// was needs no decode. More means fewer re-decodes when panning back and
+/// forth; less lowers the RSS (the budget is 300 MB in all, with decoding in
+/// flight and the summaries of every generation, which for a 1 GB trace
+/// leave a few tens of megabytes).
+pub(crate) const DETAIL_BUDGET: usize = 12 << 20;
 
 struct Entry {
     generation: usize,

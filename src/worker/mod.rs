@@ -7,7 +7,7 @@
 //! the whole run before anything is decoded. It then decodes generations on
 //! all cores — the ones the viewport shows first, then the rest — and sends
 //! each one's summary (and, when the view is zoomed into it, its full
-//! detail) with a repaint request. A generation that fails to decode is
+//! detail over a window around what the view shows) with a repaint request. A generation that fails to decode is
 //! reported and the others still load. User regions and tasks open across
 //! generation boundaries are only known once the generations before are
 //! decoded; a generation decoded before that is marked outdated and decoded
@@ -27,8 +27,11 @@
 //! [`Worker::span_details`] answers the side panel the same way, never
 //! waiting: from cached detail, or "loading" while it is decoded again.
 //!
-//! Memory: summaries of every generation (small), full detail of the
-//! generations near the view under `cache::DETAIL_BUDGET`, decodes in
+//! Memory: summaries of every generation (small), full detail of windows
+//! of the generations on screen, each sized to `store::WINDOW_BYTES` from
+//! the generation's size in the file (a busy generation's whole detail is
+//! over a hundred megabytes), one more under `cache::DETAIL_BUDGET`, one
+//! detail decode at a time, summary decodes in
 //! flight under the schedule's budget; mapped file pages and freed heap are
 //! given back to the OS after each decode (`memory`).
 //!
@@ -128,13 +131,17 @@ pub enum SpanQuery {
     Unknown,
 }
 
+/// What the ui wants decoded: the visible generations, most central first,
+/// and those wanted in full detail, each over a window.
+type Wants = (Vec<usize>, Vec<(usize, TimeSpan)>);
+
 /// From the ui to the worker thread.
 enum Command {
     /// The visible generations (most central first) and those wanted in
     /// full detail; replaces earlier wants.
     Wants {
         focus: Vec<usize>,
-        detail: Vec<usize>,
+        detail: Vec<(usize, TimeSpan)>,
     },
     /// The ui dropped this generation's detail.
     Evicted(usize),
@@ -147,8 +154,12 @@ enum Command {
 
 /// From the worker thread to the ui.
 enum Update {
-    /// The index is built: each generation's estimated time range.
-    Indexed { bands: Vec<TimeSpan> },
+    /// The index is built: each generation's estimated time range and its
+    /// size in the file.
+    Indexed {
+        bands: Vec<TimeSpan>,
+        sizes: Vec<usize>,
+    },
     /// A generation is decoded.
     Decoded {
         generation: usize,
@@ -182,7 +193,7 @@ pub struct Worker {
     commands: Sender<Command>,
     updates: Receiver<Update>,
     thread: Option<JoinHandle<()>>,
-    last_wants: Option<(Vec<usize>, Vec<usize>)>,
+    last_wants: Option<Wants>,
     analyses_first: bool,
     store: Store,
 }

@@ -33,27 +33,22 @@
 //! the edges of every generation are in, those are added from the first
 //! generation on).
 //!
-//! Decoding holds a generation's model in memory while it is built (about
-//! [`DECODE_BYTES_PER_INPUT_BYTE`] times its size in the file), so a job only
-//! starts while the jobs in flight stay under [`DECODE_BUDGET`]; one job may
-//! always run, however large.
+//! Decoding holds memory while a generation is built (its summary grids, the
+//! decoder's state and, for detail, the spans of the window wanted), so a
+//! job only starts while the jobs in flight stay under [`DECODE_BUDGET`];
+//! one job may always run, however large.
 
 use std::sync::Arc;
 
-use crate::model::{AnnotationEdges, OpenAnnotations};
+use super::store::WINDOW_BYTES;
+use crate::model::{AnnotationEdges, OpenAnnotations, TimeSpan};
 
-/// Memory a decode takes per byte of the generation in the file: the model
-/// being built (spans of ~20 bytes, about one per two events, ~5.5 file
-/// bytes per event), the decoder's per-resource state and the mapped pages.
-/// Events stream from the decoder into the model and are never collected.
-const DECODE_BYTES_PER_INPUT_BYTE: usize = 6;
-
-/// The same for a decode that makes only the summary: no span is kept, so
-/// it holds the mapped pages, the decoder's state and the summary grids
-/// (measured on the 1 GB benchmark trace: 29 to 37 MB of peak RSS, mapped
-/// pages included, for generations of 12 to 17 MB). Counting it as a full
-/// decode let only one of that trace's larger generations decode at a time,
-/// leaving a core idle.
+/// Memory a decode takes per byte of the generation in the file, besides
+/// the spans it keeps for a window in detail (at most [`WINDOW_BYTES`]):
+/// the mapped pages, the decoder's state and the summary grids (measured
+/// on the 1 GB benchmark trace: 29 to 37 MB of peak RSS, mapped pages
+/// included, for generations of 12 to 17 MB). Events stream from the
+/// decoder into the model and are never collected.
 const SUMMARY_BYTES_PER_INPUT_BYTE: usize = 2;
 
 /// The same for a latency analysis: it holds no model, about the
@@ -87,8 +82,9 @@ enum Slot {
 pub(crate) struct Job {
     /// Index in the trace's generations.
     pub(crate) generation: usize,
-    /// Whether the ui wants its full detail (else only its summary is made).
-    pub(crate) detail: bool,
+    /// The window of it the ui wants in full detail, if it does (else only
+    /// its summary is made).
+    pub(crate) detail: Option<TimeSpan>,
     /// What was open when the generation started, if known yet.
     pub(crate) open: Option<Arc<OpenAnnotations>>,
     /// Only its latency analysis is wanted (see [`Schedule::analyse`]).
@@ -126,13 +122,18 @@ pub(crate) struct Schedule {
     slots: Vec<Slot>,
     /// Bytes of each generation in the file.
     sizes: Vec<usize>,
-    /// Whether the ui holds the detail of each generation.
-    held: Vec<bool>,
+    /// The window of each generation whose detail the ui holds.
+    held: Vec<Option<TimeSpan>>,
     /// Visible generations, nearest the centre first.
     focus: Vec<usize>,
-    /// Generations wanted in detail, in priority order.
-    detail: Vec<usize>,
+    /// Generations wanted in detail, in priority order, with the window
+    /// of each wanted.
+    detail: Vec<(usize, TimeSpan)>,
     in_flight: usize,
+    /// A detail decode is running: only one at a time, as a detail decode
+    /// holds the most memory and what the view wants may change before a
+    /// second one would finish.
+    detail_in_flight: bool,
     /// The annotation edges of each generation decoded.
     edges: Vec<Option<AnnotationEdges>>,
     /// What was open when each of the first generations started, as far
@@ -161,7 +162,7 @@ impl Schedule {
     pub(crate) fn new(sizes: Vec<usize>) -> Schedule {
         Schedule {
             slots: vec![Slot::Pending; sizes.len()],
-            held: vec![false; sizes.len()],
+            held: vec![None; sizes.len()],
             edges: vec![None; sizes.len()],
             open: vec![Arc::default()],
             built_with: vec![None; sizes.len()],
@@ -171,6 +172,7 @@ impl Schedule {
             focus: Vec::new(),
             detail: Vec::new(),
             in_flight: 0,
+            detail_in_flight: false,
             shutdown: false,
             analysed: None,
             analyses_first: false,
@@ -191,8 +193,9 @@ impl Schedule {
     }
 
     /// Replaces the ui's wishes: `focus` (visible generations, most
-    /// important first) and `detail` (those it wants in full detail).
-    pub(crate) fn set_wants(&mut self, focus: Vec<usize>, detail: Vec<usize>) {
+    /// important first) and `detail` (those it wants in full detail, each
+    /// over a window).
+    pub(crate) fn set_wants(&mut self, focus: Vec<usize>, detail: Vec<(usize, TimeSpan)>) {
         self.focus = focus;
         self.detail = detail;
     }
@@ -200,8 +203,13 @@ impl Schedule {
     /// The ui dropped the detail of `generation`.
     pub(crate) fn evicted(&mut self, generation: usize) {
         if let Some(h) = self.held.get_mut(generation) {
-            *h = false;
+            *h = None;
         }
+    }
+
+    /// The window of generation `g` the ui wants in detail, if it does.
+    fn wanted(&self, g: usize) -> Option<TimeSpan> {
+        self.detail.iter().find(|&&(d, _)| d == g).map(|&(_, w)| w)
     }
 
     /// The next job, if one may start now.
@@ -212,19 +220,24 @@ impl Schedule {
         let (generation, analysis) = self.pick()?;
         let size = self.sizes.get(generation).copied().unwrap_or_default();
         // A stale generation's detail in the ui is stale too.
-        let stale_detail = self.slots.get(generation) == Some(&Slot::Stale)
-            && self.held.get(generation) == Some(&true);
-        let detail = !analysis && (self.detail.contains(&generation) || stale_detail);
-        let cost = size
-            * match (analysis, detail) {
-                (true, _) => ANALYSIS_BYTES_PER_INPUT_BYTE,
-                (false, true) => DECODE_BYTES_PER_INPUT_BYTE,
-                (false, false) => SUMMARY_BYTES_PER_INPUT_BYTE,
-            };
+        let stale_detail = match self.slots.get(generation) {
+            Some(Slot::Stale) => self.held.get(generation).copied().flatten(),
+            _ => None,
+        };
+        let detail = self
+            .wanted(generation)
+            .or(stale_detail)
+            .filter(|_| !analysis && !self.detail_in_flight);
+        let cost = match (analysis, detail) {
+            (true, _) => size * ANALYSIS_BYTES_PER_INPUT_BYTE,
+            (false, Some(_)) => size * SUMMARY_BYTES_PER_INPUT_BYTE + WINDOW_BYTES,
+            (false, None) => size * SUMMARY_BYTES_PER_INPUT_BYTE,
+        };
         if self.in_flight > 0 && self.in_flight + cost > DECODE_BUDGET {
             return None;
         }
         self.in_flight += cost;
+        self.detail_in_flight |= detail.is_some();
         if analysis {
             self.analysed = Some(generation + 1);
         } else if let Some(slot) = self.slots.get_mut(generation) {
@@ -247,9 +260,12 @@ impl Schedule {
     /// The next generation to decode, and whether for its analysis only.
     fn pick(&self) -> Option<(usize, bool)> {
         let slot = |g: usize| self.slots.get(g).copied();
-        let wanted = self.detail.iter().copied().find(|&g| {
-            !self.held.get(g).copied().unwrap_or(true)
-                && matches!(slot(g), Some(Slot::Pending | Slot::Summarized))
+        let wanted = self.detail.iter().filter(|_| !self.detail_in_flight);
+        let wanted = wanted.copied().find_map(|(g, window)| {
+            let held = self.held.get(g).copied();
+            (held.is_some_and(|h| h != Some(window))
+                && matches!(slot(g), Some(Slot::Pending | Slot::Summarized)))
+            .then_some(g)
         });
         // Generations never decoded come before those to decode again, so
         // the whole picture is there first and corrected after; those in
@@ -294,12 +310,13 @@ impl Schedule {
     /// started is decoded again).
     pub(crate) fn finish(&mut self, job: &Job, outcome: Option<Outcome>) -> Finished {
         self.in_flight = self.in_flight.saturating_sub(job.cost);
+        self.detail_in_flight &= job.detail.is_none();
         let g = job.generation;
         // Only a generation that decoded is ever decoded again.
         let first = self.built_with.get(g) == Some(&None);
         let detailed = outcome.as_ref().is_some_and(|o| o.detailed);
-        let held = self.held.get(g) == Some(&true);
-        let send_detail = detailed && (self.detail.contains(&g) || held);
+        let held = self.held.get(g).is_some_and(Option::is_some);
+        let send_detail = detailed && (self.wanted(g).is_some() || held);
         if let Some(slot) = self.slots.get_mut(g) {
             *slot = if outcome.is_some() {
                 Slot::Summarized
@@ -307,8 +324,8 @@ impl Schedule {
                 Slot::Failed
             };
         }
-        if let Some(held) = self.held.get_mut(g) {
-            *held |= send_detail;
+        if let (Some(held), true) = (self.held.get_mut(g), send_detail) {
+            *held = job.detail;
         }
         if let Some(o) = outcome {
             if let Some(built) = self.built_with.get_mut(g) {
@@ -385,6 +402,17 @@ impl Schedule {
 mod tests {
     use super::*;
 
+    /// A window covering any generation.
+    const WHOLE: TimeSpan = TimeSpan {
+        start: i64::MIN,
+        end: i64::MAX,
+    };
+
+    /// Generations `gens` wanted in detail whole.
+    fn whole(gens: &[usize]) -> Vec<(usize, TimeSpan)> {
+        gens.iter().map(|&g| (g, WHOLE)).collect()
+    }
+
     fn done(detailed: bool) -> Outcome {
         Outcome {
             detailed,
@@ -414,7 +442,7 @@ mod tests {
     fn run(s: &mut Schedule) -> Vec<(usize, bool)> {
         let mut order = Vec::new();
         while let Some(job) = s.next() {
-            let f = s.finish(&job, Some(done(job.detail)));
+            let f = s.finish(&job, Some(done(job.detail.is_some())));
             order.push((job.generation, f.send_detail));
         }
         order
@@ -428,7 +456,7 @@ mod tests {
         let c = s.next().unwrap();
         assert!(!s.finish(&a, Some(done(false))).whole, "2 still running");
         assert!(s.finish(&c, None).whole, "a failure counts as done");
-        s.set_wants(vec![1], vec![1]);
+        s.set_wants(vec![1], whole(&[1]));
         let again = s.next().unwrap();
         assert!(
             !s.finish(&again, Some(done(true))).whole,
@@ -439,7 +467,7 @@ mod tests {
     #[test]
     fn detail_then_visible_then_in_trace_order() {
         let mut s = Schedule::new(vec![100; 6]);
-        s.set_wants(vec![4, 3], vec![4]);
+        s.set_wants(vec![4, 3], whole(&[4]));
         assert_eq!(
             run(&mut s),
             [
@@ -452,17 +480,40 @@ mod tests {
             ]
         );
         assert!(s.idle());
-        s.set_wants(vec![4], vec![4]);
+        s.set_wants(vec![4], whole(&[4]));
         assert!(s.next().is_none(), "the ui holds generation 4's detail");
         s.evicted(4);
         assert_eq!(run(&mut s), [(4, true)]);
+        // Another window of it, as the view moves.
+        let window = TimeSpan::new(10, 20);
+        s.set_wants(vec![4], vec![(4, window)]);
+        let job = s.next().unwrap();
+        assert_eq!((job.generation, job.detail), (4, Some(window)));
+        assert!(s.finish(&job, Some(done(true))).send_detail);
+        assert!(s.next().is_none(), "the ui holds that window");
+    }
+
+    #[test]
+    fn one_detail_decode_at_a_time() {
+        let mut s = Schedule::new(vec![10; 3]);
+        s.set_wants(vec![0, 1], whole(&[0, 1]));
+        let first = s.next().unwrap();
+        assert_eq!((first.generation, first.detail), (0, Some(WHOLE)));
+        let others: Vec<Job> = std::iter::from_fn(|| s.next()).collect();
+        let summaries: Vec<_> = others.iter().map(|j| (j.generation, j.detail)).collect();
+        assert_eq!(summaries, [(1, None), (2, None)], "summaries meanwhile");
+        for job in others.iter().chain([&first]) {
+            s.finish(job, Some(done(job.detail.is_some())));
+        }
+        let job = s.next().unwrap();
+        assert_eq!((job.generation, job.detail), (1, Some(WHOLE)));
     }
 
     #[test]
     fn analyses_come_after_the_overview_once_each_in_trace_order() {
         let mut s = Schedule::new(vec![100; 4]);
         s.analyse();
-        s.set_wants(vec![2, 3], vec![]);
+        s.set_wants(vec![2, 3], Vec::new());
         let mut order = Vec::new();
         while let Some(job) = s.next() {
             order.push((job.generation, job.analysis));
@@ -483,7 +534,7 @@ mod tests {
         let mut s = Schedule::new(vec![100; 4]);
         s.analyse();
         s.set_analyses_first(true);
-        s.set_wants(vec![2, 3], vec![3]);
+        s.set_wants(vec![2, 3], whole(&[3]));
         let mut order = Vec::new();
         while let Some(job) = s.next() {
             order.push((job.generation, job.analysis));
@@ -494,7 +545,7 @@ mod tests {
                     s.set_analyses_first(false);
                 }
             } else {
-                s.finish(&job, Some(done(job.detail)));
+                s.finish(&job, Some(done(job.detail.is_some())));
             }
         }
         // Zoomed in on 2 and 3: those first, then the analyses.
@@ -509,7 +560,7 @@ mod tests {
         let mut s = Schedule::new(vec![100; 3]);
         s.analyse();
         s.set_analyses_first(true);
-        s.set_wants(vec![1, 0, 2], vec![]);
+        s.set_wants(vec![1, 0, 2], Vec::new());
         let first: Vec<(usize, bool)> = std::iter::from_fn(|| s.next())
             .take(3)
             .map(|job| (job.generation, job.analysis))
@@ -520,8 +571,8 @@ mod tests {
     #[test]
     fn superseded_wants_are_dropped_and_failures_not_retried() {
         let mut s = Schedule::new(vec![100; 4]);
-        s.set_wants(vec![0], vec![0]);
-        s.set_wants(vec![2], vec![2]);
+        s.set_wants(vec![0], whole(&[0]));
+        s.set_wants(vec![2], whole(&[2]));
         let job = s.next().unwrap();
         assert_eq!(job.generation, 2);
         assert_eq!(
@@ -540,7 +591,7 @@ mod tests {
     #[test]
     fn generations_built_before_what_was_open_at_their_start_was_known_are_built_again() {
         let mut s = Schedule::new(vec![100; 4]);
-        s.set_wants(vec![2], vec![]);
+        s.set_wants(vec![2], Vec::new());
         let order = run_with_edges(&mut s, |g| match g {
             // A goroutine is inside a region from generation 0 on.
             0 => AnnotationEdges::opening(7, 5, "request"),
@@ -590,23 +641,23 @@ mod tests {
 
     #[test]
     fn memory_budget_limits_parallel_decodes() {
-        let big = DECODE_BUDGET / DECODE_BYTES_PER_INPUT_BYTE;
-        // Summaries hold no spans: two large ones fit the budget at once.
+        let big = (DECODE_BUDGET - WINDOW_BYTES) / SUMMARY_BYTES_PER_INPUT_BYTE / 2 + 1;
+        // Two summaries of this size fit the budget at once.
         let mut s = Schedule::new(vec![big, big]);
         let (a, b) = (s.next().unwrap(), s.next().unwrap());
-        assert!(!a.detail && !b.detail);
+        assert!(a.detail.is_none() && b.detail.is_none());
         s.finish(&a, Some(done(false)));
         s.finish(&b, Some(done(false)));
-        // Full detail of both does not.
+        // Windows of both in detail do not.
         let mut s = Schedule::new(vec![big, big, 10]);
-        s.set_wants(vec![0, 1], vec![0, 1]);
+        s.set_wants(vec![0, 1], whole(&[0, 1]));
         let first = s.next().unwrap();
-        assert!(first.detail);
+        assert_eq!(first.detail, Some(WHOLE));
         assert!(
             s.next().is_none(),
             "a second large decode would exceed the budget"
         );
-        s.finish(&first, Some(done(first.detail)));
+        s.finish(&first, Some(done(true)));
         assert!(s.next().is_some());
         s.shutdown = true;
         assert!(s.next().is_none());

@@ -4,15 +4,22 @@
 //! Lives on the ui thread and is only touched there, so queries take no
 //! lock. It keeps the summary of every decoded generation (replaced when
 //! the worker decodes an outdated one again, see `schedule`), the full detail
-//! of a few in a [`DetailCache`], the lane list (the union of the lanes of
-//! all summaries so far) and the errors. Per generation, a query draws full
-//! detail when it is cached and the summary is coarser than a pixel for the
-//! lane, and the summary otherwise.
+//! of windows of a few in a [`DetailCache`], the lane list (the union of the
+//! lanes of all summaries so far) and the errors. Per generation, a query
+//! draws full detail where a cached window holds it and the summary is
+//! coarser than a pixel for the lane, and the summary elsewhere.
+//!
+//! A window is what the view shows of a generation, widened for panning,
+//! but no longer than what [`WINDOW_BYTES`] of detail covers (estimated
+//! from the generation's size in the file): a view wider than half that
+//! shows detail around its centre and the summary beyond. A window is asked
+//! for again once the view leaves the half of the one asked for before.
 //!
 //! The details of a selected span (its stack, unblocker, P and M) come from
 //! full detail only. The generation of the last span asked about is
-//! *pinned*: wanted in full detail and kept in the cache whatever the view,
-//! so the side panel shows "loading" only until it is decoded again.
+//! *pinned*: wanted in full detail (over a window holding that span) and
+//! kept in the cache whatever the view, so the side panel shows "loading"
+//! only until it is decoded again.
 
 use std::cell::Cell;
 
@@ -32,6 +39,10 @@ struct Generation {
     /// The summary will be replaced (see `schedule`'s module doc).
     outdated: bool,
     failed: bool,
+    /// Bytes in the file.
+    size: usize,
+    /// The window last asked for in full detail.
+    asked: Option<TimeSpan>,
 }
 
 /// The lanes every trace has, shown from the first frame.
@@ -51,6 +62,20 @@ const RUNTIME_LANES: [LaneKey; 4] = [
 /// decoding and holding more generations.
 const DETAIL_MIN_PX: f64 = 1024.0;
 
+/// Memory the full detail of a generation takes per byte of it in the
+/// file (100 MB for a 16.3 MB generation of the 1 GB benchmark trace: spans
+/// on goroutine, P and M lanes and their origins), to size windows.
+const DETAIL_BYTES_PER_FILE_BYTE: f64 = 6.5;
+
+/// Most memory the full detail of one generation's window should take, as
+/// estimated from the generation's size in the file: a zoomed-in view
+/// needs the spans of what it shows, not of the whole generation, which in
+/// a busy trace is over a hundred megabytes. A window is narrowed to fit;
+/// a view wider than half of it shows the summary beyond the half around
+/// its centre. More shows wider views in detail; less lowers the peak
+/// memory while browsing, on top of the summaries of every generation.
+pub(crate) const WINDOW_BYTES: usize = 12 << 20;
+
 /// Everything received from the worker thread.
 #[derive(Default)]
 pub(crate) struct Store {
@@ -61,9 +86,9 @@ pub(crate) struct Store {
     cache: DetailCache,
     errors: Vec<GenerationError>,
     viewport: Option<Viewport>,
-    /// The generation of the span whose details were last asked for
-    /// (queries take `&self`: the ui draws from shared borrows).
-    pinned: Cell<Option<usize>>,
+    /// The generation and time of the span whose details were last asked
+    /// for (queries take `&self`: the ui draws from shared borrows).
+    pinned: Cell<Option<(usize, i64)>>,
     indexed: bool,
     fatal: bool,
 }
@@ -92,9 +117,14 @@ impl Store {
     pub(crate) fn apply(&mut self, update: Update) -> Vec<Command> {
         let mut commands = Vec::new();
         match update {
-            Update::Indexed { bands } => {
+            Update::Indexed { bands, sizes } => {
                 self.indexed = true;
-                self.generations = bands.iter().map(|_| Generation::default()).collect();
+                self.generations = (0..bands.len())
+                    .map(|g| Generation {
+                        size: sizes.get(g).copied().unwrap_or_default(),
+                        ..Generation::default()
+                    })
+                    .collect();
                 self.timeline.generations = bands;
                 self.merge_lanes(RUNTIME_LANES.iter().map(|&key| (key, None, 0)));
             }
@@ -209,7 +239,7 @@ impl Store {
 
     fn add_detail(&mut self, generation: usize, model: GenerationModel) -> Vec<Command> {
         let mut visible = self.visible();
-        visible.extend(self.pinned.get());
+        visible.extend(self.pinned.get().map(|(g, _)| g));
         let evicted = self
             .cache
             .insert(generation, model, &visible, DETAIL_BUDGET);
@@ -226,8 +256,8 @@ impl Store {
 
     /// Records the viewport; returns what the worker thread should decode:
     /// the visible generations, most central first, and those wanted in
-    /// full detail.
-    pub(crate) fn set_viewport(&mut self, viewport: Viewport) -> (Vec<usize>, Vec<usize>) {
+    /// full detail, each with the window wanted.
+    pub(crate) fn set_viewport(&mut self, viewport: Viewport) -> super::Wants {
         self.viewport = Some(viewport);
         let mut focus = self.visible();
         for &g in &focus {
@@ -245,17 +275,74 @@ impl Store {
                 .unwrap_or_default()
         };
         focus.sort_by_key(|&g| (band(g).start / 2 + band(g).end / 2).abs_diff(centre));
-        let mut detail: Vec<usize> = focus
+        let mut wanted: Vec<usize> = focus
             .iter()
             .copied()
             .filter(|&g| self.needs_detail(g))
             .collect();
-        if let Some(g) = self.pinned.get().filter(|g| !detail.contains(g)) {
-            detail.push(g);
+        if let Some((g, _)) = self.pinned.get().filter(|(g, _)| !wanted.contains(g)) {
+            wanted.push(g);
             self.cache.touch(g);
         }
+        let detail = wanted.into_iter().map(|g| (g, self.ask(g))).collect();
         self.timeline.pending = self.pending();
         (focus, detail)
+    }
+
+    /// Generation `g`'s time range.
+    fn band(&self, g: usize) -> TimeSpan {
+        self.timeline
+            .generations
+            .get(g)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// The part of generation `g` the view or the selected span wants in
+    /// full detail, and the window to ask for to have it: the part is at
+    /// most half a window, around the centre of what is wanted, so the
+    /// window covers some panning around it.
+    fn window_for(&self, g: usize) -> (TimeSpan, TimeSpan) {
+        let band = self.band(g);
+        let view = self.viewport.as_ref().map_or(band, |v| v.range);
+        let wanted = match self.pinned.get() {
+            Some((p, t)) if p == g && !view.intersect(band).overlaps(TimeSpan::new(t, t + 1)) => {
+                TimeSpan::new(t, t.saturating_add(1))
+            }
+            _ => view.intersect(band),
+        };
+        let size = self.generations.get(g).map_or(0, |k| k.size);
+        let bytes = size as f64 * DETAIL_BYTES_PER_FILE_BYTE;
+        let max = (band.len() as f64 * WINDOW_BYTES as f64 / bytes.max(1.0)) as i64;
+        if max >= band.len() {
+            return (wanted, band);
+        }
+        let centre = wanted.start / 2 + wanted.end / 2;
+        let half = wanted.len().min(max / 2) / 2;
+        let part = TimeSpan::new(centre - half, centre + half).intersect(wanted);
+        let start = (centre - max / 2).clamp(band.start, (band.end - max).max(band.start));
+        (part, TimeSpan::new(start, start + max).intersect(band))
+    }
+
+    /// The window of generation `g` to want in detail: the one asked for
+    /// before while it covers what is wanted (so a detail arriving or held
+    /// is not asked for again), else a new one.
+    fn ask(&mut self, g: usize) -> TimeSpan {
+        let (part, window) = self.window_for(g);
+        let Some(known) = self.generations.get_mut(g) else {
+            return window;
+        };
+        match known.asked.filter(|asked| asked.covers(part)) {
+            Some(asked) => asked,
+            None => *known.asked.insert(window),
+        }
+    }
+
+    /// Whether the cached detail of generation `g` covers what is wanted
+    /// of it.
+    fn detail_covers(&self, g: usize) -> bool {
+        let (part, _) = self.window_for(g);
+        self.cache.get(g).is_some_and(|m| m.window().covers(part))
     }
 
     /// Generations intersecting the viewport (all without one).
@@ -331,7 +418,7 @@ impl Store {
                 !known.failed
                     && (known.summary.is_none()
                         || known.outdated
-                        || (self.needs_detail(g) && self.cache.get(g).is_none()))
+                        || (self.needs_detail(g) && !self.detail_covers(g)))
             })
         };
         self.visible().into_iter().filter(waiting).count()
@@ -343,8 +430,9 @@ impl Store {
         let Some(g) = self.owner(t) else {
             return SpanQuery::Unknown;
         };
-        self.pinned.set(Some(g));
-        match self.cache.get(g) {
+        self.pinned.set(Some((g, t)));
+        let window = TimeSpan::new(t, t.saturating_add(1));
+        match self.cache.get(g).filter(|m| m.window().covers(window)) {
             Some(model) => model
                 .span_details(key, row, t)
                 .map_or(SpanQuery::Unknown, SpanQuery::Ready),
@@ -376,15 +464,22 @@ impl Store {
         out: &mut Vec<DrawItem<'a>>,
     ) {
         for (summary, g, part) in self.territories(view) {
-            let first = out.len();
-            match self.cache.get(g) {
-                Some(model) if !summary_suffices(summary, key, ns_per_px) => {
-                    detail_items(model, key, part, ns_per_px, out);
+            let model = self
+                .cache
+                .get(g)
+                .filter(|_| !summary_suffices(summary, key, ns_per_px));
+            for (piece, model) in pieces(part, model) {
+                let first = out.len();
+                match model {
+                    Some(model) => detail_items(model, key, piece, ns_per_px, out),
+                    None => summary_items(summary, key, piece, ns_per_px, out),
                 }
-                _ => summary_items(summary, key, part, ns_per_px, out),
-            }
-            for item in out.get_mut(first..).unwrap_or_default() {
-                item.start = item.start.max(part.start).min(item.end);
+                for item in out.get_mut(first..).unwrap_or_default() {
+                    item.start = item.start.max(piece.start).min(item.end);
+                    if piece.end < part.end {
+                        item.end = item.end.min(piece.end).max(item.start);
+                    }
+                }
             }
         }
     }
@@ -398,16 +493,30 @@ impl Store {
         out: &mut Vec<PlotPoint>,
     ) {
         for (summary, g, part) in self.territories(view) {
-            series_columns(
-                self.cache.get(g),
-                summary,
-                series,
-                (part, view.start),
-                ns_per_px,
-                out,
-            );
+            for (piece, model) in pieces(part, self.cache.get(g)) {
+                series_columns(model, summary, series, (piece, view.start), ns_per_px, out);
+            }
         }
     }
+}
+
+/// `part` of a generation's territory cut where `model`'s window begins
+/// and ends, in time order, each piece with the model if the window holds
+/// it: what is drawn from the detail and what from the summary.
+fn pieces(
+    part: TimeSpan,
+    model: Option<&GenerationModel>,
+) -> impl Iterator<Item = (TimeSpan, Option<&GenerationModel>)> {
+    let window = model.map_or(TimeSpan::new(part.end, part.end), |m| {
+        m.window().intersect(part)
+    });
+    [
+        (TimeSpan::new(part.start, window.start), None),
+        (window, model),
+        (TimeSpan::new(window.end, part.end), None),
+    ]
+    .into_iter()
+    .filter(|(piece, _)| !piece.is_empty())
 }
 
 /// Merges `added` into `known`, both sorted by key (no key in both), in
@@ -445,6 +554,44 @@ fn share(names: &mut FxHashSet<SharedName>, name: &str) -> SharedName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A zoomed-in view of a generation too big to hold in full detail
+    /// wants a window of it around the view, sized from the generation's
+    /// size in the file, asked for again only once the view leaves its
+    /// middle half.
+    #[test]
+    fn a_big_generation_is_wanted_in_detail_over_a_window_around_the_view() {
+        let mut store = Store::default();
+        let second = 1_000_000_000;
+        let band = TimeSpan::new(0, second);
+        let size = 16 << 20;
+        store.apply(Update::Indexed {
+            bands: vec![band],
+            sizes: vec![size],
+        });
+        let mut wants_at = |start: i64| {
+            let range = TimeSpan::new(start, start + 10_000_000);
+            let viewport = Viewport {
+                range,
+                width_px: 1000.0,
+                lanes: vec![LaneKey::Proc(0)],
+            };
+            let (focus, detail) = store.set_viewport(viewport);
+            assert_eq!(focus, [0]);
+            let [(0, window)] = detail[..] else {
+                panic!("{detail:?}")
+            };
+            assert!(window.covers(range), "{window:?} {range:?}");
+            window
+        };
+        let window = wants_at(500_000_000);
+        let fits = (second as f64 * WINDOW_BYTES as f64 / (size as f64 * 6.5)) as i64;
+        assert_eq!(window.len(), fits, "as wide as fits the budget");
+        assert_eq!(wants_at(500_000_000 + fits / 8), window, "still inside");
+        let moved = wants_at(500_000_000 + fits);
+        assert_ne!(moved, window);
+        assert_eq!(wants_at(0).start, 0, "a window stays inside its generation");
+    }
 
     #[test]
     fn lanes_merge_in_place_in_key_order() {

@@ -42,7 +42,7 @@ fn updates(source: Source) -> (Vec<Update>, usize) {
         };
         let o = outstanding.get_or_insert_default();
         match &update {
-            Update::Indexed { bands } => o.extend(0..bands.len()),
+            Update::Indexed { bands, .. } => o.extend(0..bands.len()),
             Update::Decoded { generation, .. }
             | Update::Failed {
                 generation: Some(generation),
@@ -68,7 +68,7 @@ fn updates(source: Source) -> (Vec<Update>, usize) {
 #[test]
 fn bands_come_first_then_every_generation() {
     let (updates, repaints) = updates(trace("sample.trace"));
-    let Some(Update::Indexed { bands }) = updates.first() else {
+    let Some(Update::Indexed { bands, .. }) = updates.first() else {
         panic!("the index comes first")
     };
     assert_eq!(bands.len(), 8);
@@ -117,7 +117,7 @@ fn bands_come_first_then_every_generation() {
 #[test]
 fn a_broken_generation_is_reported_and_the_others_load() {
     let (updates, _) = updates(trace("truncated-go1.27.trace"));
-    let Some(Update::Indexed { bands }) = updates.first() else {
+    let Some(Update::Indexed { bands, .. }) = updates.first() else {
         panic!("the index comes first")
     };
     let failed: Vec<usize> = updates
@@ -195,7 +195,7 @@ fn corrupted_bytes_are_reported_per_generation_without_panics() {
                 );
             }
         }
-        if let Some(Update::Indexed { bands }) = updates.first() {
+        if let Some(Update::Indexed { bands, .. }) = updates.first() {
             let mut per_generation: Vec<usize> = updates
                 .iter()
                 .filter_map(|u| match u {

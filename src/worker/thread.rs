@@ -21,7 +21,9 @@ use super::AnalysedGeneration;
 use super::schedule::{Job, Outcome, Schedule};
 use super::{Command, Source, Update, bands, memory};
 use crate::analysis::{GenerationLatency, OUTLIERS_KEPT, OutlierFloor};
-use crate::model::{self, AnnotationEdges, GenerationModel, GenerationSummary, OpenAnnotations};
+use crate::model::{
+    self, AnnotationEdges, GenerationModel, GenerationSummary, OpenAnnotations, TimeSpan,
+};
 use crate::trace::index::GenerationEnd;
 use crate::trace::{Error, Input, SharedIndex, Trace};
 
@@ -111,15 +113,16 @@ pub(crate) fn run(
             });
         }
     };
-    notifier.send(Update::Indexed {
-        bands: bands::estimate(trace.index()),
-    });
-    let sizes = trace
+    let sizes: Vec<usize> = trace
         .index()
         .generations
         .iter()
         .map(|g| g.span.len())
         .collect();
+    notifier.send(Update::Indexed {
+        bands: bands::estimate(trace.index()),
+        sizes: sizes.clone(),
+    });
     let mut schedule = Schedule::new(sizes);
     if notifier.latency.is_some() {
         schedule.analyse();
@@ -189,14 +192,16 @@ fn decode_loop(trace: &Trace<'_>, shared: &Shared, notifier: &Notifier) {
         let open = job.open.clone().unwrap_or_default();
         let result = decode(trace, g, job.detail, &open);
         trace.release_generation(g);
+        if job.detail.is_some() {
+            // Detail decodes come one after the other while the user pans,
+            // so this thread may never run out of work: what this one freed
+            // goes back to the OS now.
+            memory::trim_heap();
+        }
         let (result, outcome) = match result {
-            Ok((decoded, edges)) => {
-                let detailed = matches!(decoded, Decoded::Detail(_));
-                let parts = match decoded {
-                    Decoded::Summary(summary) => (summary, None),
-                    Decoded::Detail(model) => (model.summarize(), Some(model)),
-                };
-                (Ok(parts), Some(Outcome { detailed, edges }))
+            Ok((summary, model, edges)) => {
+                let detailed = model.is_some();
+                (Ok((summary, model)), Some(Outcome { detailed, edges }))
             }
             Err(message) => (Err(message), None),
         };
@@ -290,41 +295,35 @@ fn analyse(trace: &Trace<'_>, g: usize, floor: &OutlierFloor) -> AnalysedGenerat
     }
 }
 
-/// What a decode made.
-enum Decoded {
-    /// Only the summary: the view does not need the detail.
-    Summary(GenerationSummary),
-    /// The full model.
-    Detail(GenerationModel),
-}
+/// What a decode made: the generation's summary and, if a window was
+/// wanted in detail, its model over that window, with the generation's
+/// annotation edges.
+type Decoded = (GenerationSummary, Option<GenerationModel>, AnnotationEdges);
 
 /// Decodes generation `g`, which started with the regions and tasks of
-/// `open` in progress, into its summary, or its full model if `detail`,
-/// with its annotation edges; a decoder panic becomes an error.
+/// `open` in progress, into its summary and, if `detail` gives a window,
+/// its full model over that window; a decoder panic becomes an error.
 fn decode(
     trace: &Trace<'_>,
     g: usize,
-    detail: bool,
+    detail: Option<TimeSpan>,
     open: &OpenAnnotations,
-) -> Result<(Decoded, AnnotationEdges), String> {
+) -> Result<Decoded, String> {
     let decoded = catch_unwind(AssertUnwindSafe(|| {
         let failed = |e: Error| Err(e.to_string());
         let empty = || model::build(std::iter::empty());
-        if detail {
-            match model::build_generation(trace, g, open) {
-                None => Ok((Decoded::Detail(empty()), AnnotationEdges::default())),
-                Some((model, edges, None)) => Ok((Decoded::Detail(model), edges)),
+        let none = || AnnotationEdges::default();
+        match detail {
+            Some(window) => match model::build_window(trace, g, open, window) {
+                None => Ok((empty().summarize(), Some(empty()), none())),
+                Some((summary, model, edges, None)) => Ok((summary, Some(model), edges)),
+                Some((.., Some(e))) => failed(e),
+            },
+            None => match model::summarize_generation(trace, g, open) {
+                None => Ok((empty().summarize(), None, none())),
+                Some((summary, edges, None)) => Ok((summary, None, edges)),
                 Some((_, _, Some(e))) => failed(e),
-            }
-        } else {
-            match model::summarize_generation(trace, g, open) {
-                None => Ok((
-                    Decoded::Summary(empty().summarize()),
-                    AnnotationEdges::default(),
-                )),
-                Some((summary, edges, None)) => Ok((Decoded::Summary(summary), edges)),
-                Some((_, _, Some(e))) => failed(e),
-            }
+            },
         }
     }));
     decoded.unwrap_or_else(|panic| Err(panic_message(panic.as_ref())))
