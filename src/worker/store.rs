@@ -305,10 +305,9 @@ impl Store {
     fn window_for(&self, g: usize) -> (TimeSpan, TimeSpan) {
         let band = self.band(g);
         let view = self.viewport.as_ref().map_or(band, |v| v.range);
+        let instant = |t: i64| TimeSpan::new(t, t.saturating_add(1));
         let wanted = match self.pinned.get() {
-            Some((p, t)) if p == g && !view.intersect(band).overlaps(TimeSpan::new(t, t + 1)) => {
-                TimeSpan::new(t, t.saturating_add(1))
-            }
+            Some((p, t)) if p == g && !view.intersect(band).overlaps(instant(t)) => instant(t),
             _ => view.intersect(band),
         };
         let size = self.generations.get(g).map_or(0, |k| k.size);
@@ -319,9 +318,11 @@ impl Store {
         }
         let centre = wanted.start / 2 + wanted.end / 2;
         let half = wanted.len().min(max / 2) / 2;
-        let part = TimeSpan::new(centre - half, centre + half).intersect(wanted);
-        let start = (centre - max / 2).clamp(band.start, (band.end - max).max(band.start));
-        (part, TimeSpan::new(start, start + max).intersect(band))
+        let part = TimeSpan::new(centre.saturating_sub(half), centre.saturating_add(half));
+        let latest = band.end.saturating_sub(max).max(band.start);
+        let start = centre.saturating_sub(max / 2).clamp(band.start, latest);
+        let window = TimeSpan::new(start, start.saturating_add(max));
+        (part.intersect(wanted), window.intersect(band))
     }
 
     /// The window of generation `g` to want in detail: the one asked for
@@ -585,7 +586,8 @@ mod tests {
             window
         };
         let window = wants_at(500_000_000);
-        let fits = (second as f64 * WINDOW_BYTES as f64 / (size as f64 * 6.5)) as i64;
+        let fits = (second as f64 * WINDOW_BYTES as f64
+            / (size as f64 * DETAIL_BYTES_PER_FILE_BYTE)) as i64;
         assert_eq!(window.len(), fits, "as wide as fits the budget");
         assert_eq!(wants_at(500_000_000 + fits / 8), window, "still inside");
         let moved = wants_at(500_000_000 + fits);
