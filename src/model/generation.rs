@@ -2,9 +2,10 @@
 //! that outlives it.
 //!
 //! A [`GenerationModel`] is what the worker caches for generations near the
-//! view (a few tens of bytes per event); a [`GenerationSummary`] is what it
-//! keeps for every generation (a pyramid per row and downsampled plots, a
-//! small fraction of that), so the whole trace can always be drawn.
+//! view, over the window the view shows (a few tens of bytes per event in
+//! it); a [`GenerationSummary`] is what it keeps for every generation (a
+//! pyramid per row and downsampled plots, a small fraction of that), so the
+//! whole trace can always be drawn.
 
 use crate::trace::FxHashMap;
 use std::ops::Range;
