@@ -9,6 +9,8 @@
 //! ([`downsample`]). Drawing merges the points that fall into one pixel
 //! column ([`columns`]), so a frame costs one step per point in view.
 
+use std::ops::Range;
+
 use super::timeline::TimeSpan;
 
 /// Finest plot resolution in a generation's detail: 2^14 ns ≈ 16 µs
@@ -119,15 +121,21 @@ pub(crate) fn downsample(series: &[PlotPoint], span: TimeSpan, width: i64) -> Ve
     out
 }
 
-/// The points of `series` that matter over `window`: the one in effect
-/// at its start and those in it.
-pub(crate) fn clip(series: &mut Vec<PlotPoint>, window: TimeSpan) {
+/// Where in `series` the points that matter over `span` are: the one in
+/// effect at its start and those in it.
+fn in_effect(series: &[PlotPoint], span: TimeSpan) -> Range<usize> {
     let first = series
-        .partition_point(|p| p.t <= window.start)
+        .partition_point(|p| p.t <= span.start)
         .saturating_sub(1);
-    let end = series.partition_point(|p| p.t < window.end).max(first);
-    series.truncate(end);
-    series.drain(..first);
+    first..series.partition_point(|p| p.t < span.end).max(first)
+}
+
+/// Keeps only the points of `series` that matter over `window` (see
+/// [`in_effect`]).
+pub(crate) fn clip(series: &mut Vec<PlotPoint>, window: TimeSpan) {
+    let kept = in_effect(series, window);
+    series.truncate(kept.end);
+    series.drain(..kept.start);
     series.shrink_to_fit();
 }
 
@@ -147,11 +155,7 @@ pub(crate) fn columns(
     let per_px = ns_per_px.max(1e-9);
     let inverse = 1.0 / per_px;
     let column = |t: i64| floor((t - origin) as f64 * inverse);
-    let first = series
-        .partition_point(|p| p.t <= part.start)
-        .saturating_sub(1);
-    let last = series.partition_point(|p| p.t < part.end);
-    for p in series.get(first..last).unwrap_or_default() {
+    for p in series.get(in_effect(series, part)).unwrap_or_default() {
         let p = PlotPoint {
             t: p.t.max(part.start),
             ..*p
