@@ -143,18 +143,21 @@ pub fn build_generation(
     Some((built.into_model(), edges, error))
 }
 
-/// Builds the summary of generation `g` of `trace` and its model in full
-/// detail over `window` only: the spans that touch it, the plots over it.
-/// What a zoomed-in view needs, at a fraction of the memory of the whole
-/// generation's model, which holds tens of bytes per event. Otherwise as
+/// Builds the model of generation `g` of `trace` in full detail over
+/// `window` only: the spans that touch it, the plots over it; and, if
+/// `summarize`, the generation's summary. What a zoomed-in view needs, at a
+/// fraction of the memory of the whole generation's model, which holds tens
+/// of bytes per event; without the summary (which the view may hold
+/// already) it costs neither the summary grids nor their time. Otherwise as
 /// [`build_generation`].
 pub fn build_window(
     trace: &Trace<'_>,
     g: usize,
     open: &OpenAnnotations,
     window: TimeSpan,
+    summarize: bool,
 ) -> Option<(
-    GenerationSummary,
+    Option<GenerationSummary>,
     GenerationModel,
     AnnotationEdges,
     Option<Error>,
@@ -162,10 +165,11 @@ pub fn build_window(
     let b = Builder {
         basis: basis(trace, g),
         window: Some(window),
+        unsummarized: !summarize,
         ..Builder::default()
     };
     let (built, edges, error) = b.run(trace, g, open)?;
-    let (summary, model) = built.split_window(window);
+    let (summary, model) = built.split_window(window, summarize);
     Some((summary, model, edges, error))
 }
 
@@ -347,6 +351,9 @@ struct Builder {
     /// Spans kept in full detail: those touching this window (all
     /// without one; none when `summary_only`).
     window: Option<TimeSpan>,
+    /// With a `window` and a `basis`: the summary is not wanted, so its
+    /// grids are not made.
+    unsummarized: bool,
     /// How far spans too long for a [`Span`] may still be split.
     splits: Splits,
 }
@@ -469,7 +476,9 @@ impl Builder {
     fn rows(&self) -> Rows {
         match (self.basis, self.summary_only, self.window) {
             (Some(basis), true, _) => Rows::Summary(basis),
-            (Some(basis), false, Some(window)) => Rows::Window(basis, window),
+            (Some(basis), false, Some(window)) => {
+                Rows::Window(Some(basis).filter(|_| !self.unsummarized), window)
+            }
             _ => Rows::All,
         }
     }
@@ -1099,9 +1108,9 @@ enum Rows {
     All,
     /// Summarized over the given time range as the spans come, none kept.
     Summary(TimeSpan),
-    /// Summarized over the first time range, keeping the spans that touch
-    /// the second.
-    Window(TimeSpan, TimeSpan),
+    /// Keeping the spans that touch the second time range, and summarized
+    /// over the first, if given.
+    Window(Option<TimeSpan>, TimeSpan),
 }
 
 impl Rows {
@@ -1111,7 +1120,7 @@ impl Rows {
         match self {
             Rows::All => RowBuilder::default(),
             Rows::Summary(basis) => RowBuilder::summarizing(grid(basis)),
-            Rows::Window(basis, window) => RowBuilder::windowed(grid(basis), window),
+            Rows::Window(basis, window) => RowBuilder::windowed(basis.map(grid), window),
         }
     }
 }
@@ -1162,21 +1171,31 @@ impl Built {
         }
     }
 
-    /// The summary, and the model of the spans kept: those touching
-    /// `window` (rows built [windowed](Rows::Window)), with the plots cut
-    /// to it.
-    fn split_window(self, window: TimeSpan) -> (GenerationSummary, GenerationModel) {
-        let basis = self.model.basis;
-        let mut grids = Vec::with_capacity(self.rows.len());
-        let mut lanes = Vec::with_capacity(self.rows.len());
-        for (key, rows) in self.rows {
-            let empty = || Grid::finest(basis, finest_buckets(key));
-            let (row_grids, data): (Vec<Grid>, Vec<RowData>) =
-                rows.into_iter().map(|r| r.split(empty())).unzip();
-            grids.push((key, row_grids.into_iter()));
-            lanes.push(LaneData { key, rows: data });
-        }
-        let summary = self.model.summary_parts().summarize(grids.into_iter());
+    /// The summary, if `summarize`, and the model of the spans kept: those
+    /// touching `window` (rows built [windowed](Rows::Window)), with the
+    /// plots cut to it.
+    fn split_window(
+        self,
+        window: TimeSpan,
+        summarize: bool,
+    ) -> (Option<GenerationSummary>, GenerationModel) {
+        let (summary, lanes) = match summarize {
+            true => {
+                let basis = self.model.basis;
+                let mut grids = Vec::with_capacity(self.rows.len());
+                let mut lanes = Vec::with_capacity(self.rows.len());
+                for (key, rows) in self.rows {
+                    let empty = || Grid::finest(basis, finest_buckets(key));
+                    let (row_grids, data): (Vec<Grid>, Vec<RowData>) =
+                        rows.into_iter().map(|r| r.split(empty())).unzip();
+                    grids.push((key, row_grids.into_iter()));
+                    lanes.push(LaneData { key, rows: data });
+                }
+                let summary = self.model.summary_parts().summarize(grids.into_iter());
+                (Some(summary), lanes)
+            }
+            false => (None, into_lanes(self.rows)),
+        };
         let mut model = GenerationModel {
             lanes,
             window: window.intersect(self.model.span),

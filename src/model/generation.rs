@@ -54,6 +54,7 @@ pub(crate) struct GoroutineInfo {
 
 /// One lane's rows in full detail.
 #[derive(Debug)]
+#[cfg_attr(test, derive(PartialEq))]
 pub(crate) struct LaneData {
     pub(crate) key: LaneKey,
     pub(crate) rows: Vec<RowData>,
@@ -67,6 +68,7 @@ pub(crate) struct LaneData {
 /// worker trims the heap when the cache drops a generation, which gives
 /// the rows' pages back.
 #[derive(Debug)]
+#[cfg_attr(test, derive(PartialEq))]
 pub struct GenerationModel {
     pub(crate) span: TimeSpan,
     /// The generation's time range as the index gives it before decoding

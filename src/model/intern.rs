@@ -35,6 +35,7 @@ pub(crate) struct Interner {
 
 /// The interned strings of one generation.
 #[derive(Debug, Default)]
+#[cfg_attr(test, derive(PartialEq))]
 pub(crate) struct Strings {
     text: Vec<Box<str>>,
     color: Vec<u32>,

@@ -62,6 +62,7 @@ pub(crate) struct Frame {
 
 /// A generation's origins and the stacks they refer to.
 #[derive(Debug)]
+#[cfg_attr(test, derive(PartialEq))]
 pub(crate) struct Origins {
     origins: Vec<Origin>,
     /// Per stack, its frames' range in `frames` (innermost first).

@@ -173,6 +173,7 @@ pub(crate) fn visible(row: &[Span], view: TimeSpan) -> std::ops::Range<usize> {
 
 /// One row in full detail: its spans and the origin of each.
 #[derive(Debug)]
+#[cfg_attr(test, derive(PartialEq))]
 pub(crate) struct RowData {
     pub(crate) spans: Row,
     /// The origin of each span (same index).
@@ -215,8 +216,8 @@ impl Default for Splits {
 /// A builder made [`summarizing`](RowBuilder::summarizing) keeps no spans:
 /// each goes straight into the row's summary grid, so summarizing a
 /// generation holds a few buckets per row instead of every span. One made
-/// [`windowed`](RowBuilder::windowed) summarizes every span too, and keeps
-/// those that touch its window.
+/// [`windowed`](RowBuilder::windowed) keeps only the spans that touch its
+/// window (and summarizes every span, if given a grid).
 #[derive(Default)]
 pub(crate) struct RowBuilder {
     spans: Row,
@@ -237,11 +238,11 @@ impl RowBuilder {
         }
     }
 
-    /// A builder that sends its spans to `grid` and keeps those that touch
-    /// `window` (start or end in it, or cover it).
-    pub(crate) fn windowed(grid: Grid, window: TimeSpan) -> RowBuilder {
+    /// A builder that keeps the spans that touch `window` (start or end in
+    /// it, or cover it) and sends every span to `grid`, if given.
+    pub(crate) fn windowed(grid: Option<Grid>, window: TimeSpan) -> RowBuilder {
         RowBuilder {
-            grid: Some(grid),
+            grid,
             window: Some(window),
             ..RowBuilder::default()
         }
@@ -277,17 +278,18 @@ impl RowBuilder {
             start = start.max(prev_end.min(end));
         }
         // Summarizing, the span goes straight to the grid, whatever its
-        // length (the hot path of a summary-only build), and is kept only
-        // if it touches the window.
+        // length (the hot path of a summary-only build). With a grid or a
+        // window, it is kept only if it touches the window.
         if let Some(grid) = &mut self.grid {
             grid.add_range(start, end, kind);
-            if !self
+        }
+        if (self.grid.is_some() || self.window.is_some())
+            && !self
                 .window
                 .is_some_and(|w| start <= w.end && end >= w.start)
-            {
-                self.last = Some((start, end));
-                return;
-            }
+        {
+            self.last = Some((start, end));
+            return;
         }
         let mut span = Span::new(start, end, kind, value);
         while span.end() < end {

@@ -75,7 +75,8 @@ fn summaries_without_the_detail_equal_the_detail_summarized() {
 
 /// A build for a window of a generation has the whole generation's
 /// summary, and exactly the spans of the full build that touch the window,
-/// with the same details (stacks, P, M, unblocker).
+/// with the same details (stacks, P, M, unblocker); built without the
+/// summary, the same spans.
 #[test]
 fn a_window_keeps_the_spans_touching_it_and_the_whole_summary() {
     for name in ["sample", "workload-go1.22", "flightrec-go1.25"] {
@@ -93,9 +94,13 @@ fn a_window_keeps_the_spans_touching_it_and_the_whole_summary() {
                 TimeSpan::new(span.start + third, span.end - third),
                 TimeSpan::new(span.start + third, span.start + third + 1000),
             ] {
-                let (summary, model, _, _) = super::build_window(&trace, g, &open, window).unwrap();
+                let build = |summarize| super::build_window(&trace, g, &open, window, summarize);
+                let (summary, model, _, _) = build(true).unwrap();
                 let what = format!("{name} gen {g} window {window:?}");
-                assert_eq!(summary, full.summarize(), "{what}");
+                assert_eq!(summary, Some(full.summarize()), "{what}");
+                let (no_summary, same_model, _, _) = build(false).unwrap();
+                assert!(no_summary.is_none(), "{what}");
+                assert_eq!(same_model, model, "{what}: the summary changes no detail");
                 assert_eq!(model.window(), window, "{what}");
                 for lane in &full.lanes {
                     // What a view of the window draws, at a nanosecond a

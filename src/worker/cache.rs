@@ -10,7 +10,7 @@ use crate::model::GenerationModel;
 /// forth; less lowers the RSS (the budget is 300 MB in all, with decoding in
 /// flight and the summaries of every generation, which for a 1 GB trace
 /// leave a few tens of megabytes).
-pub(crate) const DETAIL_BUDGET: usize = 12 << 20;
+pub(crate) const DETAIL_BUDGET: usize = super::store::WINDOW_BYTES;
 
 struct Entry {
     generation: usize,

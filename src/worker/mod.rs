@@ -163,7 +163,9 @@ enum Update {
     /// A generation is decoded.
     Decoded {
         generation: usize,
-        summary: Box<GenerationSummary>,
+        /// `None` from a detail decode of a generation the ui has the
+        /// summary of.
+        summary: Option<Box<GenerationSummary>>,
         /// Boxed, as the summary: both are large next to the other updates.
         detail: Option<Box<GenerationModel>>,
     },

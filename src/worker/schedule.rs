@@ -33,6 +33,11 @@
 //! the edges of every generation are in, those are added from the first
 //! generation on).
 //!
+//! A detail decode of a generation whose summary the ui has, up to date,
+//! makes no summary: panning through a generation decodes it again and
+//! again, and the summary grids would cost each of those decodes time and
+//! memory for nothing.
+//!
 //! Decoding holds memory while a generation is built (its summary grids, the
 //! decoder's state and, for detail, the spans of the window wanted), so a
 //! job only starts while the jobs in flight stay under [`DECODE_BUDGET`];
@@ -85,6 +90,9 @@ pub(crate) struct Job {
     /// The window of it the ui wants in full detail, if it does (else only
     /// its summary is made).
     pub(crate) detail: Option<TimeSpan>,
+    /// Its summary is to be made: always but for a detail decode of a
+    /// generation whose summary the ui has, up to date.
+    pub(crate) summarize: bool,
     /// What was open when the generation started, if known yet.
     pub(crate) open: Option<Arc<OpenAnnotations>>,
     /// Only its latency analysis is wanted (see [`Schedule::analyse`]).
@@ -238,6 +246,7 @@ impl Schedule {
         }
         self.in_flight += cost;
         self.detail_in_flight |= detail.is_some();
+        let summarize = detail.is_none() || self.slots.get(generation) != Some(&Slot::Summarized);
         if analysis {
             self.analysed = Some(generation + 1);
         } else if let Some(slot) = self.slots.get_mut(generation) {
@@ -246,6 +255,7 @@ impl Schedule {
         Some(Job {
             generation,
             detail,
+            summarize,
             open: self.open.get(generation).cloned().filter(|_| !analysis),
             analysis,
             cost,
@@ -507,6 +517,41 @@ mod tests {
         }
         let job = s.next().unwrap();
         assert_eq!((job.generation, job.detail), (1, Some(WHOLE)));
+    }
+
+    #[test]
+    fn a_detail_decode_makes_the_summary_only_where_the_ui_lacks_it_up_to_date() {
+        let mut s = Schedule::new(vec![10; 2]);
+        let detail = |s: &mut Schedule, window| {
+            s.set_wants(vec![1], vec![(1, window)]);
+            let job = s.next().unwrap();
+            let edges = AnnotationEdges::default();
+            s.finish(
+                &job,
+                Some(Outcome {
+                    detailed: true,
+                    edges,
+                }),
+            );
+            (job.generation, job.detail, job.summarize)
+        };
+        let (a, b) = (TimeSpan::new(10, 20), TimeSpan::new(30, 40));
+        assert_eq!(detail(&mut s, a), (1, Some(a), true), "never decoded");
+        assert_eq!(detail(&mut s, b), (1, Some(b), false), "summarized");
+        // Generation 0 leaves a region open: generation 1's summary is
+        // outdated, and its next detail decode makes a new one.
+        let job = s.next().unwrap();
+        let edges = AnnotationEdges::opening(7, 5, "request");
+        let finished = s.finish(
+            &job,
+            Some(Outcome {
+                detailed: false,
+                edges,
+            }),
+        );
+        assert_eq!((job.generation, finished.outdated), (0, vec![1]));
+        assert_eq!(detail(&mut s, a), (1, Some(a), true), "outdated");
+        assert!(s.idle());
     }
 
     #[test]

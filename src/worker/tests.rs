@@ -89,6 +89,9 @@ fn bands_come_first_then_every_generation() {
             panic!("no failures expected")
         };
         assert!(detail.is_none(), "detail only when wanted");
+        let summary = summary
+            .as_ref()
+            .expect("a summary-only decode makes the summary");
         // Once, and again if it was outdated: built before what was open
         // at its start was known.
         decoded[*generation] += 1;

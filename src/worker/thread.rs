@@ -21,9 +21,7 @@ use super::AnalysedGeneration;
 use super::schedule::{Job, Outcome, Schedule};
 use super::{Command, Source, Update, bands, memory};
 use crate::analysis::{GenerationLatency, OUTLIERS_KEPT, OutlierFloor};
-use crate::model::{
-    self, AnnotationEdges, GenerationModel, GenerationSummary, OpenAnnotations, TimeSpan,
-};
+use crate::model::{self, AnnotationEdges, GenerationModel, GenerationSummary, OpenAnnotations};
 use crate::trace::index::GenerationEnd;
 use crate::trace::{Error, Input, SharedIndex, Trace};
 
@@ -190,7 +188,7 @@ fn decode_loop(trace: &Trace<'_>, shared: &Shared, notifier: &Notifier) {
             continue;
         }
         let open = job.open.clone().unwrap_or_default();
-        let result = decode(trace, g, job.detail, &open);
+        let result = decode(trace, &job, &open);
         trace.release_generation(g);
         if job.detail.is_some() {
             // Detail decodes come one after the other while the user pans,
@@ -214,7 +212,7 @@ fn decode_loop(trace: &Trace<'_>, shared: &Shared, notifier: &Notifier) {
                 let detail = model.filter(|_| finished.send_detail).map(Box::new);
                 let update = Update::Decoded {
                     generation: g,
-                    summary: Box::new(summary),
+                    summary: summary.map(Box::new),
                     detail,
                 };
                 match finished.whole {
@@ -295,33 +293,35 @@ fn analyse(trace: &Trace<'_>, g: usize, floor: &OutlierFloor) -> AnalysedGenerat
     }
 }
 
-/// What a decode made: the generation's summary and, if a window was
-/// wanted in detail, its model over that window, with the generation's
-/// annotation edges.
-type Decoded = (GenerationSummary, Option<GenerationModel>, AnnotationEdges);
+/// What a decode made: the generation's summary (unless a detail decode
+/// was told the ui has it) and, if a window was wanted in detail, its
+/// model over that window, with the generation's annotation edges.
+type Decoded = (
+    Option<GenerationSummary>,
+    Option<GenerationModel>,
+    AnnotationEdges,
+);
 
-/// Decodes generation `g`, which started with the regions and tasks of
-/// `open` in progress, into its summary and, if `detail` gives a window,
-/// its full model over that window; a decoder panic becomes an error.
-fn decode(
-    trace: &Trace<'_>,
-    g: usize,
-    detail: Option<TimeSpan>,
-    open: &OpenAnnotations,
-) -> Result<Decoded, String> {
+/// Decodes `job`'s generation, which started with the regions and tasks
+/// of `open` in progress, into its summary (if the job wants it) and, if
+/// the job wants a window in detail, its full model over that window; a
+/// decoder panic becomes an error.
+fn decode(trace: &Trace<'_>, job: &Job, open: &OpenAnnotations) -> Result<Decoded, String> {
+    let g = job.generation;
     let decoded = catch_unwind(AssertUnwindSafe(|| {
         let failed = |e: Error| Err(e.to_string());
         let empty = || model::build(std::iter::empty());
         let none = || AnnotationEdges::default();
-        match detail {
-            Some(window) => match model::build_window(trace, g, open, window) {
-                None => Ok((empty().summarize(), Some(empty()), none())),
+        let summary = |model: GenerationModel| Some(model.summarize()).filter(|_| job.summarize);
+        match job.detail {
+            Some(window) => match model::build_window(trace, g, open, window, job.summarize) {
+                None => Ok((summary(empty()), Some(empty()), none())),
                 Some((summary, model, edges, None)) => Ok((summary, Some(model), edges)),
                 Some((.., Some(e))) => failed(e),
             },
             None => match model::summarize_generation(trace, g, open) {
-                None => Ok((empty().summarize(), None, none())),
-                Some((summary, edges, None)) => Ok((summary, None, edges)),
+                None => Ok((Some(empty().summarize()), None, none())),
+                Some((summary, edges, None)) => Ok((Some(summary), None, edges)),
                 Some((_, _, Some(e))) => failed(e),
             },
         }
