@@ -32,7 +32,7 @@ fn viewport(worker: &Worker, range: TimeSpan) -> Viewport {
             .timeline()
             .lanes
             .iter()
-            .map(|l| l.key)
+            .map(|l| l.key())
             .take(60)
             .collect(),
     }
@@ -72,7 +72,7 @@ fn loads_the_whole_trace_and_draws_every_zoom_level() {
     assert_eq!(groups(LaneGroup::Procs), 4, "GOMAXPROCS=4");
     assert!(groups(LaneGroup::Threads) >= 4 && groups(LaneGroup::Goroutines) > 1000);
     assert!(
-        timeline.lanes.is_sorted_by_key(|l| l.key),
+        timeline.lanes.is_sorted_by_key(|l| l.key()),
         "lanes in display order"
     );
     assert!(
@@ -87,7 +87,7 @@ fn loads_the_whole_trace_and_draws_every_zoom_level() {
     let started = Instant::now();
     for lane in &timeline.lanes {
         let mut items = Vec::new();
-        worker.lane_items(lane.key, whole, ns_per_px, &mut items);
+        worker.lane_items(lane.key(), whole, ns_per_px, &mut items);
         assert!(
             items
                 .iter()
@@ -97,7 +97,7 @@ fn loads_the_whole_trace_and_draws_every_zoom_level() {
         assert!(
             items.len() <= rows * (WIDTH_PX as usize + 16),
             "{:?}: {} items",
-            lane.key,
+            lane.key(),
             items.len()
         );
     }
@@ -162,7 +162,12 @@ fn loads_the_whole_trace_and_draws_every_zoom_level() {
         let mut items = Vec::new();
         for lane in timeline.lanes.iter().take(60) {
             items.clear();
-            worker.lane_items(lane.key, view, len as f64 / f64::from(WIDTH_PX), &mut items);
+            worker.lane_items(
+                lane.key(),
+                view,
+                len as f64 / f64::from(WIDTH_PX),
+                &mut items,
+            );
         }
         eprintln!("60 lanes over {len} ns: {:?}", started.elapsed());
     }
@@ -226,7 +231,7 @@ fn a_corrupt_generation_is_reported_while_the_others_load() {
             .timeline()
             .lanes
             .iter()
-            .any(|l| matches!(l.key, LaneKey::Goroutine(_)))
+            .any(|l| matches!(l.key(), LaneKey::Goroutine(_)))
     );
     worker.shutdown();
 }
@@ -293,7 +298,7 @@ fn browse_a_big_trace() {
         for lane in worker.timeline().lanes.iter().take(60) {
             let mut items = Vec::new();
             worker.lane_items(
-                lane.key,
+                lane.key(),
                 view,
                 view.len() as f64 / f64::from(WIDTH_PX),
                 &mut items,

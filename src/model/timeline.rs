@@ -156,11 +156,39 @@ impl LaneKey {
             },
         }
     }
+
+    /// The key as its variant's code (the derived order's) and its ID
+    /// (the plot's code for a plot), which [`LaneKey::from_code`] takes
+    /// back.
+    fn to_code(self) -> (u8, i64) {
+        match self {
+            LaneKey::Plot(kind) => (0, kind as i64),
+            LaneKey::Gc => (1, 0),
+            LaneKey::Tasks => (2, 0),
+            LaneKey::Proc(id) => (3, id),
+            LaneKey::Thread(id) => (4, id),
+            LaneKey::Goroutine(id) => (5, id),
+        }
+    }
+
+    /// The key [`LaneKey::to_code`] made `(code, id)` of.
+    fn from_code(code: u8, id: i64) -> LaneKey {
+        match (code, id) {
+            (0, 1) => LaneKey::Plot(PlotKind::Goroutines),
+            (0, 2) => LaneKey::Plot(PlotKind::Procs),
+            (0, _) => LaneKey::Plot(PlotKind::Heap),
+            (1, _) => LaneKey::Gc,
+            (2, _) => LaneKey::Tasks,
+            (3, _) => LaneKey::Proc(id),
+            (4, _) => LaneKey::Thread(id),
+            _ => LaneKey::Goroutine(id),
+        }
+    }
 }
 
 /// A goroutine start function's name, one copy shared by the lanes of all
 /// its goroutines. A thin pointer (an `Arc<str>` is two words), which keeps a
-/// [`Lane`] at 32 bytes.
+/// [`Lane`] at 24 bytes.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SharedName(Arc<Box<str>>);
 
@@ -179,16 +207,20 @@ impl std::borrow::Borrow<str> for SharedName {
 /// One horizontal row of the timeline.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lane {
-    /// Identity, to ask the worker for the lane's draw items.
-    pub key: LaneKey,
+    /// The ID of its [`LaneKey`] (see [`LaneKey::to_code`]), kept apart
+    /// from the variant's code, which then fits in the padding a
+    /// `LaneKey` field would waste.
+    id: i64,
     /// A goroutine's start function, if known: shared by the lanes of all
     /// its goroutines (a trace can have 600k goroutines and a few hundred
     /// start functions), the label being made only for the lanes drawn.
     name: Option<SharedName>,
     /// Rows of spans seen so far. What else the ui needs of a lane (its
-    /// section, height, whether it folds) follows from these three fields,
-    /// so a lane costs 32 bytes: a trace with 600k goroutines has as many.
+    /// section, height, whether it folds) follows from these fields, so a
+    /// lane costs 24 bytes: a trace with 600k goroutines has as many.
     rows: u32,
+    /// The code of its [`LaneKey`]'s variant.
+    code: u8,
 }
 
 /// Height of one row of spans, in points: one line of small text.
@@ -199,6 +231,11 @@ pub const ROW_HEIGHT: f32 = 16.0;
 pub const PLOT_HEIGHT: f32 = 48.0;
 
 impl Lane {
+    /// Identity, to ask the worker for the lane's draw items.
+    pub fn key(&self) -> LaneKey {
+        LaneKey::from_code(self.code, self.id)
+    }
+
     /// The goroutine's start function, if known.
     pub fn name(&self) -> Option<&str> {
         self.name.as_ref().map(|n| &**n.0)
@@ -211,17 +248,19 @@ impl Lane {
 
     /// Text in the name column, e.g. `P3`, `M12`, `G42 main.worker`.
     pub fn label(&self) -> String {
-        self.key.label(self.name())
+        self.key().label(self.name())
     }
 
     /// The lane `key` with `rows` rows of spans; `name` is kept for a
     /// goroutine's lane, if not empty.
     pub fn new(key: LaneKey, name: Option<SharedName>, rows: usize) -> Lane {
         let goroutine = matches!(key, LaneKey::Goroutine(_));
+        let (code, id) = key.to_code();
         Lane {
-            key,
+            id,
             name: name.filter(|n| goroutine && !n.0.is_empty()),
             rows: u32::try_from(rows).unwrap_or(u32::MAX),
+            code,
         }
     }
 
@@ -232,13 +271,13 @@ impl Lane {
 
     /// The section the lane belongs to.
     pub fn group(&self) -> LaneGroup {
-        self.key.group()
+        self.key().group()
     }
 
     /// Height in points when expanded: one [`ROW_HEIGHT`] per row of spans
     /// (states, marks, nested regions), or [`PLOT_HEIGHT`] for plots.
     pub fn height(&self) -> f32 {
-        match self.key {
+        match self.key() {
             LaneKey::Plot(_) => PLOT_HEIGHT,
             _ => ROW_HEIGHT * self.rows.max(1) as f32,
         }
@@ -285,7 +324,7 @@ impl Timeline {
     /// Lane `key`, if the timeline has it (yet: a goroutine's lane comes
     /// with the first generation decoded that it appears in).
     pub fn lane(&self, key: LaneKey) -> Option<&Lane> {
-        let i = self.lanes.binary_search_by_key(&key, |l| l.key).ok()?;
+        let i = self.lanes.binary_search_by_key(&key, Lane::key).ok()?;
         self.lanes.get(i)
     }
 
@@ -334,6 +373,25 @@ mod tests {
         );
         let plot = Lane::new(LaneKey::Plot(PlotKind::Heap), None, 0);
         assert_eq!((plot.height(), plot.collapsible()), (PLOT_HEIGHT, false));
-        assert_eq!(size_of::<Lane>(), 32, "one per goroutine: keep it small");
+        assert_eq!(size_of::<Lane>(), 24, "one per goroutine: keep it small");
+    }
+
+    #[test]
+    fn a_lane_gives_back_its_key() {
+        let plots = [PlotKind::Heap, PlotKind::Goroutines, PlotKind::Procs].map(LaneKey::Plot);
+        let ids = [i64::MIN, -1, 0, 7, i64::MAX];
+        let keys = plots
+            .into_iter()
+            .chain([LaneKey::Gc, LaneKey::Tasks])
+            .chain(ids.into_iter().flat_map(|id| {
+                [
+                    LaneKey::Proc(id),
+                    LaneKey::Thread(id),
+                    LaneKey::Goroutine(id),
+                ]
+            }));
+        for key in keys {
+            assert_eq!(Lane::new(key, None, 1).key(), key);
+        }
     }
 }

@@ -268,7 +268,7 @@ fn group_name(analysis: &Analysis, group: &StartFunction) -> String {
 /// grows would leave its earlier copies resident.
 fn goroutines_by_function(timeline: &Timeline) -> HashMap<&str, Vec<i64>> {
     let goroutines = || {
-        timeline.lanes.iter().filter_map(|lane| match lane.key {
+        timeline.lanes.iter().filter_map(|lane| match lane.key() {
             LaneKey::Goroutine(g) => Some((lane.name().unwrap_or(UNKNOWN), g)),
             _ => None,
         })

@@ -111,8 +111,8 @@ impl RangeStats {
         let mut items = Vec::new();
         for lane in worker.timeline().lanes.iter().filter(|l| shows(l)) {
             items.clear();
-            worker.lane_items(lane.key, range, ns_per_px, &mut items);
-            match lane.key {
+            worker.lane_items(lane.key(), range, ns_per_px, &mut items);
+            match lane.key() {
                 LaneKey::Goroutine(_) => {
                     stats.goroutines += 1;
                     row_items(&items, FIRST_ROW).for_each(|i| stats.add_state(&i));

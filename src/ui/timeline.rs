@@ -193,7 +193,7 @@ impl TimelineState {
     /// Whether `lane` passes the lane filter: lanes other than goroutines
     /// always do.
     pub(crate) fn shows(&self, lane: &Lane) -> bool {
-        match lane.key {
+        match lane.key() {
             LaneKey::Goroutine(id) if self.filter.is_active() => {
                 self.filter.shows(id, lane.name().unwrap_or(""))
             }
@@ -345,8 +345,10 @@ fn layout(lanes: &[Lane], state: &TimelineState) -> Layout {
 fn layout_into(lanes: &[Lane], state: &TimelineState, layout: &mut Layout) {
     let rows = &mut layout.rows;
     rows.clear();
-    // A row per lane and a header per section.
-    rows.reserve(lanes.len() + SECTIONS.len());
+    // A row per lane and a header per section; exactly, as the list grows
+    // by a few thousand lanes per generation loaded and doubling would
+    // leave megabytes unused.
+    rows.reserve_exact(lanes.len() + SECTIONS.len());
     layout.shown = [0; SECTIONS.len()];
     let mut top = 0.0;
     let mut push = |rows: &mut Vec<Row>, kind, height| {
@@ -368,7 +370,7 @@ fn layout_into(lanes: &[Lane], state: &TimelineState, layout: &mut Layout) {
         if !state.collapsed_groups.contains(&group) {
             let members = lanes.iter().enumerate().skip(i).take(count);
             for (index, lane) in members.filter(|(_, l)| state.shows(l)) {
-                let folded = lane.collapsible() && state.collapsed_lanes.contains(&lane.key);
+                let folded = lane.collapsible() && state.collapsed_lanes.contains(&lane.key());
                 let height = if folded {
                     ROW_HEIGHT
                 } else {
@@ -825,7 +827,7 @@ fn show_lanes(
                 && let Some(lane) = lanes.get(index as usize)
             {
                 let body = Rect::from_x_y_ranges(frame.body, rect.y_range());
-                paint_lane(&scene, frame, lane.key, body, state, &mut shown);
+                paint_lane(&scene, frame, lane.key(), body, state, &mut shown);
             }
         }
         scene.canvas.into_inner().finish(&painter, &mut texture);
@@ -838,7 +840,7 @@ fn show_lanes(
             RowKind::Group(group) => flip(&mut state.collapsed_groups, group),
             RowKind::Lane(index) => {
                 if let Some(lane) = lanes.get(index as usize) {
-                    flip(&mut state.collapsed_lanes, lane.key);
+                    flip(&mut state.collapsed_lanes, lane.key());
                 }
             }
         }
@@ -904,7 +906,7 @@ fn settle_reveal(ui: &egui::Ui, state: &mut TimelineState, offset: Option<f32>, 
 
 /// Offset of lane `key`'s row from the top of the lane area, if it is laid out.
 fn lane_top(lanes: &[Lane], layout: &Layout, key: LaneKey) -> Option<f32> {
-    let index = lanes.binary_search_by_key(&key, |l| l.key).ok()?;
+    let index = lanes.binary_search_by_key(&key, Lane::key).ok()?;
     layout.lane_top(index)
 }
 
@@ -992,7 +994,7 @@ fn show_row(
             (
                 lane.label(),
                 lane.collapsible(),
-                state.collapsed_lanes.contains(&lane.key),
+                state.collapsed_lanes.contains(&lane.key()),
             )
         }
     };
@@ -1113,7 +1115,7 @@ mod tests {
         let mut state = TimelineState::default();
         let key = LaneKey::Goroutine(500);
         state.reveal(key);
-        let few: Vec<Lane> = lanes().into_iter().filter(|l| l.key >= key).collect();
+        let few: Vec<Lane> = lanes().into_iter().filter(|l| l.key() >= key).collect();
         let all = lanes();
         in_ui(|ui| {
             // Not decoded yet: nothing to scroll to, the wish is kept.

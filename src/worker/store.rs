@@ -215,7 +215,7 @@ impl Store {
         let mut added = Vec::new();
         let mut changed = false;
         for (key, name, rows) in lanes {
-            match known.binary_search_by_key(&key, |l| l.key) {
+            match known.binary_search_by_key(&key, Lane::key) {
                 Ok(i) => {
                     let named = |lane: &Lane| lane.name().is_some();
                     if let Some(lane) = known.get_mut(i)
@@ -231,8 +231,8 @@ impl Store {
             }
         }
         if !added.is_empty() {
-            added.sort_by_key(|l| l.key);
-            added.dedup_by_key(|l| l.key);
+            added.sort_by_key(Lane::key);
+            added.dedup_by_key(|l| l.key());
             merge_sorted(known, added);
             changed = true;
         }
@@ -531,10 +531,14 @@ fn pieces(
 fn merge_sorted(known: &mut Vec<Lane>, mut added: Vec<Lane>) {
     let mut unmerged = known.len();
     known.reserve_exact(added.len());
-    known.extend(added.iter().map(|l| Lane::new(l.key, None, 0)));
+    known.extend(added.iter().map(|l| Lane::new(l.key(), None, 0)));
     let mut free = known.len();
     while let Some(lane) = added.pop() {
-        while unmerged > 0 && known.get(unmerged - 1).is_some_and(|k| k.key > lane.key) {
+        while unmerged > 0
+            && known
+                .get(unmerged - 1)
+                .is_some_and(|k| k.key() > lane.key())
+        {
             unmerged -= 1;
             free -= 1;
             known.swap(unmerged, free);
@@ -623,7 +627,7 @@ mod tests {
             let mut want: Vec<i64> = known.iter().chain(added).copied().collect();
             want.sort_unstable();
             let got: Vec<(LaneKey, Option<&str>)> =
-                merged.iter().map(|l| (l.key, l.name())).collect();
+                merged.iter().map(|l| (l.key(), l.name())).collect();
             let names: Vec<String> = want.iter().map(|g| format!("f{g}")).collect();
             let want: Vec<(LaneKey, Option<&str>)> = want
                 .iter()
