@@ -43,7 +43,7 @@ use super::generation::{
 };
 use super::intern::{Interner, StrId};
 use super::lod::Grid;
-use super::origin::{Origin, OriginBuilder, OriginId};
+use super::origin::{Origin, OriginBuilder, OriginId, UNKNOWN};
 use super::plot::{Series, SeriesBuilder, clip};
 use super::span::{RowBuilder, RowData, Span, SpanKind, Splits};
 use super::timeline::{LaneKey, TimeSpan, WallClock};
@@ -221,7 +221,6 @@ struct Open {
     kind: SpanKind,
     since: i64,
     label: StrId,
-    origin: OriginId,
     p_lane: Option<u32>,
     m_lane: Option<u32>,
 }
@@ -320,6 +319,12 @@ struct Builder {
     origins: OriginBuilder,
     /// Per goroutine, in order of appearance (its slot).
     tracks: Vec<Track>,
+    /// The origin of each goroutine's current state, by slot (empty in a
+    /// summary). Interned only when the span closes, if it is kept: a
+    /// window's build would otherwise intern the origin of every span
+    /// before the window. Apart from `tracks`, which a summary walks for
+    /// nearly every event, so that it stays small.
+    open_origins: Vec<Origin>,
     slots: IdMap<u32>,
     /// In front of `slots`.
     recent: RecentSlots,
@@ -417,28 +422,24 @@ impl Builder {
         i
     }
 
-    /// The origin of spans begun by `ev` with stack `stack`, made runnable
-    /// by `unblocker` (-1: none).
-    fn origin(&mut self, ev: &Event<'_>, stack: Option<Stack<'_>>, unblocker: i64) -> OriginId {
+    /// The origin of spans begun by `ev` with stack `stack` (interned),
+    /// made runnable by `unblocker` (-1: none); unknown in a summary.
+    fn origin(&mut self, ev: &Event<'_>, stack: Option<Stack<'_>>, unblocker: i64) -> Origin {
         if self.summary_only {
-            return 0;
+            return UNKNOWN;
         }
         let strings = self.strings.get_or_insert_with(Interner::new);
         let stack = stack.map_or(0, |s| self.origins.stack(strings, s));
-        self.origin_with(ev, stack, unblocker)
+        origin_with(ev, stack, unblocker)
     }
 
-    /// [`Builder::origin`] with a stack already interned.
-    fn origin_with(&mut self, ev: &Event<'_>, stack: u32, unblocker: i64) -> OriginId {
-        if self.summary_only {
-            return 0;
+    /// The ID of `origin`, of a span over `span` that rows made as `rows`
+    /// say: interned only if the span is kept, else 0.
+    fn origin_id(&mut self, rows: Rows, origin: Origin, span: (i64, i64)) -> OriginId {
+        match origin != UNKNOWN && !self.summary_only && rows.keep(span) {
+            true => self.origins.intern(origin),
+            false => 0,
         }
-        self.origins.intern(Origin {
-            stack,
-            unblocker,
-            proc: ev.proc(),
-            thread: ev.thread(),
-        })
     }
 
     /// Appends a span begun by the event of `origin` to row `row` of lane
@@ -483,12 +484,6 @@ impl Builder {
         }
     }
 
-    /// Whether a span starting at `t` is past the window, so never kept
-    /// (its origin need not be interned).
-    fn past_window(&self, t: i64) -> bool {
-        self.window.is_some_and(|w| t > w.end)
-    }
-
     fn push(&mut self, key: LaneKey, row: usize, span: (i64, i64), kind: SpanKind, value: u32) {
         let lane = self.lane(key);
         self.push_at((lane, row), span, kind, value, 0);
@@ -513,6 +508,9 @@ impl Builder {
         let key = LaneKey::Goroutine(id);
         let lane = self.lane(key);
         self.slots.insert(id, slot);
+        if !self.summary_only {
+            self.open_origins.push(UNKNOWN);
+        }
         self.tracks.push(Track {
             info: GoroutineInfo { id, name: 0 },
             lane,
@@ -650,7 +648,7 @@ impl Builder {
                     // a status event's stack is where it stands in it.
                     let (initial, origin) = match status {
                         true => (to, self.origin(ev, st.stack, -1)),
-                        false => (from, 0),
+                        false => (from, UNKNOWN),
                     };
                     self.open(slot, initial, None, ev, (0, origin));
                 }
@@ -687,9 +685,9 @@ impl Builder {
         st: &StateTransition<'_>,
         (id, slot): (i64, u32),
         to: GoState,
-    ) -> OriginId {
-        if self.summary_only || self.past_window(ev.time()) {
-            return 0;
+    ) -> Origin {
+        if self.summary_only || !self.rows().keep((ev.time(), i64::MAX)) {
+            return UNKNOWN;
         }
         let by = ev.goroutine();
         let unblocker = if to == GoState::Runnable && by >= 0 && by != id {
@@ -699,12 +697,8 @@ impl Builder {
         };
         match st.stack.or_else(|| ev.stack()) {
             None if to == GoState::Running => {
-                let before = self
-                    .track(slot)
-                    .and_then(|t| t.state)
-                    .map_or(0, |o| o.origin);
-                let stack = self.origins.stack_of(before);
-                self.origin_with(ev, stack, unblocker)
+                let before = self.open_origins.get(slot as usize).map_or(0, |o| o.stack);
+                origin_with(ev, before, unblocker)
             }
             stack => self.origin(ev, stack, unblocker),
         }
@@ -734,14 +728,20 @@ impl Builder {
         state: GoState,
         at: Option<i64>,
         ev: &Event<'_>,
-        (label, origin): (StrId, OriginId),
+        (label, origin): (StrId, Origin),
     ) {
         let kind = match state {
-            GoState::Running => SpanKind::Running,
-            GoState::Runnable => SpanKind::Runnable,
-            GoState::Waiting => SpanKind::Waiting,
-            GoState::Syscall => SpanKind::Syscall,
-            _ => return,
+            GoState::Running => Some(SpanKind::Running),
+            GoState::Runnable => Some(SpanKind::Runnable),
+            GoState::Waiting => Some(SpanKind::Waiting),
+            GoState::Syscall => Some(SpanKind::Syscall),
+            _ => None,
+        };
+        if let Some(open) = self.open_origins.get_mut(slot as usize) {
+            *open = kind.map_or(UNKNOWN, |_| origin);
+        }
+        let Some(kind) = kind else {
+            return;
         };
         let (p, m) = (ev.proc(), ev.thread());
         let p_lane =
@@ -758,7 +758,6 @@ impl Builder {
                 kind,
                 since,
                 label,
-                origin,
                 p_lane,
                 m_lane,
             });
@@ -767,13 +766,17 @@ impl Builder {
 
     fn close(&mut self, slot: u32, t: i64) {
         let (with_origins, kind_of_rows) = (!self.summary_only, self.rows());
+        let origin = match with_origins {
+            true => self.closing_origin(slot, t, kind_of_rows),
+            false => 0,
+        };
         let Some(track) = self.tracks.get_mut(slot as usize) else {
             return;
         };
         let Some(open) = track.state.take() else {
             return;
         };
-        let (span, kind, origin) = ((open.since, t), open.kind, open.origin);
+        let (span, kind) = ((open.since, t), open.kind);
         let states_origin = with_origins.then_some(origin);
         let value = (kind, open.label);
         let key = LaneKey::Goroutine(track.info.id);
@@ -787,6 +790,19 @@ impl Builder {
         }
         if let Some(m) = open.m_lane {
             self.push_at((m, M_WORK), span, kind, slot, origin);
+        }
+    }
+
+    /// The ID of the origin of the state goroutine `slot` leaves at `t`
+    /// (see [`Builder::open_origins`]).
+    fn closing_origin(&mut self, slot: u32, t: i64, rows: Rows) -> OriginId {
+        let since = self
+            .track(slot)
+            .and_then(|track| track.state)
+            .map(|o| o.since);
+        match (since, self.open_origins.get(slot as usize)) {
+            (Some(since), Some(&origin)) => self.origin_id(rows, origin, (since, t)),
+            _ => 0,
         }
     }
 
@@ -861,10 +877,12 @@ impl Builder {
     /// A mark on the goroutine's lane, or on the M's when no goroutine ran.
     fn mark_on(&mut self, ev: &Event<'_>, kind: SpanKind, label: StrId) {
         let (t, g, m) = (ev.time(), ev.goroutine(), ev.thread());
-        let origin = match self.past_window(t) {
-            true => 0,
-            false => self.origin(ev, ev.stack(), -1),
+        let rows = self.rows();
+        let origin = match rows.keep((t, t)) {
+            true => self.origin(ev, ev.stack(), -1),
+            false => UNKNOWN,
         };
+        let origin = self.origin_id(rows, origin, (t, t));
         let lane = if g >= 0 {
             let slot = self.slot(g);
             self.track(slot).map(|t| (t.lane, G_MARKS))
@@ -1101,6 +1119,17 @@ impl Builder {
     }
 }
 
+/// The origin of spans begun by `ev` with the interned stack `stack`, made
+/// runnable by `unblocker` (-1: none).
+fn origin_with(ev: &Event<'_>, stack: u32, unblocker: i64) -> Origin {
+    Origin {
+        stack,
+        unblocker,
+        proc: ev.proc(),
+        thread: ev.thread(),
+    }
+}
+
 /// How a build makes its rows.
 #[derive(Clone, Copy)]
 enum Rows {
@@ -1114,6 +1143,15 @@ enum Rows {
 }
 
 impl Rows {
+    /// Whether the rows keep a span over `[start, end]`.
+    fn keep(self, span: (i64, i64)) -> bool {
+        match self {
+            Rows::All => true,
+            Rows::Summary(_) => false,
+            Rows::Window(_, window) => window.touches(span),
+        }
+    }
+
     /// A new row of lane `key`.
     fn new_row(self, key: LaneKey) -> RowBuilder {
         let grid = |basis| Grid::finest(basis, finest_buckets(key));

@@ -144,11 +144,6 @@ impl OriginBuilder {
         id
     }
 
-    /// The stack index of origin `id` (0: none).
-    pub(crate) fn stack_of(&self, id: OriginId) -> u32 {
-        self.origins.origins.get(id as usize).map_or(0, |o| o.stack)
-    }
-
     /// Our index of `stack`, its frames interned into `strings` if new.
     pub(crate) fn stack(&mut self, strings: &mut Interner, stack: Stack<'_>) -> u32 {
         if let Some(&index) = self.stack_ids.get(&stack.id()) {

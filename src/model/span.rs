@@ -284,9 +284,7 @@ impl RowBuilder {
             grid.add_range(start, end, kind);
         }
         if (self.grid.is_some() || self.window.is_some())
-            && !self
-                .window
-                .is_some_and(|w| start <= w.end && end >= w.start)
+            && !self.window.is_some_and(|w| w.touches((start, end)))
         {
             self.last = Some((start, end));
             return;

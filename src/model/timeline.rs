@@ -59,6 +59,12 @@ impl TimeSpan {
     pub fn covers(self, other: TimeSpan) -> bool {
         self.start <= other.start && other.end <= self.end
     }
+
+    /// Whether `[start, end]` touches `self`: starts or ends in it (edges
+    /// included) or covers it.
+    pub(crate) fn touches(self, (start, end): (i64, i64)) -> bool {
+        start <= self.end && end >= self.start
+    }
 }
 
 /// The sections lanes are grouped in, in the order Go engineers read them:
