@@ -26,7 +26,7 @@
 //! never seen with a stack get the empty name. Goroutines are folded into
 //! their start function's totals when they end, leaving behind only a small
 //! fixed-size record of their own totals ([`GoroutineTimes`]), so memory is
-//! bounded by the live goroutines, one record per start function and 48
+//! bounded by the live goroutines, one record per start function and 32
 //! bytes per goroutine seen.
 
 use crate::trace::FxHashMap;
@@ -83,11 +83,10 @@ pub struct StartFunction {
     pub syscall_block: Stat,
 }
 
-/// One goroutine's own totals, kept for every goroutine of the trace.
-///
-/// Five `i64`s, 40 bytes a goroutine: the 617k goroutines of a 1 GB trace
-/// take about 25 MB. Only what the goroutine table shows per goroutine is
-/// kept (its lifetime, for one, is only summed over its group).
+/// One goroutine's own totals, kept for every goroutine of the trace
+/// (packed, see [`PerGoroutine`]). Only what the goroutine table shows per
+/// goroutine is kept (its lifetime, for one, is only summed over its
+/// group).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GoroutineTimes {
     /// The goroutine.
@@ -127,23 +126,30 @@ impl GoroutineTimes {
 }
 
 /// Every goroutine's own totals, by goroutine ID.
+///
+/// Packed, 32 bytes a goroutine rather than 40: the 683k goroutines of the
+/// 1 GB benchmark trace take 22 MB. Each total takes 48 bits, which hold
+/// 78 hours; one at least that long (damaged timestamps) reads back as
+/// [`Time::MAX`], as a saturated sum does.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PerGoroutine {
     /// Sorted by ID, one record per ID.
-    by_id: Vec<GoroutineTimes>,
+    by_id: Vec<Packed>,
 }
 
 impl PerGoroutine {
     /// Sorts `records` by ID; a goroutine ended more than once (waiting
     /// forever, then seen again in a later generation) gets one record of
     /// its lives' sums.
-    fn new(mut records: Vec<GoroutineTimes>) -> PerGoroutine {
+    fn new(mut records: Vec<Packed>) -> PerGoroutine {
         // Unstable: no scratch copy of 600k records; equal IDs are summed.
         records.sort_unstable_by_key(|t| t.id);
         records.dedup_by(|later, first| {
             let same = later.id == first.id;
             if same {
-                first.absorb(later);
+                let mut sum = first.unpack();
+                sum.absorb(&later.unpack());
+                *first = Packed::new(&sum);
             }
             same
         });
@@ -152,14 +158,62 @@ impl PerGoroutine {
     }
 
     /// The totals of goroutine `id`, if it was seen.
-    pub fn get(&self, id: GoId) -> Option<&GoroutineTimes> {
+    pub fn get(&self, id: GoId) -> Option<GoroutineTimes> {
         let i = self.by_id.binary_search_by_key(&id, |t| t.id).ok()?;
-        self.by_id.get(i)
+        self.by_id.get(i).map(Packed::unpack)
     }
 
     /// All records, by ID.
-    pub fn as_slice(&self) -> &[GoroutineTimes] {
-        &self.by_id
+    pub fn iter(&self) -> impl Iterator<Item = GoroutineTimes> + '_ {
+        self.by_id.iter().map(Packed::unpack)
+    }
+}
+
+/// Bytes of one total in a [`Packed`] record.
+const PACKED_TIME_BYTES: usize = 6;
+
+/// The largest total a [`Packed`] record holds: it stands for any larger.
+const MAX_PACKED_TIME: u64 = (1 << (8 * PACKED_TIME_BYTES)) - 1;
+
+/// A [`GoroutineTimes`] in 32 bytes: the ID, then the four totals in
+/// [`PACKED_TIME_BYTES`] each, little-endian.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Packed {
+    id: GoId,
+    times: [u8; 4 * PACKED_TIME_BYTES],
+}
+
+impl Packed {
+    fn new(t: &GoroutineTimes) -> Packed {
+        let mut times = [0; 4 * PACKED_TIME_BYTES];
+        let totals = [t.exec, t.sched_wait, t.block, t.syscall];
+        for (out, total) in times.chunks_exact_mut(PACKED_TIME_BYTES).zip(totals) {
+            let total = u64::try_from(total).unwrap_or(0).min(MAX_PACKED_TIME);
+            let bytes = total.to_le_bytes();
+            out.copy_from_slice(bytes.get(..PACKED_TIME_BYTES).unwrap_or_default());
+        }
+        Packed { id: t.id, times }
+    }
+
+    fn unpack(&self) -> GoroutineTimes {
+        let mut totals = self.times.chunks_exact(PACKED_TIME_BYTES).map(|bytes| {
+            let mut word = [0; 8];
+            if let Some(low) = word.get_mut(..PACKED_TIME_BYTES) {
+                low.copy_from_slice(bytes);
+            }
+            match u64::from_le_bytes(word) {
+                MAX_PACKED_TIME => Time::MAX,
+                total => total as Time,
+            }
+        });
+        let mut next = || totals.next().unwrap_or_default();
+        GoroutineTimes {
+            id: self.id,
+            exec: next(),
+            sched_wait: next(),
+            block: next(),
+            syscall: next(),
+        }
     }
 }
 
@@ -246,7 +300,7 @@ pub(crate) struct GoroutineTracker {
     groups: FxHashMap<Label, StartFunction>,
     order: Vec<Label>,
     /// The goroutines ended so far, in the order they ended.
-    ended: Vec<GoroutineTimes>,
+    ended: Vec<Packed>,
     sync_time: Option<Time>,
     last_time: Time,
 }
@@ -368,7 +422,8 @@ impl GoroutineTracker {
         });
         let lifetime = time.saturating_sub(g.created);
         fold(group, &g.times, lifetime);
-        self.ended.push(GoroutineTimes::of(id, &g.times));
+        self.ended
+            .push(Packed::new(&GoroutineTimes::of(id, &g.times)));
     }
 }
 
@@ -410,6 +465,23 @@ mod tests {
         times.add_state(GoState::Syscall, Label::EMPTY, true, Time::MAX);
         times.add_state(GoState::Syscall, Label::EMPTY, false, Time::MAX);
         assert_eq!(GoroutineTimes::of(1, &times).syscall, Time::MAX);
+    }
+
+    #[test]
+    fn packed_totals_read_back_up_to_78_hours_and_saturate_beyond() {
+        let max = MAX_PACKED_TIME as Time;
+        let t = GoroutineTimes {
+            id: i64::MIN,
+            exec: max - 1,
+            sched_wait: max,
+            block: Time::MAX,
+            syscall: 12_345,
+        };
+        let back = Packed::new(&t).unpack();
+        assert_eq!((back.id, back.exec, back.syscall), (t.id, max - 1, 12_345));
+        assert_eq!((back.sched_wait, back.block), (Time::MAX, Time::MAX));
+        let negative = GoroutineTimes { exec: -5, ..t };
+        assert_eq!(Packed::new(&negative).unpack().exec, 0);
     }
 
     fn sync(time: Time) -> Step<'static> {
@@ -583,14 +655,10 @@ mod tests {
         let g1 = times(1, 0, 100, 210, 0);
         let g2 = times(2, 25, 16, 20, 30);
         let g3 = times(3, 30, 10, 10, 0);
-        assert_eq!(goroutines.as_slice(), [g1, g2, g3]);
-        assert_eq!(goroutines.get(2), Some(&g2));
+        assert_eq!(goroutines.iter().collect::<Vec<_>>(), [g1, g2, g3]);
+        assert_eq!(goroutines.get(2), Some(g2));
         assert_eq!(goroutines.get(4), None);
-        assert_eq!(
-            std::mem::size_of::<GoroutineTimes>(),
-            40,
-            "the documented cost"
-        );
+        assert_eq!(size_of::<Packed>(), 32, "the documented cost");
 
         let group = |name: &str| {
             let g = groups.iter().find(|g| labels.text(g.name) == name);

@@ -308,7 +308,7 @@ fn value(group: &StartFunction, column: usize) -> Option<Time> {
 
 /// The number in numeric column `column` of one goroutine: only the totals
 /// have one (`None` elsewhere).
-fn goroutine_value(times: &GoroutineTimes, column: usize) -> Option<Time> {
+fn goroutine_value(times: GoroutineTimes, column: usize) -> Option<Time> {
     match column {
         2 => Some(times.exec),
         5 => Some(times.sched_wait),
@@ -448,7 +448,7 @@ mod tests {
     fn goroutines_sort_by_their_own_totals_unknown_ones_last() {
         let trace = Trace::open(SAMPLE).expect("the sample opens");
         let a = analyze(&trace, 1).0;
-        let mut ids: Vec<i64> = a.goroutines.as_slice().iter().map(|t| t.id).collect();
+        let mut ids: Vec<i64> = a.goroutines.iter().map(|t| t.id).collect();
         assert!(ids.len() > 3, "{ids:?}");
         let unknown = ids.last().map_or(0, |g| g + 1);
         ids.push(unknown);
@@ -484,8 +484,8 @@ mod tests {
     fn a_goroutine_row_shows_its_own_totals() {
         let trace = Trace::open(SAMPLE).expect("the sample opens");
         let a = analyze(&trace, 1).0;
-        let times = a.goroutines.as_slice().iter().max_by_key(|t| t.exec);
-        let Some(&GoroutineTimes { id, exec, .. }) = times else {
+        let times = a.goroutines.iter().max_by_key(|t| t.exec);
+        let Some(GoroutineTimes { id, exec, .. }) = times else {
             panic!("the sample has goroutines");
         };
         let text = |g| row_text(&Row::Goroutine(g), &a, &BTreeSet::new(), Some(id)).cells;
