@@ -79,7 +79,8 @@ fn loads_the_whole_trace_and_draws_every_zoom_level() {
         timeline
             .lanes
             .iter()
-            .any(|l| l.label().starts_with("G1 ") && l.label().ends_with("main.main"))
+            .any(|l| timeline.label(l).starts_with("G1 ")
+                && timeline.label(l).ends_with("main.main"))
     );
 
     // Zoomed out: summaries only, bounded per row.

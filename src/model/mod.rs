@@ -39,7 +39,7 @@ pub use origin::{SpanDetails, StackFrame};
 pub use plot::{PlotPoint, Series};
 pub use query::{DrawItem, ItemKind};
 pub use span::SpanKind;
-pub use timeline::{Lane, LaneGroup, LaneKey, PlotKind, SharedName, TimeSpan, Timeline, WallClock};
+pub use timeline::{Lane, LaneGroup, LaneKey, LaneNames, PlotKind, TimeSpan, Timeline, WallClock};
 
 #[cfg(test)]
 mod tests;

@@ -7,7 +7,7 @@
 //! generations are decoded (a goroutine first seen in generation 7 gets its
 //! lane then) and positions shift.
 
-use std::sync::Arc;
+use crate::trace::FxHashMap;
 
 /// A half-open time interval `[start, end)` in trace nanoseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -192,21 +192,40 @@ impl LaneKey {
     }
 }
 
-/// A goroutine start function's name, one copy shared by the lanes of all
-/// its goroutines. A thin pointer (an `Arc<str>` is two words), which keeps a
-/// [`Lane`] at 24 bytes.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct SharedName(Arc<Box<str>>);
-
-impl From<&str> for SharedName {
-    fn from(name: &str) -> SharedName {
-        SharedName(Arc::new(name.into()))
-    }
+/// The start functions lanes are named after, each once: a trace can have
+/// 600k goroutines and a few hundred start functions, so a lane holds an
+/// index here (0 for none), which keeps a [`Lane`] at 16 bytes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LaneNames {
+    /// The names; index 0 is the empty name.
+    list: Vec<Box<str>>,
+    ids: FxHashMap<Box<str>, u32>,
 }
 
-impl std::borrow::Borrow<str> for SharedName {
-    fn borrow(&self) -> &str {
-        &self.0
+impl LaneNames {
+    /// The index of `name`, added if new; 0 for the empty name.
+    pub fn id(&mut self, name: &str) -> u32 {
+        if name.is_empty() {
+            return 0;
+        }
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        if self.list.is_empty() {
+            self.list.push("".into());
+        }
+        let id = u32::try_from(self.list.len()).unwrap_or(0);
+        self.list.push(name.into());
+        self.ids.insert(name.into(), id);
+        id
+    }
+
+    /// The name of index `id`, if it has one.
+    pub(crate) fn get(&self, id: u32) -> Option<&str> {
+        self.list
+            .get(id as usize)
+            .map(|n| &**n)
+            .filter(|n| !n.is_empty())
     }
 }
 
@@ -217,14 +236,15 @@ pub struct Lane {
     /// from the variant's code, which then fits in the padding a
     /// `LaneKey` field would waste.
     id: i64,
-    /// A goroutine's start function, if known: shared by the lanes of all
-    /// its goroutines (a trace can have 600k goroutines and a few hundred
-    /// start functions), the label being made only for the lanes drawn.
-    name: Option<SharedName>,
-    /// Rows of spans seen so far. What else the ui needs of a lane (its
-    /// section, height, whether it folds) follows from these fields, so a
-    /// lane costs 24 bytes: a trace with 600k goroutines has as many.
-    rows: u32,
+    /// A goroutine's start function, if known: its index in the
+    /// timeline's [`LaneNames`] (0: none), the label being made only for
+    /// the lanes drawn.
+    name: u32,
+    /// Rows of spans seen so far (saturating). What else the ui needs of a
+    /// lane (its section, height, whether it folds) follows from these
+    /// fields, so a lane costs 16 bytes: a trace with 600k goroutines has
+    /// as many.
+    rows: u16,
     /// The code of its [`LaneKey`]'s variant.
     code: u8,
 }
@@ -242,32 +262,23 @@ impl Lane {
         LaneKey::from_code(self.code, self.id)
     }
 
-    /// The goroutine's start function, if known.
-    pub fn name(&self) -> Option<&str> {
-        self.name.as_ref().map(|n| &**n.0)
-    }
-
-    /// The goroutine's start function as shared by the lanes naming it.
-    pub(crate) fn shared_name(&self) -> Option<SharedName> {
-        self.name.clone()
-    }
-
-    /// Text in the name column, e.g. `P3`, `M12`, `G42 main.worker`.
-    pub fn label(&self) -> String {
-        self.key().label(self.name())
-    }
-
-    /// The lane `key` with `rows` rows of spans; `name` is kept for a
-    /// goroutine's lane, if not empty.
-    pub fn new(key: LaneKey, name: Option<SharedName>, rows: usize) -> Lane {
+    /// The lane `key` with `rows` rows of spans; `name` (an index in the
+    /// timeline's [`LaneNames`], 0 for none) is kept for a goroutine's lane.
+    pub fn new(key: LaneKey, name: u32, rows: usize) -> Lane {
         let goroutine = matches!(key, LaneKey::Goroutine(_));
         let (code, id) = key.to_code();
         Lane {
             id,
-            name: name.filter(|n| goroutine && !n.0.is_empty()),
-            rows: u32::try_from(rows).unwrap_or(u32::MAX),
+            name: if goroutine { name } else { 0 },
+            rows: u16::try_from(rows).unwrap_or(u16::MAX),
             code,
         }
+    }
+
+    /// The index of the goroutine's start function in the timeline's
+    /// [`LaneNames`] (0: none).
+    pub(crate) fn name_id(&self) -> u32 {
+        self.name
     }
 
     /// Rows of spans seen so far.
@@ -285,7 +296,7 @@ impl Lane {
     pub fn height(&self) -> f32 {
         match self.key() {
             LaneKey::Plot(_) => PLOT_HEIGHT,
-            _ => ROW_HEIGHT * self.rows.max(1) as f32,
+            _ => ROW_HEIGHT * f32::from(self.rows.max(1)),
         }
     }
 
@@ -314,6 +325,8 @@ pub struct Timeline {
     /// Clock snapshots of the generations decoded so far (Go 1.25+ traces),
     /// sorted by trace time.
     pub clocks: Vec<WallClock>,
+    /// The start functions the lanes are named after.
+    pub names: LaneNames,
 }
 
 /// A trace time and the wall clock at that moment, from a generation's
@@ -327,6 +340,27 @@ pub struct WallClock {
 }
 
 impl Timeline {
+    /// A timeline of just `lanes`: key, start function, rows.
+    #[cfg(test)]
+    pub(crate) fn of_lanes(lanes: &[(LaneKey, Option<&str>, usize)]) -> Timeline {
+        let mut timeline = Timeline::default();
+        for &(key, name, rows) in lanes {
+            let name = name.map_or(0, |n| timeline.names.id(n));
+            timeline.lanes.push(Lane::new(key, name, rows));
+        }
+        timeline
+    }
+
+    /// The start function `lane`'s goroutine is named after, if known.
+    pub fn lane_name(&self, lane: &Lane) -> Option<&str> {
+        self.names.get(lane.name)
+    }
+
+    /// Text in `lane`'s name column, e.g. `P3`, `M12`, `G42 main.worker`.
+    pub fn label(&self, lane: &Lane) -> String {
+        lane.key().label(self.lane_name(lane))
+    }
+
     /// Lane `key`, if the timeline has it (yet: a goroutine's lane comes
     /// with the first generation decoded that it appears in).
     pub fn lane(&self, key: LaneKey) -> Option<&Lane> {
@@ -372,14 +406,14 @@ mod tests {
             LaneKey::Goroutine(42).label(Some("main.worker")),
             "G42 main.worker"
         );
-        let p = Lane::new(LaneKey::Proc(1), None, 2);
+        let p = Lane::new(LaneKey::Proc(1), 0, 2);
         assert_eq!(
             (p.height(), p.collapsible(), p.group()),
             (2.0 * ROW_HEIGHT, true, LaneGroup::Procs)
         );
-        let plot = Lane::new(LaneKey::Plot(PlotKind::Heap), None, 0);
+        let plot = Lane::new(LaneKey::Plot(PlotKind::Heap), 0, 0);
         assert_eq!((plot.height(), plot.collapsible()), (PLOT_HEIGHT, false));
-        assert_eq!(size_of::<Lane>(), 24, "one per goroutine: keep it small");
+        assert_eq!(size_of::<Lane>(), 16, "one per goroutine: keep it small");
     }
 
     #[test]
@@ -397,7 +431,7 @@ mod tests {
                 ]
             }));
         for key in keys {
-            assert_eq!(Lane::new(key, None, 1).key(), key);
+            assert_eq!(Lane::new(key, 0, 1).key(), key);
         }
     }
 }

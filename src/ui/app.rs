@@ -508,9 +508,10 @@ impl GotvApp {
             .filter(|_| !self.state.is_selecting())
             .map(|(a, b)| TimeSpan::new(origin + a as i64, origin + b.ceil() as i64));
         let state = &self.state;
+        let names = &session.worker.timeline().names;
         self.panel
             .update(&session.worker, absolute, state.filter(), |lane| {
-                state.shows(lane)
+                state.shows(lane, names)
             });
         let timeline = session.worker.timeline();
         let file = (&session.loaded.source, &session.loaded.index);

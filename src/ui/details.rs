@@ -150,7 +150,7 @@ fn label_caption(kind: SpanKind, lane: LaneKey) -> &'static str {
 
 /// The start function of goroutine `id`, as its lane names it.
 pub(crate) fn start_function(timeline: &Timeline, id: i64) -> Option<&str> {
-    timeline.lane(LaneKey::Goroutine(id))?.name()
+    timeline.lane_name(timeline.lane(LaneKey::Goroutine(id))?)
 }
 
 /// `G42 main.worker`, or `G42` without a known start function.
@@ -396,16 +396,12 @@ fn frame_place(frame: &StackFrame) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Lane;
 
     fn timeline() -> Timeline {
-        Timeline {
-            lanes: vec![
-                Lane::new(LaneKey::Proc(0), None, 1),
-                Lane::new(LaneKey::Goroutine(7), Some("main.worker".into()), 2),
-            ],
-            ..Timeline::default()
-        }
+        Timeline::of_lanes(&[
+            (LaneKey::Proc(0), None, 1),
+            (LaneKey::Goroutine(7), Some("main.worker"), 2),
+        ])
     }
 
     fn picked(kind: SpanKind, lane: LaneKey, label: &str) -> Picked {

@@ -269,7 +269,7 @@ fn group_name(analysis: &Analysis, group: &StartFunction) -> String {
 fn goroutines_by_function(timeline: &Timeline) -> HashMap<&str, Vec<i64>> {
     let goroutines = || {
         timeline.lanes.iter().filter_map(|lane| match lane.key() {
-            LaneKey::Goroutine(g) => Some((lane.name().unwrap_or(UNKNOWN), g)),
+            LaneKey::Goroutine(g) => Some((timeline.lane_name(lane).unwrap_or(UNKNOWN), g)),
             _ => None,
         })
     };
@@ -395,7 +395,6 @@ fn row_text(
 mod tests {
     use super::*;
     use crate::analysis::{Label, Stat, analyze};
-    use crate::model::Lane;
     use crate::trace::Trace;
     use crate::ui::open::SAMPLE;
 
@@ -428,16 +427,13 @@ mod tests {
 
     #[test]
     fn lanes_are_grouped_by_start_function() {
-        let timeline = Timeline {
-            lanes: vec![
-                Lane::new(LaneKey::Proc(0), None, 1),
-                Lane::new(LaneKey::Goroutine(1), Some("main.main".into()), 1),
-                Lane::new(LaneKey::Goroutine(4), Some("main.worker".into()), 1),
-                Lane::new(LaneKey::Goroutine(5), Some("main.worker".into()), 1),
-                Lane::new(LaneKey::Goroutine(6), None, 1),
-            ],
-            ..Timeline::default()
-        };
+        let timeline = Timeline::of_lanes(&[
+            (LaneKey::Proc(0), None, 1),
+            (LaneKey::Goroutine(1), Some("main.main"), 1),
+            (LaneKey::Goroutine(4), Some("main.worker"), 1),
+            (LaneKey::Goroutine(5), Some("main.worker"), 1),
+            (LaneKey::Goroutine(6), None, 1),
+        ]);
         let map = goroutines_by_function(&timeline);
         assert_eq!(map["main.worker"], [4, 5]);
         assert_eq!(map["main.main"], [1]);

@@ -431,7 +431,7 @@ impl OutliersTab {
 /// before the overview), nothing for no goroutine or no known function.
 fn function_of(timeline: &Timeline, id: i64) -> String {
     match timeline.lane(LaneKey::Goroutine(id)) {
-        Some(lane) => lane.name().unwrap_or_default().to_owned(),
+        Some(lane) => timeline.lane_name(lane).unwrap_or_default().to_owned(),
         None if id != NO_GOROUTINE => "…".to_owned(),
         None => String::new(),
     }

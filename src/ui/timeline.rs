@@ -33,7 +33,7 @@ use super::palette;
 use super::plots;
 use super::view::{Mapping, View, ViewCommand};
 use crate::model::timeline::ROW_HEIGHT;
-use crate::model::{Lane, LaneGroup, LaneKey, TimeSpan, Timeline};
+use crate::model::{Lane, LaneGroup, LaneKey, LaneNames, TimeSpan, Timeline};
 use crate::worker::{GenerationError, Viewport, Worker};
 
 /// Width of the name column, in points: fits `G123456 runtime.gcBgMarkWorker`
@@ -123,7 +123,7 @@ impl TimelineState {
                 .take()
                 .and_then(|c| Rc::try_unwrap(c.layout).ok())
                 .unwrap_or_default();
-            layout_into(&timeline.lanes, self, &mut layout);
+            layout_into((&timeline.lanes, &timeline.names), self, &mut layout);
             self.layout = Some(LayoutCache {
                 lanes_revision: timeline.revision,
                 filter: self.filter.clone(),
@@ -190,13 +190,13 @@ impl TimelineState {
         &mut self.filter
     }
 
-    /// Whether `lane` passes the lane filter: lanes other than goroutines
-    /// always do.
-    pub(crate) fn shows(&self, lane: &Lane) -> bool {
+    /// Whether `lane` (named in `names`) passes the lane filter: lanes
+    /// other than goroutines always do.
+    pub(crate) fn shows(&self, lane: &Lane, names: &LaneNames) -> bool {
         match lane.key() {
-            LaneKey::Goroutine(id) if self.filter.is_active() => {
-                self.filter.shows(id, lane.name().unwrap_or(""))
-            }
+            LaneKey::Goroutine(id) if self.filter.is_active() => self
+                .filter
+                .shows(id, names.get(lane.name_id()).unwrap_or("")),
             _ => true,
         }
     }
@@ -334,15 +334,15 @@ impl Layout {
 
 /// Lays out the rows that are not folded away.
 #[cfg(test)]
-fn layout(lanes: &[Lane], state: &TimelineState) -> Layout {
+fn layout(lanes: &[Lane], names: &LaneNames, state: &TimelineState) -> Layout {
     let mut layout = Layout::default();
-    layout_into(lanes, state, &mut layout);
+    layout_into((lanes, names), state, &mut layout);
     layout
 }
 
 /// Lays out the rows that are not folded away into `layout` (its rows
 /// vector reused).
-fn layout_into(lanes: &[Lane], state: &TimelineState, layout: &mut Layout) {
+fn layout_into((lanes, names): (&[Lane], &LaneNames), state: &TimelineState, layout: &mut Layout) {
     let rows = &mut layout.rows;
     rows.clear();
     // A row per lane and a header per section; exactly, as the list grows
@@ -361,7 +361,7 @@ fn layout_into(lanes: &[Lane], state: &TimelineState, layout: &mut Layout) {
         let count = lanes[i..].iter().take_while(|l| l.group() == group).count();
         let shown = lanes[i..i + count]
             .iter()
-            .filter(|l| state.shows(l))
+            .filter(|l| state.shows(l, names))
             .count();
         if let Some(count) = layout.shown.get_mut(section(group)) {
             *count = row_number(shown);
@@ -369,7 +369,7 @@ fn layout_into(lanes: &[Lane], state: &TimelineState, layout: &mut Layout) {
         push(rows, RowKind::Group(group), GROUP_HEADER_HEIGHT);
         if !state.collapsed_groups.contains(&group) {
             let members = lanes.iter().enumerate().skip(i).take(count);
-            for (index, lane) in members.filter(|(_, l)| state.shows(l)) {
+            for (index, lane) in members.filter(|(_, l)| state.shows(l, names)) {
                 let folded = lane.collapsible() && state.collapsed_lanes.contains(&lane.key());
                 let height = if folded {
                     ROW_HEIGHT
@@ -820,7 +820,7 @@ fn show_lanes(
                 content.x_range(),
                 content.top() + top..=content.top() + top + height,
             );
-            if let Some(toggle) = show_row(ui, rect, (kind, &layout), lanes, state) {
+            if let Some(toggle) = show_row(ui, rect, (kind, &layout), timeline, state) {
                 toggles.push(toggle);
             }
             if let RowKind::Lane(index) = kind
@@ -962,7 +962,7 @@ fn show_row(
     ui: &mut egui::Ui,
     rect: Rect,
     (kind, layout): (RowKind, &Layout),
-    lanes: &[Lane],
+    timeline: &Timeline,
     state: &TimelineState,
 ) -> Option<RowKind> {
     let visuals = ui.visuals();
@@ -988,11 +988,11 @@ fn show_row(
             (text, true, folded)
         }
         RowKind::Lane(index) => {
-            let lane = lanes.get(index as usize)?;
+            let lane = timeline.lanes.get(index as usize)?;
             ui.painter()
                 .vline(rect.left() + NAME_COLUMN, rect.y_range(), separator);
             (
-                lane.label(),
+                timeline.label(lane),
                 lane.collapsible(),
                 state.collapsed_lanes.contains(&lane.key()),
             )
@@ -1026,10 +1026,10 @@ mod tests {
     /// Two Ps of one row, 10 000 goroutines of two rows.
     fn lanes() -> Vec<Lane> {
         let mut lanes = vec![
-            Lane::new(LaneKey::Proc(0), None, 1),
-            Lane::new(LaneKey::Proc(1), None, 1),
+            Lane::new(LaneKey::Proc(0), 0, 1),
+            Lane::new(LaneKey::Proc(1), 0, 1),
         ];
-        lanes.extend((0..10_000).map(|g| Lane::new(LaneKey::Goroutine(g), None, 2)));
+        lanes.extend((0..10_000).map(|g| Lane::new(LaneKey::Goroutine(g), 0, 2)));
         lanes
     }
 
@@ -1037,7 +1037,7 @@ mod tests {
     fn layout_groups_and_folds() {
         let lanes = lanes();
         let mut state = TimelineState::default();
-        let laid = layout(&lanes, &state);
+        let laid = layout(&lanes, &LaneNames::default(), &state);
         assert_eq!(size_of::<Row>(), 8, "one per lane: keep it small");
         assert_eq!(laid.rows.len(), 2 + lanes.len());
         assert_eq!(laid.rows[0].kind(), RowKind::Group(LaneGroup::Procs));
@@ -1055,7 +1055,7 @@ mod tests {
         );
 
         state.collapsed_groups.insert(LaneGroup::Goroutines);
-        let laid = layout(&lanes, &state);
+        let laid = layout(&lanes, &LaneNames::default(), &state);
         assert_eq!(laid.rows.len(), 4);
         assert_eq!(
             laid.shown(LaneGroup::Goroutines),
@@ -1066,7 +1066,7 @@ mod tests {
 
         state.collapsed_groups.clear();
         state.collapsed_lanes.insert(LaneKey::Goroutine(7));
-        let laid = layout(&lanes, &state);
+        let laid = layout(&lanes, &LaneNames::default(), &state);
         let all = 2.0 * GROUP_HEADER_HEIGHT + 2.0 * ROW_HEIGHT + 10_000.0 * 2.0 * ROW_HEIGHT;
         assert_eq!(laid.total, all - ROW_HEIGHT, "a folded lane keeps one row");
         let folded = laid.lane_top(2 + 7).expect("laid out");
@@ -1088,7 +1088,7 @@ mod tests {
                 2 => state.filter_mut().set_text("g:0 g:7 g:500 g:9999"),
                 _ => {}
             }
-            let laid = layout(&lanes, &state);
+            let laid = layout(&lanes, &LaneNames::default(), &state);
             let mut found = 0;
             for index in 0..lanes.len() + 2 {
                 let row = laid.rows.iter().find(|r| r.what == index as u32);
@@ -1120,13 +1120,13 @@ mod tests {
         in_ui(|ui| {
             // Not decoded yet: nothing to scroll to, the wish is kept.
             let none: Vec<Lane> = Vec::new();
-            let laid = layout(&none, &state);
+            let laid = layout(&none, &LaneNames::default(), &state);
             assert_eq!(reveal_offset(ui, &mut state, (&none, &laid), 0.0), None);
             settle_reveal(ui, &mut state, None, false);
             assert!(state.reveal.is_some());
 
             // It comes in first in its section: scrolled to once landed.
-            let laid = layout(&few, &state);
+            let laid = layout(&few, &LaneNames::default(), &state);
             let first = reveal_offset(ui, &mut state, (&few, &laid), 0.0);
             assert_eq!(first, Some(0.0), "at the top: no room above");
             state.scroll = 0.0;
@@ -1134,7 +1134,7 @@ mod tests {
             assert_eq!(reveal_offset(ui, &mut state, (&few, &laid), 0.0), None);
 
             // 500 goroutines come in above it: it is followed there.
-            let laid = layout(&all, &state);
+            let laid = layout(&all, &LaneNames::default(), &state);
             let top = laid.lane_top(2 + 500).expect("laid out");
             let moved = reveal_offset(ui, &mut state, (&all, &laid), 0.0);
             assert_eq!(moved, Some(top - REVEAL_MARGIN));
@@ -1160,10 +1160,11 @@ mod tests {
     #[test]
     fn the_filter_keeps_matching_goroutines() {
         let mut lanes = lanes();
-        lanes[2] = Lane::new(LaneKey::Goroutine(0), Some("main.Worker".into()), 2);
+        let mut names = LaneNames::default();
+        lanes[2] = Lane::new(LaneKey::Goroutine(0), names.id("main.Worker"), 2);
         let mut state = TimelineState::default();
         state.filter_mut().set_text("WORKER");
-        let laid = layout(&lanes, &state);
+        let laid = layout(&lanes, &names, &state);
         let kinds: Vec<RowKind> = laid.rows.iter().map(|r| r.kind()).collect();
         assert_eq!(
             kinds,
@@ -1181,7 +1182,7 @@ mod tests {
     #[test]
     fn only_visible_rows_are_drawn() {
         let lanes = lanes();
-        let laid = layout(&lanes, &TimelineState::default());
+        let laid = layout(&lanes, &LaneNames::default(), &TimelineState::default());
         let top = 100_000.0;
         let shown: Vec<_> = laid.visible(top, top + 800.0).collect();
         assert!(

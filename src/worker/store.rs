@@ -28,9 +28,8 @@ use super::{Command, GenerationError, Progress, SpanQuery, Update, Viewport};
 use crate::model::query::{detail_items, series_columns, summary_items, summary_suffices};
 use crate::model::{
     DrawItem, GenerationModel, GenerationSummary, Lane, LaneKey, PlotKind, PlotPoint, Series,
-    SharedName, TimeSpan, Timeline,
+    TimeSpan, Timeline,
 };
-use crate::trace::FxHashSet;
 
 /// What the ui knows of one generation.
 #[derive(Default)]
@@ -82,8 +81,6 @@ pub(crate) const WINDOW_BYTES: usize = 8 << 20;
 #[derive(Default)]
 pub(crate) struct Store {
     timeline: Timeline,
-    /// The start functions the lanes name, each once.
-    names: FxHashSet<SharedName>,
     generations: Vec<Generation>,
     cache: DetailCache,
     errors: Vec<GenerationError>,
@@ -209,25 +206,28 @@ impl Store {
     /// get a new label, so a trace with 600k goroutines costs a merge per
     /// generation, not a relabelling of every lane.
     fn merge_lanes<'n>(&mut self, lanes: impl Iterator<Item = (LaneKey, Option<&'n str>, usize)>) {
-        let names = &mut self.names;
-        let mut shared = |name: Option<&str>| name.map(|n| share(names, n));
+        let names = &mut self.timeline.names;
+        let mut name_id = |name: Option<&str>| name.map_or(0, |n| names.id(n));
         let known = &mut self.timeline.lanes;
         let mut added = Vec::new();
         let mut changed = false;
         for (key, name, rows) in lanes {
             match known.binary_search_by_key(&key, Lane::key) {
                 Ok(i) => {
-                    let named = |lane: &Lane| lane.name().is_some();
+                    let named = |lane: &Lane| lane.name_id() != 0;
                     if let Some(lane) = known.get_mut(i)
                         && (rows > lane.rows()
                             || (!named(lane) && name.is_some_and(|n| !n.is_empty())))
                     {
-                        let name = lane.shared_name().or_else(|| shared(name));
+                        let name = match lane.name_id() {
+                            0 => name_id(name),
+                            id => id,
+                        };
                         *lane = Lane::new(key, name, rows.max(lane.rows()));
                         changed = true;
                     }
                 }
-                Err(_) => added.push(Lane::new(key, shared(name), rows)),
+                Err(_) => added.push(Lane::new(key, name_id(name), rows)),
             }
         }
         if !added.is_empty() {
@@ -531,7 +531,7 @@ fn pieces(
 fn merge_sorted(known: &mut Vec<Lane>, mut added: Vec<Lane>) {
     let mut unmerged = known.len();
     known.reserve_exact(added.len());
-    known.extend(added.iter().map(|l| Lane::new(l.key(), None, 0)));
+    known.extend(added.iter().map(|l| Lane::new(l.key(), 0, 0)));
     let mut free = known.len();
     while let Some(lane) = added.pop() {
         while unmerged > 0
@@ -548,16 +548,6 @@ fn merge_sorted(known: &mut Vec<Lane>, mut added: Vec<Lane>) {
             *slot = lane;
         }
     }
-}
-
-/// The one copy of `name` in `names`, added if new.
-fn share(names: &mut FxHashSet<SharedName>, name: &str) -> SharedName {
-    if let Some(known) = names.get(name) {
-        return known.clone();
-    }
-    let name = SharedName::from(name);
-    names.insert(name.clone());
-    name
 }
 
 #[cfg(test)]
@@ -605,15 +595,10 @@ mod tests {
 
     #[test]
     fn lanes_merge_in_place_in_key_order() {
-        let lanes = |ids: &[i64]| -> Vec<Lane> {
+        let mut names = crate::model::LaneNames::default();
+        let lanes = |names: &mut crate::model::LaneNames, ids: &[i64]| -> Vec<Lane> {
             ids.iter()
-                .map(|&g| {
-                    Lane::new(
-                        LaneKey::Goroutine(g),
-                        Some(format!("f{g}").as_str().into()),
-                        1,
-                    )
-                })
+                .map(|&g| Lane::new(LaneKey::Goroutine(g), names.id(&format!("f{g}")), 1))
                 .collect()
         };
         for (known, added) in [
@@ -622,17 +607,15 @@ mod tests {
             (&[7, 8], &[]),
             (&[4, 5], &[1, 2]),
         ] {
-            let mut merged = lanes(known);
-            merge_sorted(&mut merged, lanes(added));
+            let mut merged = lanes(&mut names, known);
+            let added_lanes = lanes(&mut names, added);
+            merge_sorted(&mut merged, added_lanes);
             let mut want: Vec<i64> = known.iter().chain(added).copied().collect();
             want.sort_unstable();
-            let got: Vec<(LaneKey, Option<&str>)> =
-                merged.iter().map(|l| (l.key(), l.name())).collect();
-            let names: Vec<String> = want.iter().map(|g| format!("f{g}")).collect();
-            let want: Vec<(LaneKey, Option<&str>)> = want
+            let got: Vec<(LaneKey, u32)> = merged.iter().map(|l| (l.key(), l.name_id())).collect();
+            let want: Vec<(LaneKey, u32)> = want
                 .iter()
-                .zip(&names)
-                .map(|(&g, n)| (LaneKey::Goroutine(g), Some(n.as_str())))
+                .map(|&g| (LaneKey::Goroutine(g), names.id(&format!("f{g}"))))
                 .collect();
             assert_eq!(got, want, "{known:?} + {added:?}");
         }
