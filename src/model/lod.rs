@@ -110,16 +110,22 @@ impl Cell {
 pub(crate) struct Pyramids {
     /// The start of the time range the grids are laid over.
     start: i64,
-    /// Per row, its first level in `levels`; its levels, finest first, end
-    /// where the next row's begin.
+    /// Per row, its first level in `level_ends`; its levels, finest first,
+    /// end where the next row's begin.
     rows: Vec<u32>,
-    levels: Vec<LevelHead>,
+    /// Per level, where its cells end in `cells` (see [`LevelHead`]).
+    level_ends: Vec<u32>,
+    /// Per level, the shift of its bucket width: apart from `level_ends`,
+    /// as a byte, so a level costs 5 bytes rather than 8 (a goroutine row
+    /// mostly has one level, and a 1 GB trace has 600k goroutines).
+    level_shifts: Vec<u8>,
     /// The cells of every level, level after level.
     cells: Vec<Cell>,
 }
 
 /// Where a level is: its cells end at `end` in [`Pyramids::cells`] and
-/// begin where the previous level's end.
+/// begin where the previous level's end (stored apart, see
+/// [`Pyramids::level_shifts`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct LevelHead {
     end: u32,
@@ -137,6 +143,22 @@ impl Pyramids {
         }
     }
 
+    /// Level `j` of all rows' levels.
+    fn head(&self, j: usize) -> Option<LevelHead> {
+        Some(LevelHead {
+            end: *self.level_ends.get(j)?,
+            shift: u32::from(*self.level_shifts.get(j)?),
+        })
+    }
+
+    /// Adds a level after the last.
+    fn push_head(&mut self, head: LevelHead) {
+        self.level_ends.push(head.end);
+        // Grids never get coarser than 2^62 ns buckets.
+        self.level_shifts
+            .push(u8::try_from(head.shift.min(62)).unwrap_or(62));
+    }
+
     /// Time of bucket 0 of a level of buckets `2^shift` ns wide.
     fn origin(&self, shift: u32) -> i64 {
         (self.start >> shift) << shift
@@ -147,7 +169,7 @@ impl Pyramids {
     /// [`Pyramids::pyramid`]. An empty grid gives a row without levels.
     pub(crate) fn push(&mut self, grid: Grid, len: i64) -> u32 {
         let number = to_u32(self.rows.len());
-        self.rows.push(to_u32(self.levels.len()));
+        self.rows.push(to_u32(self.level_ends.len()));
         if !grid.is_empty() {
             self.push_levels(grid, len.max(1));
         }
@@ -171,7 +193,7 @@ impl Pyramids {
             let keep = kept.is_none_or(|k| n * KEEP_RATIO.1 <= k * KEEP_RATIO.0);
             if keep {
                 debug_assert_eq!(grid.origin, self.origin(grid.shift), "one time range");
-                self.levels.push(LevelHead {
+                self.push_head(LevelHead {
                     end: to_u32(self.cells.len()),
                     shift: grid.shift,
                 });
@@ -199,7 +221,7 @@ impl Pyramids {
                 let end = self
                     .rows
                     .get(i + 1)
-                    .map_or(self.levels.len(), |&e| e as usize);
+                    .map_or(self.level_ends.len(), |&e| e as usize);
                 first as usize..end
             }
             None => 0..0,
@@ -210,14 +232,15 @@ impl Pyramids {
     /// Frees spare capacity once every row is in.
     pub(crate) fn shrink_to_fit(&mut self) {
         self.rows.shrink_to_fit();
-        self.levels.shrink_to_fit();
+        self.level_ends.shrink_to_fit();
+        self.level_shifts.shrink_to_fit();
         self.cells.shrink_to_fit();
     }
 
     /// Approximate heap bytes held.
     pub(crate) fn bytes(&self) -> usize {
         self.rows.len() * size_of::<u32>()
-            + self.levels.len() * size_of::<LevelHead>()
+            + self.level_ends.len() * (size_of::<u32>() + size_of::<u8>())
             + self.cells.len() * size_of::<Cell>()
     }
 }
@@ -241,7 +264,7 @@ fn to_u32(n: usize) -> u32 {
 #[derive(Clone, Debug)]
 pub(crate) struct Pyramid<'a> {
     all: &'a Pyramids,
-    /// The row's levels in `all.levels`.
+    /// The row's levels in `all.level_ends`.
     levels: std::ops::Range<usize>,
 }
 
@@ -252,9 +275,9 @@ impl<'a> Pyramid<'a> {
         if j >= self.levels.end {
             return None;
         }
-        let head = self.all.levels.get(j)?;
+        let head = self.all.head(j)?;
         let start = match j.checked_sub(1) {
-            Some(prev) => self.all.levels.get(prev)?.end,
+            Some(prev) => self.all.head(prev)?.end,
             None => 0,
         };
         Some(Level {
@@ -265,7 +288,7 @@ impl<'a> Pyramid<'a> {
     }
 
     fn width(&self, i: usize) -> Option<i64> {
-        let head = self.all.levels.get(self.levels.start.checked_add(i)?)?;
+        let head = self.all.head(self.levels.start.checked_add(i)?)?;
         Some(1 << head.shift)
     }
 
@@ -746,7 +769,7 @@ mod tests {
         let grid = with_shift(row, start, shift);
         let mut p = Pyramids::new(grid.origin);
         grid.level_into(&mut p.cells);
-        p.levels.push(LevelHead {
+        p.push_head(LevelHead {
             end: to_u32(p.cells.len()),
             shift,
         });
