@@ -3,12 +3,15 @@
 
 use crate::model::GenerationModel;
 
-/// Bytes of full-detail windows the ui keeps (each about
-/// `store::WINDOW_BYTES` at most): the windows on screen are kept whatever
-/// the budget, and this may hold one more, so going back to where the view
-/// was needs no decode. More means fewer re-decodes when panning back and
-/// forth; less lowers the RSS (the budget is 300 MB in all, with decoding in
-/// flight and the summaries of every generation, which for a 1 GB trace
+/// Bytes of full-detail windows the ui keeps (each sized to about
+/// `store::WINDOW_BYTES`): the windows on screen are kept whatever the
+/// budget, others only while all fit in it. A window's model is often a
+/// little larger than its estimate (10 MB for an 8 MiB window of the 1 GB
+/// benchmark trace), so beside a window on screen this mostly keeps none:
+/// going back to where the view was then takes a decode (a fraction of a
+/// second, the summary shown meanwhile). More means fewer re-decodes when
+/// panning back and forth; less lowers the RSS (300 MB in all, with decoding
+/// in flight and the summaries of every generation, which for a 1 GB trace
 /// leave a few tens of megabytes).
 pub(crate) const DETAIL_BUDGET: usize = super::store::WINDOW_BYTES;
 
