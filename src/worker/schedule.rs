@@ -100,15 +100,6 @@ pub(crate) struct Job {
     cost: usize,
 }
 
-/// What a successful decode reports back.
-#[derive(Debug)]
-pub(crate) struct Outcome {
-    /// Its full detail was built.
-    pub(crate) detailed: bool,
-    /// How it changes the regions and tasks open.
-    pub(crate) edges: AnnotationEdges,
-}
-
 /// What to do with a finished job's result.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Finished {
@@ -315,20 +306,21 @@ impl Schedule {
             .or_else(|| rest(Slot::Stale).map(decode))
     }
 
-    /// Records the end of `job`: `None` if it failed, else what it built
-    /// (a generation wanted in detail only once its summary-only decode
-    /// started is decoded again).
-    pub(crate) fn finish(&mut self, job: &Job, outcome: Option<Outcome>) -> Finished {
+    /// Records the end of `job`: `edges` is `None` if it failed, else how
+    /// the generation changes the regions and tasks open. A successful job
+    /// built the detail it was given a window for (a generation wanted in
+    /// detail only once its summary-only decode started is decoded again).
+    pub(crate) fn finish(&mut self, job: &Job, edges: Option<AnnotationEdges>) -> Finished {
         self.in_flight = self.in_flight.saturating_sub(job.cost);
         self.detail_in_flight &= job.detail.is_none();
         let g = job.generation;
         // Only a generation that decoded is ever decoded again.
         let first = self.built_with.get(g) == Some(&None);
-        let detailed = outcome.as_ref().is_some_and(|o| o.detailed);
+        let detailed = edges.is_some() && job.detail.is_some();
         let held = self.held.get(g).is_some_and(Option::is_some);
         let send_detail = detailed && (self.wanted(g).is_some() || held);
         if let Some(slot) = self.slots.get_mut(g) {
-            *slot = if outcome.is_some() {
+            *slot = if edges.is_some() {
                 Slot::Summarized
             } else {
                 Slot::Failed
@@ -337,13 +329,13 @@ impl Schedule {
         if let (Some(held), true) = (self.held.get_mut(g), send_detail) {
             *held = job.detail;
         }
-        if let Some(o) = outcome {
+        if let Some(new_edges) = edges {
             if let Some(built) = self.built_with.get_mut(g) {
                 *built = Some(job.open.clone().unwrap_or_default());
             }
             self.mark_if_stale(g);
             if let Some(edges) = self.edges.get_mut(g) {
-                edges.get_or_insert(o.edges);
+                edges.get_or_insert(new_edges);
             }
             self.chain_edges();
         }
@@ -423,11 +415,9 @@ mod tests {
         gens.iter().map(|&g| (g, WHOLE)).collect()
     }
 
-    fn done(detailed: bool) -> Outcome {
-        Outcome {
-            detailed,
-            edges: AnnotationEdges::default(),
-        }
+    /// What a successful decode without annotation edges reports.
+    fn done() -> Option<AnnotationEdges> {
+        Some(AnnotationEdges::default())
     }
 
     /// Runs every summary-only job, each generation reporting the edges
@@ -443,8 +433,7 @@ mod tests {
                 job.generation,
                 job.open.as_ref().map(|open| open.is_empty()),
             ));
-            let (detailed, edges) = (false, edges_of(job.generation));
-            s.finish(&job, Some(Outcome { detailed, edges }));
+            s.finish(&job, Some(edges_of(job.generation)));
         }
         order
     }
@@ -452,7 +441,7 @@ mod tests {
     fn run(s: &mut Schedule) -> Vec<(usize, bool)> {
         let mut order = Vec::new();
         while let Some(job) = s.next() {
-            let f = s.finish(&job, Some(done(job.detail.is_some())));
+            let f = s.finish(&job, done());
             order.push((job.generation, f.send_detail));
         }
         order
@@ -462,16 +451,13 @@ mod tests {
     fn the_last_first_decode_makes_the_picture_whole() {
         let mut s = Schedule::new(vec![100; 3]);
         let (a, b) = (s.next().unwrap(), s.next().unwrap());
-        assert!(!s.finish(&b, Some(done(false))).whole, "0 still running");
+        assert!(!s.finish(&b, done()).whole, "0 still running");
         let c = s.next().unwrap();
-        assert!(!s.finish(&a, Some(done(false))).whole, "2 still running");
+        assert!(!s.finish(&a, done()).whole, "2 still running");
         assert!(s.finish(&c, None).whole, "a failure counts as done");
         s.set_wants(vec![1], whole(&[1]));
         let again = s.next().unwrap();
-        assert!(
-            !s.finish(&again, Some(done(true))).whole,
-            "not a first decode"
-        );
+        assert!(!s.finish(&again, done()).whole, "not a first decode");
     }
 
     #[test]
@@ -499,7 +485,7 @@ mod tests {
         s.set_wants(vec![4], vec![(4, window)]);
         let job = s.next().unwrap();
         assert_eq!((job.generation, job.detail), (4, Some(window)));
-        assert!(s.finish(&job, Some(done(true))).send_detail);
+        assert!(s.finish(&job, done()).send_detail);
         assert!(s.next().is_none(), "the ui holds that window");
     }
 
@@ -513,7 +499,7 @@ mod tests {
         let summaries: Vec<_> = others.iter().map(|j| (j.generation, j.detail)).collect();
         assert_eq!(summaries, [(1, None), (2, None)], "summaries meanwhile");
         for job in others.iter().chain([&first]) {
-            s.finish(job, Some(done(job.detail.is_some())));
+            s.finish(job, done());
         }
         let job = s.next().unwrap();
         assert_eq!((job.generation, job.detail), (1, Some(WHOLE)));
@@ -525,14 +511,7 @@ mod tests {
         let detail = |s: &mut Schedule, window| {
             s.set_wants(vec![1], vec![(1, window)]);
             let job = s.next().unwrap();
-            let edges = AnnotationEdges::default();
-            s.finish(
-                &job,
-                Some(Outcome {
-                    detailed: true,
-                    edges,
-                }),
-            );
+            s.finish(&job, done());
             (job.generation, job.detail, job.summarize)
         };
         let (a, b) = (TimeSpan::new(10, 20), TimeSpan::new(30, 40));
@@ -542,13 +521,7 @@ mod tests {
         // outdated, and its next detail decode makes a new one.
         let job = s.next().unwrap();
         let edges = AnnotationEdges::opening(7, 5, "request");
-        let finished = s.finish(
-            &job,
-            Some(Outcome {
-                detailed: false,
-                edges,
-            }),
-        );
+        let finished = s.finish(&job, Some(edges));
         assert_eq!((job.generation, finished.outdated), (0, vec![1]));
         assert_eq!(detail(&mut s, a), (1, Some(a), true), "outdated");
         assert!(s.idle());
@@ -565,7 +538,7 @@ mod tests {
             if job.analysis {
                 s.analysed(&job);
             } else {
-                s.finish(&job, Some(done(false)));
+                s.finish(&job, done());
             }
         }
         let decodes = [(2, false), (3, false), (0, false), (1, false)];
@@ -590,7 +563,7 @@ mod tests {
                     s.set_analyses_first(false);
                 }
             } else {
-                s.finish(&job, Some(done(job.detail.is_some())));
+                s.finish(&job, done());
             }
         }
         // Zoomed in on 2 and 3: those first, then the analyses.
@@ -691,8 +664,8 @@ mod tests {
         let mut s = Schedule::new(vec![big, big]);
         let (a, b) = (s.next().unwrap(), s.next().unwrap());
         assert!(a.detail.is_none() && b.detail.is_none());
-        s.finish(&a, Some(done(false)));
-        s.finish(&b, Some(done(false)));
+        s.finish(&a, done());
+        s.finish(&b, done());
         // Windows of both in detail do not.
         let mut s = Schedule::new(vec![big, big, 10]);
         s.set_wants(vec![0, 1], whole(&[0, 1]));
@@ -702,7 +675,7 @@ mod tests {
             s.next().is_none(),
             "a second large decode would exceed the budget"
         );
-        s.finish(&first, Some(done(true)));
+        s.finish(&first, done());
         assert!(s.next().is_some());
         s.shutdown = true;
         assert!(s.next().is_none());

@@ -18,7 +18,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, Sender};
 
 use super::AnalysedGeneration;
-use super::schedule::{Job, Outcome, Schedule};
+use super::schedule::{Job, Schedule};
 use super::{Command, Source, Update, bands, memory};
 use crate::analysis::{GenerationLatency, OUTLIERS_KEPT, OutlierFloor};
 use crate::model::{self, AnnotationEdges, GenerationModel, GenerationSummary, OpenAnnotations};
@@ -196,17 +196,14 @@ fn decode_loop(trace: &Trace<'_>, shared: &Shared, notifier: &Notifier) {
             // goes back to the OS now.
             memory::trim_heap();
         }
-        let (result, outcome) = match result {
-            Ok((summary, model, edges)) => {
-                let detailed = model.is_some();
-                (Ok((summary, model)), Some(Outcome { detailed, edges }))
-            }
+        let (result, edges) = match result {
+            Ok((summary, model, edges)) => (Ok((summary, model)), Some(edges)),
             Err(message) => (Err(message), None),
         };
         // The updates go out under the schedule's lock, so the ui learns
         // that a generation is outdated only after its summary.
         let mut schedule = shared.lock();
-        let finished = schedule.finish(&job, outcome);
+        let finished = schedule.finish(&job, edges);
         match result {
             Ok((summary, model)) => {
                 let detail = model.filter(|_| finished.send_detail).map(Box::new);
