@@ -433,12 +433,12 @@ impl Builder {
         origin_with(ev, stack, unblocker)
     }
 
-    /// The ID of `origin`, of a span over `span` that rows made as `rows`
-    /// say: interned only if the span is kept, else 0.
-    fn origin_id(&mut self, rows: Rows, origin: Origin, span: (i64, i64)) -> OriginId {
-        match origin != UNKNOWN && !self.summary_only && rows.keep(span) {
-            true => self.origins.intern(origin),
-            false => 0,
+    /// The ID of `origin` (0 for an unknown one), interned: for a span
+    /// that is kept.
+    fn origin_id(&mut self, origin: Origin) -> OriginId {
+        match origin == UNKNOWN {
+            true => 0,
+            false => self.origins.intern(origin),
         }
     }
 
@@ -801,7 +801,7 @@ impl Builder {
             .and_then(|track| track.state)
             .map(|o| o.since);
         match (since, self.open_origins.get(slot as usize)) {
-            (Some(since), Some(&origin)) => self.origin_id(rows, origin, (since, t)),
+            (Some(since), Some(&origin)) if rows.keep((since, t)) => self.origin_id(origin),
             _ => 0,
         }
     }
@@ -877,12 +877,13 @@ impl Builder {
     /// A mark on the goroutine's lane, or on the M's when no goroutine ran.
     fn mark_on(&mut self, ev: &Event<'_>, kind: SpanKind, label: StrId) {
         let (t, g, m) = (ev.time(), ev.goroutine(), ev.thread());
-        let rows = self.rows();
-        let origin = match rows.keep((t, t)) {
-            true => self.origin(ev, ev.stack(), -1),
-            false => UNKNOWN,
+        let origin = match self.rows().keep((t, t)) {
+            true => {
+                let origin = self.origin(ev, ev.stack(), -1);
+                self.origin_id(origin)
+            }
+            false => 0,
         };
-        let origin = self.origin_id(rows, origin, (t, t));
         let lane = if g >= 0 {
             let slot = self.slot(g);
             self.track(slot).map(|t| (t.lane, G_MARKS))

@@ -225,7 +225,8 @@ pub(crate) struct RowBuilder {
     /// Start and end of the last span kept.
     last: Option<(i64, i64)>,
     grid: Option<Grid>,
-    /// With a grid: the spans kept, those touching it (none without).
+    /// The spans kept: those touching it (with a grid and no window, none;
+    /// with neither, all).
     window: Option<TimeSpan>,
 }
 
@@ -283,9 +284,11 @@ impl RowBuilder {
         if let Some(grid) = &mut self.grid {
             grid.add_range(start, end, kind);
         }
-        if (self.grid.is_some() || self.window.is_some())
-            && !self.window.is_some_and(|w| w.touches((start, end)))
-        {
+        let kept = match self.window {
+            Some(window) => window.touches((start, end)),
+            None => self.grid.is_none(),
+        };
+        if !kept {
             self.last = Some((start, end));
             return;
         }
