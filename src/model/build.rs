@@ -38,9 +38,7 @@ use std::collections::BTreeMap;
 use crate::trace::{FxHashMap, FxHashSet, IdMap};
 
 use super::annotations::{AnnotationEdges, OpenAnnotations, Opened, RegionChange};
-use super::generation::{
-    GenerationModel, GenerationSummary, GoroutineInfo, LaneData, finest_buckets,
-};
+use super::generation::{GenerationModel, GenerationSummary, GoroutineInfo, LaneData, empty_grid};
 use super::intern::{Interner, StrId};
 use super::lod::Grid;
 use super::origin::{Origin, OriginBuilder, OriginId, UNKNOWN};
@@ -1155,7 +1153,7 @@ impl Rows {
 
     /// A new row of lane `key`.
     fn new_row(self, key: LaneKey) -> RowBuilder {
-        let grid = |basis| Grid::finest(basis, finest_buckets(key));
+        let grid = |basis| empty_grid(basis, key);
         match self {
             Rows::All => RowBuilder::default(),
             Rows::Summary(basis) => RowBuilder::summarizing(grid(basis)),
@@ -1224,7 +1222,7 @@ impl Built {
                 let mut grids = Vec::with_capacity(self.rows.len());
                 let mut lanes = Vec::with_capacity(self.rows.len());
                 for (key, rows) in self.rows {
-                    let empty = || Grid::finest(basis, finest_buckets(key));
+                    let empty = || empty_grid(basis, key);
                     let (row_grids, data): (Vec<Grid>, Vec<RowData>) =
                         rows.into_iter().map(|r| r.split(empty())).unzip();
                     grids.push((key, row_grids.into_iter()));
@@ -1250,7 +1248,7 @@ impl Built {
     fn summarize(self) -> GenerationSummary {
         let basis = self.model.basis;
         let lanes = self.rows.into_iter().map(|(key, rows)| {
-            let empty = move || Grid::finest(basis, finest_buckets(key));
+            let empty = move || empty_grid(basis, key);
             (key, rows.into_iter().map(move |r| r.split(empty()).0))
         });
         self.model.summary_parts().summarize(lanes)

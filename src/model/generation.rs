@@ -43,6 +43,12 @@ pub(crate) fn finest_buckets(key: LaneKey) -> i64 {
     }
 }
 
+/// The empty finest summary level of a row of lane `key` in a generation
+/// of time range `basis` (see [`Grid::finest`]).
+pub(crate) fn empty_grid(basis: TimeSpan, key: LaneKey) -> Grid {
+    Grid::finest(basis, finest_buckets(key))
+}
+
 /// A goroutine of the generation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct GoroutineInfo {
