@@ -496,7 +496,9 @@ impl Grid {
     /// Adds a span of `kind` over `[start, end)`, which starts no earlier
     /// than the previous one ends (a [`Row`](super::span::Row)'s order): its
     /// time goes to the bucket it starts in and the one it ends in, the
-    /// buckets between become a run.
+    /// buckets between become a run. Inlined: see `model::build`'s note on
+    /// speed.
+    #[inline(always)]
     pub(crate) fn add_range(&mut self, start: i64, end: i64, kind: SpanKind) {
         let first = self.index(start);
         let last = if end > start {

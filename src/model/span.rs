@@ -268,7 +268,9 @@ impl RowBuilder {
 
     /// Appends a span of `(kind, value)` over `[start, end)` after the
     /// spans so far, begun by the event of `origin` (`None` when the row
-    /// keeps no origins: a summary-only build).
+    /// keeps no origins: a summary-only build). Inlined: see
+    /// `model::build`'s note on speed.
+    #[inline(always)]
     pub(crate) fn push_from(
         &mut self,
         (start, end): (i64, i64),

@@ -528,7 +528,10 @@ impl<'t> Event<'t> {
         })
     }
 
-    /// Details of a StateTransition event.
+    /// Details of a StateTransition event. Inlined: a caller that uses
+    /// part of them (the model's summaries, the analyses) then decodes no
+    /// more than that part, on nearly every event of a trace.
+    #[inline(always)]
     pub fn state_transition(&self) -> Option<StateTransition<'t>> {
         type T = EventType;
         let a = self.rec.args;

@@ -74,7 +74,9 @@ const DETAIL_BYTES_PER_FILE_BYTE: f64 = 6.5;
 /// its centre. More shows wider views in detail; less lowers the peak
 /// memory while browsing, on top of the summaries of every generation
 /// (on the 1 GB benchmark trace, zooming in and panning peaked at 314–354
-/// MB with 12 MiB, 330 MB with 8 MiB, about 80 ms of a generation there).
+/// MB with 12 MiB and 330 MB with 8 MiB when this was chosen; 8 MiB is
+/// about 80 ms of a generation there, and with the savings since it peaks
+/// at 270–290 MB).
 pub(crate) const WINDOW_BYTES: usize = 8 << 20;
 
 /// Everything received from the worker thread.
