@@ -250,15 +250,32 @@ impl Default for RecentLanes {
 }
 
 impl RecentLanes {
-    /// The entry for lane `key` (`None` for a lane of neither a P nor an M).
+    /// The table for lane `key` and the ID it is looked up by (`None` for a
+    /// lane of neither a P nor an M).
     #[inline(always)]
-    fn entry(&mut self, key: LaneKey) -> Option<&mut (i64, u32)> {
-        let (table, id) = match key {
-            LaneKey::Proc(p) => (&mut self.procs, p),
-            LaneKey::Thread(m) => (&mut self.threads, m),
-            _ => return None,
-        };
-        table.get_mut(id as usize % RECENT_LANES)
+    fn table(&mut self, key: LaneKey) -> Option<(&mut [(i64, u32); RECENT_LANES], i64)> {
+        match key {
+            LaneKey::Proc(p) => Some((&mut self.procs, p)),
+            LaneKey::Thread(m) => Some((&mut self.threads, m)),
+            _ => None,
+        }
+    }
+
+    /// The lane of `key`, if it is in the table.
+    #[inline(always)]
+    fn get(&mut self, key: LaneKey) -> Option<u32> {
+        let (table, id) = self.table(key)?;
+        let &(seen, lane) = table.get(id as usize % RECENT_LANES)?;
+        (seen == id).then_some(lane)
+    }
+
+    /// Notes that `key` is lane number `lane`.
+    fn insert(&mut self, key: LaneKey, lane: u32) {
+        if let Some((table, id)) = self.table(key)
+            && let Some(entry) = table.get_mut(id as usize % RECENT_LANES)
+        {
+            *entry = (id, lane);
+        }
     }
 }
 
@@ -446,20 +463,12 @@ impl Builder {
     /// behind [`RecentLanes`].
     #[inline(always)]
     fn cached_lane(&mut self, key: LaneKey) -> u32 {
-        let id = match key {
-            LaneKey::Proc(id) | LaneKey::Thread(id) => id,
-            _ => return self.lane(key),
-        };
-        match self.recent_lanes.entry(key) {
-            Some(&mut (seen, lane)) if seen == id => lane,
-            _ => {
-                let lane = self.lane(key);
-                if let Some(entry) = self.recent_lanes.entry(key) {
-                    *entry = (id, lane);
-                }
-                lane
-            }
+        if let Some(lane) = self.recent_lanes.get(key) {
+            return lane;
         }
+        let lane = self.lane(key);
+        self.recent_lanes.insert(key, lane);
+        lane
     }
 
     /// The index of lane `key`, added if new.
@@ -1403,5 +1412,27 @@ mod tests {
             "the task without a row is merged into the last row"
         );
         assert!(pack_tasks(Vec::new(), &mut Interner::new(), &mut Splits::default()).is_none());
+    }
+
+    #[test]
+    fn lanes_of_ps_and_ms_sharing_low_bits_stay_apart() {
+        let mut b = Builder::default();
+        let n = RECENT_LANES as i64;
+        let keys = [
+            LaneKey::Proc(3),
+            LaneKey::Thread(3),
+            LaneKey::Thread(3 + n),
+            LaneKey::Proc(3 + 2 * n),
+        ];
+        // Twice over: the second round finds some in the table, and the
+        // entries displaced must not answer for the keys that replaced them.
+        for _ in 0..2 {
+            let lanes: Vec<u32> = keys.iter().map(|&k| b.cached_lane(k)).collect();
+            assert_eq!(lanes, [0, 1, 2, 3]);
+        }
+        assert_eq!(b.recent_lanes.get(LaneKey::Gc), None);
+        assert_eq!(b.cached_lane(LaneKey::Gc), 4);
+        assert_eq!(b.recent_lanes.get(LaneKey::Proc(3 + 2 * n)), Some(3));
+        assert_eq!(b.recent_lanes.get(LaneKey::Proc(3)), None, "displaced");
     }
 }
