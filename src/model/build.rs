@@ -192,68 +192,59 @@ fn basis(trace: &Trace<'_>, g: usize) -> Option<TimeSpan> {
     Some(TimeSpan::new(start, end.max(start)))
 }
 
-/// Goroutines looked up lately and their slots, at the low bits of their
-/// IDs: a goroutine's events come in runs and the goroutines busy at a time
-/// have IDs close together, so most lookups end in this small table rather
-/// than in the builder's slot map.
-struct RecentSlots(Box<[(i64, u32); RECENT_SLOTS]>);
+/// IDs looked up lately and what they found (a goroutine's slot, a lane's
+/// index), at the low bits of the IDs: `N` entries in front of a hash map,
+/// for lookups that run on nearly every event and mostly ask for the same
+/// few IDs again. An entry replaces whatever was at its place.
+struct Recent<const N: usize>([(i64, u32); N]);
 
-/// The slot of an empty [`RecentSlots`] entry: whatever ID a damaged trace
+/// The value of an empty [`Recent`] entry: whatever ID a damaged trace
 /// gives, it finds nothing there.
-const NO_SLOT: u32 = u32::MAX;
+const NOTHING: u32 = u32::MAX;
 
-impl Default for RecentSlots {
+impl<const N: usize> Default for Recent<N> {
     fn default() -> Self {
-        RecentSlots(Box::new([(0, NO_SLOT); RECENT_SLOTS]))
+        Recent([(0, NOTHING); N])
     }
 }
 
-impl RecentSlots {
+impl<const N: usize> Recent<N> {
     fn entry(id: i64) -> usize {
-        (id as usize) % RECENT_SLOTS
+        (id as usize) % N
     }
 
-    /// The slot of goroutine `id`, if it is in the table.
+    /// What `id` found, if it is in the table.
+    #[inline(always)]
     fn get(&self, id: i64) -> Option<u32> {
-        let &(seen, slot) = self.0.get(Self::entry(id))?;
-        (seen == id && slot != NO_SLOT).then_some(slot)
+        let &(seen, value) = self.0.get(Self::entry(id))?;
+        (seen == id && value != NOTHING).then_some(value)
     }
 
-    /// Notes that goroutine `id` is in `slot`.
-    fn insert(&mut self, id: i64, slot: u32) {
+    /// Notes that `id` found `value`.
+    fn insert(&mut self, id: i64, value: u32) {
         if let Some(entry) = self.0.get_mut(Self::entry(id)) {
-            *entry = (id, slot);
+            *entry = (id, value);
         }
     }
 }
 
-/// Lanes of Ps and Ms looked up lately, at the low bits of their IDs: a
-/// goroutine's running state is looked up on the lanes of its P and M, a
-/// program has a few Ps and a few dozen threads, and a single entry per
-/// kind (the last P, the last M) missed often enough on the 1 GB benchmark
-/// trace that the hash lookups behind it took 3% of summarizing (this
-/// table makes it about 2% faster). An entry is an ID and its lane; IDs of
-/// Ps and Ms are never negative, so an empty entry matches none.
+/// Lanes of Ps and Ms looked up lately, a table per kind: a goroutine's
+/// running state is looked up on the lanes of its P and M, a program has a
+/// few Ps and a few dozen threads, and a single entry per kind (the last P,
+/// the last M) missed often enough on the 1 GB benchmark trace that the
+/// hash lookups behind it took 3% of summarizing (these tables make it
+/// about 2% faster).
+#[derive(Default)]
 struct RecentLanes {
-    procs: [(i64, u32); RECENT_LANES],
-    threads: [(i64, u32); RECENT_LANES],
-}
-
-impl Default for RecentLanes {
-    fn default() -> Self {
-        let empty = [(i64::MIN, 0); RECENT_LANES];
-        RecentLanes {
-            procs: empty,
-            threads: empty,
-        }
-    }
+    procs: Recent<RECENT_LANES>,
+    threads: Recent<RECENT_LANES>,
 }
 
 impl RecentLanes {
     /// The table for lane `key` and the ID it is looked up by (`None` for a
     /// lane of neither a P nor an M).
     #[inline(always)]
-    fn table(&mut self, key: LaneKey) -> Option<(&mut [(i64, u32); RECENT_LANES], i64)> {
+    fn table(&mut self, key: LaneKey) -> Option<(&mut Recent<RECENT_LANES>, i64)> {
         match key {
             LaneKey::Proc(p) => Some((&mut self.procs, p)),
             LaneKey::Thread(m) => Some((&mut self.threads, m)),
@@ -265,16 +256,13 @@ impl RecentLanes {
     #[inline(always)]
     fn get(&mut self, key: LaneKey) -> Option<u32> {
         let (table, id) = self.table(key)?;
-        let &(seen, lane) = table.get(id as usize % RECENT_LANES)?;
-        (seen == id).then_some(lane)
+        table.get(id)
     }
 
     /// Notes that `key` is lane number `lane`.
     fn insert(&mut self, key: LaneKey, lane: u32) {
-        if let Some((table, id)) = self.table(key)
-            && let Some(entry) = table.get_mut(id as usize % RECENT_LANES)
-        {
-            *entry = (id, lane);
+        if let Some((table, id)) = self.table(key) {
+            table.insert(id, lane);
         }
     }
 }
@@ -390,8 +378,10 @@ struct Builder {
     /// nearly every event, so that it stays small.
     open_origins: Vec<Origin>,
     slots: IdMap<u32>,
-    /// In front of `slots`.
-    recent: RecentSlots,
+    /// Goroutines looked up lately and their slots, in front of `slots`:
+    /// a goroutine's events come in runs and the goroutines busy at a time
+    /// have IDs close together. Boxed, as it is 4 KB.
+    recent: Box<Recent<RECENT_SLOTS>>,
     /// Likewise the lanes of the Ps and Ms looked up lately.
     recent_lanes: RecentLanes,
     lanes: Vec<(LaneKey, Vec<RowBuilder>)>,
