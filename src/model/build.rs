@@ -1296,7 +1296,7 @@ impl Built {
             }
             false => (None, into_lanes(self.rows)),
         };
-        lanes.retain(|lane| lane.rows.iter().any(|r| !r.spans.is_empty()));
+        lanes.retain(|lane| !lane.is_empty());
         let mut model = GenerationModel {
             lanes,
             window: window.intersect(self.model.span),

@@ -66,6 +66,13 @@ pub(crate) struct LaneData {
     pub(crate) rows: Vec<RowData>,
 }
 
+impl LaneData {
+    /// Whether none of its rows has a span.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.rows.iter().all(|r| r.spans.is_empty())
+    }
+}
+
 /// Everything one generation draws, in full detail.
 ///
 /// Each row keeps the vector it was built in, trimmed to its length:

@@ -102,14 +102,8 @@ fn a_window_keeps_the_spans_touching_it_and_the_whole_summary() {
                 assert!(no_summary.is_none(), "{what}");
                 assert_eq!(same_model, model, "{what}: the summary changes no detail");
                 assert_eq!(model.window(), window, "{what}");
-                let empty = |lane: &&super::generation::LaneData| {
-                    lane.rows.iter().all(|r| r.spans.is_empty())
-                };
-                assert_eq!(
-                    model.lanes.iter().find(empty).map(|l| l.key),
-                    None,
-                    "{what}"
-                );
+                let empty = model.lanes.iter().find(|lane| lane.is_empty());
+                assert_eq!(empty.map(|l| l.key), None, "{what}");
                 for lane in &full.lanes {
                     // What a view of the window draws, at a nanosecond a
                     // pixel (nothing folded; tasks are all kept).

@@ -309,7 +309,7 @@ fn decode(trace: &Trace<'_>, job: &Job, open: &OpenAnnotations) -> Result<Decode
         let failed = |e: Error| Err(e.to_string());
         let empty = || model::build(std::iter::empty());
         let none = || AnnotationEdges::default();
-        let summary = |model: GenerationModel| Some(model.summarize()).filter(|_| job.summarize);
+        let summary = |model: GenerationModel| job.summarize.then(|| model.summarize());
         match job.detail {
             Some(window) => match model::build_window(trace, g, open, window, job.summarize) {
                 None => Ok((summary(empty()), Some(empty()), none())),
