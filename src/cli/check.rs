@@ -11,7 +11,6 @@
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use crate::trace::reader::EventSink;
@@ -185,18 +184,11 @@ pub fn run(path: &Path, deep: bool) -> ExitCode {
                 n => n + 1,
             },
         );
-    // The index pass maps every page (a batch header per batch). The pages
-    // of the first generations, which the decoding threads start on at
-    // once, are kept for them; the others are released as they are indexed
-    // and mapped again when decoded, so the resident set stays at the
-    // generations in flight, not the file.
-    let indexed = AtomicUsize::new(0);
-    let release = |range| {
-        if indexed.fetch_add(1, Ordering::Relaxed) >= threads.max(1) {
-            input.release(range);
-        }
-    };
-    let trace = match Trace::open_releasing(bytes, &release) {
+    // The index pass maps no page (it reads the batch headers from the
+    // file); each generation's pages go once decoded, so the resident set
+    // stays at the generations in flight, not the file.
+    let release = |range| input.release(range);
+    let trace = match Trace::open_releasing(&input, &release) {
         Ok(trace) => trace,
         Err(e) => return super::invalid(path, &e),
     };

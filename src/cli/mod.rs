@@ -159,7 +159,7 @@ fn with_trace(path: &Path, f: impl FnOnce(&Trace<'_>) -> ExitCode) -> ExitCode {
         Err(code) => return code,
     };
     let release = |range| input.release(range);
-    match Trace::open_releasing(input.bytes(), &release) {
+    match Trace::open_releasing(&input, &release) {
         Ok(trace) => f(&trace),
         Err(e) => invalid(path, &e),
     }

@@ -198,9 +198,22 @@ fn classify(exp: Experiment, body: &[u8], version: Version) -> BatchKind {
     }
 }
 
-/// Reads the batch header at `pos`, with Go's `readBatch` error messages.
-pub(crate) fn read_batch(data: &[u8], pos: usize, version: Version) -> Result<ReadBatch, Error> {
-    let mut r = ByteReader::new(data, pos);
+/// The most bytes of a batch [`read_batch`] reads: the batch byte, the
+/// experiment byte, four varints of at most ten bytes (generation, M, time,
+/// size) and the first byte of the body, which tells what it holds.
+pub(crate) const BATCH_HEAD: usize = 2 + 4 * 10 + 1;
+
+/// Reads the header of the batch at offset `pos` of a trace `len` bytes
+/// long from `head`, the bytes at `pos` (at least [`BATCH_HEAD`] of them,
+/// or all there are), with Go's `readBatch` error messages. The body is not
+/// read, only checked to be all there.
+pub(crate) fn read_batch(
+    head: &[u8],
+    pos: usize,
+    len: usize,
+    version: Version,
+) -> Result<ReadBatch, Error> {
+    let mut r = ByteReader::new(head, 0);
     let Ok(first) = r.byte() else {
         return Ok(ReadBatch::End);
     };
@@ -243,27 +256,28 @@ pub(crate) fn read_batch(data: &[u8], pos: usize, version: Version) -> Result<Re
             trace_err!("invalid batch size {size}, maximum is {MAX_BATCH_SIZE}").at_offset(pos),
         );
     }
-    let body = r.take_up_to(size);
-    if body.len() as u64 != size {
-        return Err(trace_err!(
-            "failed to read full batch: read {} but wanted {size}",
-            body.len()
-        )
-        .at_offset(pos));
+    // At most 64 KiB, by the check above.
+    let size = size as usize;
+    let start = pos + r.pos();
+    let there = len.saturating_sub(start).min(size);
+    if there != size {
+        return Err(
+            trace_err!("failed to read full batch: read {there} but wanted {size}").at_offset(pos),
+        );
     }
-    let start = r.pos() - body.len();
+    let body = head.get(r.pos()..).unwrap_or_default();
     let batch = BatchRef {
         m: m as ThreadId,
         time,
         exp,
-        kind: classify(exp, body, version),
+        kind: classify(exp, body.get(..size).unwrap_or(body), version),
         offset: pos,
-        data: start..r.pos(),
+        data: start..start + size,
     };
     Ok(ReadBatch::Batch {
         batch,
         gen_no,
-        next: r.pos(),
+        next: start + size,
     })
 }
 
@@ -293,6 +307,11 @@ mod tests {
         assert_eq!(r.uvarint(), Err(ReadError::Overflow));
     }
 
+    /// [`read_batch`] of the batch at `pos` of `data`.
+    fn read_batch_in(data: &[u8], pos: usize, version: Version) -> Result<ReadBatch, Error> {
+        read_batch(&data[pos..], pos, data.len(), version)
+    }
+
     #[test]
     fn batch_headers() {
         // EventBatch gen=1 m=2 time=3 size=2 body=[Strings, 0]
@@ -301,7 +320,7 @@ mod tests {
             batch,
             gen_no,
             next,
-        }) = read_batch(&data, 0, Version::Go126)
+        }) = read_batch_in(&data, 0, Version::Go126)
         else {
             panic!("expected a batch");
         };
@@ -311,26 +330,28 @@ mod tests {
         );
         assert_eq!(batch.data, 5..7);
         assert!(matches!(
-            read_batch(&data, 7, Version::Go126),
+            read_batch_in(&data, 7, Version::Go126),
             Ok(ReadBatch::Batch { gen_no: 0, .. })
         ));
         assert!(matches!(
-            read_batch(&data, 8, Version::Go126),
+            read_batch_in(&data, 8, Version::Go126),
             Ok(ReadBatch::End)
         ));
-        let err = read_batch(&[1, 1, 2, 3, 9, 0], 0, Version::Go126)
+        let err = read_batch_in(&[1, 1, 2, 3, 9, 0], 0, Version::Go126)
             .err()
             .unwrap();
         assert_eq!(
             err.message(),
             "failed to read full batch: read 1 but wanted 9"
         );
-        let err = read_batch(&[1, 1, 0x80], 0, Version::Go126).err().unwrap();
+        let err = read_batch_in(&[1, 1, 0x80], 0, Version::Go126)
+            .err()
+            .unwrap();
         assert_eq!(err.message(), "error reading batch M ID: unexpected EOF");
-        let err = read_batch(&[7], 0, Version::Go126).err().unwrap();
+        let err = read_batch_in(&[7], 0, Version::Go126).err().unwrap();
         assert_eq!(err.message(), "expected batch event, got event 7");
         assert!(matches!(
-            read_batch(&[49], 0, Version::Go126),
+            read_batch_in(&[49], 0, Version::Go126),
             Ok(ReadBatch::End)
         ));
     }

@@ -17,8 +17,9 @@
 //! fraction of decoding, and lets any generation be decoded on its own.
 
 use super::base::{Frequency, Time};
-use super::batch::{BatchKind, BatchRef, ReadBatch, ThreadId, read_batch, uvarint};
+use super::batch::{BATCH_HEAD, BatchKind, BatchRef, ReadBatch, ThreadId, read_batch, uvarint};
 use super::error::{Error, trace_err};
+use super::input::TraceBytes;
 use super::tracev2::EventType;
 use super::version::Version;
 
@@ -81,11 +82,12 @@ impl GenerationIndex {
         Some((f.mul(self.min_ts), f.mul(self.max_batch_ts)))
     }
 
-    fn push(&mut self, batch: BatchRef, data: &[u8], version: Version) {
+    fn push(&mut self, batch: BatchRef, data: &(impl TraceBytes + ?Sized), version: Version) {
         if batch.kind == BatchKind::Sync && self.ticks_per_sec.is_none() {
-            self.ticks_per_sec = data
-                .get(batch.data.clone())
-                .and_then(|body| frequency(body, version));
+            let mut head = [0; SYNC_HEAD];
+            let n = data.read_at(batch.data.start, &mut head);
+            let body = head.get(..n.min(batch.data.len())).unwrap_or_default();
+            self.ticks_per_sec = frequency(body, version);
         }
         if self.min_ts == 0 || batch.time < self.min_ts {
             self.min_ts = batch.time;
@@ -110,6 +112,27 @@ impl GenerationIndex {
     pub fn has_events(&self) -> bool {
         self.batches.iter().any(|b| b.kind == BatchKind::Events)
     }
+}
+
+/// The bytes of a sync batch the index reads for its frequency: the header
+/// byte, a clock snapshot (a byte and four varints) and the frequency (a
+/// byte and a varint) take at most 53.
+const SYNC_HEAD: usize = 64;
+
+/// The header of the batch at `pos` of `data` (see [`read_batch`]).
+fn batch_at(
+    data: &(impl TraceBytes + ?Sized),
+    pos: usize,
+    version: Version,
+) -> Result<ReadBatch, Error> {
+    let mut head = [0; BATCH_HEAD];
+    let n = data.read_at(pos, &mut head);
+    read_batch(
+        head.get(..n).unwrap_or_default(),
+        pos,
+        data.bytes().len(),
+        version,
+    )
 }
 
 /// The first frequency in a sync batch body, reading only as far as it.
@@ -142,24 +165,13 @@ pub struct TraceIndex {
     pub generations: Vec<GenerationIndex>,
 }
 
-/// Indexes the trace body `data[body_start..]` of a v2 trace.
-pub fn build(data: &[u8], body_start: usize, version: Version) -> TraceIndex {
-    build_releasing(data, body_start, version, &|_| {})
-}
-
-/// [`build`], calling `release` with the bytes of each generation once its
-/// batch headers have been read (so a caller can drop the pages of a
-/// mapped file the pass touched).
-pub fn build_releasing(
-    data: &[u8],
-    body_start: usize,
-    version: Version,
-    release: &(dyn Fn(std::ops::Range<usize>) + Sync),
-) -> TraceIndex {
+/// Indexes the trace body of a v2 trace, from offset `body_start` of
+/// `data`, reading only its batch headers.
+pub fn build(data: &(impl TraceBytes + ?Sized), body_start: usize, version: Version) -> TraceIndex {
     let generations = if version >= Version::Go126 {
-        scan_with_markers(data, body_start, version, release)
+        scan_with_markers(data, body_start, version)
     } else {
-        scan_with_spill(data, body_start, version, release)
+        scan_with_spill(data, body_start, version)
     };
     TraceIndex {
         version,
@@ -169,16 +181,15 @@ pub fn build_releasing(
 
 /// Go 1.26+: generations end at `EndOfGeneration`.
 fn scan_with_markers(
-    data: &[u8],
+    data: &(impl TraceBytes + ?Sized),
     mut pos: usize,
     version: Version,
-    release: &(dyn Fn(std::ops::Range<usize>) + Sync),
 ) -> Vec<GenerationIndex> {
     let mut gens = Vec::new();
     loop {
         let mut g = GenerationIndex::new(pos);
         let end = loop {
-            let (batch, gen_no, next) = match read_batch(data, pos, version) {
+            let (batch, gen_no, next) = match batch_at(data, pos, version) {
                 Ok(ReadBatch::End) => {
                     if g.has_events() {
                         break Some(GenerationEnd::Broken(
@@ -217,7 +228,6 @@ fn scan_with_markers(
             pos = next;
         };
         g.span.end = pos;
-        release(g.span.clone());
         match end {
             None => gens.push(g),
             Some(GenerationEnd::TrailingBatches) if g.batches.is_empty() => return gens,
@@ -233,10 +243,9 @@ fn scan_with_markers(
 /// Before Go 1.26: a generation ends where the next generation number
 /// starts, or at the end of the input.
 fn scan_with_spill(
-    data: &[u8],
+    data: &(impl TraceBytes + ?Sized),
     mut pos: usize,
     version: Version,
-    release: &(dyn Fn(std::ops::Range<usize>) + Sync),
 ) -> Vec<GenerationIndex> {
     let mut gens = Vec::new();
     let mut spill: Option<(BatchRef, u64)> = None;
@@ -250,7 +259,7 @@ fn scan_with_spill(
             g.push(batch, data, version);
         }
         let end = loop {
-            let (batch, gen_no, next) = match read_batch(data, pos, version) {
+            let (batch, gen_no, next) = match batch_at(data, pos, version) {
                 Ok(ReadBatch::End) => break GenerationEnd::Complete,
                 Ok(ReadBatch::Batch {
                     batch,
@@ -282,7 +291,6 @@ fn scan_with_spill(
         g.span.end = spill.as_ref().map_or(pos, |(b, _)| b.offset);
         let more = spill.is_some() && end == GenerationEnd::Complete;
         g.end = end;
-        release(g.span.clone());
         gens.push(g);
         if !more {
             return gens;

@@ -60,6 +60,7 @@ use super::event::EventKind;
 use super::event::{Event, EventRecord};
 use super::generation::{Prepared, Tables, prepare};
 use super::index::{self, TraceIndex};
+use super::input::TraceBytes;
 use super::order::Ordering;
 use super::tracev2::{self, EventType};
 use super::version::{Version, read_header};
@@ -96,18 +97,20 @@ impl<'a> Trace<'a> {
         Self::open_releasing(data, &|_| {})
     }
 
-    /// [`Trace::open`], calling `release` with the bytes of each generation
-    /// once the index pass, and later [`Trace::try_for_each_event`], is done
-    /// with them (see [`Input::release`](super::Input::release)): a pass over
-    /// a mapped file then keeps about one generation resident.
+    /// [`Trace::open`] of the bytes of `data`, which the index pass reads
+    /// a batch header at a time (see [`TraceBytes`]), calling `release`
+    /// with the bytes of each generation once [`Trace::try_for_each_event`]
+    /// is done with them (see [`Input::release`](super::Input::release)):
+    /// a pass over a mapped file then keeps about one generation resident.
     pub fn open_releasing(
-        data: &'a [u8],
+        data: &'a (impl TraceBytes + ?Sized),
         release: &'a (dyn Fn(Range<usize>) + Sync),
     ) -> Result<Trace<'a>> {
+        let bytes = data.bytes();
         // Go's wording: "bad file format: not a Go execution trace?" or
         // "unknown or unsupported trace version go 1.N".
         let (version, header_len) =
-            read_header(data).map_err(|e| Error::new(e.to_string()).at_offset(0))?;
+            read_header(bytes).map_err(|e| Error::new(e.to_string()).at_offset(0))?;
         if version.is_v1() {
             return Err(trace_err!(
                 "Go 1.{} trace (format v1) is not supported yet",
@@ -115,8 +118,8 @@ impl<'a> Trace<'a> {
             ));
         }
         Ok(Trace {
-            data,
-            index: index::build_releasing(data, header_len, version, release),
+            data: bytes,
+            index: index::build(data, header_len, version),
             release,
         })
     }
@@ -127,30 +130,31 @@ impl<'a> Trace<'a> {
     /// that of the bytes the shared index was made from (the file changed
     /// in between), the trace is indexed on its own.
     pub fn open_shared(
-        data: &'a [u8],
+        data: &'a (impl TraceBytes + ?Sized),
         release: &'a (dyn Fn(Range<usize>) + Sync),
         shared: &SharedIndex,
     ) -> Result<Trace<'a>> {
         let mut own = None;
-        let (len, index) = shared.0.get_or_init(|| {
+        let len = data.bytes().len();
+        let (indexed_len, index) = shared.0.get_or_init(|| {
             let opened = Trace::open_releasing(data, release);
             let index = match &opened {
                 Ok(trace) => Ok(trace.index.clone()),
                 Err(e) => Err(e.clone()),
             };
             own = Some(opened);
-            (data.len(), index)
+            (len, index)
         });
         if let Some(opened) = own {
             return opened;
         }
         match index {
-            Ok(index) if *len == data.len() => Ok(Trace {
-                data,
+            Ok(index) if *indexed_len == len => Ok(Trace {
+                data: data.bytes(),
                 index: index.clone(),
                 release,
             }),
-            Err(e) if *len == data.len() => Err(e.clone()),
+            Err(e) if *indexed_len == len => Err(e.clone()),
             _ => Trace::open_releasing(data, release),
         }
     }
@@ -1249,37 +1253,59 @@ mod tests {
         assert!(trace.decode_generation(1).is_none());
     }
 
+    /// Trace bytes that count the index pass's reads.
+    struct Counted {
+        data: Vec<u8>,
+        reads: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Counted {
+        fn new(data: &[u8]) -> Counted {
+            Counted {
+                data: data.to_vec(),
+                reads: Default::default(),
+            }
+        }
+
+        fn reads(&self) -> usize {
+            self.reads.load(std::sync::atomic::Ordering::Relaxed)
+        }
+    }
+
+    impl TraceBytes for Counted {
+        fn bytes(&self) -> &[u8] {
+            &self.data
+        }
+
+        fn read_at(&self, pos: usize, buf: &mut [u8]) -> usize {
+            self.reads
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.data.read_at(pos, buf)
+        }
+    }
+
     #[test]
     fn one_index_serves_every_opening_of_a_file() {
         let mut data = go122();
         #[rustfmt::skip]
         batch(&mut data, 1, &[ev(EventType::PROC_STATUS), 0, 0, 1]);
         let shared = SharedIndex::default();
-        let releases = std::sync::atomic::AtomicUsize::new(0);
-        let count = |_| {
-            releases.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        };
+        let count = |_| {};
         let index_of = |t: &Trace<'_>| format!("{:?}", t.index());
-        let first = Trace::open_shared(&data, &count, &shared).unwrap();
-        let indexed = releases.load(std::sync::atomic::Ordering::Relaxed);
-        assert!(
-            indexed > 0,
-            "the first opening indexes, releasing as it goes"
-        );
-        let copy = data.clone();
+        let first_bytes = Counted::new(&data);
+        let first = Trace::open_shared(&first_bytes, &count, &shared).unwrap();
+        assert!(first_bytes.reads() > 0, "the first opening indexes");
+        let copy = Counted::new(&data);
         let second = Trace::open_shared(&copy, &count, &shared).unwrap();
-        assert_eq!(
-            releases.load(std::sync::atomic::Ordering::Relaxed),
-            indexed,
-            "the second takes the index, touching no byte"
-        );
+        assert_eq!(copy.reads(), 0, "the second takes the index");
         assert_eq!(index_of(&second), index_of(&first));
         assert_eq!(second.decode_generation(0).unwrap().unwrap().len(), 2);
 
         // The file grew in between: that opening indexes on its own.
         batch(&mut data, 2, &[ev(EventType::PROC_STATUS), 1, 0, 1]);
-        let grown = Trace::open_shared(&data, &count, &shared).unwrap();
-        assert!(releases.load(std::sync::atomic::Ordering::Relaxed) > indexed);
+        let grown_bytes = Counted::new(&data);
+        let grown = Trace::open_shared(&grown_bytes, &count, &shared).unwrap();
+        assert!(grown_bytes.reads() > 0);
         assert_eq!(grown.index().generations[0].batches.len(), 3);
 
         // Not a trace: every opening says so.
@@ -1287,7 +1313,7 @@ mod tests {
         let junk = b"not a trace at all";
         let errors: Vec<String> = (0..2)
             .map(|_| {
-                Trace::open_shared(junk, &count, &shared)
+                Trace::open_shared(&junk[..], &count, &shared)
                     .err()
                     .unwrap()
                     .to_string()

@@ -27,6 +27,7 @@ use std::time::{Duration, SystemTime};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use crate::trace::index::GenerationEnd;
+use crate::trace::input::TraceBytes;
 use crate::trace::{Input, SharedIndex, Trace};
 
 /// The sample trace shown when gotv starts without a file, so that a first
@@ -304,7 +305,7 @@ fn load(source: &Source, index: Arc<SharedIndex>) -> Result<Loaded, String> {
             let input = Input::open(path).map_err(|e| format!("Cannot read the file: {e}."))?;
             check(
                 source,
-                input.bytes(),
+                &input,
                 &|range| input.release(range),
                 (Stamp::of(path), index),
             )
@@ -318,7 +319,7 @@ fn load(source: &Source, index: Arc<SharedIndex>) -> Result<Loaded, String> {
 /// both (`index`). Each generation's bytes go to `release` once indexed.
 fn check(
     source: &Source,
-    data: &[u8],
+    data: &(impl TraceBytes + ?Sized),
     release: &(dyn Fn(std::ops::Range<usize>) + Sync),
     (stamp, index): (Option<Stamp>, Arc<SharedIndex>),
 ) -> Result<Loaded, String> {
@@ -333,7 +334,7 @@ fn check(
     });
     Ok(Loaded {
         source: source.clone(),
-        size: data.len() as u64,
+        size: data.bytes().len() as u64,
         version: trace.version().to_string(),
         generations: generations.len(),
         damage,
@@ -355,14 +356,16 @@ pub(crate) fn with_trace<R>(
             Some(Input::open(path).map_err(|e| format!("Cannot read the file: {e}."))?)
         }
     };
-    let data = input.as_ref().map_or(SAMPLE, Input::bytes);
     let release = |range: Range<usize>| {
         if let Some(input) = &input {
             input.release(range);
         }
     };
-    let trace = Trace::open_shared(data, &release, index).map_err(|e| e.to_string())?;
-    Ok(f(&trace))
+    let trace = match &input {
+        Some(input) => Trace::open_shared(input, &release, index),
+        None => Trace::open_shared(SAMPLE, &release, index),
+    };
+    Ok(f(&trace.map_err(|e| e.to_string())?))
 }
 
 /// Why no file dialog can open, if so. rfd asks the XDG desktop portal over

@@ -2,15 +2,15 @@
 //! [`Input`](crate::trace::Input)'s advice), and heap freed by a decode.
 //!
 //! A memory-mapped trace counts towards the process's RSS for every page
-//! touched: indexing touches a page per batch header, decoding touches a
-//! whole generation. Indexing runs under `MADV_RANDOM` ([`Input::advise_sparse`](crate::trace::Input::advise_sparse)), so
-//! the kernel maps only the header's page rather than reading ahead and
-//! mapping its neighbours (which would make the index pass map the whole
-//! file). After indexing, as each event batch's events are ordered, and after
-//! each decode, the range is released with `madvise(MADV_DONTNEED)`
-//! ([`Input::release`](crate::trace::Input::release)), so only the tables and the batches in use of the
-//! generations being decoded are resident and browsing a 1 GB trace does not
-//! cost 1 GB (nor two generations of 17 MB per decode thread).
+//! touched. Indexing touches none: it reads the batch headers from the file
+//! ([`TraceBytes::read_at`](crate::trace::input::TraceBytes::read_at)).
+//! Decoding touches a whole generation: as each event batch's events are
+//! ordered, and after each decode, the range is released with
+//! `madvise(MADV_DONTNEED)`
+//! ([`Input::release`](crate::trace::Input::release)), so only the tables
+//! and the batches in use of the generations being decoded are resident and
+//! browsing a 1 GB trace does not cost 1 GB (nor two generations of 17 MB
+//! per decode thread).
 //!
 //! Decoding a generation allocates hundreds of megabytes in many blocks and
 //! frees them; glibc keeps freed memory in its per-thread arenas, so the

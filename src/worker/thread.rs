@@ -98,10 +98,8 @@ pub(crate) fn run(
         }
     };
     memory::tune_allocator();
-    input.advise_sparse(true);
     let release = |range| input.release(range);
-    let opened = Trace::open_shared(input.bytes(), &release, &index);
-    input.advise_sparse(false);
+    let opened = Trace::open_shared(&input, &release, &index);
     let trace = match opened {
         Ok(trace) => trace,
         Err(e) => {
