@@ -184,3 +184,32 @@ fn a_state_filter_keeps_the_goroutines_in_that_state_then() {
     assert!(found > 0 && found < all, "{found} of {all}");
     assert_eq!(header_count(&harness), Some(found));
 }
+
+/// Goroutines of one start function are a group under a header that says
+/// how many there are (a filter shows it unfolded); clicking the header
+/// folds the group and clicking it again unfolds it.
+#[test]
+fn goroutines_of_a_start_function_are_a_group_that_folds() {
+    let mut harness = open();
+    type_filter(&mut harness, "persistConn).readLoop");
+    let header = "3 × net/http.(*persistConn).readLoop";
+    // Full names (a truncated label also shows as its visible text).
+    let whole = |harness: &App| -> Vec<String> {
+        let lanes = goroutine_lanes(harness).into_iter();
+        lanes.filter(|l| !l.ends_with('…')).collect()
+    };
+    let lanes = whole(&harness);
+    assert_eq!(lanes.len(), 3, "{lanes:?}");
+    assert!(
+        lanes
+            .iter()
+            .all(|l| l.ends_with(" net/http.(*persistConn).readLoop")),
+        "{lanes:?}"
+    );
+    for (step, shown) in [(1, Vec::new()), (2, lanes)] {
+        harness.get_by_label(header).click();
+        harness.run_steps(3);
+        assert_eq!(whole(&harness), shown, "click {step}");
+        assert!(harness.query_by_label(header).is_some(), "click {step}");
+    }
+}

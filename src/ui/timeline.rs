@@ -14,12 +14,20 @@
 //!
 //! Lanes are virtualised: a goroutine lane per goroutine can mean tens of
 //! thousands of rows, so only rows intersecting the scroll viewport are laid
-//! out and painted, found by binary search over the row tops. Generation bands
+//! out and painted, found by binary search over the row tops.
+//!
+//! Goroutine lanes are grouped by start function, the groups in the order
+//! of their first goroutine and each group's lanes in ID order, so a
+//! server's hundred thousand request handlers are one foldable group
+//! rather than a hundred thousand lanes between `main.main` and the rest. A
+//! group of one goroutine is just its lane. Groups bigger than
+//! [`FOLD_GROUPS_OVER`] start folded; the user's folds and unfolds are kept
+//! by start function. Generation bands
 //! narrower than [`MIN_BAND_PX`] are not shaded (Tracy folds what is too
 //! narrow to see for the same reason: it would only be noise).
 
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use egui::{Align2, Color32, FontId, Pos2, Rangef, Rect, Sense, Stroke, UiBuilder, Vec2};
@@ -34,6 +42,7 @@ use super::plots;
 use super::view::{Mapping, View, ViewCommand};
 use crate::model::timeline::ROW_HEIGHT;
 use crate::model::{Lane, LaneGroup, LaneKey, LaneNames, TimeSpan, Timeline};
+use crate::trace::FxHashMap;
 use crate::worker::{GenerationError, Viewport, Worker};
 
 /// Width of the name column, in points: fits `G123456 runtime.gcBgMarkWorker`
@@ -57,12 +66,23 @@ const REVEAL_MARGIN: f32 = 2.0 * GROUP_HEADER_HEIGHT;
 /// Generations narrower than this many points are not shaded.
 const MIN_BAND_PX: f32 = 3.0;
 
+/// Start-function groups of more goroutines than this start folded (unless
+/// a filter is on: then the user looks for particular goroutines): about a
+/// screenful of lanes, so that no one start function pushes the others off
+/// the screen, while a handful of workers shows at once.
+const FOLD_GROUPS_OVER: u32 = 32;
+
 /// What the timeline keeps between frames.
 #[derive(Debug, Default)]
 pub(crate) struct TimelineState {
     collapsed_groups: HashSet<LaneGroup>,
     /// Folded lanes, by identity: positions shift as the worker adds lanes.
     collapsed_lanes: HashSet<LaneKey>,
+    /// Start-function groups the user folded (`true`) or unfolded, by
+    /// name (empty for goroutines without one), which unlike a
+    /// [`LaneNames`] index means the same in a reloaded trace; the others
+    /// follow [`FOLD_GROUPS_OVER`].
+    function_folds: HashMap<Box<str>, bool>,
     /// Vertical scroll offset of the lanes, in points.
     scroll: f32,
     /// Relative time where a shift-drag started.
@@ -94,6 +114,7 @@ struct LayoutCache {
     filter: GoroutineFilter,
     collapsed_groups: HashSet<LaneGroup>,
     collapsed_lanes: HashSet<LaneKey>,
+    function_folds: HashMap<Box<str>, bool>,
     layout: Rc<Layout>,
 }
 
@@ -108,11 +129,13 @@ impl TimelineState {
     /// The layout of `timeline`'s lanes, made again only if the lanes, the
     /// filter or the folds changed since the last frame.
     fn layout(&mut self, timeline: &Timeline) -> Rc<Layout> {
+        self.unfold_revealed(timeline);
         let fresh = self.layout.as_ref().is_some_and(|c| {
             c.lanes_revision == timeline.revision
                 && c.filter == self.filter
                 && c.collapsed_groups == self.collapsed_groups
                 && c.collapsed_lanes == self.collapsed_lanes
+                && c.function_folds == self.function_folds
         });
         if !fresh {
             // The old layout's vector is filled again: a new one per
@@ -129,12 +152,47 @@ impl TimelineState {
                 filter: self.filter.clone(),
                 collapsed_groups: self.collapsed_groups.clone(),
                 collapsed_lanes: self.collapsed_lanes.clone(),
+                function_folds: self.function_folds.clone(),
                 layout: Rc::new(layout),
             });
         }
         self.layout
             .as_ref()
             .map_or_else(Rc::default, |c| Rc::clone(&c.layout))
+    }
+
+    /// Unfolds the start-function group of the goroutine lane being
+    /// revealed, once the lane is in.
+    fn unfold_revealed(&mut self, timeline: &Timeline) {
+        let Some(key @ LaneKey::Goroutine(_)) = self.reveal.map(|r| r.key) else {
+            return;
+        };
+        let lanes = &timeline.lanes;
+        if let Ok(index) = lanes.binary_search_by_key(&key, Lane::key)
+            && let Some(lane) = lanes.get(index)
+        {
+            self.fold_function(&timeline.names, lane.name_id(), false);
+        }
+    }
+
+    /// Whether the start-function group `name` (a [`LaneNames`] index in
+    /// `names`) of `members` goroutine lanes is folded.
+    fn function_folded(&self, names: &LaneNames, name: u32, members: u32) -> bool {
+        let by_default = members > FOLD_GROUPS_OVER && !self.filter.is_active();
+        let function = names.get(name).unwrap_or("");
+        self.function_folds
+            .get(function)
+            .copied()
+            .unwrap_or(by_default)
+    }
+
+    /// Folds or unfolds the start-function group `name` (a [`LaneNames`]
+    /// index in `names`).
+    fn fold_function(&mut self, names: &LaneNames, name: u32, folded: bool) {
+        let function = names.get(name).unwrap_or("");
+        if self.function_folds.get(function) != Some(&folded) {
+            self.function_folds.insert(function.into(), folded);
+        }
     }
 
     /// The selected range (relative times, ordered), if any.
@@ -201,7 +259,8 @@ impl TimelineState {
         }
     }
 
-    /// Scrolls lane `key` into view in the next frame, unfolding its section.
+    /// Scrolls lane `key` into view in the next frame, unfolding its section
+    /// (and its start-function group, once the lane is in).
     pub(crate) fn reveal(&mut self, key: LaneKey) {
         self.collapsed_groups.remove(&key.group());
         self.reveal = Some(Reveal { key, landed: None });
@@ -216,11 +275,14 @@ pub(crate) struct Output {
     pub(crate) viewport: Viewport,
 }
 
-/// What a row of the lane area shows: a section header or a lane.
+/// What a row of the lane area shows: a header or a lane.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum RowKind {
     /// Header of a section.
     Group(LaneGroup),
+    /// Header of the goroutine lanes of a start function (its
+    /// [`LaneNames`] index).
+    Function(u32),
     /// Index into [`Timeline::lanes`].
     Lane(u32),
 }
@@ -244,8 +306,12 @@ fn row_number(n: usize) -> u32 {
 }
 
 /// The first [`Row::what`] code of a section header: headers take the
-/// highest codes, lanes all below (no timeline has 2³² lanes).
+/// highest codes, start-function headers those from [`FIRST_FUNCTION_CODE`]
+/// up, lanes all below (no timeline has 2³¹ lanes or start functions).
 const FIRST_SECTION_CODE: u32 = u32::MAX - (SECTIONS.len() as u32 - 1);
+
+/// The [`Row::what`] code of the header of start function 0.
+const FIRST_FUNCTION_CODE: u32 = 1 << 31;
 
 /// A laid-out row in 8 bytes: the layout has a row per lane, 600k of them
 /// for a trace with as many goroutines. Its height is where the next row
@@ -262,15 +328,21 @@ impl Row {
     fn new(kind: RowKind, top: f32) -> Row {
         let what = match kind {
             RowKind::Group(group) => FIRST_SECTION_CODE + section(group) as u32,
-            RowKind::Lane(index) => index.min(FIRST_SECTION_CODE - 1),
+            RowKind::Function(name) => {
+                FIRST_FUNCTION_CODE + name.min(FIRST_SECTION_CODE - FIRST_FUNCTION_CODE - 1)
+            }
+            RowKind::Lane(index) => index.min(FIRST_FUNCTION_CODE - 1),
         };
         Row { what, top }
     }
 
     fn kind(self) -> RowKind {
-        match self.what.checked_sub(FIRST_SECTION_CODE) {
-            Some(section) => RowKind::Group(SECTIONS[section as usize % SECTIONS.len()]),
-            None => RowKind::Lane(self.what),
+        match self.what {
+            w if w >= FIRST_SECTION_CODE => {
+                RowKind::Group(SECTIONS[(w - FIRST_SECTION_CODE) as usize % SECTIONS.len()])
+            }
+            w if w >= FIRST_FUNCTION_CODE => RowKind::Function(w - FIRST_FUNCTION_CODE),
+            w => RowKind::Lane(w),
         }
     }
 }
@@ -283,12 +355,21 @@ struct Layout {
     total: f32,
     /// Lanes each section shows (matching the filter, folded or not).
     shown: [u32; SECTIONS.len()],
+    /// Goroutine lanes each start-function group with a header shows
+    /// (folded or not), by [`LaneNames`] index.
+    functions: FxHashMap<u32, u32>,
 }
 
 impl Layout {
     /// How many lanes `group` shows (folded or not).
     fn shown(&self, group: LaneGroup) -> u32 {
         self.shown.get(section(group)).copied().unwrap_or(0)
+    }
+
+    /// How many goroutine lanes the group of start function `name` shows
+    /// (folded or not).
+    fn members(&self, name: u32) -> u32 {
+        self.functions.get(&name).copied().unwrap_or(0)
     }
 
     /// The rows intersecting `top..bottom` (offsets from the top of the
@@ -307,28 +388,13 @@ impl Layout {
             .map(|(r, bottom)| (r.kind(), r.top, bottom - r.top))
     }
 
-    /// The top of lane `index`'s row, if it is laid out: a binary search,
-    /// since a revealed lane is looked up every frame while lanes come in
-    /// (600k rows for a large trace). Lane rows are laid out in lane order,
-    /// so the lane of the first lane row at or after a row never decreases
-    /// down the rows; a section header, sorting as that lane, comes before
-    /// it.
+    /// The top of lane `index`'s row, if it is laid out. A scan: goroutine
+    /// lanes are laid out by start function, not in lane order, and a lane
+    /// is looked up only while it is being revealed (a fraction of a
+    /// millisecond over the 600k rows of a large trace).
     fn lane_top(&self, index: usize) -> Option<f32> {
         let what = u32::try_from(index).ok()?;
-        let lane_from = |i: usize| {
-            let rows = self.rows.get(i..).unwrap_or_default();
-            rows.iter().find(|r| r.what < FIRST_SECTION_CODE)
-        };
-        let (mut low, mut high) = (0, self.rows.len());
-        while low < high {
-            let mid = low + (high - low) / 2;
-            if lane_from(mid).is_some_and(|r| r.what < what) {
-                low = mid + 1;
-            } else {
-                high = mid;
-            }
-        }
-        lane_from(low).filter(|r| r.what == what).map(|r| r.top)
+        self.rows.iter().find(|r| r.what == what).map(|r| r.top)
     }
 }
 
@@ -343,45 +409,135 @@ fn layout(lanes: &[Lane], names: &LaneNames, state: &TimelineState) -> Layout {
 /// Lays out the rows that are not folded away into `layout` (its rows
 /// vector reused).
 fn layout_into((lanes, names): (&[Lane], &LaneNames), state: &TimelineState, layout: &mut Layout) {
-    let rows = &mut layout.rows;
-    rows.clear();
+    layout.rows.clear();
     // A row per lane and a header per section; exactly, as the list grows
     // by a few thousand lanes per generation loaded and doubling would
     // leave megabytes unused.
-    rows.reserve_exact(lanes.len() + SECTIONS.len());
+    layout.rows.reserve_exact(lanes.len() + SECTIONS.len());
     layout.shown = [0; SECTIONS.len()];
-    let mut top = 0.0;
-    let mut push = |rows: &mut Vec<Row>, kind, height| {
-        rows.push(Row::new(kind, top));
-        top += height;
+    layout.functions.clear();
+    let mut out = RowsOut {
+        rows: &mut layout.rows,
+        top: 0.0,
+        lanes,
+        names,
+        state,
     };
     let mut i = 0;
     while let Some(first) = lanes.get(i) {
         let group = first.group();
         let count = lanes[i..].iter().take_while(|l| l.group() == group).count();
-        let shown = lanes[i..i + count]
-            .iter()
-            .filter(|l| state.shows(l, names))
-            .count();
+        let shown: Vec<u32> = (i..i + count)
+            .filter(|&index| lanes.get(index).is_some_and(|l| state.shows(l, names)))
+            .map(row_number)
+            .collect();
         if let Some(count) = layout.shown.get_mut(section(group)) {
-            *count = row_number(shown);
+            *count = row_number(shown.len());
         }
-        push(rows, RowKind::Group(group), GROUP_HEADER_HEIGHT);
+        out.push(RowKind::Group(group), GROUP_HEADER_HEIGHT);
         if !state.collapsed_groups.contains(&group) {
-            let members = lanes.iter().enumerate().skip(i).take(count);
-            for (index, lane) in members.filter(|(_, l)| state.shows(l, names)) {
-                let folded = lane.collapsible() && state.collapsed_lanes.contains(&lane.key());
-                let height = if folded {
-                    ROW_HEIGHT
-                } else {
-                    lane.height().max(ROW_HEIGHT)
-                };
-                push(rows, RowKind::Lane(row_number(index)), height);
+            match group {
+                LaneGroup::Goroutines => out.functions(&shown, &mut layout.functions),
+                _ => shown.iter().for_each(|&index| out.lane(index)),
             }
         }
         i += count;
     }
-    layout.total = top;
+    layout.total = out.top;
+}
+
+/// Where [`layout_into`] puts rows.
+struct RowsOut<'a> {
+    rows: &'a mut Vec<Row>,
+    /// Where the next row goes.
+    top: f32,
+    lanes: &'a [Lane],
+    names: &'a LaneNames,
+    state: &'a TimelineState,
+}
+
+impl RowsOut<'_> {
+    fn push(&mut self, kind: RowKind, height: f32) {
+        self.rows.push(Row::new(kind, self.top));
+        self.top += height;
+    }
+
+    /// The row of lane `index`, one row high if it is folded.
+    fn lane(&mut self, index: u32) {
+        let Some(lane) = self.lanes.get(index as usize) else {
+            return;
+        };
+        let folded = lane.collapsible() && self.state.collapsed_lanes.contains(&lane.key());
+        let height = match folded {
+            true => ROW_HEIGHT,
+            false => lane.height().max(ROW_HEIGHT),
+        };
+        self.push(RowKind::Lane(index), height);
+    }
+
+    /// The goroutine lanes `shown` (in ID order) grouped by start function:
+    /// the groups in the order of their first lane, each with a header
+    /// (counted in `functions`) unless it holds one lane. A counting sort,
+    /// as there can be 600k lanes and a few hundred start functions.
+    fn functions(&mut self, shown: &[u32], functions: &mut FxHashMap<u32, u32>) {
+        // Each lane's group (numbered by first lane), and the groups' names
+        // and sizes. Neighbouring goroutines mostly share a start function:
+        // the last name's group is tried before the map.
+        let mut groups: Vec<(u32, u32)> = Vec::new();
+        let mut group_of: FxHashMap<u32, u32> = FxHashMap::default();
+        let mut last: Option<(u32, u32)> = None;
+        let group_per_lane: Vec<u32> = shown
+            .iter()
+            .map(|&index| {
+                let name = self.lanes.get(index as usize).map_or(0, Lane::name_id);
+                let g = match last {
+                    Some((n, g)) if n == name => g,
+                    _ => *group_of.entry(name).or_insert_with(|| {
+                        groups.push((name, 0));
+                        row_number(groups.len() - 1)
+                    }),
+                };
+                last = Some((name, g));
+                if let Some((_, size)) = groups.get_mut(g as usize) {
+                    *size += 1;
+                }
+                g
+            })
+            .collect();
+        // Where each group's next lane goes in `by_group`.
+        let mut next: Vec<usize> = groups
+            .iter()
+            .scan(0, |start, &(_, size)| {
+                let first = *start;
+                *start += size as usize;
+                Some(first)
+            })
+            .collect();
+        let mut by_group = vec![0; shown.len()];
+        for (&index, &g) in shown.iter().zip(&group_per_lane) {
+            if let Some(slot) = next.get_mut(g as usize) {
+                if let Some(to) = by_group.get_mut(*slot) {
+                    *to = index;
+                }
+                *slot += 1;
+            }
+        }
+        let mut members = by_group.as_slice();
+        for (name, size) in groups {
+            let Some((group, rest)) = members.split_at_checked(size as usize) else {
+                break;
+            };
+            members = rest;
+            if size > 1 {
+                functions.insert(name, size);
+                self.push(RowKind::Function(name), GROUP_HEADER_HEIGHT);
+                if self.state.function_folded(self.names, name, size) {
+                    continue;
+                }
+            }
+            group.iter().for_each(|&index| self.lane(index));
+        }
+    }
 }
 
 /// Indices of the generations overlapping the relative range `start..end`
@@ -838,6 +994,11 @@ fn show_lanes(
     for toggle in toggles {
         match toggle {
             RowKind::Group(group) => flip(&mut state.collapsed_groups, group),
+            RowKind::Function(name) => {
+                let names = &timeline.names;
+                let folded = state.function_folded(names, name, layout.members(name));
+                state.fold_function(names, name, !folded);
+            }
             RowKind::Lane(index) => {
                 if let Some(lane) = lanes.get(index as usize) {
                     flip(&mut state.collapsed_lanes, lane.key());
@@ -987,6 +1148,19 @@ fn show_row(
             };
             (text, true, folded)
         }
+        RowKind::Function(name) => {
+            let count = layout.members(name);
+            ui.painter()
+                .rect_filled(rect, 0.0, visuals.extreme_bg_color.gamma_multiply(0.3));
+            let function = timeline.names.get(name).unwrap_or("unknown start function");
+            // The count first: a long function name is truncated.
+            let text = format!("{count} × {function}");
+            (
+                text,
+                true,
+                state.function_folded(&timeline.names, name, count),
+            )
+        }
         RowKind::Lane(index) => {
             let lane = timeline.lanes.get(index as usize)?;
             ui.painter()
@@ -1023,14 +1197,111 @@ fn show_row(
 mod tests {
     use super::*;
 
-    /// Two Ps of one row, 10 000 goroutines of two rows.
+    /// Two Ps of one row, 10 000 goroutines of two rows, each with a start
+    /// function of its own (so each is its own group, without a header).
     fn lanes() -> Vec<Lane> {
         let mut lanes = vec![
             Lane::new(LaneKey::Proc(0), 0, 1),
             Lane::new(LaneKey::Proc(1), 0, 1),
         ];
-        lanes.extend((0..10_000).map(|g| Lane::new(LaneKey::Goroutine(g), 0, 2)));
+        lanes.extend((0..10_000).map(|g| Lane::new(LaneKey::Goroutine(g), g as u32 + 1, 2)));
         lanes
+    }
+
+    /// What `layout`'s rows show, in order.
+    fn kinds(layout: &Layout) -> Vec<RowKind> {
+        layout.rows.iter().map(|r| r.kind()).collect()
+    }
+
+    #[test]
+    fn goroutines_are_grouped_by_start_function() {
+        let mut names = LaneNames::default();
+        let (main, worker, handler) = (
+            names.id("main.main"),
+            names.id("main.worker"),
+            names.id("main.handler"),
+        );
+        // G1 main.main, then workers and handlers interleaved: 3 workers,
+        // 40 handlers (more than a screenful: folded at first).
+        let mut lanes = vec![Lane::new(LaneKey::Goroutine(1), main, 1)];
+        for g in 2..45 {
+            let name = if g % 10 == 2 && g < 30 {
+                worker
+            } else {
+                handler
+            };
+            lanes.push(Lane::new(LaneKey::Goroutine(g), name, 1));
+        }
+        let index = |g: i64| {
+            row_number(
+                lanes
+                    .binary_search_by_key(&LaneKey::Goroutine(g), Lane::key)
+                    .unwrap(),
+            )
+        };
+        let mut state = TimelineState::default();
+        let laid = layout(&lanes, &names, &state);
+        let (main_lane, first_worker) = (RowKind::Lane(index(1)), RowKind::Lane(index(2)));
+        assert_eq!(
+            kinds(&laid),
+            [
+                RowKind::Group(LaneGroup::Goroutines),
+                main_lane,
+                RowKind::Function(worker),
+                first_worker,
+                RowKind::Lane(index(12)),
+                RowKind::Lane(index(22)),
+                RowKind::Function(handler),
+            ],
+            "a group of one is its lane; the groups in the order of their first goroutine"
+        );
+        assert_eq!(
+            (
+                laid.members(worker),
+                laid.members(handler),
+                laid.members(main)
+            ),
+            (3, 40, 0)
+        );
+        assert_eq!(laid.shown(LaneGroup::Goroutines), 44);
+
+        // Unfolded by the user: its lanes in ID order; folding the workers.
+        state.fold_function(&names, handler, false);
+        state.fold_function(&names, worker, true);
+        let laid = layout(&lanes, &names, &state);
+        let rows = kinds(&laid);
+        assert_eq!(
+            rows[2..5],
+            [
+                RowKind::Function(worker),
+                RowKind::Function(handler),
+                RowKind::Lane(index(3))
+            ]
+        );
+        assert_eq!(rows.len(), 5 + 40 - 1);
+        assert!(
+            rows.windows(2)
+                .skip(4)
+                .all(|w| matches!(w, [RowKind::Lane(a), RowKind::Lane(b)] if a < b))
+        );
+
+        // A filter unfolds what matches, unless the user folded it.
+        let mut state = TimelineState::default();
+        state.filter_mut().set_text("handler");
+        let laid = layout(&lanes, &names, &state);
+        assert_eq!(laid.rows.len(), 2 + 40, "{:?}", kinds(&laid));
+
+        // Revealing a handler unfolds its group once the lane is in.
+        let mut state = TimelineState::default();
+        state.reveal(LaneKey::Goroutine(44));
+        let timeline = Timeline {
+            lanes: lanes.clone(),
+            names: names.clone(),
+            ..Timeline::default()
+        };
+        let laid = state.layout(&timeline);
+        assert!(laid.lane_top(index(44) as usize).is_some());
+        assert_eq!(state.function_folds.get("main.handler"), Some(&false));
     }
 
     #[test]
