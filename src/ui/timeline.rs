@@ -14,7 +14,9 @@
 //!
 //! Lanes are virtualised: a goroutine lane per goroutine can mean tens of
 //! thousands of rows, so only rows intersecting the scroll viewport are laid
-//! out and painted, found by binary search over the row tops.
+//! out and painted, found by binary search over the row tops. Generation bands
+//! narrower than [`MIN_BAND_PX`] are not shaded (Tracy folds what is too
+//! narrow to see for the same reason: it would only be noise).
 //!
 //! Goroutine lanes are grouped by start function, the groups in the order
 //! of their first goroutine and each group's lanes in ID order, so a
@@ -22,9 +24,7 @@
 //! rather than a hundred thousand lanes between `main.main` and the rest. A
 //! group of one goroutine is just its lane. Groups bigger than
 //! [`FOLD_GROUPS_OVER`] start folded; the user's folds and unfolds are kept
-//! by start function. Generation bands
-//! narrower than [`MIN_BAND_PX`] are not shaded (Tracy folds what is too
-//! narrow to see for the same reason: it would only be noise).
+//! by start function.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -475,53 +475,11 @@ impl RowsOut<'_> {
         self.push(RowKind::Lane(index), height);
     }
 
-    /// The goroutine lanes `shown` (in ID order) grouped by start function:
-    /// the groups in the order of their first lane, each with a header
-    /// (counted in `functions`) unless it holds one lane. A counting sort,
-    /// as there can be 600k lanes and a few hundred start functions.
+    /// The goroutine lanes `shown` (in ID order) grouped by start function
+    /// (see [`by_function`]), each group with a header (counted in
+    /// `functions`) unless it holds one lane.
     fn functions(&mut self, shown: &[u32], functions: &mut FxHashMap<u32, u32>) {
-        // Each lane's group (numbered by first lane), and the groups' names
-        // and sizes. Neighbouring goroutines mostly share a start function:
-        // the last name's group is tried before the map.
-        let mut groups: Vec<(u32, u32)> = Vec::new();
-        let mut group_of: FxHashMap<u32, u32> = FxHashMap::default();
-        let mut last: Option<(u32, u32)> = None;
-        let group_per_lane: Vec<u32> = shown
-            .iter()
-            .map(|&index| {
-                let name = self.lanes.get(index as usize).map_or(0, Lane::name_id);
-                let g = match last {
-                    Some((n, g)) if n == name => g,
-                    _ => *group_of.entry(name).or_insert_with(|| {
-                        groups.push((name, 0));
-                        row_number(groups.len() - 1)
-                    }),
-                };
-                last = Some((name, g));
-                if let Some((_, size)) = groups.get_mut(g as usize) {
-                    *size += 1;
-                }
-                g
-            })
-            .collect();
-        // Where each group's next lane goes in `by_group`.
-        let mut next: Vec<usize> = groups
-            .iter()
-            .scan(0, |start, &(_, size)| {
-                let first = *start;
-                *start += size as usize;
-                Some(first)
-            })
-            .collect();
-        let mut by_group = vec![0; shown.len()];
-        for (&index, &g) in shown.iter().zip(&group_per_lane) {
-            if let Some(slot) = next.get_mut(g as usize) {
-                if let Some(to) = by_group.get_mut(*slot) {
-                    *to = index;
-                }
-                *slot += 1;
-            }
-        }
+        let (groups, by_group) = by_function(self.lanes, shown);
         let mut members = by_group.as_slice();
         for (name, size) in groups {
             let Some((group, rest)) = members.split_at_checked(size as usize) else {
@@ -538,6 +496,55 @@ impl RowsOut<'_> {
             group.iter().for_each(|&index| self.lane(index));
         }
     }
+}
+
+/// Goroutine lanes `shown` (indices into `lanes`, in ID order) grouped by
+/// start function: the groups' names and sizes in the order of their first
+/// lane, and the lanes group after group, each group in ID order. A
+/// counting sort, as there can be 600k lanes and a few hundred start
+/// functions; neighbouring goroutines mostly share a start function, so the
+/// last name's group is tried before the map.
+fn by_function(lanes: &[Lane], shown: &[u32]) -> (Vec<(u32, u32)>, Vec<u32>) {
+    let mut groups: Vec<(u32, u32)> = Vec::new();
+    let mut group_of: FxHashMap<u32, u32> = FxHashMap::default();
+    let mut last: Option<(u32, u32)> = None;
+    let group_per_lane: Vec<u32> = shown
+        .iter()
+        .map(|&index| {
+            let name = lanes.get(index as usize).map_or(0, Lane::name_id);
+            let g = match last {
+                Some((n, g)) if n == name => g,
+                _ => *group_of.entry(name).or_insert_with(|| {
+                    groups.push((name, 0));
+                    row_number(groups.len() - 1)
+                }),
+            };
+            last = Some((name, g));
+            if let Some((_, size)) = groups.get_mut(g as usize) {
+                *size += 1;
+            }
+            g
+        })
+        .collect();
+    // Where each group's next lane goes.
+    let mut next: Vec<usize> = groups
+        .iter()
+        .scan(0, |start, &(_, size)| {
+            let first = *start;
+            *start += size as usize;
+            Some(first)
+        })
+        .collect();
+    let mut by_group = vec![0; shown.len()];
+    for (&index, &g) in shown.iter().zip(&group_per_lane) {
+        if let Some(slot) = next.get_mut(g as usize) {
+            if let Some(to) = by_group.get_mut(*slot) {
+                *to = index;
+            }
+            *slot += 1;
+        }
+    }
+    (groups, by_group)
 }
 
 /// Indices of the generations overlapping the relative range `start..end`
