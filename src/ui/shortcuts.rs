@@ -33,6 +33,10 @@ pub(crate) const HELP: &[(&str, &str)] = &[
     ("Hover a span", "Its state, start and duration"),
     ("Click a span", "Show its details in the side panel"),
     ("Double-click a span", "Zoom to it"),
+    (
+        "Click a section, group or lane name",
+        "Fold or unfold it (goroutines are grouped by start function)",
+    ),
     ("Esc", "Clear the selection, close this overlay"),
     ("L", "Show or hide the latency outliers"),
     ("P", "Show or hide the latency profiles (flame graphs)"),
