@@ -67,7 +67,8 @@ const REVEAL_MARGIN: f32 = 2.0 * GROUP_HEADER_HEIGHT;
 const MIN_BAND_PX: f32 = 3.0;
 
 /// Start-function groups of more goroutines than this start folded (unless
-/// a filter is on: then the user looks for particular goroutines): about a
+/// the filter names goroutines: then the user looks for particular ones;
+/// hiding the runtime's alone does not unfold them): about a
 /// screenful of lanes, so that no one start function pushes the others off
 /// the screen, while a handful of workers shows at once.
 const FOLD_GROUPS_OVER: u32 = 32;
@@ -178,7 +179,7 @@ impl TimelineState {
     /// Whether the start-function group `name` (a [`LaneNames`] index in
     /// `names`) of `members` goroutine lanes is folded.
     fn function_folded(&self, names: &LaneNames, name: u32, members: u32) -> bool {
-        let by_default = members > FOLD_GROUPS_OVER && !self.filter.is_active();
+        let by_default = members > FOLD_GROUPS_OVER && !self.filter.names_goroutines();
         let function = names.get(name).unwrap_or("");
         self.function_folds
             .get(function)
@@ -1291,6 +1292,11 @@ mod tests {
                 .skip(4)
                 .all(|w| matches!(w, [RowKind::Lane(a), RowKind::Lane(b)] if a < b))
         );
+
+        // Hiding the runtime's goroutines leaves the groups as they were.
+        let mut state = TimelineState::default();
+        state.filter_mut().set_hide_system(true);
+        assert_eq!(kinds(&layout(&lanes, &names, &state)).len(), 7);
 
         // A filter unfolds what matches, unless the user folded it.
         let mut state = TimelineState::default();
