@@ -84,8 +84,8 @@ pub struct UtilPoint {
 /// utilisation's code in a table of the values seen (they are few:
 /// fractions of GOMAXPROCS). A point that does not fit that form is
 /// written out: a 1, the time since the previous point in ns, the code, or
-/// [`RAW_VALUE`] and the value itself. Everything reads them in order.
-/// They are kept in chunks of [`CHUNK`] bytes that never grow, so the
+/// `RAW_VALUE` and the value itself. Everything reads them in order.
+/// They are kept in chunks of `CHUNK` bytes that never grow, so the
 /// function costs what it holds, not up to twice that as a vector that
 /// doubles.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -411,7 +411,7 @@ struct Run {
 /// One level of a row: the buckets its spans cover partly (or start in),
 /// and the runs of buckets they cover wholly. Sparse, so a row costs what
 /// its spans touch, not what its generation spans, and built one span at a
-/// time, so a summary needs no spans kept (see [`Grid::add`]).
+/// time, so a summary needs no spans kept (see [`Grid::add_range`]).
 pub(crate) struct Grid {
     shift: u32,
     origin: i64,

@@ -2,7 +2,7 @@
 //! the summaries and folding that let the viewer draw any zoom level cheaply.
 //!
 //! Go's tracer writes a trace as self-contained generations, and the model
-//! follows that grain. [`build`] turns one generation's events into a
+//! follows that grain. [`build()`] turns one generation's events into a
 //! [`GenerationModel`]: lanes for the GC, user tasks, each P, each M and
 //! each goroutine, each lane a few rows of compact [spans](SpanKind) sorted
 //! by start, plus plotted series (heap, goroutines by state, GOMAXPROCS).
