@@ -15,6 +15,7 @@
 use egui::RichText;
 
 use super::axis::format_duration;
+use super::editor;
 use crate::model::{DrawItem, ItemKind, LaneKey, SpanDetails, SpanKind, StackFrame, Timeline};
 use crate::worker::{SpanQuery, Worker};
 
@@ -366,12 +367,23 @@ fn stack_caption(d: &SpanDetails) -> String {
 
 /// The stack of the event that began the span under `caption`, innermost
 /// frame first: the function, and below it `file:line` (selectable, to
-/// copy).
+/// copy) with a button that opens it in the user's editor (see
+/// [`editor`]), and what that did.
 fn stack(ui: &mut egui::Ui, caption: &str, frames: &[StackFrame]) {
     ui.strong(caption);
     if frames.is_empty() {
         ui.weak("The event that began this span has no stack.");
         return;
+    }
+    // Said under this stack only (the next span selected has its own).
+    let stack_key = frames.iter().fold(0u64, |h, f| h.rotate_left(7) ^ f.pc);
+    let opened = egui::Id::unique("opened-in-editor").with(stack_key);
+    if let Some(outcome) = editor::outcome(ui.ctx(), opened) {
+        let color = match outcome.failed {
+            true => ui.visuals().error_fg_color,
+            false => ui.visuals().weak_text_color(),
+        };
+        ui.add(egui::Label::new(RichText::new(outcome.text).color(color)).wrap());
     }
     egui::ScrollArea::vertical()
         .id_salt("span-stack")
@@ -381,8 +393,16 @@ fn stack(ui: &mut egui::Ui, caption: &str, frames: &[StackFrame]) {
                 let function = RichText::new(&frame.function).monospace().strong();
                 ui.add(egui::Label::new(function).wrap().selectable(true))
                     .on_hover_text(format!("pc {:#x}", frame.pc));
-                let place = RichText::new(frame_place(frame)).monospace().weak();
-                ui.add(egui::Label::new(place).wrap().selectable(true));
+                ui.horizontal_wrapped(|ui| {
+                    let place = RichText::new(frame_place(frame)).monospace().weak();
+                    ui.add(egui::Label::new(place).selectable(true));
+                    let open = ui.small_button("open").on_hover_text(
+                        "Open in your editor (GOTV_EDITOR, e.g. \"code -g {file}:{line}\")",
+                    );
+                    if open.clicked() {
+                        editor::open(ui.ctx(), opened, frame);
+                    }
+                });
                 ui.add_space(4.0);
             }
         });

@@ -17,6 +17,7 @@
 //! - `plots`: the heap, goroutine and GOMAXPROCS plot lanes;
 //! - `palette`: span colours and their legend;
 //! - `details`: the hover tooltip and the selected span's side panel;
+//! - `editor`: opening a stack frame's source in the user's editor;
 //! - `filter`: the goroutine filter (function, ID, latency, stack, state, runtime);
 //! - `filter_scan`: the filter's background scans of the trace;
 //! - `stack_scan`: which goroutines have a stack frame matching a pattern;
@@ -44,6 +45,7 @@ mod axis;
 mod canvas;
 mod desktop;
 mod details;
+mod editor;
 mod filter;
 mod filter_scan;
 mod flame;
