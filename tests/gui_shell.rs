@@ -87,6 +87,40 @@ fn opens_the_file_given_on_the_command_line() {
     assert!(harness.query_by_label_contains("Damaged").is_none());
 }
 
+/// View → Copy Command Line copies a command that opens the same file at
+/// the same view: run, it shows that range again.
+#[test]
+fn the_view_copies_as_a_command_line() {
+    let dir = scratch("command line");
+    let file = trace_copy(&dir, "shared view.trace");
+    let mut harness = open(&file);
+    let (start, end) = harness.state().visible_range();
+    harness.get_by_label("View").click();
+    harness.run_steps(2);
+    harness.get_by_label("Copy Command Line").click();
+    harness.step();
+    let copied: Vec<&String> = harness
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            egui::OutputCommand::CopyText(text) => Some(text),
+            _ => None,
+        })
+        .collect();
+    let want = format!("gotv '{}' --range {start}:{end}", file.display());
+    assert_eq!(copied, [&want]);
+
+    let mut again = app(Options {
+        file: Some(file),
+        range: Some((start, end)),
+        ..Options::default()
+    });
+    wait_for(&mut again, "the command's view", |h| h.state().is_ready());
+    assert_eq!(again.state().visible_range(), (start, end));
+}
+
 #[test]
 fn opens_the_bundled_sample_without_a_file() {
     let mut harness = app(Options::default());

@@ -169,6 +169,17 @@ impl GotvApp {
         );
     }
 
+    /// `gotv FILE --range START:END` for the trace and view on screen, the
+    /// path absolute and quoted for a POSIX shell; `None` for the bundled
+    /// sample.
+    fn command_line(&self) -> Option<String> {
+        let path = self.session.as_ref()?.loaded.source.path()?;
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let (start, end) = self.visible_range();
+        let path = shell_quote(&path.to_string_lossy());
+        Some(format!("gotv {path} --range {start}:{end}"))
+    }
+
     /// Whether the trace is on screen with everything visible decoded (what
     /// `--screenshot` waits for).
     pub fn is_ready(&self) -> bool {
@@ -412,6 +423,14 @@ impl GotvApp {
                     .clicked()
                 {
                     commands.push(Command::ZoomToSelection);
+                }
+                let command_line = self.command_line();
+                let copy = egui::Button::new("Copy Command Line");
+                let copy = ui.add_enabled(command_line.is_some(), copy).on_hover_text(
+                    "A gotv command that opens this trace at this view: to share it or note it down",
+                );
+                if let (true, Some(command_line)) = (copy.clicked(), command_line) {
+                    ui.ctx().copy_text(command_line);
                 }
                 ui.separator();
                 self.analysis_menu(ui, commands);
@@ -924,5 +943,29 @@ fn opening_spinner(ui: &mut egui::Ui, since: f64) {
     } else {
         ui.ctx()
             .request_repaint_after_secs((SPINNER_DELAY - waited) as f32);
+    }
+}
+
+/// `text` as one word for a POSIX shell: bare if it is made of characters
+/// no shell treats specially, else in single quotes (a quote inside ends
+/// the quoting, is escaped, and starts it again).
+fn shell_quote(text: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+:,@%".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        return text.to_owned();
+    }
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_quote;
+
+    #[test]
+    fn paths_are_quoted_for_a_shell() {
+        assert_eq!(shell_quote("/tmp/trace.out"), "/tmp/trace.out");
+        assert_eq!(shell_quote("/tmp/my trace.out"), "'/tmp/my trace.out'");
+        assert_eq!(shell_quote("/tmp/it's $HOME"), r"'/tmp/it'\''s $HOME'");
+        assert_eq!(shell_quote(""), "''");
     }
 }

@@ -69,7 +69,8 @@ impl Source {
         }
     }
 
-    fn path(&self) -> Option<&Path> {
+    /// The file, unless it is the bundled sample.
+    pub(crate) fn path(&self) -> Option<&Path> {
         match self {
             Self::Bundled => None,
             Self::File(path) => Some(path),
