@@ -121,6 +121,33 @@ fn the_view_copies_as_a_command_line() {
     assert_eq!(again.state().visible_range(), (start, end));
 }
 
+/// Up and Down scroll the lanes a few rows, Page Up and Page Down about a
+/// screen; each undoes the other.
+#[test]
+fn keys_scroll_the_lanes() {
+    let dir = scratch("scroll keys");
+    let mut harness = open(&trace_copy(&dir, "scrolled.trace"));
+    let top = |h: &App| h.get_by_label("G1 main.main").rect().top();
+    let start = top(&harness);
+    harness.key_press(Key::ArrowDown);
+    harness.run_steps(2);
+    let row = start - top(&harness);
+    assert!(row > 10.0 && row < 100.0, "a few rows: {row}");
+    harness.key_press(Key::ArrowUp);
+    harness.run_steps(2);
+    assert_eq!(top(&harness), start);
+    harness.key_press(Key::PageDown);
+    harness.run_steps(2);
+    // Out of view, or at least a third of the window further up.
+    let paged = harness
+        .query_by_label("G1 main.main")
+        .map(|n| start - n.rect().top());
+    assert!(paged.is_none_or(|by| by > 250.0), "a page: {paged:?}");
+    harness.key_press(Key::PageUp);
+    harness.run_steps(2);
+    assert_eq!(top(&harness), start);
+}
+
 #[test]
 fn opens_the_bundled_sample_without_a_file() {
     let mut harness = app(Options::default());

@@ -9,6 +9,7 @@
 use egui::{Key, KeyboardShortcut, Modifiers};
 
 use super::view::ViewCommand;
+use crate::model::timeline::ROW_HEIGHT;
 
 /// Zoom speed while W or S is held: factor per second. 4× a second crosses a
 /// 1 s trace down to 1 µs in about ten seconds and still allows precise stops.
@@ -16,6 +17,9 @@ const KEY_ZOOM_PER_S: f64 = 4.0;
 
 /// Pan speed while A or D is held, in visible widths per second.
 const KEY_PAN_WIDTHS_PER_S: f64 = 1.0;
+
+/// Rows of lanes an Up or Down arrow press scrolls: as a wheel notch does.
+const ARROW_SCROLL_ROWS: f32 = 3.0;
 
 /// Every shortcut as shown in the `?` overlay: (keys, what they do).
 pub(crate) const HELP: &[(&str, &str)] = &[
@@ -27,7 +31,10 @@ pub(crate) const HELP: &[(&str, &str)] = &[
     ("F5", "Reload the trace from disk"),
     ("Ctrl+Wheel / pinch / W, S", "Zoom in and out at the cursor"),
     ("Drag / Shift+Wheel / A, D", "Pan earlier and later"),
-    ("Wheel", "Scroll the lanes up and down"),
+    (
+        "Wheel / Up, Down / Page Up, Page Down",
+        "Scroll the lanes up and down",
+    ),
     ("Shift+Drag", "Select a time range and show its length"),
     ("Z", "Zoom to the selection"),
     ("Hover a span", "Its state, start and duration"),
@@ -193,6 +200,29 @@ fn letters(i: &mut egui::InputState) -> Vec<KeyAction> {
         }
     }
     actions
+}
+
+/// How far the lanes scroll from the Up and Down arrows (a few rows) and
+/// Page Up and Page Down (a `page` of points less a row, so a lane stays in
+/// view across the jump) pressed this frame, in points, down positive; none
+/// while a text field takes the keys.
+pub(crate) fn lane_scroll(ctx: &egui::Context, page: f32) -> f32 {
+    if ctx.egui_wants_keyboard_input() {
+        return 0.0;
+    }
+    let page = (page - ROW_HEIGHT).max(ROW_HEIGHT);
+    let steps = [
+        (Key::ArrowUp, -ARROW_SCROLL_ROWS * ROW_HEIGHT),
+        (Key::ArrowDown, ARROW_SCROLL_ROWS * ROW_HEIGHT),
+        (Key::PageUp, -page),
+        (Key::PageDown, page),
+    ];
+    ctx.input_mut(|i| {
+        steps
+            .iter()
+            .map(|&(key, by)| f32::from(u8::from(i.consume_key(Modifiers::NONE, key))) * by)
+            .sum()
+    })
 }
 
 /// Zoom and pan from W/A/S/D held down this frame, around `anchor`

@@ -39,6 +39,7 @@ use super::filter::GoroutineFilter;
 use super::lanes::{self, Emphasis, Scene};
 use super::palette;
 use super::plots;
+use super::shortcuts;
 use super::view::{Mapping, View, ViewCommand};
 use crate::model::timeline::ROW_HEIGHT;
 use crate::model::{Lane, LaneGroup, LaneKey, LaneNames, TimeSpan, Timeline};
@@ -579,7 +580,8 @@ pub(crate) fn show(
         Sense::click_and_drag(),
     );
     let mut commands = Vec::new();
-    let scroll_by = pointer_input(ui, &response, &mapping, state, &mut commands);
+    let scroll_by = pointer_input(ui, &response, &mapping, state, &mut commands)
+        + shortcuts::lane_scroll(ui.ctx(), lanes_rect.height());
 
     let visuals = ui.visuals().clone();
     let painter = ui.painter_at(area);
