@@ -712,7 +712,7 @@ impl Builder {
                     true => 0,
                     false => self.intern(st.reason),
                 };
-                let origin = self.transition_origin(ev, st, (id, slot), to);
+                let origin = self.transition_origin(ev, st, (id, slot), (from, to));
                 self.close(slot, ev.time());
                 self.open(slot, to, Some(ev.time()), ev, (label, origin));
                 if to == GoState::NotExist {
@@ -726,34 +726,37 @@ impl Builder {
         }
     }
 
-    /// The origin of the state goroutine `id` (in `slot`) enters through
-    /// `ev`: the transition's stack (or the event's own: an unblock's is the
-    /// unblocker's) and, for a wake-up by another goroutine, that one. A
-    /// goroutine starts running without a stack (Go records none), but it
-    /// resumes where it stopped, blocked or was created: that stack.
+    /// The origin of the state goroutine `id` (in `slot`) enters from
+    /// `from` through `ev`: the transition's stack (or the event's own: an
+    /// unblock's is the unblocker's) and, for a wake-up or the creation by
+    /// another goroutine, that one. A goroutine starts running without a
+    /// stack (Go records none), but it resumes where it stopped, blocked or
+    /// was created: that stack.
     fn transition_origin(
         &mut self,
         ev: &Event<'_>,
         st: &StateTransition<'_>,
         (id, slot): (i64, u32),
-        to: GoState,
+        (from, to): (GoState, GoState),
     ) -> Origin {
         if self.summary_only || !self.rows().keep((ev.time(), i64::MAX)) {
             return UNKNOWN;
         }
         let by = ev.goroutine();
-        let unblocker = if to == GoState::Runnable && by >= 0 && by != id {
-            by
-        } else {
-            -1
+        let other = by >= 0 && by != id;
+        let created = other && from == GoState::NotExist;
+        let unblocker = match created || (other && to == GoState::Runnable) {
+            true => by,
+            false => -1,
         };
-        match st.stack.or_else(|| ev.stack()) {
+        let origin = match st.stack.or_else(|| ev.stack()) {
             None if to == GoState::Running => {
                 let before = self.open_origins.get(slot as usize).map_or(0, |o| o.stack);
                 origin_with(ev, before, unblocker)
             }
             stack => self.origin(ev, stack, unblocker),
-        }
+        };
+        Origin { created, ..origin }
     }
 
     /// Names a goroutine after the outermost frame of the first stack seen
@@ -1180,6 +1183,7 @@ fn origin_with(ev: &Event<'_>, stack: u32, unblocker: i64) -> Origin {
     Origin {
         stack,
         unblocker,
+        created: false,
         proc: ev.proc(),
         thread: ev.thread(),
     }

@@ -283,6 +283,7 @@ impl GenerationModel {
             proc: proc.or_else(|| origin.and_then(|o| known(o.proc))),
             thread: thread.or_else(|| origin.and_then(|o| known(o.thread))),
             unblocker: origin.and_then(|o| known(o.unblocker)),
+            created: origin.is_some_and(|o| o.created),
             start: span.start,
         })
     }

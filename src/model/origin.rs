@@ -30,8 +30,11 @@ pub(crate) struct Origin {
     /// Index of the stack in [`Origins`]' stack table; 0 is no stack.
     pub(crate) stack: u32,
     /// The goroutine that made this one runnable (Go's `GoUnblock` issued
-    /// by another goroutine), or -1.
+    /// by another goroutine) or created it, or -1.
     pub(crate) unblocker: i64,
+    /// The span is the goroutine's first: `unblocker` created it, and the
+    /// stack is where the goroutine starts (Go's transition stack).
+    pub(crate) created: bool,
     /// The P the event happened on, or -1.
     pub(crate) proc: i64,
     /// The M the event happened on, or -1.
@@ -42,6 +45,7 @@ pub(crate) struct Origin {
 pub(crate) const UNKNOWN: Origin = Origin {
     stack: 0,
     unblocker: -1,
+    created: false,
     proc: -1,
     thread: -1,
 };
@@ -202,8 +206,11 @@ pub struct SpanDetails {
     pub proc: Option<i64>,
     /// The M involved.
     pub thread: Option<i64>,
-    /// The goroutine that made this one runnable.
+    /// The goroutine that made this one runnable, or created it.
     pub unblocker: Option<i64>,
+    /// Whether the span is the goroutine's first, `unblocker` having
+    /// created it; its stack is then where the goroutine starts.
+    pub created: bool,
     /// When the span begins (absolute ns): where to look for the unblocker.
     pub start: i64,
 }

@@ -372,55 +372,79 @@ fn state_span_at(models: &[GenerationModel], g: i64, t: i64) -> Option<SpanDetai
         .find(|d| d.start == t)
 }
 
-#[test]
-fn blocked_spans_carry_gos_transition_stack() {
-    let models = models("sample");
-    let blocks: Vec<_> = oracle_transitions("sample")
+/// Checks, with `check`, the span each goroutine transition of Go's parse
+/// of the sample that `pick` selects begins (at least ten of them, and
+/// nearly all found).
+fn each_transition_span(
+    what: &str,
+    models: &[GenerationModel],
+    pick: impl Fn(&OracleTransition) -> bool,
+    check: impl Fn(&OracleTransition, &SpanDetails),
+) {
+    let picked: Vec<_> = oracle_transitions("sample")
         .into_iter()
-        .filter(|t| t.states == "Running->Waiting" && !t.stack.is_empty())
+        .filter(|t| pick(t))
         .collect();
-    assert!(blocks.len() > 10, "the sample blocks with stacks");
+    assert!(picked.len() > 10, "the sample has {what}");
     let mut found = 0;
-    for t in &blocks {
-        let Some(d) = state_span_at(&models, t.goroutine, t.time) else {
+    for t in &picked {
+        let Some(d) = state_span_at(models, t.goroutine, t.time) else {
             continue;
         };
         found += 1;
-        let functions: Vec<&str> = d.stack.iter().map(|f| f.function.as_str()).collect();
-        assert_eq!(functions, t.stack, "G{} at {}", t.goroutine, t.time);
+        check(t, &d);
+    }
+    assert_mostly_found(what, found, picked.len());
+}
+
+/// The functions of a span's stack, innermost first.
+fn functions(d: &SpanDetails) -> Vec<&str> {
+    d.stack.iter().map(|f| f.function.as_str()).collect()
+}
+
+#[test]
+fn blocked_spans_carry_gos_transition_stack() {
+    let models = models("sample");
+    let blocks = |t: &OracleTransition| t.states == "Running->Waiting" && !t.stack.is_empty();
+    each_transition_span("blocks", &models, blocks, |t, d| {
+        assert_eq!(functions(d), t.stack, "G{} at {}", t.goroutine, t.time);
         assert!(d.stack.iter().all(|f| !f.file.is_empty() && f.line > 0));
         assert_eq!(d.goroutine, Some(t.goroutine));
         assert!(
             d.proc.is_some() && d.thread.is_some(),
             "blocked on a P and an M"
         );
-    }
-    assert_mostly_found("blocks", found, blocks.len());
+    });
 }
 
 #[test]
 fn spans_woken_by_another_goroutine_name_it() {
     let models = models("sample");
-    let wakes: Vec<_> = oracle_transitions("sample")
-        .into_iter()
-        .filter(|t| t.states == "Waiting->Runnable" && t.by >= 0 && t.by != t.goroutine)
-        .collect();
-    assert!(wakes.len() > 10, "the sample has unblocks");
-    let mut found = 0;
-    for t in &wakes {
-        let Some(d) = state_span_at(&models, t.goroutine, t.time) else {
-            continue;
-        };
-        found += 1;
+    let wakes =
+        |t: &OracleTransition| t.states == "Waiting->Runnable" && t.by >= 0 && t.by != t.goroutine;
+    each_transition_span("unblocks", &models, wakes, |t, d| {
         assert_eq!(d.unblocker, Some(t.by), "G{} at {}", t.goroutine, t.time);
-    }
-    assert_mostly_found("unblocks", found, wakes.len());
+        assert!(!d.created, "a wake-up is no creation");
+    });
     let running = oracle_transitions("sample")
         .into_iter()
         .find(|t| t.states == "Runnable->Running")
         .unwrap();
     let d = state_span_at(&models, running.goroutine, running.time).unwrap();
     assert_eq!(d.unblocker, None, "only runnable spans have an unblocker");
+}
+
+#[test]
+fn a_goroutines_first_span_names_its_creator() {
+    let models = models("sample");
+    let creations = |t: &OracleTransition| {
+        t.states.starts_with("NotExist->") && t.by >= 0 && t.by != t.goroutine
+    };
+    each_transition_span("creations", &models, creations, |t, d| {
+        assert_eq!(d.unblocker, Some(t.by), "G{} at {}", t.goroutine, t.time);
+        assert!(d.created, "G{} at {}", t.goroutine, t.time);
+        assert_eq!(functions(d), t.stack, "where G{} starts", t.goroutine);
+    });
 }
 
 #[test]

@@ -344,24 +344,31 @@ fn links(ui: &mut egui::Ui, d: &SpanDetails, timeline: &Timeline) -> Option<Pane
             }
             if let Some(g) = d.unblocker {
                 let to = PanelAction::RevealAt(LaneKey::Goroutine(g), d.start);
-                link(ui, "Woken", unblocked_text(g), to);
+                let heading = if d.created { "Parent" } else { "Woken" };
+                link(ui, heading, unblocked_text(g, d.created), to);
             }
         });
     ui.add_space(8.0);
     action
 }
 
-/// The text of the link to the goroutine that unblocked a span.
-fn unblocked_text(g: i64) -> String {
-    format!("unblocked by G{g}")
+/// The text of the link to the goroutine that unblocked a span, or
+/// `created` it.
+fn unblocked_text(g: i64, created: bool) -> String {
+    match created {
+        true => format!("created by G{g}"),
+        false => format!("unblocked by G{g}"),
+    }
 }
 
 /// The heading of a span's stack: an unblock carries the stack of the
-/// goroutine that unblocked this one, not this one's.
+/// goroutine that unblocked this one, not this one's; a creation, where the
+/// new goroutine starts.
 fn stack_caption(d: &SpanDetails) -> String {
-    match d.unblocker {
-        Some(g) => format!("Stack of G{g} where it unblocked this"),
-        None => "Stack".to_owned(),
+    match (d.unblocker, d.created) {
+        (Some(_), true) => "Where it starts".to_owned(),
+        (Some(g), false) => format!("Stack of G{g} where it unblocked this"),
+        (None, _) => "Stack".to_owned(),
     }
 }
 
@@ -467,13 +474,19 @@ mod tests {
             pc: 0x40,
         };
         assert_eq!(frame_place(&frame), "/src/main.go:12");
-        assert_eq!(unblocked_text(5), "unblocked by G5");
+        assert_eq!(unblocked_text(5, false), "unblocked by G5");
+        assert_eq!(unblocked_text(5, true), "created by G5");
         assert_eq!(centred((0.0, 10.0), 100), (95.0, 105.0));
         let woken = SpanDetails {
             unblocker: Some(3),
             ..SpanDetails::default()
         };
         assert_eq!(stack_caption(&woken), "Stack of G3 where it unblocked this");
+        let created = SpanDetails {
+            created: true,
+            ..woken
+        };
+        assert_eq!(stack_caption(&created), "Where it starts");
         assert_eq!(stack_caption(&SpanDetails::default()), "Stack");
     }
 
