@@ -213,3 +213,21 @@ fn goroutines_of_a_start_function_are_a_group_that_folds() {
         assert!(harness.query_by_label(header).is_some(), "click {step}");
     }
 }
+
+/// The goroutine headers' context menu folds every start-function group
+/// and unfolds them again.
+#[test]
+fn every_group_folds_and_unfolds_at_once() {
+    let mut harness = open();
+    type_filter(&mut harness, "persistConn");
+    let header = "3 × net/http.(*persistConn).readLoop";
+    let shown = goroutine_lanes(&harness).len();
+    assert!(shown >= 6, "readLoop and writeLoop lanes: {shown}");
+    for (item, lanes) in [("Fold All Groups", 0), ("Unfold All Groups", shown)] {
+        harness.get_by_label(header).click_secondary();
+        harness.run_steps(2);
+        harness.get_by_label(item).click();
+        harness.run_steps(3);
+        assert_eq!(goroutine_lanes(&harness).len(), lanes, "{item}");
+    }
+}

@@ -44,6 +44,10 @@ pub(crate) const HELP: &[(&str, &str)] = &[
         "Click a section, group or lane name",
         "Fold or unfold it (goroutines are grouped by start function)",
     ),
+    (
+        "Right-click Goroutines or a group's name",
+        "Fold or unfold every start-function group",
+    ),
     ("Esc", "Clear the selection, close this overlay"),
     ("L", "Show or hide the latency outliers"),
     ("P", "Show or hide the latency profiles (flame graphs)"),

@@ -962,7 +962,7 @@ fn show_lanes(
     } else if scroll_by != 0.0 {
         area = area.vertical_scroll_offset((state.scroll + scroll_by).max(0.0));
     }
-    let mut toggles = Vec::new();
+    let mut actions = Vec::new();
     let mut shown = Shown::default();
     let mut texture = std::mem::take(&mut state.texture);
     let output = area.show_viewport(ui, |ui, viewport| {
@@ -986,8 +986,8 @@ fn show_lanes(
                 content.x_range(),
                 content.top() + top..=content.top() + top + height,
             );
-            if let Some(toggle) = show_row(ui, rect, (kind, &layout), timeline, state) {
-                toggles.push(toggle);
+            if let Some(action) = show_row(ui, rect, (kind, &layout), timeline, state) {
+                actions.push(action);
             }
             if let RowKind::Lane(index) = kind
                 && let Some(lane) = lanes.get(index as usize)
@@ -1001,22 +1001,36 @@ fn show_lanes(
     state.texture = texture;
     state.scroll = output.state.clamped_offset().y;
     settle_reveal(ui, state, reveal, frame.worker.progress().is_complete());
-    for toggle in toggles {
-        match toggle {
-            RowKind::Group(group) => flip(&mut state.collapsed_groups, group),
-            RowKind::Function(name) => {
-                let names = &timeline.names;
-                let folded = state.function_folded(names, name, layout.members(name));
-                state.fold_function(names, name, !folded);
+    for action in actions {
+        apply_row_action(action, (timeline, &layout), state);
+    }
+    shown
+}
+
+/// Folds or unfolds what `action` says, in the lanes `layout` lays out.
+fn apply_row_action(
+    action: RowAction,
+    (timeline, layout): (&Timeline, &Layout),
+    state: &mut TimelineState,
+) {
+    let names = &timeline.names;
+    match action {
+        RowAction::Toggle(RowKind::Group(group)) => flip(&mut state.collapsed_groups, group),
+        RowAction::Toggle(RowKind::Function(name)) => {
+            let folded = state.function_folded(names, name, layout.members(name));
+            state.fold_function(names, name, !folded);
+        }
+        RowAction::Toggle(RowKind::Lane(index)) => {
+            if let Some(lane) = timeline.lanes.get(index as usize) {
+                flip(&mut state.collapsed_lanes, lane.key());
             }
-            RowKind::Lane(index) => {
-                if let Some(lane) = lanes.get(index as usize) {
-                    flip(&mut state.collapsed_lanes, lane.key());
-                }
+        }
+        RowAction::FoldFunctions(fold) => {
+            for &name in layout.functions.keys() {
+                state.fold_function(names, name, fold);
             }
         }
     }
-    shown
 }
 
 /// A lane being scrolled into view. While the trace is still decoding,
@@ -1128,14 +1142,24 @@ fn flip<T: Eq + std::hash::Hash>(set: &mut HashSet<T>, item: T) {
     }
 }
 
-/// Draws one row; returns it if the user clicked its fold toggle.
+/// What the user did to a row's name.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum RowAction {
+    /// Clicked it: fold or unfold the row.
+    Toggle(RowKind),
+    /// Asked (in the goroutine headers' context menu) to fold (`true`) or
+    /// unfold every start-function group.
+    FoldFunctions(bool),
+}
+
+/// Draws one row; returns what the user did to its name, if anything.
 fn show_row(
     ui: &mut egui::Ui,
     rect: Rect,
     (kind, layout): (RowKind, &Layout),
     timeline: &Timeline,
     state: &TimelineState,
-) -> Option<RowKind> {
+) -> Option<RowAction> {
     let visuals = ui.visuals();
     // The name sits on the lane's first row, level with its first spans.
     let name = Rect::from_x_y_ranges(
@@ -1200,7 +1224,21 @@ fn show_row(
     let openness = if folded { 0.0 } else { 1.0 };
     let icon_response = response.clone().with_new_rect(icon);
     egui::collapsing_header::paint_default_icon(ui, openness, &icon_response);
-    response.clicked().then_some(kind)
+    let groups = matches!(
+        kind,
+        RowKind::Group(LaneGroup::Goroutines) | RowKind::Function(_)
+    );
+    let mut action = response.clicked().then_some(RowAction::Toggle(kind));
+    if groups {
+        response.context_menu(|ui| {
+            for (label, fold) in [("Fold All Groups", true), ("Unfold All Groups", false)] {
+                if ui.button(label).clicked() {
+                    action = Some(RowAction::FoldFunctions(fold));
+                }
+            }
+        });
+    }
+    action
 }
 
 #[cfg(test)]
