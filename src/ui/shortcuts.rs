@@ -2,9 +2,9 @@
 //!
 //! Navigation follows Chrome's trace viewer and Perfetto, which Go engineers
 //! already know from `go tool trace`: W/S zoom, A/D pan, held down for smooth
-//! motion. The overlay is generated from [`HELP`], and [`read`] is the only
-//! place that turns keys into commands, kept next to it so the two are edited
-//! together.
+//! motion. The overlay is generated from [`HELP`], and [`read`], [`held`]
+//! (W/A/S/D) and [`lane_scroll`] (arrows, page keys) are the only places
+//! that read keys, kept next to it so the two are edited together.
 
 use egui::{Key, KeyboardShortcut, Modifiers};
 
