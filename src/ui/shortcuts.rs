@@ -224,7 +224,8 @@ pub(crate) fn lane_scroll(ctx: &egui::Context, page: f32) -> f32 {
     ctx.input_mut(|i| {
         steps
             .iter()
-            .map(|&(key, by)| f32::from(u8::from(i.consume_key(Modifiers::NONE, key))) * by)
+            .filter(|&&(key, _)| i.consume_key(Modifiers::NONE, key))
+            .map(|&(_, by)| by)
             .sum()
     })
 }
