@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use common::gui::{App, click, full_detail, open_decoded, sample, zoom_at};
 use egui::Pos2;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use gotv::model::{ItemKind, LaneKey, SpanKind, TimeSpan};
 use gotv::ui::Options;
 
@@ -104,6 +104,52 @@ fn lanes_are_labelled_and_painted() {
         })
         .sum();
     assert!(vertices > 1000, "only {vertices} vertices of lanes");
+}
+
+/// A start function's header row shows what its goroutines do: over the
+/// time they exist, how many of them are running, runnable, in a system
+/// call and waiting, on average, in its tooltip.
+#[test]
+fn a_group_header_shows_what_its_goroutines_do() {
+    // The sample's three readLoop goroutines of the first HTTP client live
+    // from about 10 to 140 ms; a window tall enough to show their header.
+    let options = Options {
+        file: Some(sample()),
+        range: Some((20_000_000, 120_000_000)),
+        ..Options::default()
+    };
+    let mut harness = open_decoded(options, [1200.0, 1100.0]);
+    let header = "3 × net/http.(*persistConn).readLoop";
+    let y = harness
+        .query_all_by_label(header)
+        .next()
+        .expect("the group's header")
+        .rect()
+        .center()
+        .y;
+    harness.hover_at(Pos2::new(BODY_MIDDLE_X, y));
+    harness.run_steps(45);
+    let tooltip = harness
+        .query_all_by_label_contains("goroutines on average")
+        .next()
+        .expect("the header's tooltip")
+        .accesskit_node()
+        .label()
+        .unwrap_or_default();
+    let count = |state: &str| -> f64 {
+        let line = tooltip
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(state))
+            .unwrap_or_else(|| panic!("no {state} in {tooltip:?}"));
+        line.trim().parse().unwrap()
+    };
+    let counts = ["running", "runnable", "syscall", "waiting"].map(count);
+    // Each count is rounded to a tenth.
+    let alive: f64 = counts.iter().sum();
+    assert!(
+        alive > 0.5 && alive <= 3.2,
+        "between one and three of the three exist: {tooltip}"
+    );
 }
 
 #[test]

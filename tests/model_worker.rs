@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use gotv::model::query::FOLD_PX;
-use gotv::model::{ItemKind, LaneGroup, LaneKey, Series, TimeSpan};
+use gotv::model::{GROUP_STATES, ItemKind, LaneGroup, LaneKey, Series, TimeSpan};
 use gotv::worker::{Source, Viewport, Worker};
 
 /// Width of the drawing area the tests pretend to have.
@@ -177,6 +177,87 @@ fn loads_the_whole_trace_and_draws_every_zoom_level() {
 
 /// The wall clock the timeline gives at each Sync's trace time is the one
 /// Go's reader prints for that Sync (`Trace=… Wall=…` in `-d=parsed`).
+/// What the worker says the goroutines of each start function do is what
+/// their lanes' state spans say: in each generation of the sample, in full
+/// detail, where no other generation overlaps it, each bucket's average
+/// number of the group's goroutines in a state is the time they spend in
+/// it within the bucket over the bucket's length.
+#[test]
+fn group_activity_is_what_its_goroutines_lanes_say() {
+    // Go 1.22 states no stack for goroutines blocked when a generation
+    // begins, so its generations leave many of them unnamed.
+    for trace in [
+        "sample.trace",
+        "workload-go1.22.trace",
+        "flightrec-go1.27.trace",
+    ] {
+        group_activity_of(trace);
+    }
+}
+
+fn group_activity_of(trace: &str) {
+    let (mut worker, _) = start(trace);
+    poll_until(&mut worker, "the summaries", |w| {
+        !w.timeline().generations.is_empty() && w.progress().is_complete()
+    });
+    let mut members: std::collections::BTreeMap<u32, Vec<LaneKey>> = Default::default();
+    for lane in &worker.timeline().lanes {
+        if let LaneKey::Goroutine(_) = lane.key() {
+            members.entry(lane.name_id()).or_default().push(lane.key());
+        }
+    }
+    members.retain(|_, keys| keys.len() > 1);
+    let bands = worker.timeline().generations.clone();
+    let mut checked = 0;
+    for (g, band) in bands.iter().enumerate() {
+        let previous = g.checked_sub(1).and_then(|p| bands.get(p));
+        let after_previous = previous.map_or(band.start, |p| p.end.max(band.start));
+        let before_next = bands.get(g + 1).map_or(band.end, |n| n.start.min(band.end));
+        let own = TimeSpan::new(after_previous, before_next);
+        // A billion pixels wide: the generation is wanted in full detail.
+        worker.set_viewport(Viewport {
+            range: own,
+            width_px: 1e9,
+            lanes: members.values().flatten().copied().collect(),
+        });
+        poll_until(&mut worker, "full detail", |w| w.timeline().pending == 0);
+        for (&name, keys) in &members {
+            let mut buckets = Vec::new();
+            worker.group_activity(name, own, &mut buckets);
+            // The buckets the view cuts hold the average of the whole.
+            let whole = buckets
+                .iter()
+                .filter(|(b, _)| b.start > own.start && b.end < own.end);
+            for (bucket, values) in whole {
+                let mut want = [0.0f64; 4];
+                for &key in keys {
+                    let mut items = Vec::new();
+                    worker.lane_items(key, *bucket, 1e-3, &mut items);
+                    for item in items.iter().filter(|i| i.row == 0) {
+                        let ItemKind::Span { kind, .. } = item.kind else {
+                            panic!("{trace} generation {g}: {key:?} is in full detail: {item:?}");
+                        };
+                        let cut = TimeSpan::new(item.start, item.end).intersect(*bucket);
+                        if let Some(k) = GROUP_STATES.iter().position(|&s| s == kind) {
+                            want[k] += cut.len() as f64 / bucket.len() as f64;
+                        }
+                    }
+                }
+                for (got, want) in values.iter().zip(want) {
+                    let close = (f64::from(*got) - want).abs() <= 1e-5 * want.max(1.0);
+                    assert!(
+                        close,
+                        "{trace} generation {g}, group {name}, {bucket:?}: {values:?} vs {want}"
+                    );
+                }
+                checked += 1;
+            }
+        }
+    }
+    eprintln!("{trace}: {checked} buckets checked");
+    assert!(checked > 100, "{trace}: {checked} buckets checked");
+}
+
 #[test]
 fn wall_clock_agrees_with_the_clock_snapshots_go_prints() {
     let name = "cpuprofile-go1.27.trace";

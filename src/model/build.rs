@@ -46,6 +46,7 @@ use std::collections::BTreeMap;
 
 use crate::trace::{FxHashMap, FxHashSet, IdMap};
 
+use super::activity::Activities;
 use super::annotations::{AnnotationEdges, OpenAnnotations, Opened, RegionChange};
 use super::generation::{GenerationModel, GenerationSummary, GoroutineInfo, LaneData, empty_grid};
 use super::intern::{Interner, StrId};
@@ -1099,6 +1100,7 @@ impl Builder {
                 lanes: Vec::new(),
                 plots,
                 clock: self.clock,
+                activity: Activities::default(),
             },
             cut: self.splits.cut,
         }
@@ -1269,6 +1271,7 @@ impl Built {
             lanes: into_lanes(self.rows),
             ..self.model
         }
+        .with_activity()
     }
 
     /// The summary, if `summarize`, and the model of the spans kept: those
@@ -1309,7 +1312,7 @@ impl Built {
         for (_, points) in &mut model.plots {
             clip(points, model.window);
         }
-        (summary, model)
+        (summary, model.with_activity())
     }
 
     /// The summary the model would give.

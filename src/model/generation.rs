@@ -10,12 +10,14 @@
 use crate::trace::FxHashMap;
 use std::ops::Range;
 
+use super::activity::{Activities, Activity, ActivityBuilder};
+use super::build::G_STATES;
 use super::intern::Strings;
 use super::lod::{Grid, Pyramid, Pyramids};
 use super::origin::{OriginId, Origins, SpanDetails, known, resolve};
 use super::plot::{PlotPoint, Series, downsample};
 use super::span::{RowData, Span, SpanKind};
-use super::timeline::{LaneKey, TimeSpan, WallClock};
+use super::timeline::{LaneKey, LaneNames, TimeSpan, WallClock};
 
 /// Finest summary buckets per generation for P, M, GC and task lanes and
 /// plots: ~1000 is a pixel per bucket when one generation fills the screen.
@@ -28,6 +30,18 @@ const FINE_BUCKETS: i64 = 1024;
 /// whole-trace view, where a generation is a few dozen pixels wide. Zooming
 /// further loads the generation's full detail.
 const GOROUTINE_BUCKETS: i64 = 32;
+
+/// Buckets of a full-detail model's group activity over its window: a
+/// window is what the view shows, about a screen wide, so this is a column
+/// every few pixels, where the summary's goroutine buckets would be wide
+/// blocks; it costs a few kilobytes per start function in the window.
+const DETAIL_ACTIVITY_BUCKETS: i64 = 512;
+
+/// Narrowest bucket of a full-detail model's group activity, in ns: below
+/// a microsecond a group's average says nothing its goroutines' own lanes
+/// do not say better, and the buckets of a narrow window would cost more
+/// than its spans.
+const MIN_ACTIVITY_BUCKET: i64 = 1_000;
 
 /// Buckets per generation of the coarse copy of the plots: when the whole
 /// trace is on screen a generation is a few dozen pixels wide, and merging
@@ -102,6 +116,9 @@ pub struct GenerationModel {
     pub(crate) plots: Vec<(Series, Vec<PlotPoint>)>,
     /// The generation's clock snapshot (Go 1.25+).
     pub(crate) clock: Option<WallClock>,
+    /// What each start function's goroutines do over the window, finer
+    /// than the summary's (see [`GenerationModel::with_activity`]).
+    pub(crate) activity: Activities,
 }
 
 /// One lane's summary, as stored: its rows end where the next lane's
@@ -207,6 +224,8 @@ pub struct GenerationSummary {
     names: Vec<Box<str>>,
     /// Every row's pyramid, in lane order.
     pyramids: Pyramids,
+    /// What each start function's goroutines do (see `model::activity`).
+    pub(crate) activity: Activities,
     /// Sorted by series.
     pub(crate) plots: Vec<(Series, Vec<PlotPoint>)>,
     /// Bucket width of the plots, the finest resolution the summary offers.
@@ -305,6 +324,50 @@ impl GenerationModel {
             + self.lanes.len() * size_of::<LaneData>()
             + self.goroutines.len() * size_of::<GoroutineInfo>()
             + self.strings.bytes()
+            + self.activity.bytes()
+    }
+
+    /// The model with its [`activity`](GenerationModel::activity): from
+    /// the state spans of its goroutines, cut to the window, over
+    /// [`DETAIL_ACTIVITY_BUCKETS`] buckets (no narrower than
+    /// [`MIN_ACTIVITY_BUCKET`]).
+    pub(crate) fn with_activity(self) -> GenerationModel {
+        let mut activity = ActivityBuilder::new(self.window);
+        for info in &self.goroutines {
+            let Some(row) = self
+                .lane(LaneKey::Goroutine(info.id))
+                .and_then(|lane| lane.rows.get(G_STATES))
+            else {
+                continue;
+            };
+            let buckets =
+                (self.window.len() / MIN_ACTIVITY_BUCKET).clamp(1, DETAIL_ACTIVITY_BUCKETS);
+            let mut grid = Grid::finest(self.window, buckets);
+            for span in &row.spans {
+                let cut = TimeSpan::new(span.start, span.end()).intersect(self.window);
+                if !cut.is_empty() {
+                    grid.add_range(cut.start, cut.end, span.kind());
+                }
+            }
+            activity.add(info.name, info.id, &grid);
+        }
+        GenerationModel {
+            activity: activity.finish(),
+            ..self
+        }
+    }
+
+    /// Keys the group activity by the names of `names` (the trace's) and
+    /// adds the goroutines the generation does not name to the group
+    /// `group_of` gives them (those it gives none are left out).
+    pub(crate) fn resolve_activity(
+        &mut self,
+        names: &mut LaneNames,
+        group_of: impl FnMut(i64) -> Option<u32>,
+    ) {
+        let strings = &self.strings;
+        let rename = |id: u32| names.id(strings.get(id));
+        self.activity.resolve(rename, group_of);
     }
 
     /// The summary to keep once the detail is dropped.
@@ -358,19 +421,23 @@ impl SummaryParts<'_> {
         let mut names = Names::default();
         let mut pyramids = Pyramids::new(self.basis.start);
         let mut entries = LaneEntries::default();
+        let mut activity = ActivityBuilder::new(self.span);
         for (key, lane_rows) in lanes {
             let first_row = pyramids.rows();
             let buckets = finest_buckets(key);
-            for grid in lane_rows {
-                let grid = grid.at_most(self.span.len(), buckets);
-                pyramids.push(grid, self.span.len());
-            }
             let name = match key {
                 LaneKey::Goroutine(id) => start_functions
                     .get(&id)
                     .map_or(0, |&s| names.index(self.strings, s)),
                 _ => 0,
             };
+            for (row, grid) in lane_rows.enumerate() {
+                let grid = grid.at_most(self.span.len(), buckets);
+                if let (LaneKey::Goroutine(id), G_STATES) = (key, row) {
+                    activity.add(name, id, &grid);
+                }
+                pyramids.push(grid, self.span.len());
+            }
             entries.push(key, name, first_row);
         }
         entries.shrink_to_fit();
@@ -391,6 +458,7 @@ impl SummaryParts<'_> {
             lanes: entries,
             names: names.list,
             pyramids,
+            activity: activity.finish(),
             plots,
             plot_width,
             coarse_plots,
@@ -486,6 +554,26 @@ impl GenerationSummary {
         }
     }
 
+    /// The index of start function `name` among the summary's names.
+    #[cfg(test)]
+    pub(crate) fn name_index(&self, name: &str) -> Option<u32> {
+        let i = self.names.iter().position(|n| &**n == name)?;
+        u32::try_from(i).ok()
+    }
+
+    /// Keys the group activity by the names of `names` (the trace's) and
+    /// adds the goroutines the generation does not name to the group
+    /// `group_of` gives them; returns those it gives none yet.
+    pub(crate) fn resolve_activity(
+        &mut self,
+        names: &mut LaneNames,
+        group_of: impl FnMut(i64) -> Option<u32>,
+    ) -> Vec<(i64, Activity)> {
+        let local = &self.names;
+        let rename = |i: u32| local.get(i as usize).map_or(0, |n| names.id(n));
+        self.activity.resolve(rename, group_of)
+    }
+
     /// Approximate heap bytes held.
     pub fn bytes(&self) -> usize {
         let names: usize = self.names.iter().map(|n| n.len()).sum();
@@ -495,7 +583,11 @@ impl GenerationSummary {
             .chain(&self.coarse_plots)
             .map(|(_, p)| p.len())
             .sum();
-        self.pyramids.bytes() + names + self.lanes.bytes() + points * size_of::<PlotPoint>()
+        self.pyramids.bytes()
+            + names
+            + self.lanes.bytes()
+            + points * size_of::<PlotPoint>()
+            + self.activity.bytes()
     }
 }
 

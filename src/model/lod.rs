@@ -560,6 +560,27 @@ impl Grid {
         }
     }
 
+    /// Calls `f(buckets, kind, time)` for the time of each kind in the
+    /// grid: `time` ns in each bucket of `buckets` (a bucket's time of one
+    /// kind, or a run's whole width in each of its buckets).
+    pub(crate) fn each_time(&self, mut f: impl FnMut(std::ops::Range<usize>, SpanKind, i64)) {
+        for &(i, bucket) in self.all_buckets() {
+            for (&kind, &time) in SpanKind::ALL.iter().zip(&bucket.time) {
+                if time != 0 {
+                    f(i..i + 1, kind, time);
+                }
+            }
+        }
+        for run in &self.runs {
+            f(run.first..run.end, run.kind, self.width());
+        }
+    }
+
+    /// The bucket width as a shift and the time of bucket 0.
+    pub(crate) fn buckets(&self) -> (u32, i64) {
+        (self.shift, self.origin)
+    }
+
     /// Appends the level's cells to `cells`.
     fn level_into(&self, cells: &mut Vec<Cell>) {
         let start = cells.len();

@@ -20,6 +20,7 @@
 //! panel), `annotations` (user regions and tasks across generation boundaries), `lod` (summaries), `fold` (folding), `plot` (series), `generation` (one
 //! generation's detail and summary), [`query`] (draw items).
 
+mod activity;
 mod annotations;
 mod build;
 mod fold;
@@ -32,6 +33,8 @@ pub mod query;
 mod span;
 pub mod timeline;
 
+pub(crate) use activity::Activity;
+pub use activity::{STATES as GROUP_STATES, Values as GroupValues};
 pub use annotations::{AnnotationEdges, OpenAnnotations};
 pub use build::{build, build_generation, build_window, summarize_generation};
 pub use generation::{GenerationModel, GenerationSummary};

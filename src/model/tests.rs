@@ -1,7 +1,7 @@
 //! The model built from the committed real traces, checked against Go's own
 //! parse of them (`testdata/traces/NAME.parsed[.gz]`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -236,6 +236,86 @@ fn running_time_on_ps_equals_running_time_of_goroutines() {
             assert!(of_gs > 0, "{name} generation {g} ran something");
         }
     }
+}
+
+/// A start function's activity is, bucket by bucket, the time its
+/// goroutines' state spans spend in each counted state within the bucket,
+/// over the time the bucket covers: in the summary and, finer, in the full
+/// model; a goroutine the generation does not name has its own.
+#[test]
+fn group_activity_sums_its_goroutines_states() {
+    let (mut groups, mut unnamed) = (0, 0);
+    for name in TRACES {
+        for (g, m) in models(name).iter().enumerate() {
+            let summary = m.summarize();
+            let mut members: BTreeMap<u32, Vec<i64>> = BTreeMap::new();
+            for info in &m.goroutines {
+                members.entry(info.name).or_default().push(info.id);
+            }
+            let check = |ids: &[i64], got: &[(TimeSpan, [f32; 4])]| {
+                let expected = expected_activity(m, ids, got);
+                assert!(!got.is_empty(), "{name} generation {g}: {ids:?}");
+                for ((bucket, values), want) in got.iter().zip(expected) {
+                    for (v, w) in values.iter().zip(want) {
+                        let close = (f64::from(*v) - w).abs() <= 1e-5 * w.max(1.0);
+                        assert!(close, "{name} gen {g} {bucket:?}: {values:?} vs {want:?}");
+                    }
+                }
+            };
+            for (&function, ids) in &members {
+                if function == 0 {
+                    for &id in ids {
+                        for activity in [&summary.activity, &m.activity] {
+                            let mut got = Vec::new();
+                            activity.unnamed(id, m.span, &mut got);
+                            check(&[id], &got);
+                        }
+                        unnamed += 1;
+                    }
+                    continue;
+                }
+                let index = summary.name_index(m.strings.get(function)).unwrap();
+                let mut got = Vec::new();
+                summary.activity.group(index, m.span, &mut got);
+                check(ids, &got);
+                let mut detail = Vec::new();
+                m.activity.group(function, m.span, &mut detail);
+                check(ids, &detail);
+                groups += 1;
+            }
+        }
+    }
+    eprintln!("{groups} groups and {unnamed} unnamed goroutines checked");
+    assert!(groups > 100 && unnamed > 0);
+}
+
+/// Per bucket of `buckets`, the average number of goroutines `ids` of `m`
+/// in each counted state, from their state spans.
+fn expected_activity(
+    m: &GenerationModel,
+    ids: &[i64],
+    buckets: &[(TimeSpan, [f32; 4])],
+) -> Vec<[f64; 4]> {
+    let spans: Vec<_> = ids
+        .iter()
+        .filter_map(|&id| m.lane(LaneKey::Goroutine(id)))
+        .filter_map(|lane| m.rows(lane).nth(G_STATES))
+        .flatten()
+        .collect();
+    buckets
+        .iter()
+        .map(|(bucket, _)| {
+            let mut sums = [0.0; 4];
+            for s in &spans {
+                let state = super::GROUP_STATES.iter().position(|&k| k == s.kind());
+                let overlap = TimeSpan::new(s.start, s.end()).intersect(*bucket).len();
+                if let Some(sum) = state.and_then(|k| sums.get_mut(k)) {
+                    *sum += overlap as f64 / bucket.len() as f64;
+                }
+            }
+            sums
+        })
+        .collect()
 }
 
 #[test]

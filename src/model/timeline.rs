@@ -277,7 +277,7 @@ impl Lane {
 
     /// The index of the goroutine's start function in the timeline's
     /// [`LaneNames`] (0: none).
-    pub(crate) fn name_id(&self) -> u32 {
+    pub fn name_id(&self) -> u32 {
         self.name
     }
 

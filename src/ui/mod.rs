@@ -50,6 +50,7 @@ mod filter;
 mod filter_scan;
 mod flame;
 mod goroutines;
+mod group_activity;
 mod histogram_plot;
 mod lanes;
 mod mmu;

@@ -36,6 +36,7 @@ use super::axis::{self, AXIS_HEIGHT, Ticks, format_duration};
 use super::canvas::{Canvas, CanvasTexture};
 use super::details::{self, Picked};
 use super::filter::GoroutineFilter;
+use super::group_activity;
 use super::lanes::{self, Emphasis, Scene};
 use super::palette;
 use super::plots;
@@ -989,11 +990,15 @@ fn show_lanes(
             if let Some(action) = show_row(ui, rect, (kind, &layout), timeline, state) {
                 actions.push(action);
             }
-            if let RowKind::Lane(index) = kind
-                && let Some(lane) = lanes.get(index as usize)
-            {
-                let body = Rect::from_x_y_ranges(frame.body, rect.y_range());
-                paint_lane(&scene, frame, lane.key(), body, state, &mut shown);
+            let body = Rect::from_x_y_ranges(frame.body, rect.y_range());
+            match kind {
+                RowKind::Lane(index) => {
+                    if let Some(lane) = lanes.get(index as usize) {
+                        paint_lane(&scene, frame, lane.key(), body, state, &mut shown);
+                    }
+                }
+                RowKind::Function(name) => paint_group(&scene, frame, name, body, &mut shown),
+                RowKind::Group(_) => {}
             }
         }
         scene.canvas.into_inner().finish(&painter, &mut texture);
@@ -1133,6 +1138,17 @@ fn paint_lane(
     {
         let at = (selected.start, selected.end, selected.row);
         lanes::paint_outline(scene, body, at, Emphasis::Selected);
+    }
+}
+
+/// Paints what the goroutines of start function `name` do into `body`
+/// (their header row right of the name column); the numbers under the
+/// pointer go to `shown`.
+fn paint_group(scene: &Scene<'_>, frame: &LaneFrame<'_>, name: u32, body: Rect, shown: &mut Shown) {
+    let mut buckets = Vec::new();
+    frame.worker.group_activity(name, frame.range, &mut buckets);
+    if let Some(values) = group_activity::paint(scene, body, &buckets, frame.pointer) {
+        shown.plot_values = Some(values);
     }
 }
 

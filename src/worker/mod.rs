@@ -56,8 +56,8 @@ use std::sync::Arc;
 
 use crate::analysis::{GenerationLatency, OutlierFloor};
 use crate::model::{
-    DrawItem, GenerationModel, GenerationSummary, LaneKey, PlotPoint, Series, SpanDetails,
-    TimeSpan, Timeline,
+    DrawItem, GenerationModel, GenerationSummary, GroupValues, LaneKey, PlotPoint, Series,
+    SpanDetails, TimeSpan, Timeline,
 };
 use crate::trace::SharedIndex;
 pub use headless::{Problem, build_all};
@@ -322,6 +322,19 @@ impl Worker {
     /// point per column at most; each value holds until the next point).
     pub fn plot(&self, series: Series, view: TimeSpan, ns_per_px: f64, out: &mut Vec<PlotPoint>) {
         self.store.plot(series, view, ns_per_px, out);
+    }
+
+    /// Appends to `out` what the goroutines of start function `name` (an
+    /// index of the timeline's [`names`](Timeline::names)) do over `view`:
+    /// for each summary bucket, the time it covers and the average number
+    /// of them in each of [`GROUP_STATES`](crate::model::GROUP_STATES).
+    pub fn group_activity(
+        &self,
+        name: u32,
+        view: TimeSpan,
+        out: &mut Vec<(TimeSpan, GroupValues)>,
+    ) {
+        self.store.group_activity(name, view, out);
     }
 
     /// The details of the span of lane `key`'s row `row` at absolute time

@@ -27,8 +27,8 @@ use super::cache::{DETAIL_BUDGET, DetailCache};
 use super::{Command, GenerationError, Progress, SpanQuery, Update, Viewport};
 use crate::model::query::{detail_items, series_columns, summary_items, summary_suffices};
 use crate::model::{
-    DrawItem, GenerationModel, GenerationSummary, Lane, LaneKey, PlotKind, PlotPoint, Series,
-    TimeSpan, Timeline,
+    Activity, DrawItem, GenerationModel, GenerationSummary, GroupValues, Lane, LaneKey, PlotKind,
+    PlotPoint, Series, TimeSpan, Timeline,
 };
 
 /// What the ui knows of one generation.
@@ -92,6 +92,9 @@ pub(crate) struct Store {
     pinned: Cell<Option<(usize, i64)>>,
     indexed: bool,
     fatal: bool,
+    /// The activity of goroutines no generation decoded so far names, by
+    /// generation (see `model::activity`): added to its group once one does.
+    unnamed: Vec<(usize, i64, Activity)>,
 }
 
 impl Store {
@@ -192,15 +195,56 @@ impl Store {
             let at = clocks.partition_point(|c| c.trace < clock.trace);
             clocks.insert(at, clock);
         }
+        let revision = self.timeline.revision;
         self.merge_lanes(
             summary
                 .lanes()
                 .map(|l| (l.key, summary.name(&l), l.rows_len())),
         );
+        let mut summary = summary;
+        self.unnamed.retain(|&(g, ..)| g != generation);
+        let lanes = &self.timeline.lanes;
+        let unnamed = summary.resolve_activity(&mut self.timeline.names, |id| group_of(lanes, id));
+        self.unnamed
+            .extend(unnamed.into_iter().map(|(id, a)| (generation, id, a)));
         if let Some(slot) = self.generations.get_mut(generation) {
             slot.summary = Some(summary);
             slot.outdated = false;
         }
+        if self.timeline.revision != revision {
+            self.name_unnamed();
+        }
+        if self.generations.iter().all(|g| g.summary.is_some()) {
+            self.unnamed_to_unknown();
+        }
+    }
+
+    /// Once every generation is in, adds the goroutines none of them names
+    /// to the group of those without a start function (name 0).
+    fn unnamed_to_unknown(&mut self) {
+        for (g, _, activity) in self.unnamed.drain(..) {
+            let summary = self.generations.get_mut(g).and_then(|s| s.summary.as_mut());
+            if let Some(summary) = summary {
+                summary.activity.add_to(0, &activity);
+            }
+        }
+    }
+
+    /// Adds the activity of goroutines named since it came in to their
+    /// groups.
+    fn name_unnamed(&mut self) {
+        let lanes = &self.timeline.lanes;
+        let generations = &mut self.generations;
+        self.unnamed.retain(|(g, id, activity)| {
+            let Some(name) = group_of(lanes, *id) else {
+                return true;
+            };
+            let summary = generations.get_mut(*g).and_then(|s| s.summary.as_mut());
+            if let Some(summary) = summary {
+                summary.activity.add_to(name, activity);
+            }
+            false
+        });
     }
 
     /// Adds the lanes not seen yet and widens (or names) the known ones.
@@ -243,7 +287,11 @@ impl Store {
         }
     }
 
-    fn add_detail(&mut self, generation: usize, model: GenerationModel) -> Vec<Command> {
+    fn add_detail(&mut self, generation: usize, mut model: GenerationModel) -> Vec<Command> {
+        let lanes = &self.timeline.lanes;
+        model.resolve_activity(&mut self.timeline.names, |id| {
+            group_of(lanes, id).or(Some(0))
+        });
         let mut visible = self.visible();
         visible.extend(self.pinned.get().map(|(g, _)| g));
         let evicted = self
@@ -492,6 +540,26 @@ impl Store {
     }
 
     /// The pixel columns of `series` over `view`.
+    /// Appends what the goroutines of start function `name` (an index of
+    /// the timeline's names) do over `view`, bucket by bucket: the time
+    /// each bucket covers and the average number of them in each state
+    /// (see `model::activity`).
+    pub(crate) fn group_activity(
+        &self,
+        name: u32,
+        view: TimeSpan,
+        out: &mut Vec<(TimeSpan, GroupValues)>,
+    ) {
+        for (summary, g, part) in self.territories(view) {
+            for (piece, model) in pieces(part, self.cache.get(g)) {
+                match model {
+                    Some(model) => model.activity.group(name, piece, out),
+                    None => summary.activity.group(name, piece, out),
+                }
+            }
+        }
+    }
+
     pub(crate) fn plot(
         &self,
         series: Series,
@@ -505,6 +573,14 @@ impl Store {
             }
         }
     }
+}
+
+/// The start function goroutine `id`'s lane is named after, if known.
+fn group_of(lanes: &[Lane], id: i64) -> Option<u32> {
+    let i = lanes
+        .binary_search_by_key(&LaneKey::Goroutine(id), Lane::key)
+        .ok()?;
+    lanes.get(i).map(Lane::name_id).filter(|&n| n != 0)
 }
 
 /// `part` of a generation's territory cut where `model`'s window begins
