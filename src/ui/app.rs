@@ -715,11 +715,12 @@ impl GotvApp {
             .session
             .as_ref()
             .and_then(|s| details::query(&s.worker, picked));
+        let trace = self.session.as_ref().and_then(|s| s.loaded.source.path());
         let panel = egui::Panel::right("details")
             .resizable(true)
             .default_size(DETAILS_WIDTH)
             .show(ui, |ui| {
-                details::panel(ui, picked, timeline, origin, query.as_ref())
+                details::panel(ui, (picked, trace), timeline, origin, query.as_ref())
             });
         match panel.inner {
             Some(PanelAction::Zoom) => {

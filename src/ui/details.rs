@@ -12,6 +12,8 @@
 //! an eviction the panel says "loading" for the frames it takes to decode
 //! the generation again, and the ui thread never waits.
 
+use std::path::Path;
+
 use egui::RichText;
 
 use super::axis::format_duration;
@@ -253,7 +255,7 @@ pub(crate) fn centred((start, end): (f64, f64), at: i64) -> (f64, f64) {
 /// The side panel of the selected span, with the worker's answer about it.
 pub(crate) fn panel(
     ui: &mut egui::Ui,
-    picked: &Picked,
+    (picked, trace): (&Picked, Option<&Path>),
     timeline: &Timeline,
     origin: i64,
     details: Option<&SpanQuery>,
@@ -296,7 +298,7 @@ pub(crate) fn panel(
     };
     action = links(ui, ready.unwrap_or(&known), timeline).or(action);
     match details {
-        Some(SpanQuery::Ready(d)) => stack(ui, &stack_caption(d), &d.stack),
+        Some(SpanQuery::Ready(d)) => stack(ui, &stack_caption(d), &d.stack, trace),
         Some(SpanQuery::Loading) => {
             ui.horizontal(|ui| {
                 ui.spinner();
@@ -376,7 +378,7 @@ fn stack_caption(d: &SpanDetails) -> String {
 /// frame first: the function, and below it `file:line` (selectable, to
 /// copy) with a button that opens it in the user's editor (see
 /// [`editor`]), and what that did.
-fn stack(ui: &mut egui::Ui, caption: &str, frames: &[StackFrame]) {
+fn stack(ui: &mut egui::Ui, caption: &str, frames: &[StackFrame], trace: Option<&Path>) {
     ui.strong(caption);
     if frames.is_empty() {
         ui.weak("The event that began this span has no stack.");
@@ -407,7 +409,7 @@ fn stack(ui: &mut egui::Ui, caption: &str, frames: &[StackFrame]) {
                         "Open in your editor (GOTV_EDITOR, e.g. \"code -g {file}:{line}\")",
                     );
                     if open.clicked() {
-                        editor::open(ui.ctx(), opened, frame);
+                        editor::open(ui.ctx(), opened, frame, trace);
                     }
                 });
                 ui.add_space(4.0);

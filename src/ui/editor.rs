@@ -17,6 +17,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use super::source_file::Places;
 use crate::model::StackFrame;
 
 /// The environment variable naming the editor command template.
@@ -42,16 +43,32 @@ pub(crate) struct Outcome {
     pub(crate) failed: bool,
 }
 
-/// Opens `frame`'s file at its line in the background; the outcome appears
-/// under `id` in egui's memory (see [`outcome`]).
-pub(crate) fn open(ctx: &egui::Context, id: egui::Id, frame: &StackFrame) {
+/// Opens `frame`'s file at its line in the background, looking for it
+/// where Go keeps sources if the trace names it by a relative path (see
+/// [`source_file`](super::source_file); `trace` is the trace file, whose directory may hold the
+/// program's module); the outcome appears under `id` in egui's memory (see
+/// [`outcome`]).
+pub(crate) fn open(ctx: &egui::Context, id: egui::Id, frame: &StackFrame, trace: Option<&Path>) {
     let (ctx, file, line) = (ctx.clone(), PathBuf::from(&frame.file), frame.line);
     let template = std::env::var(ENV).ok();
     let path = std::env::var_os("PATH").unwrap_or_default();
+    // The trace's directory ("" for a file named without one) and the
+    // working directory, absolute so that what is found reads as a place.
+    let trace_dir = trace
+        .and_then(Path::parent)
+        .filter(|d| !d.as_os_str().is_empty())
+        .and_then(|d| std::path::absolute(d).ok());
+    let near: Vec<PathBuf> = trace_dir
+        .into_iter()
+        .chain(std::env::current_dir().ok())
+        .collect();
     std::thread::spawn(move || {
-        let result = match file.is_file() {
-            true => launch(&file, line, template.as_deref(), &path),
-            false => Err(missing(&file)),
+        let near: Vec<&Path> = near.iter().map(PathBuf::as_path).collect();
+        let result = match Places::find(&near).locate(&file) {
+            Some((found, None)) => launch(&found, line, template.as_deref(), &path),
+            Some((found, Some(place))) => launch(&found, line, template.as_deref(), &path)
+                .map(|text| format!("{text} Found in {place}: {}.", found.display())),
+            None => Err(missing(&file)),
         };
         let outcome = match result {
             Ok(text) => Outcome {
@@ -66,11 +83,14 @@ pub(crate) fn open(ctx: &egui::Context, id: egui::Id, frame: &StackFrame) {
 }
 
 /// Why `file` cannot be opened: it is not on this machine, and if its path
-/// is relative, the program was most likely built with `-trimpath`.
+/// is relative, the program was most likely built with `-trimpath` and the
+/// file is in none of the places [`source_file`](super::source_file) looks.
 fn missing(file: &Path) -> String {
     match file.is_relative() {
         true => format!(
-            "{} is not on this machine (a relative path: the program was built with -trimpath).",
+            "{} is not on this machine (a relative path: the program was built with -trimpath, \
+             and it is not under GOROOT, in the module cache or in a module whose go.mod is \
+             above the trace or the working directory).",
             file.display()
         ),
         false => format!("{} is not on this machine.", file.display()),

@@ -62,6 +62,7 @@ mod range_stats;
 mod screenshot;
 mod session;
 mod shortcuts;
+mod source_file;
 mod stack_scan;
 mod state_scan;
 mod table;
