@@ -231,3 +231,25 @@ fn every_group_folds_and_unfolds_at_once() {
         assert_eq!(goroutine_lanes(&harness).len(), lanes, "{item}");
     }
 }
+
+#[test]
+fn a_parent_filter_shows_the_goroutines_it_created() {
+    let mut harness = open();
+    let children = common::traces::created_by("sample", 1);
+    assert!(
+        children.len() > 3,
+        "main.main starts goroutines: {children:?}"
+    );
+    type_filter(&mut harness, "parent:G1");
+    assert_eq!(note_count(&mut harness, "G1 created"), children.len());
+    harness.run_steps(3);
+    assert_eq!(header_count(&harness), Some(children.len()));
+    // The lanes on screen (the rest are below it), not the note.
+    let shown: BTreeSet<i64> = goroutine_lanes(&harness)
+        .iter()
+        .filter(|l| !l.contains(" created "))
+        .filter_map(|l| lane_id(l))
+        .collect();
+    assert!(shown.len() >= 5, "{shown:?}");
+    assert!(shown.is_subset(&children), "{shown:?} of {children:?}");
+}

@@ -201,3 +201,23 @@ fn a_span_begun_by_an_unblock_links_to_the_unblocker() {
         "the view shows the unblock at {at}: {a}..{b}"
     );
 }
+
+/// The panel's "Children" link filters the lanes down to the goroutines
+/// the span's goroutine created, as Go's parse counts them.
+#[test]
+fn the_children_link_filters_to_the_goroutines_created() {
+    let (spans, origin) = spans_of(SpanKind::Waiting);
+    let span = spans
+        .iter()
+        .copied()
+        .filter(|s| s.end - s.start <= MAX_SPAN_NS)
+        .max_by_key(|s| s.end - s.start)
+        .expect("G1 waits");
+    let mut harness = open_at(span, origin);
+    select_g1_span(&mut harness);
+    let children = traces::created_by("sample", GOROUTINE).len();
+    assert!(children > 3, "main.main starts goroutines");
+    harness.get_by_label("goroutines G1 created").click();
+    let note = format!("G1 created {children} goroutines");
+    wait_for(&mut harness, &note, |h| h.query_by_label(&note).is_some());
+}

@@ -728,6 +728,9 @@ impl GotvApp {
                 commands.push(Command::View(ViewCommand::Show { start, end }));
             }
             Some(PanelAction::Close) => commands.push(Command::CloseDetails),
+            Some(PanelAction::ShowChildren(g)) => {
+                commands.push(Command::FilterLanes(format!("parent:G{g}")));
+            }
             Some(PanelAction::Reveal(key)) => commands.push(Command::RevealLane(key)),
             Some(PanelAction::RevealAt(key, at)) => {
                 let (start, end) = details::centred(self.view.visible(), at - origin);

@@ -235,6 +235,8 @@ pub(crate) enum PanelAction {
     /// Scroll this lane into view and centre the view on this absolute
     /// time (the goroutine that unblocked the span, when it did).
     RevealAt(LaneKey, i64),
+    /// Filter the goroutines down to those this one created.
+    ShowChildren(i64),
     /// Close the panel (clear the selection).
     Close,
 }
@@ -327,6 +329,8 @@ fn links(ui: &mut egui::Ui, d: &SpanDetails, timeline: &Timeline) -> Option<Pane
             if let Some(g) = d.goroutine {
                 let to = PanelAction::Reveal(LaneKey::Goroutine(g));
                 link(ui, "Goroutine", goroutine_text(timeline, g), to);
+                let to = PanelAction::ShowChildren(g);
+                link(ui, "Children", format!("goroutines G{g} created"), to);
             }
             if let Some(p) = d.proc {
                 link(

@@ -16,10 +16,11 @@
 //!   as the time axis counts (`state:waiting@1.25s`;
 //!   `state:waiting:chan@1.25s` also wants the block reason to contain
 //!   `chan`);
+//! - `parent:G5` (or `parent:5`): the goroutines goroutine 5 created;
 //! - anything else: the start function contains it, ignoring case.
 //!
-//! `stack:` and `state:` terms are answered by scans of the trace in the
-//! background (`super::filter_scan`); like the latency term, each matches
+//! `stack:`, `state:` and `parent:` terms are answered by scans of the
+//! trace in the background (`super::filter_scan`); like the latency term, each matches
 //! every goroutine until its scan is done. A term that cannot be parsed
 //! (an invalid regex, a state without a time) is left out, and
 //! [`GoroutineFilter::error`] says why.
@@ -66,6 +67,10 @@ pub(crate) struct GoroutineFilter {
     /// The query and absolute time last scanned for, and the goroutines in
     /// that state then.
     state_matches: Option<Scanned<(StateQuery, Time)>>,
+    /// The `parent:` term's goroutine.
+    parent: Option<GoId>,
+    /// The parent last scanned for, and the goroutines it created.
+    parent_matches: Option<Scanned<GoId>>,
     /// Why a term was left out.
     error: Option<String>,
 }
@@ -114,6 +119,7 @@ impl GoroutineFilter {
         self.words.clear();
         self.stack.clear();
         self.state = None;
+        self.parent = None;
         self.error = None;
         self.min_latency = None;
         self.slow = None;
@@ -141,6 +147,13 @@ impl GoroutineFilter {
                 return Err("only one state: term".to_owned());
             }
             self.state = Some(StateQuery::parse(spec)?);
+        } else if let Some(id) = term.strip_prefix("parent:") {
+            if self.parent.is_some() {
+                return Err("only one parent: term".to_owned());
+            }
+            let digits = id.strip_prefix(['g', 'G']).unwrap_or(id);
+            let id = parse_id(digits).ok_or_else(|| format!("{term}: not a goroutine ID"))?;
+            self.parent = Some(id);
         } else {
             self.words.push(term.to_lowercase());
         }
@@ -158,6 +171,7 @@ impl GoroutineFilter {
         self.slow = None;
         self.stack_matches = None;
         self.state_matches = None;
+        self.parent_matches = None;
     }
 
     /// The `stack:` patterns to scan the trace for, unless scanned.
@@ -183,6 +197,24 @@ impl GoroutineFilter {
     /// Takes in the goroutines a state scan for `key` found.
     pub(crate) fn set_state_matches(&mut self, key: (StateQuery, Time), result: ScanResult) {
         self.state_matches = Some(Scanned::new(key, result));
+    }
+
+    /// The goroutine of the `parent:` term, unless scanned.
+    pub(crate) fn parent_request(&self) -> Option<GoId> {
+        let scanned = self.parent_matches.as_ref().map(|s| s.key);
+        self.parent.filter(|&p| scanned != Some(p))
+    }
+
+    /// Takes in the goroutines a scan found `parent` created.
+    pub(crate) fn set_parent_matches(&mut self, parent: GoId, result: ScanResult) {
+        self.parent_matches = Some(Scanned::new(parent, result));
+    }
+
+    /// The `parent:` term's goroutine, and what its scan found, as for
+    /// [`Self::stack_status`].
+    pub(crate) fn parent_status(&self) -> Option<(GoId, ScanCount<'_>)> {
+        let parent = self.parent?;
+        Some((parent, self.parent_scanned().map(Scanned::count)))
     }
 
     /// What the scan of the `stack:` terms found, if there are any.
@@ -221,6 +253,7 @@ impl GoroutineFilter {
             || self.min_latency.is_some()
             || !self.stack.is_empty()
             || self.state.is_some()
+            || self.parent.is_some()
     }
 
     /// Whether the latency term waits for [`Self::resolve`].
@@ -266,12 +299,13 @@ impl GoroutineFilter {
 
 impl GoroutineFilter {
     /// Whether goroutine `id` is in the sets the finished scans of the
-    /// current `stack:` and `state:` terms found (a term still scanning, or
-    /// whose scan failed, selects every goroutine).
+    /// current `stack:`, `state:` and `parent:` terms found (a term still
+    /// scanning, or whose scan failed, selects every goroutine).
     fn scans_select(&self, id: GoId) -> bool {
         let stack = self.stack_scanned().map(|s| &s.result);
         let state = self.state_scanned().map(|s| &s.result);
-        [stack, state]
+        let parent = self.parent_scanned().map(|s| &s.result);
+        [stack, state, parent]
             .into_iter()
             .flatten()
             .filter_map(|r| r.as_deref().ok())
@@ -282,6 +316,12 @@ impl GoroutineFilter {
     fn stack_scanned(&self) -> Option<&Scanned<Vec<String>>> {
         let scanned = self.stack_matches.as_ref()?;
         (!self.stack.is_empty() && scanned.key == self.stack).then_some(scanned)
+    }
+
+    /// The scan of the current `parent:` term, once done.
+    fn parent_scanned(&self) -> Option<&Scanned<GoId>> {
+        let scanned = self.parent_matches.as_ref()?;
+        (Some(scanned.key) == self.parent).then_some(scanned)
     }
 
     /// The scan of the current `state:` term, once done (for an earlier
@@ -397,6 +437,29 @@ mod tests {
         assert_eq!(f.error(), Some("only one state: term"));
         assert!(filter("state:waiting").error().is_some());
         assert_eq!(filter("stack:x").error(), None);
+    }
+
+    #[test]
+    fn a_parent_term_selects_the_goroutines_it_created() {
+        for text in ["parent:G5", "parent:g5", "parent:5"] {
+            assert_eq!(filter(text).parent_request(), Some(5), "{text}");
+        }
+        let mut f = filter("parent:5 worker");
+        assert!(f.names_goroutines());
+        assert!(f.shows(9, "main.worker"), "matches all until scanned");
+        f.set_parent_matches(5, Ok(HashSet::from([7, 8])));
+        assert_eq!(f.parent_request(), None);
+        assert_eq!(f.parent_status(), Some((5, Some(Ok(2)))));
+        assert!(f.shows(7, "main.worker") && !f.shows(9, "main.worker"));
+        assert!(!f.shows(8, "main.main"), "terms combine");
+        f.set_text("parent:6");
+        assert_eq!(f.parent_request(), Some(6), "another parent scans again");
+        assert_eq!(
+            filter("parent:x").error(),
+            Some("parent:x: not a goroutine ID")
+        );
+        let twice = filter("parent:1 parent:2");
+        assert_eq!(twice.error(), Some("only one parent: term"));
     }
 
     #[test]

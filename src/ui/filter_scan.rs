@@ -29,7 +29,7 @@ use super::filter::GoroutineFilter;
 use super::open::{TraceFile, with_trace};
 use super::stack_scan::{FramePattern, StackMatcher};
 use super::state_scan::{self, StateQuery};
-use crate::trace::{GoId, Time, Trace};
+use crate::trace::{Event, GoId, GoState, Time, Trace, Transition};
 
 /// How often the filter bar's progress is redrawn while a scan runs: often
 /// enough to look alive, rarely enough to cost nothing.
@@ -86,6 +86,8 @@ pub(crate) struct FilterScans {
     stack: Option<(Vec<String>, ScanTask)>,
     /// The state query, at its absolute time.
     state: Option<((StateQuery, Time), ScanTask)>,
+    /// The goroutine whose children are looked for.
+    parent: Option<(GoId, ScanTask)>,
 }
 
 impl FilterScans {
@@ -122,7 +124,15 @@ impl FilterScans {
         }) {
             filter.set_state_matches(key, result);
         }
-        if self.stack.is_some() || self.state.is_some() {
+        let parent = filter.parent_request();
+        if let Some((key, result)) = sync(&mut self.parent, parent, |&parent| {
+            ScanTask::start(file, wake(), move |trace, control| {
+                scan_children(trace, parent, control)
+            })
+        }) {
+            filter.set_parent_matches(key, result);
+        }
+        if self.stack.is_some() || self.state.is_some() || self.parent.is_some() {
             ctx.request_repaint_after(PROGRESS_REFRESH);
         }
     }
@@ -189,6 +199,13 @@ fn status(filter: &GoroutineFilter, scans: Option<&FilterScans>) -> Vec<(String,
             Some(Err(e)) => (format!("state scan failed: {e}"), true),
         });
     }
+    if let Some((parent, found)) = filter.parent_status() {
+        notes.push(match found {
+            None => (format!("finding the goroutines G{parent} created…"), false),
+            Some(Ok(n)) => (format!("G{parent} created {n} goroutines"), false),
+            Some(Err(e)) => (format!("parent scan failed: {e}"), true),
+        });
+    }
     notes
 }
 
@@ -225,6 +242,18 @@ fn scan_stacks(trace: &Trace<'_>, patterns: &[String], control: &Control) -> Sca
         .map(|p| FramePattern::parse(p))
         .collect::<Result<Vec<_>, _>>()?;
     let mut matcher = StackMatcher::new(patterns);
+    each_event(trace, control, |ev| matcher.event(ev))?;
+    Ok(matcher.finish())
+}
+
+/// Runs `f` on every event of `trace` in order, reporting progress through
+/// `control` and stopping when it is cancelled (an error then). A damaged
+/// trace stops at the damage, which is no error here.
+fn each_event(
+    trace: &Trace<'_>,
+    control: &Control,
+    mut f: impl FnMut(&Event<'_>),
+) -> Result<(), String> {
     let span = time_span(trace);
     let _ = trace.try_for_each_event(|ev| {
         if control.cancel.load(Ordering::Relaxed) {
@@ -233,13 +262,31 @@ fn scan_stacks(trace: &Trace<'_>, patterns: &[String], control: &Control) -> Sca
         control
             .percent
             .store(percent(&span, ev.time()), Ordering::Relaxed);
-        matcher.event(&ev);
+        f(&ev);
         ControlFlow::Continue(())
     });
-    if control.cancel.load(Ordering::Relaxed) {
-        return Err("cancelled".to_owned());
+    match control.cancel.load(Ordering::Relaxed) {
+        true => Err("cancelled".to_owned()),
+        false => Ok(()),
     }
-    Ok(matcher.finish())
+}
+
+/// The goroutines `parent` created: those that come into existence
+/// (leave `NotExist`) through an event of `parent`, as the side panel's
+/// "created by" link says. A damaged trace gives those before the damage.
+fn scan_children(trace: &Trace<'_>, parent: GoId, control: &Control) -> ScanResult {
+    let mut children = HashSet::new();
+    each_event(trace, control, |ev| {
+        if ev.goroutine() == parent
+            && let Some(Transition::Goroutine { id, from, .. }) =
+                ev.state_transition().map(|st| st.transition)
+            && from == GoState::NotExist
+            && id != parent
+        {
+            children.insert(id);
+        }
+    })?;
+    Ok(children)
 }
 
 /// From the start of the first generation to the last one's last batch.

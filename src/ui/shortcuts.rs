@@ -89,6 +89,7 @@ const FILTER_HELP: &[(&str, &str)] = &[
         "state:waiting:chan@1.25s",
         "Waiting with a block reason containing \"chan\" (if it blocked in that generation)",
     ),
+    ("parent:G5", "Goroutines that goroutine 5 created"),
     ("a b", "All terms must match"),
     ("Hide runtime", "Hide goroutines started in package runtime"),
 ];

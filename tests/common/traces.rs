@@ -50,3 +50,19 @@ pub fn parsed_text(name: &str) -> String {
         .unwrap_or_else(|e| panic!("gunzip {}: {e}", gz.display()));
     text
 }
+
+/// The goroutines Go's parse of trace `name` says goroutine `parent`
+/// created (brought out of `NotExist` by an event of its own).
+pub fn created_by(name: &str, parent: i64) -> std::collections::BTreeSet<i64> {
+    let text = parsed_text(name);
+    text.lines()
+        .filter_map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let field = |key: &str| words.iter().find_map(|w| w.strip_prefix(key));
+            let created = words.get(3) == Some(&"StateTransition")
+                && words.get(6).is_some_and(|s| s.starts_with("NotExist->"))
+                && field("G=") == Some(&parent.to_string());
+            created.then(|| field("GoID=")?.parse().ok()).flatten()
+        })
+        .collect()
+}
