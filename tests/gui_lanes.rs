@@ -136,6 +136,7 @@ fn a_group_header_shows_what_its_goroutines_do() {
         .accesskit_node()
         .label()
         .unwrap_or_default();
+    assert!(tooltip.starts_with(header), "{tooltip}");
     let count = |state: &str| -> f64 {
         let line = tooltip
             .lines()

@@ -101,12 +101,12 @@ fn columns(scene: &Scene<'_>, buckets: &[(TimeSpan, GroupValues)]) -> Vec<Column
     out
 }
 
-/// Paints the activity `buckets` of a group into `rect` (its header row
-/// right of the name column); returns the tooltip for the column under
-/// `pointer`, if any.
+/// Paints the activity `buckets` of the group `title` names into `rect`
+/// (its header row right of the name column); returns the tooltip for the
+/// column under `pointer`, if any.
 pub(crate) fn paint(
     scene: &Scene<'_>,
-    rect: Rect,
+    (rect, title): (Rect, &str),
     buckets: &[(TimeSpan, GroupValues)],
     pointer: Option<Pos2>,
 ) -> Option<String> {
@@ -139,14 +139,14 @@ pub(crate) fn paint(
     let column = columns
         .iter()
         .find(|c| pointer.x >= c.x0 && pointer.x < c.x1.max(c.x0 + 1.0))?;
-    Some(tooltip(scene, column, peak))
+    Some(tooltip(scene, (column, title), peak))
 }
 
-/// What a column shows, in words.
-fn tooltip(scene: &Scene<'_>, column: &Column, peak: f64) -> String {
+/// What a column shows, in words, under the group's `title`.
+fn tooltip(scene: &Scene<'_>, (column, title): (&Column, &str), peak: f64) -> String {
     let relative = |t: i64| (t - scene.origin) as f64;
     let mut text = format!(
-        "{} – {}, goroutines on average:",
+        "{title}\n{} – {}, goroutines on average:",
         format_duration(relative(column.time.start)),
         format_duration(relative(column.time.end)),
     );

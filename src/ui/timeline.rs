@@ -997,7 +997,10 @@ fn show_lanes(
                         paint_lane(&scene, frame, lane.key(), body, state, &mut shown);
                     }
                 }
-                RowKind::Function(name) => paint_group(&scene, frame, name, body, &mut shown),
+                RowKind::Function(name) => {
+                    let title = function_title(timeline, &layout, name);
+                    paint_group(&scene, frame, (name, &title), body, &mut shown);
+                }
                 RowKind::Group(_) => {}
             }
         }
@@ -1141,13 +1144,26 @@ fn paint_lane(
     }
 }
 
-/// Paints what the goroutines of start function `name` do into `body`
-/// (their header row right of the name column); the numbers under the
-/// pointer go to `shown`.
-fn paint_group(scene: &Scene<'_>, frame: &LaneFrame<'_>, name: u32, body: Rect, shown: &mut Shown) {
+/// The header of start function `name`'s group: `3 × main.worker`, the
+/// count first because a long function name is truncated.
+fn function_title(timeline: &Timeline, layout: &Layout, name: u32) -> String {
+    let function = timeline.names.get(name).unwrap_or("unknown start function");
+    format!("{} × {function}", layout.members(name))
+}
+
+/// Paints what the goroutines of start function `name` (its header
+/// `title`) do into `body` (their header row right of the name column);
+/// the numbers under the pointer go to `shown`.
+fn paint_group(
+    scene: &Scene<'_>,
+    frame: &LaneFrame<'_>,
+    (name, title): (u32, &str),
+    body: Rect,
+    shown: &mut Shown,
+) {
     let mut buckets = Vec::new();
     frame.worker.group_activity(name, frame.range, &mut buckets);
-    if let Some(values) = group_activity::paint(scene, body, &buckets, frame.pointer) {
+    if let Some(values) = group_activity::paint(scene, (body, title), &buckets, frame.pointer) {
         shown.plot_values = Some(values);
     }
 }
@@ -1202,11 +1218,8 @@ fn show_row(
             let count = layout.members(name);
             ui.painter()
                 .rect_filled(rect, 0.0, visuals.extreme_bg_color.gamma_multiply(0.3));
-            let function = timeline.names.get(name).unwrap_or("unknown start function");
-            // The count first: a long function name is truncated.
-            let text = format!("{count} × {function}");
             (
-                text,
+                function_title(timeline, layout, name),
                 true,
                 state.function_folded(&timeline.names, name, count),
             )
