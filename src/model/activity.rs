@@ -80,38 +80,29 @@ impl Activity {
         Activity { runs }
     }
 
-    /// The buckets from the first held to the last, one by one.
-    fn buckets(&self) -> (usize, Vec<Values>) {
-        let (Some(first), Some(last)) = (self.runs.first(), self.runs.last()) else {
-            return (0, Vec::new());
-        };
-        let mut values = vec![Values::default(); (last.end - first.first) as usize];
-        for run in &self.runs {
-            for i in run.first..run.end {
-                if let Some(v) = values.get_mut((i - first.first) as usize) {
-                    *v = run.values;
-                }
-            }
-        }
-        (first.first as usize, values)
-    }
-
     /// Adds `other`'s goroutines (laid over the same buckets).
     pub(crate) fn add(&mut self, other: &Activity) {
-        let ((a, mine), (b, theirs)) = (self.buckets(), other.buckets());
-        let first = if mine.is_empty() { b } else { a.min(b) };
-        let end = (a + mine.len()).max(b + theirs.len());
-        let mut sum = vec![Values::default(); end - first];
-        for (from, values) in [(a, mine), (b, theirs)] {
-            for (i, v) in values.into_iter().enumerate() {
-                if let Some(s) = sum.get_mut(from + i - first) {
-                    for (s, v) in s.iter_mut().zip(v) {
+        *self = Activity::sum([&*self, other]);
+    }
+
+    /// The sum of `parts` (laid over the same buckets), bucket by bucket.
+    fn sum<'a>(parts: impl IntoIterator<Item = &'a Activity> + Clone) -> Activity {
+        let runs = || parts.clone().into_iter().flat_map(|p| &p.runs);
+        let (Some(first), Some(end)) = (runs().map(|r| r.first).min(), runs().map(|r| r.end).max())
+        else {
+            return Activity::default();
+        };
+        let mut sum = vec![Values::default(); (end - first) as usize];
+        for run in runs() {
+            for i in run.first..run.end {
+                if let Some(s) = sum.get_mut((i - first) as usize) {
+                    for (s, v) in s.iter_mut().zip(run.values) {
                         *s += v;
                     }
                 }
             }
         }
-        *self = Activity::of_buckets(first, sum);
+        Activity::of_buckets(first as usize, sum)
     }
 
     /// The runs: buckets and their values.
@@ -154,10 +145,19 @@ impl Activities {
         self.named.sort_by_key(|&(name, _)| name);
         merge_equal_names(&mut self.named);
         let mut unknown = Vec::new();
+        let mut joining: FxHashMap<u32, Vec<Activity>> = FxHashMap::default();
         for (id, activity) in std::mem::take(&mut self.unnamed) {
             match group_of(id) {
-                Some(name) => self.add_to(name, &activity),
+                Some(name) => joining.entry(name).or_default().push(activity),
                 None => unknown.push((id, activity)),
+            }
+        }
+        // One sum per group, however many goroutines join it.
+        for (name, parts) in joining {
+            let i = self.named.partition_point(|&(n, _)| n < name);
+            match self.named.get_mut(i).filter(|(n, _)| *n == name) {
+                Some((_, group)) => *group = Activity::sum(parts.iter().chain([&*group])),
+                None => self.named.insert(i, (name, Activity::sum(&parts))),
             }
         }
         unknown
@@ -444,6 +444,29 @@ mod tests {
             group(&a, 5, TimeSpan::new(0, W)),
             [(0, W, [2.0, 1.0, 0.0, 0.0])]
         );
+    }
+
+    #[test]
+    fn adding_activities_sums_their_buckets() {
+        let a = Activity::of_buckets(3, [[1.0, 0.0, 0.0, 0.0]; 2]);
+        let b = Activity::of_buckets(4, [[0.0, 0.0, 2.0, 0.0]; 3]);
+        let mut sum = a.clone();
+        sum.add(&b);
+        let runs: Vec<_> = sum.runs().collect();
+        assert_eq!(
+            runs,
+            [
+                (3..4, [1.0, 0.0, 0.0, 0.0]),
+                (4..5, [1.0, 0.0, 2.0, 0.0]),
+                (5..7, [0.0, 0.0, 2.0, 0.0]),
+            ]
+        );
+        let mut same = a.clone();
+        same.add(&Activity::default());
+        assert_eq!(same, a, "nothing added, no zero buckets before");
+        let mut empty = Activity::default();
+        empty.add(&b);
+        assert_eq!(empty, b);
     }
 
     #[test]

@@ -44,6 +44,14 @@ struct Generation {
     asked: Option<TimeSpan>,
 }
 
+impl Generation {
+    /// Whether it has its summary, or failed to decode: nothing more of it
+    /// is coming.
+    fn settled(&self) -> bool {
+        self.summary.is_some() || self.failed
+    }
+}
+
 /// The lanes every trace has, shown from the first frame.
 const RUNTIME_LANES: [LaneKey; 4] = [
     LaneKey::Plot(PlotKind::Heap),
@@ -108,11 +116,7 @@ impl Store {
 
     pub(crate) fn progress(&self) -> Progress {
         Progress {
-            done: self
-                .generations
-                .iter()
-                .filter(|g| g.summary.is_some() || g.failed)
-                .count(),
+            done: self.generations.iter().filter(|g| g.settled()).count(),
             total: self.generations.len(),
         }
     }
@@ -177,7 +181,7 @@ impl Store {
     /// Takes in a generation's summary, or a newer one (a generation
     /// decoded again once the regions its goroutines entered it with were
     /// known).
-    fn add_summary(&mut self, generation: usize, summary: GenerationSummary) {
+    fn add_summary(&mut self, generation: usize, mut summary: GenerationSummary) {
         let Some(known) = self.generations.get(generation) else {
             return;
         };
@@ -201,7 +205,6 @@ impl Store {
                 .lanes()
                 .map(|l| (l.key, summary.name(&l), l.rows_len())),
         );
-        let mut summary = summary;
         self.unnamed.retain(|&(g, ..)| g != generation);
         let lanes = &self.timeline.lanes;
         let unnamed = summary.resolve_activity(&mut self.timeline.names, |id| group_of(lanes, id));
@@ -214,13 +217,13 @@ impl Store {
         if self.timeline.revision != revision {
             self.name_unnamed();
         }
-        if self.generations.iter().all(|g| g.summary.is_some()) {
+        if self.generations.iter().all(Generation::settled) {
             self.unnamed_to_unknown();
         }
     }
 
-    /// Once every generation is in, adds the goroutines none of them names
-    /// to the group of those without a start function (name 0).
+    /// Once every generation is in (or failed), adds the goroutines none of
+    /// them names to the group of those without a start function (name 0).
     fn unnamed_to_unknown(&mut self) {
         for (g, _, activity) in self.unnamed.drain(..) {
             let summary = self.generations.get_mut(g).and_then(|s| s.summary.as_mut());
