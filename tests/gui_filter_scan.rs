@@ -253,3 +253,34 @@ fn a_parent_filter_shows_the_goroutines_it_created() {
     assert!(shown.len() >= 5, "{shown:?}");
     assert!(shown.is_subset(&children), "{shown:?} of {children:?}");
 }
+
+#[test]
+fn region_and_task_filters_show_the_goroutines_that_took_part() {
+    // The one "sample" task is begun by G1; other goroutines have regions in it.
+    for (term, task, text) in [
+        ("region:GET", false, "get"),
+        ("task:handle", true, "handle"),
+        ("task:Sample", true, "sample"),
+    ] {
+        let mut harness = open();
+        let want = common::traces::annotated("sample", task, text);
+        assert!(want.len() >= 3, "{term}: {want:?}");
+        type_filter(&mut harness, term);
+        let kind = if task { "task" } else { "region" };
+        assert_eq!(
+            note_count(&mut harness, &format!("{kind} {text}:")),
+            want.len(),
+            "{term}"
+        );
+        harness.run_steps(3);
+        assert_eq!(header_count(&harness), Some(want.len()), "{term}");
+        let shown: BTreeSet<i64> = goroutine_lanes(&harness)
+            .iter()
+            .filter_map(|l| lane_id(l))
+            .collect();
+        assert!(
+            !shown.is_empty() && shown.is_subset(&want),
+            "{term}: {shown:?} of {want:?}"
+        );
+    }
+}

@@ -17,10 +17,14 @@
 //!   `state:waiting:chan@1.25s` also wants the block reason to contain
 //!   `chan`);
 //! - `parent:G5` (or `parent:5`): the goroutines goroutine 5 created;
+//! - `region:TEXT`: goroutines in a user region whose type contains TEXT;
+//!   `task:TEXT`: goroutines that worked in a user task whose type
+//!   contains TEXT (began or ended it, or had a region or a log message in
+//!   it), ignoring case (`super::annotation_scan`);
 //! - anything else: the start function contains it, ignoring case.
 //!
-//! `stack:`, `state:` and `parent:` terms are answered by scans of the
-//! trace in the background (`super::filter_scan`); like the latency term, each matches
+//! `stack:`, `state:`, `parent:`, `region:` and `task:` terms are answered
+//! by scans of the trace in the background (`super::filter_scan`); like the latency term, each matches
 //! every goroutine until its scan is done. A term that cannot be parsed
 //! (an invalid regex, a state without a time) is left out, and
 //! [`GoroutineFilter::error`] says why.
@@ -31,6 +35,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use super::annotation_scan::AnnotationQuery;
 use super::filter_scan::ScanResult;
 use super::stack_scan::{FramePattern, MAX_STACK_TERMS};
 use super::state_scan::StateQuery;
@@ -71,6 +76,10 @@ pub(crate) struct GoroutineFilter {
     parent: Option<GoId>,
     /// The parent last scanned for, and the goroutines it created.
     parent_matches: Option<Scanned<GoId>>,
+    /// The `region:` or `task:` term.
+    annotation: Option<AnnotationQuery>,
+    /// The term last scanned for, and the goroutines it selects.
+    annotation_matches: Option<Scanned<AnnotationQuery>>,
     /// Why a term was left out.
     error: Option<String>,
 }
@@ -120,6 +129,7 @@ impl GoroutineFilter {
         self.stack.clear();
         self.state = None;
         self.parent = None;
+        self.annotation = None;
         self.error = None;
         self.min_latency = None;
         self.slow = None;
@@ -147,6 +157,11 @@ impl GoroutineFilter {
                 return Err("only one state: term".to_owned());
             }
             self.state = Some(StateQuery::parse(spec)?);
+        } else if let Some(query) = AnnotationQuery::parse(term) {
+            if self.annotation.is_some() {
+                return Err("only one region: or task: term".to_owned());
+            }
+            self.annotation = Some(query?);
         } else if let Some(id) = term.strip_prefix("parent:") {
             if self.parent.is_some() {
                 return Err("only one parent: term".to_owned());
@@ -172,6 +187,7 @@ impl GoroutineFilter {
         self.stack_matches = None;
         self.state_matches = None;
         self.parent_matches = None;
+        self.annotation_matches = None;
     }
 
     /// The `stack:` patterns to scan the trace for, unless scanned.
@@ -217,6 +233,24 @@ impl GoroutineFilter {
         Some((parent, self.parent_scanned().map(Scanned::count)))
     }
 
+    /// The `region:` or `task:` term, unless scanned.
+    pub(crate) fn annotation_request(&self) -> Option<&AnnotationQuery> {
+        let scanned = self.annotation_matches.as_ref().map(|s| &s.key);
+        self.annotation.as_ref().filter(|&q| scanned != Some(q))
+    }
+
+    /// Takes in the goroutines a scan for `query` found.
+    pub(crate) fn set_annotation_matches(&mut self, query: AnnotationQuery, result: ScanResult) {
+        self.annotation_matches = Some(Scanned::new(query, result));
+    }
+
+    /// The `region:` or `task:` term, and what its scan found, as for
+    /// [`Self::stack_status`].
+    pub(crate) fn annotation_status(&self) -> Option<(&AnnotationQuery, ScanCount<'_>)> {
+        let query = self.annotation.as_ref()?;
+        Some((query, self.annotation_scanned().map(Scanned::count)))
+    }
+
     /// What the scan of the `stack:` terms found, if there are any.
     pub(crate) fn stack_status(&self) -> Option<ScanCount<'_>> {
         let found = self.stack_scanned().map(Scanned::count);
@@ -254,6 +288,7 @@ impl GoroutineFilter {
             || !self.stack.is_empty()
             || self.state.is_some()
             || self.parent.is_some()
+            || self.annotation.is_some()
     }
 
     /// Whether the latency term waits for [`Self::resolve`].
@@ -305,7 +340,8 @@ impl GoroutineFilter {
         let stack = self.stack_scanned().map(|s| &s.result);
         let state = self.state_scanned().map(|s| &s.result);
         let parent = self.parent_scanned().map(|s| &s.result);
-        [stack, state, parent]
+        let annotation = self.annotation_scanned().map(|s| &s.result);
+        [stack, state, parent, annotation]
             .into_iter()
             .flatten()
             .filter_map(|r| r.as_deref().ok())
@@ -316,6 +352,12 @@ impl GoroutineFilter {
     fn stack_scanned(&self) -> Option<&Scanned<Vec<String>>> {
         let scanned = self.stack_matches.as_ref()?;
         (!self.stack.is_empty() && scanned.key == self.stack).then_some(scanned)
+    }
+
+    /// The scan of the current `region:` or `task:` term, once done.
+    fn annotation_scanned(&self) -> Option<&Scanned<AnnotationQuery>> {
+        let scanned = self.annotation_matches.as_ref()?;
+        (Some(&scanned.key) == self.annotation.as_ref()).then_some(scanned)
     }
 
     /// The scan of the current `parent:` term, once done.
@@ -460,6 +502,27 @@ mod tests {
         );
         let twice = filter("parent:1 parent:2");
         assert_eq!(twice.error(), Some("only one parent: term"));
+    }
+
+    #[test]
+    fn region_and_task_terms_select_the_scanned_goroutines() {
+        let mut f = filter("region:Handle");
+        let Some(query) = f.annotation_request().cloned() else {
+            panic!("a region term asks for a scan");
+        };
+        assert!(!query.task && query.text == "handle");
+        assert!(f.shows(3, "x"), "matches all until scanned");
+        f.set_annotation_matches(query, Ok(HashSet::from([2])));
+        assert_eq!(f.annotation_request(), None);
+        assert!(f.shows(2, "x") && !f.shows(3, "x"));
+        f.set_text("task:handle");
+        assert!(
+            f.annotation_request().is_some_and(|q| q.task),
+            "a task term scans anew"
+        );
+        let both = filter("region:a task:b");
+        assert_eq!(both.error(), Some("only one region: or task: term"));
+        assert!(filter("region:").error().is_some());
     }
 
     #[test]

@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, TryRecvError};
 
+use super::annotation_scan::{AnnotationMatcher, AnnotationQuery};
 use super::axis::format_duration;
 use super::filter::GoroutineFilter;
 use super::open::{TraceFile, with_trace};
@@ -88,6 +89,8 @@ pub(crate) struct FilterScans {
     state: Option<((StateQuery, Time), ScanTask)>,
     /// The goroutine whose children are looked for.
     parent: Option<(GoId, ScanTask)>,
+    /// The region or task type looked for.
+    annotation: Option<(AnnotationQuery, ScanTask)>,
 }
 
 impl FilterScans {
@@ -132,9 +135,27 @@ impl FilterScans {
         }) {
             filter.set_parent_matches(key, result);
         }
-        if self.stack.is_some() || self.state.is_some() || self.parent.is_some() {
+        let annotation = filter.annotation_request().cloned();
+        if let Some((key, result)) = sync(&mut self.annotation, annotation, |query| {
+            let mut matcher = AnnotationMatcher::new(query.clone());
+            ScanTask::start(file, wake(), move |trace, control| {
+                each_event(trace, control, |ev| matcher.event(ev))?;
+                Ok(matcher.finish())
+            })
+        }) {
+            filter.set_annotation_matches(key, result);
+        }
+        if self.running() {
             ctx.request_repaint_after(PROGRESS_REFRESH);
         }
+    }
+
+    /// Whether any scan is running.
+    fn running(&self) -> bool {
+        self.stack.is_some()
+            || self.state.is_some()
+            || self.parent.is_some()
+            || self.annotation.is_some()
     }
 
     /// How far the stack scan is, in percent, while it runs.
@@ -197,6 +218,14 @@ fn status(filter: &GoroutineFilter, scans: Option<&FilterScans>) -> Vec<(String,
             ),
             Some(Ok(n)) => (format!("{state}{reason} at {at}: {n} goroutines"), false),
             Some(Err(e)) => (format!("state scan failed: {e}"), true),
+        });
+    }
+    if let Some((query, found)) = filter.annotation_status() {
+        let (kind, text) = (query.kind(), &query.text);
+        notes.push(match found {
+            None => (format!("finding goroutines in {kind}s \"{text}\"…"), false),
+            Some(Ok(n)) => (format!("{kind} {text}: {n} goroutines"), false),
+            Some(Err(e)) => (format!("{kind} scan failed: {e}"), true),
         });
     }
     if let Some((parent, found)) = filter.parent_status() {

@@ -40,6 +40,7 @@
 
 mod analysis_panel;
 mod analysis_task;
+mod annotation_scan;
 mod app;
 mod axis;
 mod canvas;

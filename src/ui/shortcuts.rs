@@ -90,6 +90,14 @@ const FILTER_HELP: &[(&str, &str)] = &[
         "Waiting with a block reason containing \"chan\" (if it blocked in that generation)",
     ),
     ("parent:G5", "Goroutines that goroutine 5 created"),
+    (
+        "region:handle",
+        "Goroutines in a user region whose type contains the text (any case)",
+    ),
+    (
+        "task:checkout",
+        "Goroutines that worked in a user task of that type (began or ended it, or had a region or log in it)",
+    ),
     ("a b", "All terms must match"),
     ("Hide runtime", "Hide goroutines started in package runtime"),
 ];

@@ -66,3 +66,47 @@ pub fn created_by(name: &str, parent: i64) -> std::collections::BTreeSet<i64> {
         })
         .collect()
 }
+
+/// The goroutines Go's parse of trace `name` says took part in user
+/// regions (`task` false) or tasks whose type contains `text`, ignoring
+/// case: for regions, those that began or ended one; for tasks, those
+/// that began or ended one, or had a region or log message in one.
+pub fn annotated(name: &str, task: bool, text: &str) -> std::collections::BTreeSet<i64> {
+    let text = text.to_lowercase();
+    let mut found = std::collections::BTreeSet::new();
+    let mut tasks = std::collections::BTreeSet::new();
+    let mut worked_in = Vec::new();
+    let parsed = parsed_text(name);
+    for line in parsed.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let field = |key: &str| words.iter().find_map(|w| w.strip_prefix(key));
+        let (Some(kind), Some(g)) = (
+            words.get(3),
+            field("G=").and_then(|g| g.parse::<i64>().ok()),
+        ) else {
+            continue;
+        };
+        let typed =
+            field("Type=").is_some_and(|t| t.trim_matches('"').to_lowercase().contains(&text));
+        match (*kind, task) {
+            ("RegionBegin" | "RegionEnd", false) if typed && g >= 0 => {
+                found.insert(g);
+            }
+            ("TaskBegin" | "TaskEnd", true) if typed && g >= 0 => {
+                tasks.extend(field("ID="));
+                found.insert(g);
+            }
+            ("RegionBegin" | "RegionEnd" | "Log", true) if g >= 0 => {
+                worked_in.extend(field("Task=").map(|t| (t, g)));
+            }
+            _ => {}
+        }
+    }
+    found.extend(
+        worked_in
+            .into_iter()
+            .filter(|(t, _)| tasks.contains(t))
+            .map(|(_, g)| g),
+    );
+    found
+}
