@@ -12,7 +12,7 @@ mod common;
 use common::gui::{App, click, full_detail, open_decoded, sample, wait_for};
 use common::traces;
 use egui::Pos2;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use gotv::model::{ItemKind, LaneKey, SpanKind};
 use gotv::ui::Options;
 
@@ -171,14 +171,24 @@ fn a_blocked_span_shows_gos_transition_stack() {
     });
 }
 
-#[test]
-fn a_span_begun_by_an_unblock_links_to_the_unblocker() {
+/// G1's runnable spans (no longer than [`MAX_SPAN_NS`]) that another
+/// goroutine's wake-up began, with Go's transition, and the trace's origin.
+fn woken_by_others() -> (Vec<(StateSpan, Transition)>, i64) {
     let (spans, origin) = spans_of(SpanKind::Runnable);
-    let (span, transition) = spans
+    let woken = spans
         .iter()
+        .filter(|s| s.end - s.start <= MAX_SPAN_NS)
         .filter_map(|s| Some((*s, oracle_transition(s.start)?)))
         .filter(|(_, t)| t.states == "Waiting->Runnable" && t.by >= 0 && t.by != GOROUTINE)
-        .filter(|(s, _)| s.end - s.start <= MAX_SPAN_NS)
+        .collect();
+    (woken, origin)
+}
+
+#[test]
+fn a_span_begun_by_an_unblock_links_to_the_unblocker() {
+    let (woken, origin) = woken_by_others();
+    let (span, transition) = woken
+        .into_iter()
         .max_by_key(|(s, _)| s.end - s.start)
         .expect("another goroutine wakes G1");
     let mut harness = open_at(span, origin);
@@ -199,6 +209,75 @@ fn a_span_begun_by_an_unblock_links_to_the_unblocker() {
     assert!(
         a < at && at < b,
         "the view shows the unblock at {at}: {a}..{b}"
+    );
+}
+
+/// Go's parse's chain of wake-ups behind a span that goroutine `by` made
+/// runnable at `at`: `by`, the goroutine that made `by` runnable before
+/// it ran then, and so on, while another goroutine did.
+fn oracle_wake_chain(by: i64, at: i64) -> Vec<i64> {
+    let text = traces::parsed_text("sample");
+    // (time, goroutine, by, to) of every goroutine transition.
+    let transitions: Vec<(i64, i64, i64, &str)> = text
+        .lines()
+        .filter_map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let field = |key: &str| words.iter().find_map(|w| w.strip_prefix(key));
+            (words.get(3) == Some(&"StateTransition")).then_some(())?;
+            let to = words.get(6)?.split_once("->")?.1;
+            let number = |key: &str| field(key)?.parse::<i64>().ok();
+            Some((number("Time=")?, number("GoID=")?, number("G=")?, to))
+        })
+        .collect();
+    let last = |g: i64, to: &str, t: i64| {
+        transitions
+            .iter()
+            .rfind(|&&(time, id, _, state)| id == g && state == to && time <= t)
+            .copied()
+    };
+    let mut chain = vec![by];
+    let (mut g, mut t) = (by, at);
+    while chain.len() < 20 {
+        let Some((ran, ..)) = last(g, "Running", t) else {
+            break;
+        };
+        let Some((woken, _, next, _)) = last(g, "Runnable", ran) else {
+            break;
+        };
+        if next < 0 || next == g {
+            break;
+        }
+        chain.push(next);
+        (g, t) = (next, woken);
+    }
+    chain
+}
+
+#[test]
+fn the_wake_chain_follows_who_woke_whom() {
+    let (woken, origin) = woken_by_others();
+    let (span, chain) = woken
+        .into_iter()
+        .map(|(s, t)| (s, oracle_wake_chain(t.by, s.start)))
+        .filter(|(_, chain)| chain.len() >= 3)
+        .max_by_key(|(s, _)| s.end - s.start)
+        .expect("a wake-up of G1 with a chain behind it");
+    let mut harness = open_at(span, origin);
+    select_g1_span(&mut harness);
+    assert!(harness.query_by_label("Wake chain").is_some(), "{chain:?}");
+    // The chain's links, `G5` or `G5 (creator)`, in order.
+    let shown: Vec<i64> = harness
+        .get_all_by_role(egui::accesskit::Role::Link)
+        .filter_map(|n| {
+            let label = n.accesskit_node().label()?;
+            let id = label.strip_prefix('G')?.trim_end_matches(" (creator)");
+            id.parse().ok()
+        })
+        .collect();
+    assert!(shown.len() >= 2, "{shown:?} of {chain:?}");
+    assert!(
+        chain.starts_with(&shown),
+        "{shown:?} is how {chain:?} begins"
     );
 }
 

@@ -28,9 +28,10 @@ use super::shortcuts::{self, KeyAction};
 use super::timeline::{self, TimelineState};
 use super::timings::Timings;
 use super::view::{View, ViewCommand};
+use super::wake_chain;
 use crate::model::{LaneKey, TimeSpan, Timeline};
 use crate::trace::SharedIndex;
-use crate::worker::Progress;
+use crate::worker::{Progress, SpanQuery};
 
 /// Default width of the selected span's side panel, in points: fits a
 /// function name and a nanosecond timestamp without wrapping.
@@ -716,11 +717,16 @@ impl GotvApp {
             .as_ref()
             .and_then(|s| details::query(&s.worker, picked));
         let trace = self.session.as_ref().and_then(|s| s.loaded.source.path());
+        let chain = match (&self.session, &query) {
+            (Some(s), Some(SpanQuery::Ready(d))) => wake_chain::follow(&s.worker, d),
+            _ => (Vec::new(), true),
+        };
         let panel = egui::Panel::right("details")
             .resizable(true)
             .default_size(DETAILS_WIDTH)
             .show(ui, |ui| {
-                details::panel(ui, (picked, trace), timeline, origin, query.as_ref())
+                let details = (query.as_ref(), &chain);
+                details::panel(ui, (picked, trace), timeline, origin, details)
             });
         match panel.inner {
             Some(PanelAction::Zoom) => {

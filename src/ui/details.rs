@@ -18,6 +18,7 @@ use egui::RichText;
 
 use super::axis::format_duration;
 use super::editor;
+use super::wake_chain::Hop;
 use crate::model::{DrawItem, ItemKind, LaneKey, SpanDetails, SpanKind, StackFrame, Timeline};
 use crate::worker::{SpanQuery, Worker};
 
@@ -260,7 +261,7 @@ pub(crate) fn panel(
     (picked, trace): (&Picked, Option<&Path>),
     timeline: &Timeline,
     origin: i64,
-    details: Option<&SpanQuery>,
+    (details, chain): (Option<&SpanQuery>, &(Vec<Hop>, bool)),
 ) -> Option<PanelAction> {
     let mut action = None;
     ui.horizontal(|ui| {
@@ -298,7 +299,7 @@ pub(crate) fn panel(
         goroutine: picked.goroutine(),
         ..SpanDetails::default()
     };
-    action = links(ui, ready.unwrap_or(&known), timeline).or(action);
+    action = links(ui, ready.unwrap_or(&known), timeline, chain).or(action);
     match details {
         Some(SpanQuery::Ready(d)) => stack(ui, &stack_caption(d), &d.stack, trace),
         Some(SpanQuery::Loading) => {
@@ -313,8 +314,13 @@ pub(crate) fn panel(
 }
 
 /// Links to the lanes of the goroutine, P, M and unblocker involved.
-fn links(ui: &mut egui::Ui, d: &SpanDetails, timeline: &Timeline) -> Option<PanelAction> {
-    let mut action = None;
+fn links(
+    ui: &mut egui::Ui,
+    d: &SpanDetails,
+    timeline: &Timeline,
+    (hops, whole): &(Vec<Hop>, bool),
+) -> Option<PanelAction> {
+    let (mut action, mut chain_action) = (None, None);
     let mut link = |ui: &mut egui::Ui, caption: &str, text: String, to: PanelAction| {
         ui.weak(caption);
         if ui.link(text).clicked() {
@@ -353,8 +359,41 @@ fn links(ui: &mut egui::Ui, d: &SpanDetails, timeline: &Timeline) -> Option<Pane
                 let heading = if d.created { "Parent" } else { "Woken" };
                 link(ui, heading, unblocked_text(g, d.created), to);
             }
+            if hops.len() > 1 {
+                ui.weak("Wake chain");
+                chain_action = ui
+                    .horizontal_wrapped(|ui| chain_links(ui, hops, *whole))
+                    .inner;
+                ui.end_row();
+            }
         });
     ui.add_space(8.0);
+    action.or(chain_action)
+}
+
+/// The wake chain as links, `G5 « G9 « G12`, each to the goroutine's lane
+/// when it woke (or created) the one before; `…` if it goes on beyond
+/// what is loaded.
+fn chain_links(ui: &mut egui::Ui, hops: &[Hop], whole: bool) -> Option<PanelAction> {
+    ui.spacing_mut().item_spacing.x = 4.0;
+    let mut action = None;
+    for (i, hop) in hops.iter().enumerate() {
+        if i > 0 {
+            ui.weak("«");
+        }
+        let text = format!("G{}{}", hop.by, if hop.created { " (creator)" } else { "" });
+        let how = if hop.created { "created" } else { "woke" };
+        let link = ui
+            .link(text)
+            .on_hover_text(format!("G{} {how} the goroutine before it here", hop.by));
+        if link.clicked() {
+            action = Some(PanelAction::RevealAt(LaneKey::Goroutine(hop.by), hop.at));
+        }
+    }
+    if !whole {
+        ui.weak("…")
+            .on_hover_text("Zoom out or pan back to follow it further");
+    }
     action
 }
 

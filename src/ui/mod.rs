@@ -70,6 +70,7 @@ mod table;
 mod timeline;
 mod timings;
 mod view;
+mod wake_chain;
 
 use std::cell::Cell;
 use std::path::PathBuf;

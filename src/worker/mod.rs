@@ -337,6 +337,13 @@ impl Worker {
         self.store.group_activity(name, view, out);
     }
 
+    /// Like [`Worker::span_details`], but answering only from full detail
+    /// already loaded and asking for nothing to be decoded: `None` if it
+    /// is not loaded (or there is no such span).
+    pub fn loaded_span_details(&self, key: LaneKey, row: usize, t: i64) -> Option<SpanDetails> {
+        self.store.loaded_span_details(key, row, t)
+    }
+
     /// The details of the span of lane `key`'s row `row` at absolute time
     /// `t` (any time within it): its stack, goroutine, P, M and unblocker.
     /// Answers from cached full detail; otherwise returns

@@ -28,7 +28,7 @@ use super::{Command, GenerationError, Progress, SpanQuery, Update, Viewport};
 use crate::model::query::{detail_items, series_columns, summary_items, summary_suffices};
 use crate::model::{
     Activity, DrawItem, GenerationModel, GenerationSummary, GroupValues, Lane, LaneKey, PlotKind,
-    PlotPoint, Series, TimeSpan, Timeline,
+    PlotPoint, Series, SpanDetails, TimeSpan, Timeline,
 };
 
 /// What the ui knows of one generation.
@@ -497,6 +497,20 @@ impl Store {
             None if self.generations.get(g).is_some_and(|k| k.failed) => SpanQuery::Unknown,
             None => SpanQuery::Loading,
         }
+    }
+
+    /// Like [`Store::span_details`], but only from full detail already
+    /// loaded, and without pinning anything: `None` if it is not loaded.
+    pub(crate) fn loaded_span_details(
+        &self,
+        key: LaneKey,
+        row: usize,
+        t: i64,
+    ) -> Option<SpanDetails> {
+        let g = self.owner(t)?;
+        let window = TimeSpan::new(t, t.saturating_add(1));
+        let model = self.cache.get(g).filter(|m| m.window().covers(window))?;
+        model.span_details(key, row, t)
     }
 
     /// The generation whose territory (see [`Store::territories`]) holds `t`.
