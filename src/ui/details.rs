@@ -18,7 +18,7 @@ use egui::RichText;
 
 use super::axis::format_duration;
 use super::editor;
-use super::wake_chain::Hop;
+use super::wake_chain::{Chain, Hop};
 use crate::model::{DrawItem, ItemKind, LaneKey, SpanDetails, SpanKind, StackFrame, Timeline};
 use crate::worker::{SpanQuery, Worker};
 
@@ -261,7 +261,7 @@ pub(crate) fn panel(
     (picked, trace): (&Picked, Option<&Path>),
     timeline: &Timeline,
     origin: i64,
-    (details, chain): (Option<&SpanQuery>, &(Vec<Hop>, bool)),
+    (details, chain): (Option<&SpanQuery>, &Chain),
 ) -> Option<PanelAction> {
     let mut action = None;
     ui.horizontal(|ui| {
@@ -313,12 +313,13 @@ pub(crate) fn panel(
     action
 }
 
-/// Links to the lanes of the goroutine, P, M and unblocker involved.
+/// Links to the lanes of the goroutine, P, M and unblocker involved, to
+/// the goroutines it created (a filter), and along its wake chain.
 fn links(
     ui: &mut egui::Ui,
     d: &SpanDetails,
     timeline: &Timeline,
-    (hops, whole): &(Vec<Hop>, bool),
+    (hops, whole): &Chain,
 ) -> Option<PanelAction> {
     let (mut action, mut chain_action) = (None, None);
     let mut link = |ui: &mut egui::Ui, caption: &str, text: String, to: PanelAction| {

@@ -45,9 +45,9 @@ pub(crate) struct Outcome {
 
 /// Opens `frame`'s file at its line in the background, looking for it
 /// where Go keeps sources if the trace names it by a relative path (see
-/// [`source_file`](super::source_file); `trace` is the trace file, whose directory may hold the
-/// program's module); the outcome appears under `id` in egui's memory (see
-/// [`outcome`]).
+/// [`source_file`](super::source_file); `trace` is the trace file, whose
+/// directory may hold the program's module); the outcome appears under
+/// `id` in egui's memory (see [`outcome`]).
 pub(crate) fn open(ctx: &egui::Context, id: egui::Id, frame: &StackFrame, trace: Option<&Path>) {
     let (ctx, file, line) = (ctx.clone(), PathBuf::from(&frame.file), frame.line);
     let template = std::env::var(ENV).ok();

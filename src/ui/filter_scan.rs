@@ -1,8 +1,11 @@
-//! The background scans behind the filter's `stack:` and `state:` terms.
+//! The background scans behind the filter's `stack:`, `state:`, `parent:`,
+//! `region:` and `task:` terms.
 //!
 //! Those terms cannot be answered from the lanes: `stack:` needs every
 //! stack of the trace (`super::stack_scan`), `state:` the decoded
-//! generation holding its time (`super::state_scan`). Each runs on its own
+//! generation holding its time (`super::state_scan`), `parent:` every
+//! goroutine creation, `region:` and `task:` every user annotation
+//! (`super::annotation_scan`). Each runs on its own
 //! thread, which reads the same bytes the session shows (the bundled
 //! sample, or the file mapped again, handing each generation back to the
 //! OS once read) and sends the goroutine set back through a channel,

@@ -34,10 +34,13 @@ pub(crate) struct Hop {
     pub(crate) created: bool,
 }
 
-/// The chain of wake-ups behind the span `first` describes (empty if no
-/// goroutine woke or created it), and whether it ends for a reason of its
-/// own rather than for want of loaded detail.
-pub(crate) fn follow(worker: &Worker, first: &SpanDetails) -> (Vec<Hop>, bool) {
+/// A wake chain: its hops, newest first, and whether it ends for a reason
+/// of its own rather than for want of loaded detail.
+pub(crate) type Chain = (Vec<Hop>, bool);
+
+/// The chain of wake-ups behind the span `first` describes (no hops if no
+/// goroutine woke or created it).
+pub(crate) fn follow(worker: &Worker, first: &SpanDetails) -> Chain {
     let query = |g: i64, t: i64| worker.loaded_span_details(LaneKey::Goroutine(g), STATES_ROW, t);
     let Some(by) = first.unblocker else {
         return (Vec::new(), true);
