@@ -281,10 +281,9 @@ fn the_wake_chain_follows_who_woke_whom() {
     );
 }
 
-/// The panel's "Children" link filters the lanes down to the goroutines
-/// the span's goroutine created, as Go's parse counts them.
-#[test]
-fn the_children_link_filters_to_the_goroutines_created() {
+/// The app showing G1's longest wait (of at most [`MAX_SPAN_NS`]) and
+/// with it selected, the wait, and the trace's origin.
+fn select_longest_wait() -> (App, StateSpan, i64) {
     let (spans, origin) = spans_of(SpanKind::Waiting);
     let span = spans
         .iter()
@@ -294,9 +293,39 @@ fn the_children_link_filters_to_the_goroutines_created() {
         .expect("G1 waits");
     let mut harness = open_at(span, origin);
     select_g1_span(&mut harness);
+    (harness, span, origin)
+}
+
+/// The panel's "Children" link filters the lanes down to the goroutines
+/// the span's goroutine created, as Go's parse counts them.
+#[test]
+fn the_children_link_filters_to_the_goroutines_created() {
+    let (mut harness, ..) = select_longest_wait();
     let children = traces::created_by("sample", GOROUTINE).len();
     assert!(children > 3, "main.main starts goroutines");
     harness.get_by_label("goroutines G1 created").click();
     let note = format!("G1 created {children} goroutines");
     wait_for(&mut harness, &note, |h| h.query_by_label(&note).is_some());
+}
+
+/// `]` selects the next span of the selected span's row, `[` the one
+/// before; a span out of view is panned to.
+#[test]
+fn brackets_step_through_a_rows_spans() {
+    let (mut harness, span, origin) = select_longest_wait();
+    let waiting = (span.start - origin, span.end - origin);
+    assert_eq!(harness.state().selected_range(), Some(waiting));
+    harness.key_press(egui::Key::CloseBracket);
+    harness.run_steps(3);
+    let next = harness.state().selected_range().expect("a selection");
+    assert_eq!(
+        next.0, waiting.1,
+        "the next state begins where waiting ends"
+    );
+    assert!(next.1 > next.0);
+    let (a, b) = harness.state().visible_range();
+    assert!(a <= next.0 && next.0 < b, "{next:?} in view {a}..{b}");
+    harness.key_press(egui::Key::OpenBracket);
+    harness.run_steps(3);
+    assert_eq!(harness.state().selected_range(), Some(waiting));
 }

@@ -65,6 +65,9 @@ enum Command {
     TogglePanel(Tab),
     /// The next (`true`) or previous outlier.
     StepOutlier(bool),
+    /// Select the span after (`true`) or before the selected one on its
+    /// row, keeping it in view.
+    StepSpan(bool),
     /// Zoom to an interval, scroll to its lane and select it.
     ShowPicked(Picked),
     /// Show only the goroutines this filter text selects (see `filter`).
@@ -158,6 +161,14 @@ impl GotvApp {
         (start.round() as i64, end.round() as i64)
     }
 
+    /// The selected span's start and end, in nanoseconds from the start of
+    /// the trace (as [`Self::visible_range`] counts), if one is selected.
+    pub fn selected_range(&self) -> Option<(i64, i64)> {
+        let (picked, _) = self.state.selected()?;
+        let origin = self.view.origin();
+        Some((picked.start - origin, picked.end - origin))
+    }
+
     /// Shows `start..end`, in nanoseconds from the start of the trace (the
     /// numbers `--range` takes), as zooming to a selection does.
     pub fn show_range(&mut self, start: i64, end: i64) {
@@ -206,6 +217,28 @@ impl GotvApp {
         self.opener.open(source.clone(), Arc::clone(&index));
         let first = self.analyses_first();
         self.incoming = Some(Incoming::start((source, index), ctx, first));
+    }
+
+    /// Selects the span after (`forward`) or before the selected one on
+    /// its row, from the loaded detail, and pans to it if it is out of
+    /// view (at the same zoom).
+    fn step_span(&mut self, forward: bool, ctx: &egui::Context) {
+        let (Some(session), Some((picked, _))) = (&self.session, self.state.selected()) else {
+            return;
+        };
+        let at = (picked.lane, picked.row);
+        let Some(next) = session.worker.neighbour(at, picked.start, forward) else {
+            return;
+        };
+        let next = Picked::new(picked.lane, &next);
+        let origin = self.view.origin();
+        let (start, end) = ((next.start - origin) as f64, (next.end - origin) as f64);
+        let (a, b) = self.view.visible();
+        if start < a || end > b {
+            let (start, end) = details::centred((a, b), next.start - origin);
+            self.apply(Command::View(ViewCommand::Show { start, end }), ctx);
+        }
+        self.state.select(next);
     }
 
     /// The timeline on screen (empty without a trace).
@@ -349,6 +382,7 @@ impl GotvApp {
                     self.apply(panel_command(request, self.view.origin()), ctx);
                 }
             }
+            Command::StepSpan(forward) => self.step_span(forward, ctx),
             Command::FilterLanes(text) => self.state.filter_mut().set_text(&text),
             Command::HideSystem(hide) => self.state.filter_mut().set_hide_system(hide),
             Command::FocusFilter => {
@@ -828,6 +862,7 @@ fn from_key(action: KeyAction) -> Command {
         KeyAction::ToggleRange => Command::TogglePanel(Tab::Range),
         KeyAction::ToggleMmu => Command::TogglePanel(Tab::Mmu),
         KeyAction::NextOutlier(forward) => Command::StepOutlier(forward),
+        KeyAction::StepSpan(forward) => Command::StepSpan(forward),
         KeyAction::FocusFilter => Command::FocusFilter,
     }
 }

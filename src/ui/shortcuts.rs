@@ -41,6 +41,10 @@ pub(crate) const HELP: &[(&str, &str)] = &[
     ("Click a span", "Show its details in the side panel"),
     ("Double-click a span", "Zoom to it"),
     (
+        "[ / ]",
+        "Select the previous / next span of the selected one's row",
+    ),
+    (
         "Click a section, group or lane name",
         "Fold or unfold it (goroutines are grouped by start function)",
     ),
@@ -129,6 +133,8 @@ pub(crate) enum KeyAction {
     ToggleMmu,
     /// N (`true`) or Shift+N (`false`).
     NextOutlier(bool),
+    /// `]` (`true`) or `[` (`false`).
+    StepSpan(bool),
     /// Ctrl+F.
     FocusFilter,
 }
@@ -206,6 +212,8 @@ fn letters(i: &mut egui::InputState) -> Vec<KeyAction> {
         (Key::R, KeyAction::ToggleRange),
         (Key::M, KeyAction::ToggleMmu),
         (Key::N, KeyAction::NextOutlier(true)),
+        (Key::CloseBracket, KeyAction::StepSpan(true)),
+        (Key::OpenBracket, KeyAction::StepSpan(false)),
     ];
     for (key, action) in plain {
         if i.modifiers.is_none() && i.consume_key(Modifiers::NONE, key) {

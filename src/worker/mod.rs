@@ -337,6 +337,18 @@ impl Worker {
         self.store.group_activity(name, view, out);
     }
 
+    /// The span after (`forward`) or before the one starting at absolute
+    /// time `start` on lane `key`'s row `row`, if the full detail holding
+    /// it is loaded (it is for a span the view shows in detail).
+    pub fn neighbour(
+        &self,
+        (key, row): (LaneKey, usize),
+        start: i64,
+        forward: bool,
+    ) -> Option<DrawItem<'_>> {
+        self.store.neighbour((key, row), start, forward)
+    }
+
     /// Like [`Worker::span_details`], but answering only from full detail
     /// already loaded and asking for nothing to be decoded: `None` if it
     /// is not loaded (or there is no such span).

@@ -87,6 +87,10 @@ const DETAIL_BYTES_PER_FILE_BYTE: f64 = 6.5;
 /// at 270–290 MB).
 pub(crate) const WINDOW_BYTES: usize = 8 << 20;
 
+/// The zoom at which [`Store::neighbour`] asks for a span's draw item: fine
+/// enough that no span is folded into a block.
+const NEIGHBOUR_NS_PER_PX: f64 = 1e-3;
+
 /// Everything received from the worker thread.
 #[derive(Default)]
 pub(crate) struct Store {
@@ -511,6 +515,33 @@ impl Store {
         let window = TimeSpan::new(t, t.saturating_add(1));
         let model = self.cache.get(g).filter(|m| m.window().covers(window))?;
         model.span_details(key, row, t)
+    }
+
+    /// The span after (`forward`) or before the one starting at `start` on
+    /// lane `key`'s row `row`, from the loaded full detail of the
+    /// generation holding `start`; `None` if there is none there.
+    pub(crate) fn neighbour(
+        &self,
+        (key, row): (LaneKey, usize),
+        start: i64,
+        forward: bool,
+    ) -> Option<DrawItem<'_>> {
+        let g = self.owner(start)?;
+        let model = self.cache.get(g)?;
+        let spans = model.rows(model.lane(key)?).nth(row)?;
+        let after = spans.partition_point(|s| s.start <= start);
+        let i = if forward {
+            after
+        } else {
+            after.checked_sub(2)?
+        };
+        let span = spans.get(i)?;
+        let mut items = Vec::new();
+        let exact = TimeSpan::new(span.start, span.end().max(span.start + 1));
+        detail_items(model, key, exact, NEIGHBOUR_NS_PER_PX, &mut items);
+        items
+            .into_iter()
+            .find(|item| item.row == row && item.start == span.start)
     }
 
     /// The generation whose territory (see [`Store::territories`]) holds `t`.
