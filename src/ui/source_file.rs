@@ -93,8 +93,11 @@ impl Places {
 /// from the environment (`GOMODCACHE`, or `GOPATH/pkg/mod`, or
 /// `~/go/pkg/mod`).
 fn go_env() -> (Option<PathBuf>, Option<PathBuf>) {
+    // GOTOOLCHAIN=local: a go.mod in the working directory asking for a
+    // newer Go must not make `go env` download one.
     let output = Command::new("go")
         .args(["env", "GOROOT", "GOMODCACHE"])
+        .env("GOTOOLCHAIN", "local")
         .output()
         .ok()
         .filter(|o| o.status.success());
