@@ -393,7 +393,7 @@ fn chain_links(ui: &mut egui::Ui, hops: &[Hop], whole: bool) -> Option<PanelActi
     }
     if !whole {
         ui.weak("…")
-            .on_hover_text("Zoom out or pan back to follow it further");
+            .on_hover_text("It goes on earlier, beyond the detail loaded around this span");
     }
     action
 }
