@@ -218,32 +218,21 @@ impl Store {
             slot.summary = Some(summary);
             slot.outdated = false;
         }
-        if self.timeline.revision != revision {
-            self.name_unnamed();
-        }
-        if self.generations.iter().all(Generation::settled) {
-            self.unnamed_to_unknown();
+        let all_in = self.generations.iter().all(Generation::settled);
+        if self.timeline.revision != revision || all_in {
+            self.attribute_unnamed(all_in);
         }
     }
 
-    /// Once every generation is in (or failed), adds the goroutines none of
-    /// them names to the group of those without a start function (name 0).
-    fn unnamed_to_unknown(&mut self) {
-        for (g, _, activity) in self.unnamed.drain(..) {
-            let summary = self.generations.get_mut(g).and_then(|s| s.summary.as_mut());
-            if let Some(summary) = summary {
-                summary.activity.add_to(0, &activity);
-            }
-        }
-    }
-
-    /// Adds the activity of goroutines named since it came in to their
-    /// groups.
-    fn name_unnamed(&mut self) {
+    /// Adds the activity of the goroutines named since it came in to their
+    /// groups; once every generation is in (or failed), `all_in`, those
+    /// none of them names go to the group of goroutines without a start
+    /// function (name 0).
+    fn attribute_unnamed(&mut self, all_in: bool) {
         let lanes = &self.timeline.lanes;
         let generations = &mut self.generations;
         self.unnamed.retain(|(g, id, activity)| {
-            let Some(name) = group_of(lanes, *id) else {
+            let Some(name) = group_of(lanes, *id).or(all_in.then_some(0)) else {
                 return true;
             };
             let summary = generations.get_mut(*g).and_then(|s| s.summary.as_mut());
@@ -493,8 +482,7 @@ impl Store {
             return SpanQuery::Unknown;
         };
         self.pinned.set(Some((g, t)));
-        let window = TimeSpan::new(t, t.saturating_add(1));
-        match self.cache.get(g).filter(|m| m.window().covers(window)) {
+        match self.detail_covering(g, t) {
             Some(model) => model
                 .span_details(key, row, t)
                 .map_or(SpanQuery::Unknown, SpanQuery::Ready),
@@ -511,10 +499,15 @@ impl Store {
         row: usize,
         t: i64,
     ) -> Option<SpanDetails> {
-        let g = self.owner(t)?;
-        let window = TimeSpan::new(t, t.saturating_add(1));
-        let model = self.cache.get(g).filter(|m| m.window().covers(window))?;
-        model.span_details(key, row, t)
+        self.detail_covering(self.owner(t)?, t)?
+            .span_details(key, row, t)
+    }
+
+    /// Generation `g`'s full detail, if it is loaded over a window holding
+    /// `t`.
+    fn detail_covering(&self, g: usize, t: i64) -> Option<&GenerationModel> {
+        let at = TimeSpan::new(t, t.saturating_add(1));
+        self.cache.get(g).filter(|m| m.window().covers(at))
     }
 
     /// The span after (`forward`) or before the one starting at `start` on
@@ -526,8 +519,7 @@ impl Store {
         start: i64,
         forward: bool,
     ) -> Option<DrawItem<'_>> {
-        let g = self.owner(start)?;
-        let model = self.cache.get(g)?;
+        let model = self.cache.get(self.owner(start)?)?;
         let spans = model.rows(model.lane(key)?).nth(row)?;
         let after = spans.partition_point(|s| s.start <= start);
         let i = if forward {
@@ -587,7 +579,6 @@ impl Store {
         }
     }
 
-    /// The pixel columns of `series` over `view`.
     /// Appends what the goroutines of start function `name` (an index of
     /// the timeline's names) do over `view`, bucket by bucket: the time
     /// each bucket covers and the average number of them in each state
@@ -608,6 +599,7 @@ impl Store {
         }
     }
 
+    /// The pixel columns of `series` over `view`.
     pub(crate) fn plot(
         &self,
         series: Series,
