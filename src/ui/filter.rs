@@ -62,24 +62,18 @@ pub(crate) struct GoroutineFilter {
     /// Goroutines with an outlier of at least `min_latency`, once resolved
     /// against the analysis.
     slow: Option<HashSet<i64>>,
-    /// `stack:` patterns as typed after the prefix; a goroutine needs a
-    /// frame matching each.
-    stack: Vec<String>,
-    /// The patterns last scanned for, and the goroutines they select.
-    stack_matches: Option<Scanned<Vec<String>>>,
+    /// `stack:` patterns as typed after the prefix (none: no term); a
+    /// goroutine needs a frame matching each.
+    stack: ScanTerm<Vec<String>>,
     /// The `state:` term.
     state: Option<StateQuery>,
     /// The query and absolute time last scanned for, and the goroutines in
     /// that state then.
     state_matches: Option<Scanned<(StateQuery, Time)>>,
     /// The `parent:` term's goroutine.
-    parent: Option<GoId>,
-    /// The parent last scanned for, and the goroutines it created.
-    parent_matches: Option<Scanned<GoId>>,
+    parent: ScanTerm<GoId>,
     /// The `region:` or `task:` term.
-    annotation: Option<AnnotationQuery>,
-    /// The term last scanned for, and the goroutines it selects.
-    annotation_matches: Option<Scanned<AnnotationQuery>>,
+    annotation: ScanTerm<AnnotationQuery>,
     /// Why a term was left out.
     error: Option<String>,
 }
@@ -94,6 +88,47 @@ pub(crate) type ScanCount<'a> = Option<Result<usize, &'a str>>;
 struct Scanned<K> {
     key: K,
     result: Result<Arc<HashSet<GoId>>, String>,
+}
+
+/// A term a scan answers: what the text asks for, if anything, and what
+/// the last scan found for what it asked then.
+#[derive(Clone, Debug, PartialEq)]
+struct ScanTerm<K> {
+    asked: Option<K>,
+    scanned: Option<Scanned<K>>,
+}
+
+impl<K> Default for ScanTerm<K> {
+    fn default() -> Self {
+        Self {
+            asked: None,
+            scanned: None,
+        }
+    }
+}
+
+impl<K: PartialEq> ScanTerm<K> {
+    /// What to scan for, unless scanned.
+    fn request(&self) -> Option<&K> {
+        let scanned = self.scanned.as_ref().map(|s| &s.key);
+        self.asked.as_ref().filter(|&k| scanned != Some(k))
+    }
+
+    /// Takes in what a scan for `key` found.
+    fn set(&mut self, key: K, result: ScanResult) {
+        self.scanned = Some(Scanned::new(key, result));
+    }
+
+    /// The scan of what is asked now, once done.
+    fn done(&self) -> Option<&Scanned<K>> {
+        let scanned = self.scanned.as_ref()?;
+        (Some(&scanned.key) == self.asked.as_ref()).then_some(scanned)
+    }
+
+    /// What is asked, and what its scan found (`None` while it runs).
+    fn status(&self) -> Option<(&K, ScanCount<'_>)> {
+        Some((self.asked.as_ref()?, self.done().map(Scanned::count)))
+    }
 }
 
 impl<K> Scanned<K> {
@@ -126,10 +161,10 @@ impl GoroutineFilter {
         self.text = text.to_owned();
         self.ids.clear();
         self.words.clear();
-        self.stack.clear();
+        self.stack.asked = None;
         self.state = None;
-        self.parent = None;
-        self.annotation = None;
+        self.parent.asked = None;
+        self.annotation.asked = None;
         self.error = None;
         self.min_latency = None;
         self.slow = None;
@@ -148,27 +183,28 @@ impl GoroutineFilter {
             self.min_latency = Some(self.min_latency.map_or(ns, |m| m.max(ns)));
         } else if let Some(pattern) = term.strip_prefix("stack:") {
             FramePattern::parse(pattern)?;
-            if self.stack.len() == MAX_STACK_TERMS {
+            let patterns = self.stack.asked.get_or_insert_with(Vec::new);
+            if patterns.len() == MAX_STACK_TERMS {
                 return Err(format!("at most {MAX_STACK_TERMS} stack: terms"));
             }
-            self.stack.push(pattern.to_owned());
+            patterns.push(pattern.to_owned());
         } else if let Some(spec) = term.strip_prefix("state:") {
             if self.state.is_some() {
                 return Err("only one state: term".to_owned());
             }
             self.state = Some(StateQuery::parse(spec)?);
         } else if let Some(query) = AnnotationQuery::parse(term) {
-            if self.annotation.is_some() {
+            if self.annotation.asked.is_some() {
                 return Err("only one region: or task: term".to_owned());
             }
-            self.annotation = Some(query?);
+            self.annotation.asked = Some(query?);
         } else if let Some(id) = term.strip_prefix("parent:") {
-            if self.parent.is_some() {
+            if self.parent.asked.is_some() {
                 return Err("only one parent: term".to_owned());
             }
             let digits = id.strip_prefix(['g', 'G']).unwrap_or(id);
             let id = parse_id(digits).ok_or_else(|| format!("{term}: not a goroutine ID"))?;
-            self.parent = Some(id);
+            self.parent.asked = Some(id);
         } else {
             self.words.push(term.to_lowercase());
         }
@@ -184,21 +220,20 @@ impl GoroutineFilter {
     /// reloaded): they are resolved again.
     pub(crate) fn unresolve(&mut self) {
         self.slow = None;
-        self.stack_matches = None;
+        self.stack.scanned = None;
         self.state_matches = None;
-        self.parent_matches = None;
-        self.annotation_matches = None;
+        self.parent.scanned = None;
+        self.annotation.scanned = None;
     }
 
     /// The `stack:` patterns to scan the trace for, unless scanned.
     pub(crate) fn stack_request(&self) -> Option<&[String]> {
-        let scanned = self.stack_matches.as_ref().map(|s| &s.key);
-        (!self.stack.is_empty() && scanned != Some(&self.stack)).then_some(&self.stack)
+        self.stack.request().map(Vec::as_slice)
     }
 
     /// Takes in the goroutines a stack scan for `patterns` found.
     pub(crate) fn set_stack_matches(&mut self, patterns: Vec<String>, result: ScanResult) {
-        self.stack_matches = Some(Scanned::new(patterns, result));
+        self.stack.set(patterns, result);
     }
 
     /// The `state:` query, with its time made absolute by adding `origin`
@@ -217,44 +252,39 @@ impl GoroutineFilter {
 
     /// The goroutine of the `parent:` term, unless scanned.
     pub(crate) fn parent_request(&self) -> Option<GoId> {
-        let scanned = self.parent_matches.as_ref().map(|s| s.key);
-        self.parent.filter(|&p| scanned != Some(p))
+        self.parent.request().copied()
     }
 
     /// Takes in the goroutines a scan found `parent` created.
     pub(crate) fn set_parent_matches(&mut self, parent: GoId, result: ScanResult) {
-        self.parent_matches = Some(Scanned::new(parent, result));
+        self.parent.set(parent, result);
     }
 
     /// The `parent:` term's goroutine, and what its scan found, as for
     /// [`Self::stack_status`].
     pub(crate) fn parent_status(&self) -> Option<(GoId, ScanCount<'_>)> {
-        let parent = self.parent?;
-        Some((parent, self.parent_scanned().map(Scanned::count)))
+        self.parent.status().map(|(&p, found)| (p, found))
     }
 
     /// The `region:` or `task:` term, unless scanned.
     pub(crate) fn annotation_request(&self) -> Option<&AnnotationQuery> {
-        let scanned = self.annotation_matches.as_ref().map(|s| &s.key);
-        self.annotation.as_ref().filter(|&q| scanned != Some(q))
+        self.annotation.request()
     }
 
     /// Takes in the goroutines a scan for `query` found.
     pub(crate) fn set_annotation_matches(&mut self, query: AnnotationQuery, result: ScanResult) {
-        self.annotation_matches = Some(Scanned::new(query, result));
+        self.annotation.set(query, result);
     }
 
     /// The `region:` or `task:` term, and what its scan found, as for
     /// [`Self::stack_status`].
     pub(crate) fn annotation_status(&self) -> Option<(&AnnotationQuery, ScanCount<'_>)> {
-        let query = self.annotation.as_ref()?;
-        Some((query, self.annotation_scanned().map(Scanned::count)))
+        self.annotation.status()
     }
 
     /// What the scan of the `stack:` terms found, if there are any.
     pub(crate) fn stack_status(&self) -> Option<ScanCount<'_>> {
-        let found = self.stack_scanned().map(Scanned::count);
-        (!self.stack.is_empty()).then_some(found)
+        self.stack.status().map(|(_, found)| found)
     }
 
     /// The `state:` term, and what its scan found, as for
@@ -285,10 +315,10 @@ impl GoroutineFilter {
         !self.ids.is_empty()
             || !self.words.is_empty()
             || self.min_latency.is_some()
-            || !self.stack.is_empty()
+            || self.stack.asked.is_some()
             || self.state.is_some()
-            || self.parent.is_some()
-            || self.annotation.is_some()
+            || self.parent.asked.is_some()
+            || self.annotation.asked.is_some()
     }
 
     /// Whether the latency term waits for [`Self::resolve`].
@@ -334,36 +364,19 @@ impl GoroutineFilter {
 
 impl GoroutineFilter {
     /// Whether goroutine `id` is in the sets the finished scans of the
-    /// current `stack:`, `state:` and `parent:` terms found (a term still
-    /// scanning, or whose scan failed, selects every goroutine).
+    /// current `stack:`, `state:`, `parent:`, `region:` and `task:` terms
+    /// found (a term still scanning, or whose scan failed, selects every
+    /// goroutine).
     fn scans_select(&self, id: GoId) -> bool {
-        let stack = self.stack_scanned().map(|s| &s.result);
+        let stack = self.stack.done().map(|s| &s.result);
         let state = self.state_scanned().map(|s| &s.result);
-        let parent = self.parent_scanned().map(|s| &s.result);
-        let annotation = self.annotation_scanned().map(|s| &s.result);
+        let parent = self.parent.done().map(|s| &s.result);
+        let annotation = self.annotation.done().map(|s| &s.result);
         [stack, state, parent, annotation]
             .into_iter()
             .flatten()
             .filter_map(|r| r.as_deref().ok())
             .all(|set| set.contains(&id))
-    }
-
-    /// The scan of the current `stack:` terms, once done.
-    fn stack_scanned(&self) -> Option<&Scanned<Vec<String>>> {
-        let scanned = self.stack_matches.as_ref()?;
-        (!self.stack.is_empty() && scanned.key == self.stack).then_some(scanned)
-    }
-
-    /// The scan of the current `region:` or `task:` term, once done.
-    fn annotation_scanned(&self) -> Option<&Scanned<AnnotationQuery>> {
-        let scanned = self.annotation_matches.as_ref()?;
-        (Some(&scanned.key) == self.annotation.as_ref()).then_some(scanned)
-    }
-
-    /// The scan of the current `parent:` term, once done.
-    fn parent_scanned(&self) -> Option<&Scanned<GoId>> {
-        let scanned = self.parent_matches.as_ref()?;
-        (Some(scanned.key) == self.parent).then_some(scanned)
     }
 
     /// The scan of the current `state:` term, once done (for an earlier
