@@ -152,13 +152,9 @@ impl Activities {
                 None => unknown.push((id, activity)),
             }
         }
-        // One sum per group, however many goroutines join it.
+        // Summed per group, however many goroutines join it.
         for (name, parts) in joining {
-            let i = self.named.partition_point(|&(n, _)| n < name);
-            match self.named.get_mut(i).filter(|(n, _)| *n == name) {
-                Some((_, group)) => *group = Activity::sum(parts.iter().chain([&*group])),
-                None => self.named.insert(i, (name, Activity::sum(&parts))),
-            }
+            self.add_to(name, &Activity::sum(&parts));
         }
         unknown
     }

@@ -333,6 +333,7 @@ impl GenerationModel {
     /// [`MIN_ACTIVITY_BUCKET`]).
     pub(crate) fn with_activity(self) -> GenerationModel {
         let mut activity = ActivityBuilder::new(self.window);
+        let buckets = (self.window.len() / MIN_ACTIVITY_BUCKET).clamp(1, DETAIL_ACTIVITY_BUCKETS);
         for info in &self.goroutines {
             let Some(row) = self
                 .lane(LaneKey::Goroutine(info.id))
@@ -340,8 +341,6 @@ impl GenerationModel {
             else {
                 continue;
             };
-            let buckets =
-                (self.window.len() / MIN_ACTIVITY_BUCKET).clamp(1, DETAIL_ACTIVITY_BUCKETS);
             let mut grid = Grid::finest(self.window, buckets);
             for span in &row.spans {
                 let cut = TimeSpan::new(span.start, span.end()).intersect(self.window);
