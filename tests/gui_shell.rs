@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use common::gui::{App, button, send, wait_for, zoom_at};
+use egui::accesskit::Toggled;
 use egui::{Event, Key, Modifiers, Pos2};
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use gotv::ui::{GotvApp, Options};
 
 /// A point over the timeline body (right of the name column, below the axis)
@@ -88,37 +89,78 @@ fn opens_the_file_given_on_the_command_line() {
 }
 
 /// View → Copy Command Line copies a command that opens the same file at
-/// the same view: run, it shows that range again.
+/// the same view, with the open panel and the goroutine filter: run, it
+/// shows that view again.
 #[test]
 fn the_view_copies_as_a_command_line() {
     let dir = scratch("command line");
     let file = trace_copy(&dir, "shared view.trace");
     let mut harness = open(&file);
     let (start, end) = harness.state().visible_range();
+    assert_eq!(
+        copy_command_line(&mut harness),
+        command(&file, (start, end), "")
+    );
+
+    harness.key_press(Key::G);
+    harness.get_by_label("Hide runtime").click();
+    let filter = harness.get_by_role(egui::accesskit::Role::TextInput);
+    filter.focus();
+    filter.type_text("main.main g:1");
+    harness.run_steps(3);
+    let extra = " --panel goroutines --hide-runtime --filter='main.main g:1'";
+    assert_eq!(
+        copy_command_line(&mut harness),
+        command(&file, (start, end), extra)
+    );
+
+    // What the shell passes for that command line.
+    let mut again = app(Options {
+        file: Some(file),
+        range: Some((start, end)),
+        panel: Some(gotv::ui::Panel::Goroutines),
+        filter: Some("main.main g:1".to_owned()),
+        hide_runtime: true,
+        ..Options::default()
+    });
+    wait_for(&mut again, "the command's view", |h| h.state().is_ready());
+    assert_eq!(again.state().visible_range(), (start, end));
+    // One goroutine shown, and the goroutine analysis open.
+    assert!(again.query_by_label("1 goroutine matches").is_some());
+    assert!(again.query_by_label("Start function").is_some());
+    let hide = again.get_by_label("Hide runtime");
+    assert_eq!(hide.accesskit_node().toggled(), Some(Toggled::True));
+    let shown = again.get_by_role(egui::accesskit::Role::TextInput);
+    assert_eq!(shown.value().as_deref(), Some("main.main g:1"));
+}
+
+/// `gotv 'FILE' --range START:END` and then `extra`.
+fn command(file: &Path, (start, end): (i64, i64), extra: &str) -> String {
+    format!("gotv '{}' --range {start}:{end}{extra}", file.display())
+}
+
+/// Clicks View → Copy Command Line and returns what it copied.
+fn copy_command_line(harness: &mut App) -> String {
     harness.get_by_label("View").click();
     harness.run_steps(2);
     harness.get_by_label("Copy Command Line").click();
     harness.step();
-    let copied: Vec<&String> = harness
+    let copied: Vec<String> = harness
         .output()
         .platform_output
         .commands
         .iter()
         .filter_map(|c| match c {
-            egui::OutputCommand::CopyText(text) => Some(text),
+            egui::OutputCommand::CopyText(text) => Some(text.clone()),
             _ => None,
         })
         .collect();
-    let want = format!("gotv '{}' --range {start}:{end}", file.display());
-    assert_eq!(copied, [&want]);
-
-    let mut again = app(Options {
-        file: Some(file),
-        range: Some((start, end)),
-        ..Options::default()
-    });
-    wait_for(&mut again, "the command's view", |h| h.state().is_ready());
-    assert_eq!(again.state().visible_range(), (start, end));
+    // The menu closes with the click.
+    harness.run_steps(2);
+    match copied.as_slice() {
+        [text] => text.clone(),
+        _ => panic!("one text copied, not {copied:?}"),
+    }
 }
 
 /// Up and Down scroll the lanes a few rows, Page Up and Page Down about a

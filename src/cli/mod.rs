@@ -50,6 +50,14 @@ struct WindowArgs {
     #[arg(long, value_enum)]
     panel: Option<PanelArg>,
 
+    /// Show only the goroutines TEXT selects, as typed into the filter field, e.g. 'g:123' or 'main.handle >10ms'.
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
+    filter: Option<String>,
+
+    /// Hide goroutines started in package runtime (the GC workers, finalizers, …).
+    #[arg(long)]
+    hide_runtime: bool,
+
     /// Print to stderr when each stage of loading is reached (first frame, overview, outliers, statistics).
     #[arg(long)]
     timings: bool,
@@ -137,6 +145,8 @@ fn window(file: Option<PathBuf>, args: WindowArgs) -> ExitCode {
         size: args.size,
         range: args.range,
         panel: args.panel.map(Into::into),
+        filter: args.filter,
+        hide_runtime: args.hide_runtime,
         timings: args.timings.then(std::time::Instant::now),
     })
 }
@@ -233,5 +243,31 @@ mod tests {
         assert!(Cli::try_parse_from(["gotv", "x.trace"]).is_ok());
         assert!(Cli::try_parse_from(["gotv", "--screenshot", "a.png", "x.trace"]).is_ok());
         assert!(Cli::try_parse_from(["gotv", "dump"]).is_err());
+    }
+
+    /// What View → Copy Command Line writes parses back to the same view:
+    /// a filter may start with a hyphen or hold spaces (the shell has
+    /// split the words already).
+    #[test]
+    fn a_copied_view_parses_back() {
+        let words = [
+            "gotv",
+            "x.trace",
+            "--range",
+            "5:10",
+            "--panel",
+            "goroutines",
+            "--hide-runtime",
+            "--filter=-x main.main g:1",
+        ];
+        let cli = Cli::try_parse_from(words).expect("parses");
+        let w = cli.window;
+        assert_eq!(w.range, Some((5, 10)));
+        assert!(matches!(w.panel, Some(PanelArg::Goroutines)));
+        assert!(w.hide_runtime);
+        assert_eq!(w.filter.as_deref(), Some("-x main.main g:1"));
+        let separate = ["gotv", "x.trace", "--filter", "-x"];
+        let cli = Cli::try_parse_from(separate).expect("a hyphen value parses");
+        assert_eq!(cli.window.filter.as_deref(), Some("-x"));
     }
 }

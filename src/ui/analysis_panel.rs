@@ -63,7 +63,7 @@ impl Tab {
     ];
 
     /// The tab's name in storage (as `--panel` names it).
-    fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             Tab::Outliers => "outliers",
             Tab::Profiles => "profiles",

@@ -87,6 +87,29 @@ struct Notice {
     offer_open: bool,
 }
 
+/// What the command line asks the first trace to show (`--range`,
+/// `--filter`, `--hide-runtime`): what View → Copy Command Line writes.
+#[derive(Debug)]
+struct Initial {
+    range: Option<(i64, i64)>,
+    filter: Option<String>,
+    hide_runtime: bool,
+}
+
+impl Initial {
+    fn apply(self, view: &mut View, state: &mut TimelineState) {
+        if let Some((start, end)) = self.range {
+            let (start, end) = (start as f64, end as f64);
+            view.apply(ViewCommand::Show { start, end }, 0.0);
+        }
+        let filter = state.filter_mut();
+        if let Some(text) = self.filter {
+            filter.set_text(&text);
+        }
+        filter.set_hide_system(self.hide_runtime);
+    }
+}
+
 /// The gotv window.
 pub struct GotvApp {
     opener: Opener,
@@ -104,8 +127,8 @@ pub struct GotvApp {
     /// The selection the range tab was last opened for, to open it for a
     /// new one.
     last_selection: Option<(f64, f64)>,
-    /// `--range`, applied to the first trace that loads.
-    initial_range: Option<(i64, i64)>,
+    /// The command line's view, applied to the first trace that loads.
+    initial: Option<Initial>,
     screenshot: Option<screenshot::Job>,
     /// `--timings`: the stages of loading reached so far.
     timings: Option<Timings>,
@@ -137,7 +160,11 @@ impl GotvApp {
             help: false,
             file_changed: false,
             last_selection: None,
-            initial_range: options.range,
+            initial: Some(Initial {
+                range: options.range,
+                filter: options.filter,
+                hide_runtime: options.hide_runtime,
+            }),
             screenshot: options.screenshot.map(screenshot::Job::new),
             timings: options.timings.map(Timings::new),
             exit_code,
@@ -181,19 +208,35 @@ impl GotvApp {
         );
     }
 
-    /// `gotv FILE --range START:END` for the trace and view on screen, the
-    /// path absolute and quoted for a POSIX shell; `None` for the bundled
+    /// `gotv FILE --range START:END` for the trace and view on screen, with
+    /// the open analysis panel and the goroutine filter, the path absolute
+    /// and everything quoted for a POSIX shell; `None` for the bundled
     /// sample.
     fn command_line(&self) -> Option<String> {
         let path = self.session.as_ref()?.loaded.source.path()?;
         let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         let (start, end) = self.visible_range();
-        let path = shell_quote(&path.to_string_lossy());
-        Some(format!("gotv {path} --range {start}:{end}"))
+        let mut line = format!(
+            "gotv {} --range {start}:{end}",
+            shell_quote(&path.to_string_lossy())
+        );
+        if let Some(tab) = self.panel.open() {
+            line += &format!(" --panel {}", tab.key());
+        }
+        let filter = self.state.filter();
+        if filter.hide_system() {
+            line += " --hide-runtime";
+        }
+        if !filter.text().trim().is_empty() {
+            // `--filter=…`: the text may start with a hyphen.
+            line += &format!(" --filter={}", shell_quote(filter.text()));
+        }
+        Some(line)
     }
 
-    /// Whether the trace is on screen with everything visible decoded (what
-    /// `--screenshot` waits for).
+    /// Whether the trace is on screen with everything visible decoded and
+    /// the goroutine filter's terms answered (what `--screenshot` waits
+    /// for).
     pub fn is_ready(&self) -> bool {
         self.readiness() == Readiness::Ready
     }
@@ -327,14 +370,8 @@ impl GotvApp {
             self.state = TimelineState::default();
             self.panel.new_trace();
         }
-        if let Some((start, end)) = self.initial_range.take() {
-            self.view.apply(
-                ViewCommand::Show {
-                    start: start as f64,
-                    end: end as f64,
-                },
-                0.0,
-            );
+        if let Some(initial) = self.initial.take() {
+            initial.apply(&mut self.view, &mut self.state);
         }
         self.session = Some(session);
         self.notice = None;
@@ -709,7 +746,11 @@ impl GotvApp {
         match (self.timeline(), &self.notice, loading) {
             (_, _, true) => Readiness::Loading,
             (_, Some(_), false) => Readiness::Failed,
-            (Some(timeline), None, false) if timeline.pending == 0 && self.panel_ready() => {
+            (Some(timeline), None, false)
+                if timeline.pending == 0
+                    && self.panel_ready()
+                    && self.state.filter().is_settled(self.view.origin()) =>
+            {
                 Readiness::Ready
             }
             _ => Readiness::Loading,

@@ -321,6 +321,17 @@ impl GoroutineFilter {
             || self.annotation.asked.is_some()
     }
 
+    /// Whether every term has its answer: the latency term the analysis,
+    /// the others their scans (`origin`: the start of the trace, as for
+    /// [`Self::state_request`]).
+    pub(crate) fn is_settled(&self, origin: Time) -> bool {
+        !self.needs_analysis()
+            && self.stack_request().is_none()
+            && self.state_request(origin).is_none()
+            && self.parent_request().is_none()
+            && self.annotation_request().is_none()
+    }
+
     /// Whether the latency term waits for [`Self::resolve`].
     pub(crate) fn needs_analysis(&self) -> bool {
         self.min_latency.is_some() && self.slow.is_none()
@@ -444,6 +455,21 @@ mod tests {
         let f = filter(">10ms");
         assert!(f.needs_analysis());
         assert!(f.shows(1, "x"), "matches all until resolved");
+    }
+
+    /// A filter is settled once every term has its answer, whatever the
+    /// answer (a failed scan too): what a screenshot waits for.
+    #[test]
+    fn settled_once_every_term_is_answered() {
+        assert!(filter("").is_settled(0));
+        assert!(filter("g:3 main").is_settled(0));
+        let mut f = filter("stack:Lock parent:G5");
+        assert!(!f.is_settled(0));
+        f.set_stack_matches(vec!["Lock".to_owned()], Err("no such file".to_owned()));
+        assert!(!f.is_settled(0), "the parent scan is still due");
+        f.set_parent_matches(5, Ok(HashSet::new()));
+        assert!(f.is_settled(0));
+        assert!(!filter(">1ms").is_settled(0), "waits for the analysis");
     }
 
     #[test]

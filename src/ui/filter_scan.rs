@@ -179,7 +179,11 @@ pub(crate) fn status_ui(
 ) {
     let mut notes = status(filter, scans);
     if let Some(n) = shown {
-        notes.push((format!("{n} goroutines match"), false));
+        let matches = match n {
+            1 => "1 goroutine matches".to_owned(),
+            n => format!("{n} goroutines match"),
+        };
+        notes.push((matches, false));
     }
     for (text, error) in notes.into_iter().rev() {
         if error {

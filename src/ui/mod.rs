@@ -101,6 +101,10 @@ pub struct Options {
     pub range: Option<(i64, i64)>,
     /// Analysis panel to open; a screenshot then waits for what it shows.
     pub panel: Option<Panel>,
+    /// Goroutine filter text, as typed into the filter field.
+    pub filter: Option<String>,
+    /// Hide goroutines started in package `runtime`.
+    pub hide_runtime: bool,
     /// Print when each stage of loading was reached, counting from this
     /// instant (see `--timings`).
     pub timings: Option<Instant>,
