@@ -13,7 +13,7 @@ use common::gui::{App, click, full_detail, open_decoded, sample, wait_for};
 use common::traces;
 use egui::Pos2;
 use egui_kittest::kittest::{NodeT, Queryable};
-use gotv::model::{ItemKind, LaneKey, SpanKind};
+use gotv::model::{DrawItem, ItemKind, LaneKey, SpanKind};
 use gotv::ui::Options;
 
 /// Size of the test window, in points.
@@ -306,6 +306,39 @@ fn the_children_link_filters_to_the_goroutines_created() {
     harness.get_by_label("goroutines G1 created").click();
     let note = format!("G1 created {children} goroutines");
     wait_for(&mut harness, &note, |h| h.query_by_label(&note).is_some());
+}
+
+/// Ctrl+Down selects the span at the same time in the lane below (G2's
+/// state when G1's wait began), and Ctrl+Up goes back up at that time,
+/// to the wait; from the first goroutine it goes on up out of them.
+#[test]
+fn ctrl_arrows_step_the_selection_across_lanes() {
+    let (mut harness, wait, origin) = select_longest_wait();
+    let step = |harness: &mut App, key| {
+        harness.key_press_modifiers(egui::Modifiers::COMMAND, key);
+        harness.run_steps(3);
+        let lane = harness.state().selected_lane().expect("a selection");
+        (lane, harness.state().selected_range().expect("a range"))
+    };
+    let (lane, range) = step(&mut harness, egui::Key::ArrowDown);
+    assert_eq!(lane, LaneKey::Goroutine(2));
+    let g2 = full_detail(lane, |items, _| {
+        let at = |i: &&DrawItem<'_>| i.row == 0 && i.start <= wait.start && wait.start < i.end;
+        items
+            .iter()
+            .find(at)
+            .map(|i| (i.start - origin, i.end - origin))
+    });
+    assert_eq!(Some(range), g2, "G2's state when G1's wait began");
+    let back = step(&mut harness, egui::Key::ArrowUp);
+    let waiting = (wait.start - origin, wait.end - origin);
+    assert_eq!(back, (LaneKey::Goroutine(GOROUTINE), waiting));
+    let (up, range) = step(&mut harness, egui::Key::ArrowUp);
+    assert!(
+        !matches!(up, LaneKey::Goroutine(_)),
+        "above the goroutines: {up:?}"
+    );
+    assert!(range.0 <= waiting.0 && waiting.0 < range.1.max(range.0 + 1));
 }
 
 /// `]` selects the next span of the selected span's row, `[` the one

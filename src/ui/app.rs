@@ -68,6 +68,9 @@ enum Command {
     /// Select the span after (`true`) or before the selected one on its
     /// row, keeping it in view.
     StepSpan(bool),
+    /// Select the span at the same time in the nearest lane below (`true`)
+    /// or above the selected one's that has one, scrolling to it.
+    StepLane(bool),
     /// Zoom to an interval, scroll to its lane and select it.
     ShowPicked(Picked),
     /// Show only the goroutines this filter text selects (see `filter`).
@@ -129,6 +132,8 @@ pub struct GotvApp {
     last_selection: Option<(f64, f64)>,
     /// The command line's view, applied to the first trace that loads.
     initial: Option<Initial>,
+    /// The span the last Ctrl+Up/Down selected, and the time it stepped at.
+    lane_step: Option<(Picked, i64)>,
     screenshot: Option<screenshot::Job>,
     /// `--timings`: the stages of loading reached so far.
     timings: Option<Timings>,
@@ -160,6 +165,7 @@ impl GotvApp {
             help: false,
             file_changed: false,
             last_selection: None,
+            lane_step: None,
             initial: Some(Initial {
                 range: options.range,
                 filter: options.filter,
@@ -186,6 +192,11 @@ impl GotvApp {
     pub fn visible_range(&self) -> (i64, i64) {
         let (start, end) = self.view.visible();
         (start.round() as i64, end.round() as i64)
+    }
+
+    /// The lane of the selected span, if one is selected.
+    pub fn selected_lane(&self) -> Option<LaneKey> {
+        self.state.selected().map(|(picked, _)| picked.lane)
     }
 
     /// The selected span's start and end, in nanoseconds from the start of
@@ -282,6 +293,42 @@ impl GotvApp {
             self.apply(Command::View(ViewCommand::Show { start, end }), ctx);
         }
         self.state.select(next);
+    }
+
+    /// Selects the span at the same time in the nearest lane below
+    /// (`down`) or above the selected one's with a span then in the loaded
+    /// detail, scrolling the lanes as little as shows it. The time is the
+    /// selected span's start, or where its visible part begins; a run of
+    /// steps keeps the time the first one took, so the selection walks
+    /// straight down the lanes.
+    fn step_lane(&mut self, down: bool) {
+        let (Some(session), Some((picked, _))) = (&self.session, self.state.selected()) else {
+            return;
+        };
+        let t = match &self.lane_step {
+            Some((stepped, t)) if stepped == picked => *t,
+            _ => {
+                let origin = self.view.origin();
+                let (a, _) = self.view.visible();
+                let visible = origin.saturating_add(a.ceil() as i64);
+                visible.clamp(picked.start, picked.end.max(picked.start))
+            }
+        };
+        let worker = &session.worker;
+        let has_span = |key| worker.span_at((key, 0), t).is_some();
+        let Some(key) = self
+            .state
+            .lane_beside(worker.timeline(), picked.lane, down, has_span)
+        else {
+            return;
+        };
+        let Some(item) = worker.span_at((key, 0), t) else {
+            return;
+        };
+        let next = Picked::new(key, &item);
+        self.lane_step = Some((next.clone(), t));
+        self.state.select(next);
+        self.state.scroll_to(key);
     }
 
     /// The timeline on screen (empty without a trace).
@@ -420,6 +467,7 @@ impl GotvApp {
                 }
             }
             Command::StepSpan(forward) => self.step_span(forward, ctx),
+            Command::StepLane(down) => self.step_lane(down),
             Command::FilterLanes(text) => self.state.filter_mut().set_text(&text),
             Command::HideSystem(hide) => self.state.filter_mut().set_hide_system(hide),
             Command::FocusFilter => {
@@ -904,6 +952,7 @@ fn from_key(action: KeyAction) -> Command {
         KeyAction::ToggleMmu => Command::TogglePanel(Tab::Mmu),
         KeyAction::NextOutlier(forward) => Command::StepOutlier(forward),
         KeyAction::StepSpan(forward) => Command::StepSpan(forward),
+        KeyAction::StepLane(down) => Command::StepLane(down),
         KeyAction::FocusFilter => Command::FocusFilter,
     }
 }

@@ -45,6 +45,10 @@ pub(crate) const HELP: &[(&str, &str)] = &[
         "Select the previous / next span of the selected one's row",
     ),
     (
+        "Ctrl+Up / Ctrl+Down",
+        "Select the span at the same time in the lane above / below",
+    ),
+    (
         "Click a section, group or lane name",
         "Fold or unfold it (goroutines are grouped by start function)",
     ),
@@ -135,6 +139,8 @@ pub(crate) enum KeyAction {
     NextOutlier(bool),
     /// `]` (`true`) or `[` (`false`).
     StepSpan(bool),
+    /// Ctrl+Down (`true`) or Ctrl+Up (`false`).
+    StepLane(bool),
     /// Ctrl+F.
     FocusFilter,
 }
@@ -160,6 +166,14 @@ pub(crate) fn read(ctx: &egui::Context) -> (Vec<KeyAction>, Vec<ViewCommand>) {
             (
                 KeyboardShortcut::new(Modifiers::COMMAND, Key::F),
                 KeyAction::FocusFilter,
+            ),
+            (
+                KeyboardShortcut::new(Modifiers::COMMAND, Key::ArrowDown),
+                KeyAction::StepLane(true),
+            ),
+            (
+                KeyboardShortcut::new(Modifiers::COMMAND, Key::ArrowUp),
+                KeyAction::StepLane(false),
             ),
             (
                 KeyboardShortcut::new(Modifiers::NONE, Key::F5),

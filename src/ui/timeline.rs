@@ -266,7 +266,45 @@ impl TimelineState {
     /// (and its start-function group, once the lane is in).
     pub(crate) fn reveal(&mut self, key: LaneKey) {
         self.collapsed_groups.remove(&key.group());
-        self.reveal = Some(Reveal { key, landed: None });
+        self.reveal = Some(Reveal {
+            key,
+            landed: None,
+            nearest: false,
+        });
+    }
+
+    /// Scrolls the lanes as little as shows lane `key` (laid out already)
+    /// in the next frame: for a selection stepping from lane to lane.
+    pub(crate) fn scroll_to(&mut self, key: LaneKey) {
+        self.reveal = Some(Reveal {
+            key,
+            landed: None,
+            nearest: true,
+        });
+    }
+
+    /// The nearest lane after (`forward`) or before lane `key` as laid out
+    /// (headers and lanes folded away skipped) for which `wanted` holds.
+    pub(crate) fn lane_beside(
+        &mut self,
+        timeline: &Timeline,
+        key: LaneKey,
+        forward: bool,
+        mut wanted: impl FnMut(LaneKey) -> bool,
+    ) -> Option<LaneKey> {
+        let layout = self.layout(timeline);
+        let index = timeline.lanes.binary_search_by_key(&key, Lane::key).ok()?;
+        let what = u32::try_from(index).ok()?;
+        let at = layout.rows.iter().position(|r| r.what == what)?;
+        let (before, from) = layout.rows.split_at_checked(at)?;
+        let lane = |row: &Row| match row.kind() {
+            RowKind::Lane(i) => timeline.lanes.get(i as usize).map(Lane::key),
+            _ => None,
+        };
+        match forward {
+            true => from.iter().skip(1).filter_map(lane).find(|&k| wanted(k)),
+            false => before.iter().rev().filter_map(lane).find(|&k| wanted(k)),
+        }
     }
 }
 
@@ -1053,6 +1091,8 @@ struct Reveal {
     /// a frame more when the lane just came in: the scroll area keeps its
     /// content's height from the frame before.
     landed: Option<f32>,
+    /// Scroll only as far as shows it (else it goes near the top).
+    nearest: bool,
 }
 
 /// The scroll offset that shows the lane being revealed, if it must be set
@@ -1072,8 +1112,17 @@ fn reveal_offset(
         return None;
     }
     let top = lane_top(lanes, layout, reveal.key)?;
-    let bottom = (layout.total - ui.available_height()).max(0.0);
-    let offset = (top - REVEAL_MARGIN).min(bottom).max(0.0);
+    let height = ui.available_height();
+    let bottom = (layout.total - height).max(0.0);
+    let (above, below) = (
+        top - REVEAL_MARGIN,
+        top + ROW_HEIGHT + REVEAL_MARGIN - height,
+    );
+    let offset = match reveal.nearest {
+        true => state.scroll.min(above).max(below),
+        false => above,
+    };
+    let offset = offset.min(bottom).max(0.0);
     (reveal.landed != Some(offset)).then_some(offset)
 }
 

@@ -349,6 +349,12 @@ impl Worker {
         self.store.neighbour((key, row), start, forward)
     }
 
+    /// The span of lane `key`'s row `row` that holds absolute time `t` (or
+    /// the instant at `t`), if the full detail holding it is loaded.
+    pub fn span_at(&self, at: (LaneKey, usize), t: i64) -> Option<DrawItem<'_>> {
+        self.store.span_at(at, t)
+    }
+
     /// Like [`Worker::span_details`], but answering only from full detail
     /// already loaded and asking for nothing to be decoded: `None` if it
     /// is not loaded (or there is no such span).

@@ -87,9 +87,9 @@ const DETAIL_BYTES_PER_FILE_BYTE: f64 = 6.5;
 /// at 270–290 MB).
 pub(crate) const WINDOW_BYTES: usize = 8 << 20;
 
-/// The zoom at which [`Store::neighbour`] asks for a span's draw item: fine
-/// enough that no span is folded into a block.
-const NEIGHBOUR_NS_PER_PX: f64 = 1e-3;
+/// The zoom at which [`span_item`] asks for a span's draw item: fine enough
+/// that no span is folded into a block.
+const EXACT_NS_PER_PX: f64 = 1e-3;
 
 /// Everything received from the worker thread.
 #[derive(Default)]
@@ -528,12 +528,17 @@ impl Store {
             after.checked_sub(2)?
         };
         let span = spans.get(i)?;
-        let mut items = Vec::new();
-        let exact = TimeSpan::new(span.start, span.end().max(span.start + 1));
-        detail_items(model, key, exact, NEIGHBOUR_NS_PER_PX, &mut items);
-        items
-            .into_iter()
-            .find(|item| item.row == row && item.start == span.start)
+        span_item(model, (key, row), (span.start, span.end()))
+    }
+
+    /// The span of lane `key`'s row `row` that holds absolute time `t` (or
+    /// the instant at `t`), from loaded full detail covering `t`.
+    pub(crate) fn span_at(&self, (key, row): (LaneKey, usize), t: i64) -> Option<DrawItem<'_>> {
+        let model = self.detail_covering(self.owner(t)?, t)?;
+        let spans = model.rows(model.lane(key)?).nth(row)?;
+        let i = spans.partition_point(|s| s.start <= t).checked_sub(1)?;
+        let span = spans.get(i).filter(|s| t < s.end() || s.start == t)?;
+        span_item(model, (key, row), (span.start, span.end()))
     }
 
     /// The generation whose territory (see [`Store::territories`]) holds `t`.
@@ -666,6 +671,22 @@ fn merge_sorted(known: &mut Vec<Lane>, mut added: Vec<Lane>) {
             *slot = lane;
         }
     }
+}
+
+/// The draw item of the span from `start` to `end` on lane `key`'s row
+/// `row` of `model`, as a view zoomed in far enough that nothing is folded
+/// draws it.
+fn span_item(
+    model: &GenerationModel,
+    (key, row): (LaneKey, usize),
+    (start, end): (i64, i64),
+) -> Option<DrawItem<'_>> {
+    let mut items = Vec::new();
+    let exact = TimeSpan::new(start, end.max(start + 1));
+    detail_items(model, key, exact, EXACT_NS_PER_PX, &mut items);
+    items
+        .into_iter()
+        .find(|item| item.row == row && item.start == start)
 }
 
 #[cfg(test)]
