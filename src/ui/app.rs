@@ -28,7 +28,7 @@ use super::shortcuts::{self, KeyAction};
 use super::timeline::{self, TimelineState};
 use super::timings::Timings;
 use super::view::{View, ViewCommand};
-use super::wake_chain;
+use super::wake_chain::{self, Chain};
 use crate::model::{LaneKey, TimeSpan, Timeline};
 use crate::trace::SharedIndex;
 use crate::worker::{Progress, SpanQuery};
@@ -113,6 +113,13 @@ impl Initial {
     }
 }
 
+/// What the worker said about a selected span: its details and wake chain.
+struct Answered {
+    picked: Picked,
+    details: SpanQuery,
+    chain: Chain,
+}
+
 /// The gotv window.
 pub struct GotvApp {
     opener: Opener,
@@ -134,6 +141,9 @@ pub struct GotvApp {
     initial: Option<Initial>,
     /// The span the last Ctrl+Up/Down selected, and the time it stepped at.
     lane_step: Option<(Picked, i64)>,
+    /// The side panel's answer about the selected span, kept once in: the
+    /// full detail it came from goes as the view moves on.
+    answered: Option<Answered>,
     screenshot: Option<screenshot::Job>,
     /// `--timings`: the stages of loading reached so far.
     timings: Option<Timings>,
@@ -166,6 +176,7 @@ impl GotvApp {
             file_changed: false,
             last_selection: None,
             lane_step: None,
+            answered: None,
             initial: Some(Initial {
                 range: options.range,
                 filter: options.filter,
@@ -421,8 +432,38 @@ impl GotvApp {
             initial.apply(&mut self.view, &mut self.state);
         }
         self.session = Some(session);
+        self.answered = None;
         self.notice = None;
         self.file_changed = false;
+    }
+
+    /// Asks the worker about the selected span until it answers, then
+    /// keeps the answer (and the wake chain, followed through the detail
+    /// loaded then) and lets the worker release what it held for it.
+    fn answer_selection(&mut self) {
+        let Some((picked, _)) = self.state.selected() else {
+            self.answered = None;
+            if let Some(session) = &self.session {
+                session.worker.unpin();
+            }
+            return;
+        };
+        if self.answered.as_ref().is_some_and(|a| &a.picked == picked) {
+            return;
+        }
+        self.answered = None;
+        let Some(session) = &self.session else {
+            return;
+        };
+        if let Some(SpanQuery::Ready(details)) = details::query(&session.worker, picked) {
+            let chain = wake_chain::follow(&session.worker, &details);
+            session.worker.unpin();
+            self.answered = Some(Answered {
+                picked: picked.clone(),
+                details: SpanQuery::Ready(details),
+                chain,
+            });
+        }
     }
 
     fn apply(&mut self, command: Command, ctx: &egui::Context) {
@@ -835,20 +876,25 @@ impl GotvApp {
             return;
         }
         let origin = self.view.origin();
-        let query = self
-            .session
-            .as_ref()
-            .and_then(|s| details::query(&s.worker, picked));
-        let trace = self.session.as_ref().and_then(|s| s.loaded.source.path());
-        let chain = match (&self.session, &query) {
-            (Some(s), Some(SpanQuery::Ready(d))) => wake_chain::follow(&s.worker, d),
-            _ => (Vec::new(), true),
+        let answered = self.answered.as_ref().filter(|a| &a.picked == picked);
+        // Until answered: loading, or nothing to say (a fold block).
+        let asking = match answered {
+            Some(_) => None,
+            None => self
+                .session
+                .as_ref()
+                .and_then(|s| details::query(&s.worker, picked)),
         };
+        let no_chain = (Vec::new(), true);
+        let details = match answered {
+            Some(a) => (Some(&a.details), &a.chain),
+            None => (asking.as_ref(), &no_chain),
+        };
+        let trace = self.session.as_ref().and_then(|s| s.loaded.source.path());
         let panel = egui::Panel::right("details")
             .resizable(true)
             .default_size(DETAILS_WIDTH)
             .show(ui, |ui| {
-                let details = (query.as_ref(), &chain);
                 details::panel(ui, (picked, trace), timeline, origin, details)
             });
         match panel.inner {
@@ -875,6 +921,7 @@ impl eframe::App for GotvApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         self.poll(&ctx);
+        self.answer_selection();
 
         let (keys, view_keys) = shortcuts::read(&ctx);
         let mut commands: Vec<Command> = keys.into_iter().map(from_key).collect();

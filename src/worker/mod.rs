@@ -355,6 +355,12 @@ impl Worker {
         self.store.span_at(at, t)
     }
 
+    /// Releases the generation [`Worker::span_details`] keeps decoded for
+    /// the span asked about: its answer is in, or nothing is selected.
+    pub fn unpin(&self) {
+        self.store.unpin();
+    }
+
     /// Like [`Worker::span_details`], but answering only from full detail
     /// already loaded and asking for nothing to be decoded: `None` if it
     /// is not loaded (or there is no such span).

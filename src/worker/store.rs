@@ -16,10 +16,14 @@
 //! for again once the view leaves the half of the one asked for before.
 //!
 //! The details of a selected span (its stack, unblocker, P and M) come from
-//! full detail only. The generation of the last span asked about is
-//! *pinned*: wanted in full detail (over a window holding that span) and
-//! kept in the cache whatever the view, so the side panel shows "loading"
-//! only until it is decoded again.
+//! full detail only: a window holds every span that touches it, so a span
+//! selected on screen is answered from the view's window, even one that
+//! began long before it. The generation of the last span asked about is
+//! *pinned* until the ui has its answer: kept in the cache, and, if the
+//! view does not show that generation (a wait that began in the one
+//! before), wanted in full detail over a window holding the span. A
+//! generation the view shows gets the view's window whatever is pinned:
+//! one window per generation, and the view comes first.
 
 use std::cell::Cell;
 
@@ -356,8 +360,10 @@ impl Store {
         let band = self.band(g);
         let view = self.viewport.as_ref().map_or(band, |v| v.range);
         let instant = |t: i64| TimeSpan::new(t, t.saturating_add(1));
+        // The view comes first: one window per generation, and a span
+        // selected in view is in the view's window (see `loaded_details`).
         let wanted = match self.pinned.get() {
-            Some((p, t)) if p == g && !view.intersect(band).overlaps(instant(t)) => instant(t),
+            Some((p, t)) if p == g && view.intersect(band).is_empty() => instant(t),
             _ => view.intersect(band),
         };
         let size = self.generations.get(g).map_or(0, |k| k.size);
@@ -482,13 +488,32 @@ impl Store {
             return SpanQuery::Unknown;
         };
         self.pinned.set(Some((g, t)));
-        match self.detail_covering(g, t) {
-            Some(model) => model
-                .span_details(key, row, t)
-                .map_or(SpanQuery::Unknown, SpanQuery::Ready),
+        match self.loaded_details(g, (key, row), t) {
+            Some(details) => SpanQuery::Ready(details),
             None if self.generations.get(g).is_some_and(|k| k.failed) => SpanQuery::Unknown,
+            None if self.detail_covering(g, t).is_some() => SpanQuery::Unknown,
             None => SpanQuery::Loading,
         }
+    }
+
+    /// Forgets the generation [`Store::span_details`] pinned: the ui has
+    /// its answer, or no span selected.
+    pub(crate) fn unpin(&self) {
+        self.pinned.set(None);
+    }
+
+    /// The details of the span of lane `key`'s row `row` at `t` in the
+    /// cached full detail of generation `g`. A window's detail holds every
+    /// span that touches it whole, so the span is found even when the
+    /// window does not cover `t` (a long wait that began before it); a span
+    /// found holding `t` is the span at `t`, as a row's spans never overlap.
+    fn loaded_details(
+        &self,
+        g: usize,
+        (key, row): (LaneKey, usize),
+        t: i64,
+    ) -> Option<SpanDetails> {
+        self.cache.get(g)?.span_details(key, row, t)
     }
 
     /// Like [`Store::span_details`], but only from full detail already
@@ -499,8 +524,7 @@ impl Store {
         row: usize,
         t: i64,
     ) -> Option<SpanDetails> {
-        self.detail_covering(self.owner(t)?, t)?
-            .span_details(key, row, t)
+        self.loaded_details(self.owner(t)?, (key, row), t)
     }
 
     /// Generation `g`'s full detail, if it is loaded over a window holding
@@ -532,9 +556,10 @@ impl Store {
     }
 
     /// The span of lane `key`'s row `row` that holds absolute time `t` (or
-    /// the instant at `t`), from loaded full detail covering `t`.
+    /// the instant at `t`), from loaded full detail (see
+    /// [`Store::loaded_details`]).
     pub(crate) fn span_at(&self, (key, row): (LaneKey, usize), t: i64) -> Option<DrawItem<'_>> {
-        let model = self.detail_covering(self.owner(t)?, t)?;
+        let model = self.cache.get(self.owner(t)?)?;
         let spans = model.rows(model.lane(key)?).nth(row)?;
         let i = spans.partition_point(|s| s.start <= t).checked_sub(1)?;
         let span = spans.get(i).filter(|s| t < s.end() || s.start == t)?;
@@ -730,6 +755,82 @@ mod tests {
         let moved = wants_at(500_000_000 + fits);
         assert_ne!(moved, window);
         assert_eq!(wants_at(0).start, 0, "a window stays inside its generation");
+    }
+
+    /// A span selected in view that began long before the view's window
+    /// (in the same generation) is answered from that window, which holds
+    /// it whole: the view keeps its window rather than losing its detail
+    /// to one around the span's start.
+    #[test]
+    fn a_span_begun_before_the_views_window_is_answered_from_it() {
+        use crate::model::{OpenAnnotations, build_generation, build_window, summarize_generation};
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/traces/sample.trace");
+        let bytes = std::fs::read(path).expect("the sample trace");
+        let trace = crate::trace::Trace::open(&bytes).expect("opens");
+        let open = OpenAnnotations::default();
+        let count = trace.index().generations.len();
+        let bands: Vec<TimeSpan> = (0..count)
+            .filter_map(|g| trace.index().generations.get(g)?.time_range())
+            .map(|(start, end)| TimeSpan::new(start, end))
+            .collect();
+        let mut store = Store::default();
+        // Files this size would give windows of a few milliseconds.
+        let sizes = vec![64 << 20; bands.len()];
+        store.apply(Update::Indexed { bands, sizes });
+        for g in 0..count {
+            let (summary, ..) = summarize_generation(&trace, g, &open).expect("summarizes");
+            let summary = Some(Box::new(summary));
+            store.apply(Update::Decoded {
+                generation: g,
+                summary,
+                detail: None,
+            });
+        }
+        // A goroutine state of at least 40 ms, viewed 30 ms into it.
+        let (g, id, span) = (0..count)
+            .find_map(|g| {
+                let (model, ..) = build_generation(&trace, g, &open)?;
+                model.lanes.iter().find_map(|lane| {
+                    let LaneKey::Goroutine(id) = lane.key else {
+                        return None;
+                    };
+                    let rows = model.rows(lane).next()?;
+                    let s = rows.iter().find(|s| s.len() >= 40_000_000)?;
+                    Some((g, id, (s.start, s.end())))
+                })
+            })
+            .expect("a long state in the sample");
+        let key = LaneKey::Goroutine(id);
+        let view = TimeSpan::new(span.0 + 30_000_000, span.0 + 31_000_000);
+        let viewport = Viewport {
+            range: view,
+            width_px: 1000.0,
+            lanes: vec![key],
+        };
+        let (_, wanted) = store.set_viewport(viewport.clone());
+        let [(wanted_g, window)] = wanted[..] else {
+            panic!("{wanted:?}")
+        };
+        assert_eq!(wanted_g, g);
+        assert!(
+            !window.covers(TimeSpan::new(span.0, span.0 + 1)),
+            "{window:?}"
+        );
+        let (_, model, ..) = build_window(&trace, g, &open, window, false).expect("builds");
+        let detail = Some(Box::new(model));
+        store.apply(Update::Decoded {
+            generation: g,
+            summary: None,
+            detail,
+        });
+
+        let SpanQuery::Ready(details) = store.span_details(key, 0, span.0) else {
+            panic!("answered from the view's window");
+        };
+        assert_eq!((details.start, details.goroutine), (span.0, Some(id)));
+        let (_, again) = store.set_viewport(viewport);
+        assert_eq!(again, [(g, window)], "the view keeps its window");
+        assert!(store.span_at((key, 0), view.start).is_some());
     }
 
     #[test]
