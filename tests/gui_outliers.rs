@@ -181,6 +181,37 @@ fn a_bar_filters_the_outliers_and_a_row_leads_to_the_interval() {
     assert!(a < s && e < b, "{a}..{b} shows {s}..{e} again");
 }
 
+/// A row whose goroutine's lane is folded away unfolds it and scrolls it
+/// into view, where it stays: the jump goes far past the folded lanes'
+/// height (on a trace of 600k goroutines, by hundreds of thousands of
+/// points), which egui's scroll area took for an overscroll and sprang
+/// back from, over the next hundred frames, to the top.
+#[test]
+fn a_row_unfolds_its_lane_which_stays_in_view() {
+    let mut harness = open();
+    harness.get_by_label_contains("Goroutines (").click();
+    harness.key_press(egui::Key::L);
+    harness.run_steps(3);
+    let (goroutine, _) = outlier_rows(&harness)[0];
+    assert!(lane_rect(&harness, goroutine).is_none(), "folded away");
+    let row = harness
+        .get_all_by_role(Role::Button)
+        .find(|n| {
+            n.accesskit_node()
+                .label()
+                .is_some_and(|l| l.starts_with(&format!("G{goroutine}, ")))
+        })
+        .expect("the row")
+        .rect()
+        .center();
+    click(&mut harness, row);
+    harness.run_steps(120);
+    assert!(
+        lane_rect(&harness, goroutine).is_some(),
+        "G{goroutine}'s lane is in view"
+    );
+}
+
 /// Where the name of goroutine `g`'s lane is, if on screen: the name column
 /// at the window's left edge (the side panel names it too, on the right).
 fn lane_rect(harness: &App, g: i64) -> Option<egui::Rect> {

@@ -65,6 +65,12 @@ const FOLD_ICON: f32 = 10.0;
 /// header and the lane before it stay visible for context.
 const REVEAL_MARGIN: f32 = 2.0 * GROUP_HEADER_HEIGHT;
 
+/// Frames a lane being revealed is scrolled to, once everything is
+/// decoded, before it is given up: it lands in two (the scroll area takes
+/// a frame to grow when the reveal unfolds a big group); more allows for a
+/// frame or two of slack.
+const REVEAL_SETTLING_FRAMES: u8 = 8;
+
 /// Generations narrower than this many points are not shaded.
 const MIN_BAND_PX: f32 = 3.0;
 
@@ -270,6 +276,7 @@ impl TimelineState {
             key,
             landed: None,
             nearest: false,
+            settling: 0,
         });
     }
 
@@ -280,6 +287,7 @@ impl TimelineState {
             key,
             landed: None,
             nearest: true,
+            settling: 0,
         });
     }
 
@@ -984,6 +992,11 @@ fn show_lanes(
     let timeline = frame.worker.timeline();
     let lanes = &timeline.lanes;
     let layout = state.layout(timeline);
+    // No overscroll: a lane revealed far below the lanes' height of the
+    // last frame (an outlier's goroutine in a folded group of 600k) is
+    // scrolled to in one jump, which egui would take for a trackpad
+    // overscroll and spring back from, to where the old lanes ended.
+    ui.spacing_mut().scroll.kinetic.rubber_band = false;
     let mut area = egui::ScrollArea::vertical()
         .id_salt("lanes")
         .auto_shrink([false, false])
@@ -1093,6 +1106,9 @@ struct Reveal {
     landed: Option<f32>,
     /// Scroll only as far as shows it (else it goes near the top).
     nearest: bool,
+    /// Frames it was asked for once everything was decoded (see
+    /// [`settle_reveal`]).
+    settling: u8,
 }
 
 /// The scroll offset that shows the lane being revealed, if it must be set
@@ -1127,8 +1143,9 @@ fn reveal_offset(
 }
 
 /// Records whether the lanes landed on `offset` (asked for this frame, if
-/// any), asking for another frame if not; forgets the lane once
-/// everything is decoded.
+/// any), asking for another frame if not; once everything is decoded,
+/// forgets the lane when it landed, or after [`REVEAL_SETTLING_FRAMES`]
+/// (a lane that never comes in, filtered away).
 fn settle_reveal(ui: &egui::Ui, state: &mut TimelineState, offset: Option<f32>, complete: bool) {
     let scroll = state.scroll;
     let Some(reveal) = state.reveal.as_mut() else {
@@ -1142,7 +1159,10 @@ fn settle_reveal(ui: &egui::Ui, state: &mut TimelineState, offset: Option<f32>, 
         }
     }
     if complete {
-        state.reveal = None;
+        reveal.settling = reveal.settling.saturating_add(1);
+        if reveal.landed.is_some() || reveal.settling >= REVEAL_SETTLING_FRAMES {
+            state.reveal = None;
+        }
     }
 }
 
@@ -1550,11 +1570,25 @@ mod tests {
             assert_eq!(reveal_offset(ui, &mut state, (&all, &laid), 40.0), None);
             assert!(state.reveal.is_none());
 
-            // Once everything is decoded, a reveal is done after one frame.
+            // Once everything is decoded, a reveal is done once it landed:
+            // unfolding a big group, the scroll area falls short at first.
             state.reveal(key);
             let offset = reveal_offset(ui, &mut state, (&all, &laid), 0.0);
+            state.scroll = 0.0;
+            settle_reveal(ui, &mut state, offset, true);
+            assert!(state.reveal.is_some(), "not there yet");
+            assert_eq!(reveal_offset(ui, &mut state, (&all, &laid), 0.0), offset);
             state.scroll = offset.expect("scrolled to");
             settle_reveal(ui, &mut state, offset, true);
+            assert!(state.reveal.is_none());
+
+            // A lane that never comes in is given up on.
+            state.reveal(LaneKey::Goroutine(1 << 40));
+            for _ in 0..REVEAL_SETTLING_FRAMES {
+                assert!(state.reveal.is_some());
+                let none = reveal_offset(ui, &mut state, (&all, &laid), 0.0);
+                settle_reveal(ui, &mut state, none, true);
+            }
             assert!(state.reveal.is_none());
         });
     }
