@@ -9,12 +9,14 @@
 mod common;
 
 use common::gui::{
-    App, app, click, open_analysed, origin, outlier_rows, sample, wait_decoded, wait_for,
+    App, app, click, full_detail, open_analysed, origin, outlier_rows, sample, wait_decoded,
+    wait_for,
 };
 use egui::accesskit::Role;
 use egui::{Event, Modifiers, Pos2};
 use egui_kittest::kittest::{NodeT, Queryable};
 use gotv::analysis::{Interval, LatencyKind, analyze};
+use gotv::model::LaneKey;
 use gotv::trace::Trace;
 use gotv::ui::{Options, Panel};
 
@@ -300,6 +302,27 @@ fn goroutine_analysis_groups_sorts_and_leads_to_lanes() {
             .query_by_label(&format!("G{g} {function}"))
             .is_some(),
         "G{g}'s lane is scrolled into view"
+    );
+
+    // Viewed where the goroutine is not, its row shows it where it lived.
+    let life = full_detail(LaneKey::Goroutine(g), |items, origin| {
+        let start = items.iter().map(|i| i.start).min().expect("G has spans");
+        let end = items.iter().map(|i| i.end).max().expect("G has spans");
+        (start - origin, end - origin)
+    });
+    let elsewhere = match life.0 > 2_000_000 {
+        true => (0, life.0 / 2),
+        false => (life.1 + 1_000_000, life.1 + 2_000_000),
+    };
+    harness.state_mut().show_range(elsewhere.0, elsewhere.1);
+    harness.run_steps(2);
+    wait_for(&mut harness, "the view in detail", |h| h.state().is_ready());
+    harness.get_by_label(first).click();
+    harness.run_steps(3);
+    let (a, b) = harness.state().visible_range();
+    assert!(
+        a <= life.0 && life.1 <= b,
+        "{a}..{b} shows G{g}'s life {life:?}"
     );
 }
 

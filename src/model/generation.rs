@@ -542,6 +542,15 @@ impl GenerationSummary {
         self.lane_at(self.lanes.find(key)?)
     }
 
+    /// When lane `key` has anything in this generation: from its first span
+    /// to its last (see [`Pyramid::extent`]).
+    pub(crate) fn lane_extent(&self, key: LaneKey) -> Option<TimeSpan> {
+        let lane = self.lane(key)?;
+        self.rows(&lane)
+            .filter_map(|row| row.extent())
+            .reduce(TimeSpan::union)
+    }
+
     /// The downsampled `series`, at the coarsest resolution still finer
     /// than `ns_per_px`.
     pub(crate) fn series(&self, series: Series, ns_per_px: f64) -> &[PlotPoint] {

@@ -305,6 +305,17 @@ impl<'a> Pyramid<'a> {
     pub(crate) fn finest_width(&self) -> Option<i64> {
         self.width(0)
     }
+
+    /// From the start of the row's first span to the end of its last, to
+    /// the finest level's buckets.
+    pub(crate) fn extent(&self) -> Option<TimeSpan> {
+        let level = self.level(0)?;
+        let (first, last) = (level.cells.first()?, level.cells.last()?);
+        Some(TimeSpan::new(
+            level.span_of(first).start,
+            level.span_of(last).end,
+        ))
+    }
 }
 
 /// The cells of one bucket width.

@@ -17,7 +17,7 @@ use super::analysis_task::{AnalysisState, AnalysisTask};
 use super::details::Picked;
 use super::filter::GoroutineFilter;
 use super::flame::FlameTab;
-use super::goroutines::GoroutinesTab;
+use super::goroutines::{Clicked, GoroutinesTab};
 use super::mmu::MmuTab;
 use super::open::TraceFile;
 use super::outliers::{self, OutliersTab};
@@ -102,6 +102,9 @@ pub(crate) enum PanelRequest {
     Show(Picked),
     /// Scroll this lane into view.
     Reveal(LaneKey),
+    /// Scroll this goroutine's lane into view and, if nothing of its life
+    /// is in view, show its life.
+    ShowLife(LaneKey),
     /// Zoom to this absolute time range.
     Zoom(i64, i64),
 }
@@ -248,10 +251,14 @@ impl AnalysisPanel {
                 }
                 None
             }
-            Tab::Goroutines => self
-                .goroutines
-                .ui(ui, analysis, timeline)
-                .map(PanelRequest::Reveal),
+            Tab::Goroutines => {
+                self.goroutines
+                    .ui(ui, analysis, timeline)
+                    .map(|clicked| match clicked {
+                        Clicked::Group(key) => PanelRequest::Reveal(key),
+                        Clicked::Goroutine(key) => PanelRequest::ShowLife(key),
+                    })
+            }
             Tab::Range => self
                 .range
                 .ui(ui, analysis, timeline, &self.filter)

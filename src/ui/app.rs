@@ -44,6 +44,16 @@ const PROGRESS_WIDTH: f32 = 220.0;
 /// a package path and a function name.
 const FILTER_WIDTH: f32 = 280.0;
 
+/// Room left on each side of a lane's life shown whole (see
+/// `GotvApp::show_life`), as a fraction of it: its first and last spans
+/// clear of the edges.
+const LIFE_MARGIN: f64 = 0.05;
+
+/// Pixels across the view for `GotvApp::show_life`'s question whether a
+/// lane shows anything in it: any width answers it; this is about a
+/// window's.
+const LIFE_CHECK_PX: f64 = 1000.0;
+
 /// Identity of the lane filter's text field, to focus it (Ctrl+F).
 const FILTER_ID: &str = "gotv-lane-filter";
 
@@ -57,6 +67,9 @@ enum Command {
     Escape,
     CloseDetails,
     RevealLane(LaneKey),
+    /// Scroll to a lane and, if nothing of it is in view, show when it has
+    /// anything (a goroutine: its life).
+    ShowLife(LaneKey),
     ZoomToSelection,
     DismissError,
     Quit,
@@ -342,6 +355,29 @@ impl GotvApp {
         self.state.scroll_to(key);
     }
 
+    /// Scrolls to lane `key` and, if it shows nothing in view, shows all
+    /// it holds (with a margin): a goroutine picked from the goroutine
+    /// table is seen alive, not as an empty lane.
+    fn show_life(&mut self, key: LaneKey, ctx: &egui::Context) {
+        self.state.reveal(key);
+        let Some(session) = &self.session else {
+            return;
+        };
+        let origin = self.view.origin();
+        let (a, b) = self.view.visible();
+        let view = TimeSpan::new(origin + a as i64, origin + b.ceil() as i64);
+        let mut items = Vec::new();
+        let ns_per_px = (b - a) / LIFE_CHECK_PX;
+        session.worker.lane_items(key, view, ns_per_px, &mut items);
+        let life = session.worker.lane_extent(key).filter(|_| items.is_empty());
+        if let Some(life) = life {
+            let (start, end) = ((life.start - origin) as f64, (life.end - origin) as f64);
+            let margin = (end - start) * LIFE_MARGIN;
+            let (start, end) = (start - margin, end + margin);
+            self.apply(Command::View(ViewCommand::Show { start, end }), ctx);
+        }
+    }
+
     /// The timeline on screen (empty without a trace).
     fn timeline(&self) -> Option<&Timeline> {
         self.session.as_ref().map(|s| s.worker.timeline())
@@ -486,6 +522,7 @@ impl GotvApp {
             }
             Command::CloseDetails => self.state.clear_selected(),
             Command::RevealLane(key) => self.state.reveal(key),
+            Command::ShowLife(key) => self.show_life(key, ctx),
             Command::ZoomToSelection => {
                 if let Some((start, end)) = self.state.selection() {
                     self.apply(Command::View(ViewCommand::Show { start, end }), ctx);
@@ -1010,6 +1047,7 @@ fn panel_command(request: PanelRequest, origin: i64) -> Command {
     match request {
         PanelRequest::Show(picked) => Command::ShowPicked(picked),
         PanelRequest::Reveal(key) => Command::RevealLane(key),
+        PanelRequest::ShowLife(key) => Command::ShowLife(key),
         PanelRequest::Zoom(start, end) => Command::View(ViewCommand::Show {
             start: (start - origin) as f64,
             end: (end - origin) as f64,

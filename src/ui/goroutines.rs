@@ -140,6 +140,15 @@ enum Row {
     Goroutine(i64),
 }
 
+/// What a click in the goroutine table asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Clicked {
+    /// A group was opened: its first goroutine's lane, scrolled to.
+    Group(LaneKey),
+    /// A goroutine: its lane, scrolled to, with its life in view.
+    Goroutine(LaneKey),
+}
+
 impl GoroutinesTab {
     /// Draws the tab; returns the lane the user asked to see.
     pub(crate) fn ui(
@@ -147,7 +156,7 @@ impl GoroutinesTab {
         ui: &mut egui::Ui,
         analysis: &Arc<Analysis>,
         timeline: &Timeline,
-    ) -> Option<LaneKey> {
+    ) -> Option<Clicked> {
         ui.weak(format!(
             "{} start functions · click a header to sort, a group to list its goroutines, \
              a goroutine to show its lane",
@@ -173,11 +182,11 @@ impl GoroutinesTab {
                 // The rows are rebuilt in the next frame.
                 ui.ctx().request_repaint();
                 let first = goroutines.first().filter(|_| opened);
-                first.map(|&g| LaneKey::Goroutine(g))
+                first.map(|&g| Clicked::Group(LaneKey::Goroutine(g)))
             }
             Row::Goroutine(g) => {
                 self.current = Some(*g);
-                Some(LaneKey::Goroutine(*g))
+                Some(Clicked::Goroutine(LaneKey::Goroutine(*g)))
             }
         }
     }

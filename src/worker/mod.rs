@@ -355,6 +355,12 @@ impl Worker {
         self.store.span_at(at, t)
     }
 
+    /// When lane `key` has anything (a goroutine: its life), as far as the
+    /// summaries decoded so far tell, to their finest buckets.
+    pub fn lane_extent(&self, key: LaneKey) -> Option<TimeSpan> {
+        self.store.lane_extent(key)
+    }
+
     /// Releases the generation [`Worker::span_details`] keeps decoded for
     /// the span asked about: its answer is in, or nothing is selected.
     pub fn unpin(&self) {

@@ -566,6 +566,15 @@ impl Store {
         span_item(model, (key, row), (span.start, span.end()))
     }
 
+    /// When lane `key` has anything, from the first span to the last of
+    /// the generations summarized so far, to their finest buckets.
+    pub(crate) fn lane_extent(&self, key: LaneKey) -> Option<TimeSpan> {
+        self.generations
+            .iter()
+            .filter_map(|g| g.summary.as_ref()?.lane_extent(key))
+            .reduce(TimeSpan::union)
+    }
+
     /// The generation whose territory (see [`Store::territories`]) holds `t`.
     fn owner(&self, t: i64) -> Option<usize> {
         let bands = &self.timeline.generations;
