@@ -774,19 +774,15 @@ impl GotvApp {
             };
             ui.separator();
             let (start, end) = self.view.visible();
-            ui.label(format!(
-                "{} – {} ({})",
-                format_duration(start),
-                format_duration(end),
-                format_duration(end - start)
-            ));
+            ui.label(axis::format_range(start, end));
             if let Some((a, b)) = self.state.selection() {
                 ui.separator();
                 ui.label(format!("Selection {}", format_duration(b - a)));
             }
             if let Some(t) = self.state.hover() {
                 ui.separator();
-                ui.weak(format!("Cursor {}", format_duration(t)));
+                let cursor = axis::format_time_in(t, end - start);
+                ui.weak(format!("Cursor {cursor}"));
                 if let Some(g) = generation_at(timeline, self.view.origin(), t) {
                     ui.weak(format!("Generation {g}"));
                 }

@@ -90,6 +90,33 @@ pub(crate) fn format_duration(ns: f64) -> String {
     format!("{value:.decimals$} {}", unit.symbol())
 }
 
+/// Prints the time range `start..end` (from the start of the trace) as
+/// `start – end (length)`, both ends in the unit of the later one, with
+/// as many decimals as tell apart times a thousandth of the range apart
+/// (never finer than a nanosecond): `30.020000000 s – 30.020001000 s
+/// (1.00 µs)` when zoomed to a microsecond, `0.00 s – 61.30 s (61.3 s)`
+/// for a whole trace.
+pub(crate) fn format_range(start: f64, end: f64) -> String {
+    let unit = Unit::fitting(start.abs().max(end.abs()));
+    let step = precision(end - start);
+    let (a, b) = (
+        format_at_step(start, step, unit),
+        format_at_step(end, step, unit),
+    );
+    format!("{a} – {b} ({})", format_duration(end - start))
+}
+
+/// Prints time `ns` (from the start of the trace) in a view `width` ns
+/// wide, precise to a thousandth of the view as [`format_range`] is.
+pub(crate) fn format_time_in(ns: f64, width: f64) -> String {
+    format_at_step(ns, precision(width), Unit::fitting(ns))
+}
+
+/// The finest difference worth printing in a view `width` ns wide.
+fn precision(width: f64) -> f64 {
+    (width / 1000.0).max(1.0)
+}
+
 /// Prints `ns` in `unit` with enough decimals to tell multiples of `step` apart.
 fn format_at_step(ns: f64, step: f64, unit: Unit) -> String {
     let step_in_unit = step / unit.ns();
@@ -273,6 +300,16 @@ mod tests {
         view.apply(ViewCommand::Show { start, end }, 0.0);
         let mapping = Mapping::new(&view, 0.0, 1000.0);
         (Ticks::new(&mapping, view.visible(), width), mapping)
+    }
+
+    #[test]
+    fn ranges_and_times_are_as_precise_as_the_view() {
+        let micro = format_range(30_020_000_000.0, 30_020_001_000.0);
+        assert_eq!(micro, "30.020000000 s – 30.020001000 s (1.00 µs)");
+        assert_eq!(format_range(0.0, 61.3e9), "0.00 s – 61.30 s (61.3 s)");
+        assert_eq!(format_range(100.0, 400.0), "100 ns – 400 ns (300 ns)");
+        assert_eq!(format_time_in(30_020_000_512.0, 1000.0), "30.020000512 s");
+        assert_eq!(format_time_in(1_500_000.0, 1e9), "2 ms");
     }
 
     #[test]
