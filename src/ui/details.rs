@@ -67,6 +67,8 @@ pub(crate) enum What {
         kind: SpanKind,
         /// Busy fraction.
         busy: f32,
+        /// Fraction covered by any span.
+        covered: f32,
         /// Spans starting in it.
         count: u32,
     },
@@ -90,8 +92,16 @@ impl Picked {
             },
             ItemKind::Fold { count } => What::Fold(count),
             ItemKind::Summary {
-                kind, busy, count, ..
-            } => What::Summary { kind, busy, count },
+                kind,
+                busy,
+                covered,
+                count,
+            } => What::Summary {
+                kind,
+                busy,
+                covered,
+                count,
+            },
         };
         Self {
             lane,
@@ -125,6 +135,10 @@ impl Picked {
             }
             What::Span { kind, label, .. } => format!("{}: {label}", kind.name()),
             What::Fold(count) => format!("{count} spans (zoom in to see them)"),
+            // A P idle but for a few short runs is not "mostly running".
+            What::Summary { kind, covered, .. } if *covered < 0.5 => {
+                format!("mostly empty, some {}", kind.name())
+            }
             What::Summary { kind, .. } => format!("mostly {}", kind.name()),
         }
     }
@@ -187,9 +201,15 @@ fn facts(picked: &Picked, origin: i64) -> Vec<(&'static str, String)> {
             }
         }
         What::Fold(count) => rows.push(("Spans", count.to_string())),
-        What::Summary { kind, busy, count } => {
+        What::Summary {
+            kind,
+            busy,
+            covered,
+            count,
+        } => {
             rows.push(("Mostly", kind.name().to_owned()));
-            rows.push(("Busy", format!("{:.0} %", busy * 100.0)));
+            rows.push(("Busy", percent(*busy)));
+            rows.push(("Covered", percent(*covered)));
             rows.push(("Spans", count.to_string()));
         }
     }
@@ -203,6 +223,15 @@ fn facts(picked: &Picked, origin: i64) -> Vec<(&'static str, String)> {
         ));
     }
     rows
+}
+
+/// `fraction` (0.0..=1.0) as a percentage, `< 1 %` rather than `0 %` for
+/// a little.
+fn percent(fraction: f32) -> String {
+    match fraction * 100.0 {
+        p if p > 0.0 && p < 0.5 => "< 1 %".to_owned(),
+        p => format!("{p:.0} %"),
+    }
 }
 
 /// The hover tooltip of `picked`.
@@ -534,6 +563,32 @@ mod tests {
         };
         assert_eq!(stack_caption(&created), "Where it starts");
         assert_eq!(stack_caption(&SpanDetails::default()), "Stack");
+    }
+
+    /// A bucket mostly without spans says so, whatever kind its few
+    /// spans are.
+    #[test]
+    fn a_summary_bucket_says_how_much_of_it_is_covered() {
+        let bucket = |covered: f32| {
+            let item = DrawItem {
+                start: 0,
+                end: 1 << 20,
+                row: 0,
+                kind: ItemKind::Summary {
+                    kind: SpanKind::Running,
+                    busy: covered,
+                    covered,
+                    count: 4,
+                },
+            };
+            Picked::new(LaneKey::Proc(0), &item)
+        };
+        assert_eq!(bucket(0.9).title(), "mostly running");
+        let idle = bucket(0.004);
+        assert_eq!(idle.title(), "mostly empty, some running");
+        let facts = facts(&idle, 0);
+        assert!(facts.contains(&("Busy", "< 1 %".to_owned())), "{facts:?}");
+        assert!(facts.contains(&("Covered", "< 1 %".to_owned())));
     }
 
     #[test]
