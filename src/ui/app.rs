@@ -741,60 +741,10 @@ impl GotvApp {
     }
 
     fn status_bar(&self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        // The right end first, so that it keeps its room however long the
+        // rest gets (a damaged trace's notes, a wall clock to the
+        // nanosecond): the rest fills what is left, its last item cut short.
         ui.horizontal(|ui| {
-            match (&self.session, &self.incoming) {
-                (_, Some(incoming)) => {
-                    opening_spinner(ui, incoming.started);
-                    ui.label(format!("Opening {}…", incoming.source.name()));
-                }
-                (Some(session), None) => {
-                    let trace = &session.loaded;
-                    ui.strong(trace.source.name());
-                    ui.weak(format!(
-                        "{} trace · {} · {} generations",
-                        trace.version,
-                        format_size(trace.size),
-                        trace.generations
-                    ));
-                    if let Some(damage) = &trace.damage {
-                        let text =
-                            RichText::new("Damaged: only the part before the damage can be shown")
-                                .color(ui.visuals().warn_fg_color);
-                        ui.label(text).on_hover_text(damage);
-                    }
-                    decoding_status(ui, session);
-                    analysis_panel::status(ui, &session.analysis, PROGRESS_WIDTH);
-                }
-                (None, None) => {
-                    ui.weak("No trace");
-                }
-            }
-            let Some(timeline) = self.timeline() else {
-                return;
-            };
-            ui.separator();
-            let (start, end) = self.view.visible();
-            ui.label(axis::format_range(start, end));
-            if let Some((a, b)) = self.state.selection() {
-                ui.separator();
-                ui.label(format!("Selection {}", format_duration(b - a)));
-            }
-            if let Some(t) = self.state.hover() {
-                ui.separator();
-                let cursor = axis::format_time_in(t, end - start);
-                ui.weak(format!("Cursor {cursor}"));
-                if let Some(g) = generation_at(timeline, self.view.origin(), t) {
-                    ui.weak(format!("Generation {g}"));
-                }
-            }
-            let at = self.state.hover().unwrap_or(start);
-            if let Some(wall) = timeline.wall_clock(self.view.origin() + at.round() as i64) {
-                ui.separator();
-                ui.weak(axis::format_wall(wall)).on_hover_text(
-                    "Wall clock at the cursor, or at the left edge of the view \
-                     (from the trace's clock snapshots, Go 1.25+)",
-                );
-            }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if ui
                     .small_button("?")
@@ -810,8 +760,71 @@ impl GotvApp {
                         commands.push(Command::Reload);
                     }
                 }
+                let left_to_right = egui::Layout::left_to_right(egui::Align::Center);
+                ui.with_layout(left_to_right, |ui| self.status_items(ui));
             });
         });
+    }
+
+    /// The status bar left of its right end: the trace, its loading and
+    /// analysis, the view, the selection, the cursor and the wall clock.
+    fn status_items(&self, ui: &mut egui::Ui) {
+        match (&self.session, &self.incoming) {
+            (_, Some(incoming)) => {
+                opening_spinner(ui, incoming.started);
+                ui.label(format!("Opening {}…", incoming.source.name()));
+            }
+            (Some(session), None) => {
+                let trace = &session.loaded;
+                ui.strong(trace.source.name());
+                ui.weak(format!(
+                    "{} trace · {} · {} generations",
+                    trace.version,
+                    format_size(trace.size),
+                    trace.generations
+                ));
+                if let Some(damage) = &trace.damage {
+                    // Short: the status bar also holds the view, the
+                    // cursor and the wall clock.
+                    let text = RichText::new("Damaged: shown up to the damage")
+                        .color(ui.visuals().warn_fg_color);
+                    let why = format!("Only the part before the damage can be shown: {damage}");
+                    ui.label(text).on_hover_text(why);
+                }
+                decoding_status(ui, session);
+                analysis_panel::status(ui, &session.analysis, PROGRESS_WIDTH);
+            }
+            (None, None) => {
+                ui.weak("No trace");
+            }
+        }
+        let Some(timeline) = self.timeline() else {
+            return;
+        };
+        ui.separator();
+        let (start, end) = self.view.visible();
+        ui.label(axis::format_range(start, end));
+        if let Some((a, b)) = self.state.selection() {
+            ui.separator();
+            ui.label(format!("Selection {}", format_duration(b - a)));
+        }
+        if let Some(t) = self.state.hover() {
+            ui.separator();
+            let cursor = axis::format_time_in(t, end - start);
+            ui.weak(format!("Cursor {cursor}"));
+            if let Some(g) = generation_at(timeline, self.view.origin(), t) {
+                ui.weak(format!("Generation {g}"));
+            }
+        }
+        let at = self.state.hover().unwrap_or(start);
+        if let Some(wall) = timeline.wall_clock(self.view.origin() + at.round() as i64) {
+            ui.separator();
+            let text = RichText::new(axis::format_wall(wall)).weak();
+            ui.add(egui::Label::new(text).truncate()).on_hover_text(
+                "Wall clock at the cursor, or at the left edge of the view \
+                     (from the trace's clock snapshots, Go 1.25+)",
+            );
+        }
     }
 
     /// Whether the latency analyses come before the overview: while the
