@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::gui::{App, button, open_analysed, send, wait_for};
-use egui::{Event, Modifiers, Pos2};
+use common::gui::{App, open_analysed, shift_drag, wait_for};
+use egui::Pos2;
 use egui_kittest::kittest::{NodeT, Queryable};
 
 /// Size of the test window, in points.
@@ -55,22 +55,6 @@ fn goroutine_count(harness: &mut App) -> usize {
     let inside = header.trim_start_matches("Goroutines (");
     let digits: String = inside.chars().take_while(char::is_ascii_digit).collect();
     digits.parse().unwrap_or(0)
-}
-
-fn shift_drag(harness: &mut App, from: Pos2, to: Pos2) {
-    let middle = Pos2::new((from.x + to.x) / 2.0, (from.y + to.y) / 2.0);
-    send(
-        harness,
-        [
-            Event::ModifiersChanged(Modifiers::SHIFT),
-            Event::PointerMoved(from),
-            button(from, true, Modifiers::SHIFT),
-            Event::PointerMoved(middle),
-            Event::PointerMoved(to),
-            button(to, false, Modifiers::SHIFT),
-            Event::ModifiersChanged(Modifiers::NONE),
-        ],
-    );
 }
 
 fn type_filter(harness: &mut App, text: &str) {

@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use common::gui::{App, button, send, wait_for, zoom_at};
+use common::gui::{App, button, send, shift_drag, wait_for, zoom_at};
 use egui::accesskit::Toggled;
 use egui::{Event, Key, Modifiers, Pos2};
 use egui_kittest::Harness;
@@ -114,24 +114,50 @@ fn the_view_copies_as_a_command_line() {
         command(&file, (start, end), extra)
     );
 
+    // A selected range goes along (and opens the range tab).
+    shift_drag(&mut harness, BODY, BODY + egui::vec2(200.0, 0.0));
+    harness.run_steps(3);
+    let selection = selection_label(&harness);
+    let line = copy_command_line(&mut harness);
+    let with_panel = command(&file, (start, end), " --panel range --select ");
+    let rest = line
+        .strip_prefix(&with_panel)
+        .unwrap_or_else(|| panic!("{line}"));
+    let (select, rest) = rest.split_once(' ').expect("more after --select");
+    assert_eq!(rest, "--hide-runtime --filter='main.main g:1'");
+    let (a, b) = select.split_once(':').expect("START:END");
+    let select: (i64, i64) = (a.parse().expect("ns"), b.parse().expect("ns"));
+    assert!(
+        start < select.0 && select.0 < select.1 && select.1 < end,
+        "{select:?}"
+    );
+
     // What the shell passes for that command line.
     let mut again = app(Options {
         file: Some(file),
         range: Some((start, end)),
-        panel: Some(gotv::ui::Panel::Goroutines),
+        panel: Some(gotv::ui::Panel::Range),
+        select: Some(select),
         filter: Some("main.main g:1".to_owned()),
         hide_runtime: true,
         ..Options::default()
     });
     wait_for(&mut again, "the command's view", |h| h.state().is_ready());
     assert_eq!(again.state().visible_range(), (start, end));
-    // One goroutine shown, and the goroutine analysis open.
+    assert_eq!(selection_label(&again), selection);
+    // One goroutine shown, and the range's figures.
     assert!(again.query_by_label("1 goroutine matches").is_some());
-    assert!(again.query_by_label("Start function").is_some());
+    assert!(again.query_by_label_contains("Goroutine states").is_some());
     let hide = again.get_by_label("Hide runtime");
     assert_eq!(hide.accesskit_node().toggled(), Some(Toggled::True));
     let shown = again.get_by_role(egui::accesskit::Role::TextInput);
     assert_eq!(shown.value().as_deref(), Some("main.main g:1"));
+}
+
+/// The status bar's "Selection …" label.
+fn selection_label(harness: &App) -> String {
+    let node = harness.get_by_label_contains("Selection ");
+    node.accesskit_node().label().unwrap_or_default()
 }
 
 /// `gotv 'FILE' --range START:END` and then `extra`.

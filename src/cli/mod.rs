@@ -50,6 +50,10 @@ struct WindowArgs {
     #[arg(long, value_enum)]
     panel: Option<PanelArg>,
 
+    /// Select a time range in nanoseconds from the start of the trace, as a shift-drag does, e.g. 1000000:2500000.
+    #[arg(long, value_name = "START_NS:END_NS", value_parser = parse_range)]
+    select: Option<(i64, i64)>,
+
     /// Show only the goroutines TEXT selects, as typed into the filter field, e.g. 'g:123' or 'main.handle >10ms'.
     #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
     filter: Option<String>,
@@ -145,6 +149,7 @@ fn window(file: Option<PathBuf>, args: WindowArgs) -> ExitCode {
         size: args.size,
         range: args.range,
         panel: args.panel.map(Into::into),
+        select: args.select,
         filter: args.filter,
         hide_runtime: args.hide_runtime,
         timings: args.timings.then(std::time::Instant::now),
@@ -257,6 +262,8 @@ mod tests {
             "5:10",
             "--panel",
             "goroutines",
+            "--select",
+            "6:8",
             "--hide-runtime",
             "--filter=-x main.main g:1",
         ];
@@ -264,6 +271,7 @@ mod tests {
         let w = cli.window;
         assert_eq!(w.range, Some((5, 10)));
         assert!(matches!(w.panel, Some(PanelArg::Goroutines)));
+        assert_eq!(w.select, Some((6, 8)));
         assert!(w.hide_runtime);
         assert_eq!(w.filter.as_deref(), Some("-x main.main g:1"));
         let separate = ["gotv", "x.trace", "--filter", "-x"];

@@ -104,10 +104,12 @@ struct Notice {
 }
 
 /// What the command line asks the first trace to show (`--range`,
-/// `--filter`, `--hide-runtime`): what View → Copy Command Line writes.
+/// `--select`, `--filter`, `--hide-runtime`): what View → Copy Command
+/// Line writes.
 #[derive(Debug)]
 struct Initial {
     range: Option<(i64, i64)>,
+    select: Option<(i64, i64)>,
     filter: Option<String>,
     hide_runtime: bool,
 }
@@ -117,6 +119,9 @@ impl Initial {
         if let Some((start, end)) = self.range {
             let (start, end) = (start as f64, end as f64);
             view.apply(ViewCommand::Show { start, end }, 0.0);
+        }
+        if let Some((start, end)) = self.select {
+            state.select_range(start as f64, end as f64);
         }
         let filter = state.filter_mut();
         if let Some(text) = self.filter {
@@ -192,6 +197,7 @@ impl GotvApp {
             answered: None,
             initial: Some(Initial {
                 range: options.range,
+                select: options.select,
                 filter: options.filter,
                 hide_runtime: options.hide_runtime,
             }),
@@ -244,9 +250,9 @@ impl GotvApp {
     }
 
     /// `gotv FILE --range START:END` for the trace and view on screen, with
-    /// the open analysis panel and the goroutine filter, the path absolute
-    /// and everything quoted for a POSIX shell; `None` for the bundled
-    /// sample.
+    /// the open analysis panel, the selected range and the goroutine
+    /// filter, the path absolute and everything quoted for a POSIX shell;
+    /// `None` for the bundled sample.
     fn command_line(&self) -> Option<String> {
         let path = self.session.as_ref()?.loaded.source.path()?;
         let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
@@ -257,6 +263,10 @@ impl GotvApp {
         );
         if let Some(tab) = self.panel.open() {
             line += &format!(" --panel {}", tab.key());
+        }
+        let selected = self.state.selection().map(|(a, b)| (a.round(), b.round()));
+        if let Some((a, b)) = selected.filter(|(a, b)| a < b) {
+            line += &format!(" --select {}:{}", a as i64, b as i64);
         }
         let filter = self.state.filter();
         if filter.hide_system() {
@@ -466,6 +476,9 @@ impl GotvApp {
         }
         if let Some(initial) = self.initial.take() {
             initial.apply(&mut self.view, &mut self.state);
+            // A selection given on the command line leaves the panel as
+            // `--panel` says, rather than opening the range tab.
+            self.last_selection = self.state.selection();
         }
         self.session = Some(session);
         self.answered = None;

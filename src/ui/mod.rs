@@ -101,6 +101,9 @@ pub struct Options {
     pub range: Option<(i64, i64)>,
     /// Analysis panel to open; a screenshot then waits for what it shows.
     pub panel: Option<Panel>,
+    /// Time range to select `(start, end)`, in nanoseconds from the start
+    /// of the trace, as a shift-drag over it would.
+    pub select: Option<(i64, i64)>,
     /// Goroutine filter text, as typed into the filter field.
     pub filter: Option<String>,
     /// Hide goroutines started in package `runtime`.

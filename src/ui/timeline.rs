@@ -214,6 +214,13 @@ impl TimelineState {
         self.select_from.is_some()
     }
 
+    /// Selects the time range `start..end` (relative times), as a
+    /// shift-drag over it would.
+    pub(crate) fn select_range(&mut self, start: f64, end: f64) {
+        self.selection = Some((start, end));
+        self.select_from = None;
+    }
+
     /// Drops the selection.
     pub(crate) fn clear_selection(&mut self) {
         self.selection = None;

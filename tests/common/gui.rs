@@ -188,3 +188,21 @@ pub fn outlier_rows(harness: &App) -> Vec<(i64, i64)> {
         })
         .collect()
 }
+
+/// A shift-drag from `from` to `to`: selects the time range between them
+/// over the lanes.
+pub fn shift_drag(harness: &mut App, from: Pos2, to: Pos2) {
+    let middle = Pos2::new((from.x + to.x) / 2.0, (from.y + to.y) / 2.0);
+    send(
+        harness,
+        [
+            Event::ModifiersChanged(Modifiers::SHIFT),
+            Event::PointerMoved(from),
+            button(from, true, Modifiers::SHIFT),
+            Event::PointerMoved(middle),
+            Event::PointerMoved(to),
+            button(to, false, Modifiers::SHIFT),
+            Event::ModifiersChanged(Modifiers::NONE),
+        ],
+    );
+}
