@@ -277,6 +277,21 @@ pub(crate) fn curve(u: &MutatorUtilization, cancel: &AtomicBool) -> Option<Vec<M
 /// the ticks).
 const X_AXIS_HEIGHT: f32 = 32.0;
 
+/// Part of the shown window axis at either end without tick labels: a
+/// label is centred on its tick, and one closer to the edge than half its
+/// width (about 3 % of the plot) would be cut ("100 m").
+const LABEL_EDGE: f64 = 0.03;
+
+/// The tick label of log10 window `value` on an axis showing `shown`: the
+/// window, or nothing that close to an end.
+fn window_label(value: f64, shown: &std::ops::RangeInclusive<f64>) -> String {
+    let edge = (shown.end() - shown.start()) * LABEL_EDGE;
+    match value < shown.start() + edge || value > shown.end() - edge {
+        true => String::new(),
+        false => format_duration(10f64.powf(value)),
+    }
+}
+
 /// Draws the curve over a log window axis, with the MMU at the smallest and
 /// largest window in words; returns the point of the window size nearest
 /// the click.
@@ -314,7 +329,7 @@ fn plot<'a>(ui: &mut egui::Ui, points: &'a [MmuPoint]) -> Option<&'a MmuPoint> {
                 .label("Window")
                 // Room for the title under the tick labels.
                 .min_thickness(X_AXIS_HEIGHT)
-                .formatter(|mark: GridMark, _| format_duration(10f64.powf(mark.value))),
+                .formatter(|mark: GridMark, shown| window_label(mark.value, shown)),
         ])
         .y_axis_label("MMU")
         .label_formatter(|hover| {
@@ -346,6 +361,15 @@ fn plot<'a>(ui: &mut egui::Ui, points: &'a [MmuPoint]) -> Option<&'a MmuPoint> {
 mod tests {
     use super::super::open::SAMPLE;
     use super::*;
+
+    #[test]
+    fn window_labels_keep_clear_of_the_plots_ends() {
+        let shown = 2.8..=8.0;
+        assert_eq!(window_label(3.0, &shown), "1.00 µs");
+        assert_eq!(window_label(7.0, &shown), "10.0 ms");
+        assert_eq!(window_label(7.95, &shown), "");
+        assert_eq!(window_label(2.82, &shown), "");
+    }
     use crate::trace::Trace;
 
     #[test]
