@@ -305,6 +305,9 @@ fn question_mark_toggles_the_shortcut_overlay() {
             .query_by_label("Zoom in and out at the cursor")
             .is_some()
     );
+    // It fits the 800-point window, scrolling (its top was cut off).
+    let top = harness.get_by_label("Keyboard and mouse").rect().top();
+    assert!(top >= 0.0, "the overlay's heading at {top}");
     harness.key_press(Key::Escape);
     harness.step();
     harness.step();

@@ -18,6 +18,10 @@ const KEY_ZOOM_PER_S: f64 = 4.0;
 /// Pan speed while A or D is held, in visible widths per second.
 const KEY_PAN_WIDTHS_PER_S: f64 = 1.0;
 
+/// Most of the window's height the `?` overlay takes before it scrolls:
+/// the rest is its frame and a margin showing it is an overlay.
+const HELP_HEIGHT: f32 = 0.85;
+
 /// Rows of lanes an Up or Down arrow press scrolls: as a wheel notch does.
 const ARROW_SCROLL_ROWS: f32 = 3.0;
 
@@ -293,13 +297,20 @@ pub(crate) fn held(ctx: &egui::Context, anchor: f64, width: f64) -> Vec<ViewComm
     commands
 }
 
-/// Paints the shortcut list and the colour legend side by side into an overlay `ui`.
+/// Paints the shortcut list and the colour legend side by side into an
+/// overlay `ui`, scrolling when the window is too low for them.
 pub(crate) fn help_ui(ui: &mut egui::Ui) {
-    ui.horizontal_top(|ui| {
-        ui.vertical(shortcuts_ui);
-        ui.add_space(24.0);
-        ui.vertical(super::palette::legend_ui);
-    });
+    let height = ui.ctx().content_rect().height() * HELP_HEIGHT;
+    egui::ScrollArea::vertical()
+        .max_height(height)
+        .min_scrolled_height(height)
+        .show(ui, |ui| {
+            ui.horizontal_top(|ui| {
+                ui.vertical(shortcuts_ui);
+                ui.add_space(24.0);
+                ui.vertical(super::palette::legend_ui);
+            });
+        });
 }
 
 /// The shortcut list.
