@@ -66,6 +66,9 @@ impl fmt::Display for Version {
     }
 }
 
+/// The newest trace format gotv reads (Go 1.26 and 1.27 write it).
+const NEWEST: Version = Version::Go126;
+
 /// Why a header could not be accepted.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum HeaderError {
@@ -80,7 +83,16 @@ impl fmt::Display for HeaderError {
         match self {
             HeaderError::NotATrace => f.write_str("bad file format: not a Go execution trace?"),
             HeaderError::UnknownVersion(v) => {
-                write!(f, "unknown or unsupported trace version go 1.{v}")
+                write!(f, "unknown or unsupported trace version go 1.{v}")?;
+                // Go's words first; then what a user can do about it.
+                match *v > u64::from(NEWEST.minor()) {
+                    true => write!(
+                        f,
+                        " (newer than the formats this gotv reads, up to {NEWEST}: \
+                         a newer gotv may read it)"
+                    ),
+                    false => Ok(()),
+                }
             }
         }
     }
@@ -138,5 +150,15 @@ mod tests {
             Err(HeaderError::NotATrace)
         );
         assert_eq!(read_header(b""), Err(HeaderError::NotATrace));
+    }
+
+    /// A version from after gotv says so, after Go's own words.
+    #[test]
+    fn a_newer_version_says_a_newer_gotv_may_read_it() {
+        let old = HeaderError::UnknownVersion(24).to_string();
+        assert_eq!(old, "unknown or unsupported trace version go 1.24");
+        let new = HeaderError::UnknownVersion(28).to_string();
+        assert!(new.starts_with("unknown or unsupported trace version go 1.28 (newer"));
+        assert!(new.contains("up to go 1.26"), "{new}");
     }
 }
