@@ -393,12 +393,14 @@ struct Builder {
     assists: FxHashMap<i64, (i64, i64)>,
     sweeping: Coverage,
     assisting: Coverage,
-    open_tasks: FxHashMap<u64, (i64, StrId)>,
+    /// Tasks begun and not ended: when, their type, and the origin of the
+    /// begin (its goroutine as the unblocker).
+    open_tasks: FxHashMap<u64, (i64, StrId, Origin)>,
     /// Open tasks that began before the generation.
     tasks_begun_earlier: FxHashSet<u64>,
     /// Tasks that began before the generation and ended in it.
     tasks_ended_earlier: Vec<(u64, StrId)>,
-    tasks: Vec<Span>,
+    tasks: Vec<(Span, Origin)>,
     counts: Counts,
     plots: BTreeMap<Series, SeriesBuilder>,
     clock: Option<WallClock>,
@@ -594,7 +596,7 @@ impl Builder {
         }
         for (id, (since, name)) in open.tasks() {
             let label = self.strings().intern(name);
-            self.open_tasks.insert(id, (*since, label));
+            self.open_tasks.insert(id, (*since, label, UNKNOWN));
             self.tasks_begun_earlier.insert(id);
         }
     }
@@ -631,7 +633,7 @@ impl Builder {
             .open_tasks
             .iter()
             .filter(|(id, _)| !self.tasks_begun_earlier.contains(id))
-            .map(|(&id, &(since, label))| (id, (since, text(label))))
+            .map(|(&id, &(since, label, _))| (id, (since, text(label))))
             .collect();
         tasks_open.sort_unstable_by_key(|&(id, _)| id);
         let mut tasks_ended: Vec<(u64, String)> = self
@@ -980,17 +982,20 @@ impl Builder {
         let Some(task) = ev.task() else { return };
         let label = self.intern(task.type_name);
         if ev.kind() == EventKind::TaskBegin {
-            self.open_tasks.insert(task.id, (ev.time(), label));
+            // Its goroutine goes where a state's waker does (see
+            // `GenerationModel::span_details`).
+            let origin = self.origin(ev, ev.stack(), ev.goroutine());
+            self.open_tasks.insert(task.id, (ev.time(), label, origin));
             return;
         }
         let known = self.open_tasks.remove(&task.id);
         if known.is_none() || self.tasks_begun_earlier.remove(&task.id) {
             self.tasks_ended_earlier.push((task.id, label));
         }
-        let (since, label) = known.unwrap_or((self.start(), label));
+        let (since, label, origin) = known.unwrap_or((self.start(), label, UNKNOWN));
         let (since, end) = (self.cut_to_start(since, ev.time()), ev.time());
-        self.tasks
-            .push(Span::new(since, end, SpanKind::Task, label));
+        let span = Span::new(since, end, SpanKind::Task, label);
+        self.tasks.push((span, origin));
     }
 
     /// `since` cut to the generation's start (for what began in an earlier
@@ -1063,13 +1068,16 @@ impl Builder {
         }
         self.states_into_lanes();
         self.close_gc(end);
-        let open_tasks: Vec<(i64, StrId)> = self.open_tasks.drain().map(|(_, open)| open).collect();
-        for (since, label) in open_tasks {
+        let open_tasks: Vec<_> = self.open_tasks.drain().map(|(_, open)| open).collect();
+        for (since, label, origin) in open_tasks {
             let since = self.cut_to_start(since, end);
-            self.tasks
-                .push(Span::new(since, end, SpanKind::Task, label));
+            let span = Span::new(since, end, SpanKind::Task, label);
+            self.tasks.push((span, origin));
         }
-        let tasks = std::mem::take(&mut self.tasks);
+        let tasks: Vec<(Span, OriginId)> = std::mem::take(&mut self.tasks)
+            .into_iter()
+            .map(|(span, origin)| (span, self.origin_id(origin)))
+            .collect();
         let strings = self.strings.get_or_insert_with(Interner::new);
         if let Some(rows) = pack_tasks(tasks, strings, &mut self.splits) {
             let lane = self.lane(LaneKey::Tasks);
@@ -1326,22 +1334,25 @@ impl Built {
     }
 }
 
+/// A span of a tasks row while packing: start, end, label, how many tasks
+/// it merges, and its origin.
+type PackedTask = (i64, i64, StrId, u32, OriginId);
+
 /// Packs tasks into at most [`MAX_TASK_ROWS`] rows, first fit by start;
 /// `None` without tasks. A span standing for several tasks is labelled
-/// "N tasks".
+/// "N tasks" and has no origin.
 fn pack_tasks(
-    mut tasks: Vec<Span>,
+    mut tasks: Vec<(Span, OriginId)>,
     strings: &mut Interner,
     splits: &mut Splits,
 ) -> Option<Vec<RowBuilder>> {
     if tasks.is_empty() {
         return None;
     }
-    tasks.sort_unstable_by_key(|s| (s.start, s.end()));
-    // Per row: (start, end, label, tasks) of its spans.
-    let mut rows: Vec<Vec<(i64, i64, StrId, u32)>> = Vec::new();
-    for task in tasks {
-        let entry = (task.start, task.end(), task.value(), 1);
+    tasks.sort_unstable_by_key(|(s, _)| (s.start, s.end()));
+    let mut rows: Vec<Vec<PackedTask>> = Vec::new();
+    for (task, origin) in tasks {
+        let entry = (task.start, task.end(), task.value(), 1, origin);
         let free = rows
             .iter()
             .position(|r| r.last().is_none_or(|s| s.1 <= task.start));
@@ -1352,18 +1363,21 @@ fn pack_tasks(
         } else if let Some(last) = rows.last_mut().and_then(|r| r.last_mut()) {
             last.1 = last.1.max(task.end());
             last.3 = last.3.saturating_add(1);
+            // Merged tasks have no one origin.
+            last.4 = 0;
         }
     }
     let mut built = Vec::with_capacity(rows.len());
     for r in rows {
         let mut b = RowBuilder::default();
-        for (start, end, label, tasks) in r {
+        for (start, end, label, tasks, origin) in r {
             let label = if tasks > 1 {
                 strings.intern(&format!("{tasks} tasks"))
             } else {
                 label
             };
-            b.push((start, end), SpanKind::Task, label, splits);
+            let value = (SpanKind::Task, label);
+            b.push_from((start, end), value, Some(origin), splits);
         }
         built.push(b);
     }
@@ -1397,19 +1411,23 @@ mod tests {
 
     #[test]
     fn tasks_pack_first_fit_and_overflow_merges() {
-        let task = |a, b| Span::new(a, b, SpanKind::Task, 0);
-        let mut tasks = vec![task(0, 10), task(5, 15), task(10, 20)];
+        // Each task's origin is its start, for telling them apart.
+        let task = |a, b| (Span::new(a, b, SpanKind::Task, 0), a as OriginId);
+        let mut tasks = vec![task(1, 10), task(5, 15), task(10, 20)];
         tasks.extend((0..=MAX_TASK_ROWS as i64).map(|i| task(100 + i, 200)));
         let mut strings = Interner::new();
         let rows: Vec<_> = pack_tasks(tasks, &mut strings, &mut Splits::default())
             .unwrap()
             .into_iter()
-            .map(|b| b.finish().spans)
+            .map(RowBuilder::finish)
             .collect();
         assert_eq!(rows.len(), MAX_TASK_ROWS);
-        let first: Vec<_> = rows[0].iter().map(|s| (s.start, s.end())).collect();
-        assert_eq!(first, [(0, 10), (10, 20), (100, 200)]);
-        let last = rows[MAX_TASK_ROWS - 1].last().unwrap();
+        let first: Vec<_> = rows[0].spans.iter().map(|s| (s.start, s.end())).collect();
+        assert_eq!(first, [(1, 10), (10, 20), (100, 200)]);
+        assert_eq!(rows[0].origins, [1, 10, 100], "each keeps its origin");
+        let merged = &rows[MAX_TASK_ROWS - 1];
+        assert_eq!(merged.origins.last(), Some(&0), "merged tasks have none");
+        let last = merged.spans.last().unwrap();
         let strings = strings.finish();
         assert_eq!(
             strings.get(last.value()),

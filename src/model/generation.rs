@@ -285,10 +285,16 @@ impl GenerationModel {
             resolve(&self.origin_table, &self.strings, o.stack)
         });
         let runs = matches!(span.kind(), SpanKind::Running | SpanKind::Syscall);
-        let goroutine = match key {
-            LaneKey::Goroutine(id) => Some(id),
-            LaneKey::Proc(_) | LaneKey::Thread(_) if runs => self.goroutine(span).map(|g| g.id),
-            _ => None,
+        // A task's origin names the goroutine that began it where a
+        // state's names the one that woke it (see `model::build`).
+        let (goroutine, unblocker) = match key {
+            LaneKey::Goroutine(id) => (Some(id), origin.and_then(|o| known(o.unblocker))),
+            LaneKey::Proc(_) | LaneKey::Thread(_) if runs => {
+                let woken = origin.and_then(|o| known(o.unblocker));
+                (self.goroutine(span).map(|g| g.id), woken)
+            }
+            LaneKey::Tasks => (origin.and_then(|o| known(o.unblocker)), None),
+            _ => (None, origin.and_then(|o| known(o.unblocker))),
         };
         // A P or M lane is its own P or M; elsewhere the event's.
         let (proc, thread) = match key {
@@ -301,8 +307,8 @@ impl GenerationModel {
             goroutine,
             proc: proc.or_else(|| origin.and_then(|o| known(o.proc))),
             thread: thread.or_else(|| origin.and_then(|o| known(o.thread))),
-            unblocker: origin.and_then(|o| known(o.unblocker)),
-            created: origin.is_some_and(|o| o.created),
+            unblocker,
+            created: unblocker.is_some() && origin.is_some_and(|o| o.created),
             start: span.start,
         })
     }

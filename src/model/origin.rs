@@ -20,7 +20,8 @@ use super::intern::{Interner, StrId, Strings};
 use crate::trace::Stack;
 
 /// Index of a span's [`Origin`] in its generation's [`Origins`]; 0 means
-/// nothing is known (GC spans, tasks, spans whose event had no stack).
+/// nothing is known (GC spans, tasks begun before the generation, spans
+/// whose event had no stack).
 pub(crate) type OriginId = u32;
 
 /// What is known about the event that began a span. `-1` means unknown,
@@ -30,7 +31,8 @@ pub(crate) struct Origin {
     /// Index of the stack in [`Origins`]' stack table; 0 is no stack.
     pub(crate) stack: u32,
     /// The goroutine that made this one runnable (Go's `GoUnblock` issued
-    /// by another goroutine) or created it, or -1.
+    /// by another goroutine) or created it, or -1. For a user task, the
+    /// goroutine that began it.
     pub(crate) unblocker: i64,
     /// The span is the goroutine's first: `unblocker` created it, and the
     /// stack is where the goroutine starts (Go's transition stack).

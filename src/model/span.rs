@@ -254,18 +254,6 @@ impl RowBuilder {
         }
     }
 
-    /// Appends `span` over `[start, end)` after the spans so far, with no
-    /// known origin.
-    pub(crate) fn push(
-        &mut self,
-        (start, end): (i64, i64),
-        kind: SpanKind,
-        value: u32,
-        splits: &mut Splits,
-    ) {
-        self.push_from((start, end), (kind, value), Some(0), splits);
-    }
-
     /// Appends a span of `(kind, value)` over `[start, end)` after the
     /// spans so far, begun by the event of `origin` (`None` when the row
     /// keeps no origins: a summary-only build). Inlined: see
@@ -368,7 +356,8 @@ mod tests {
             (25, 40),
             (0, 1),
         ] {
-            b.push((start, end), SpanKind::Waiting, 7, &mut Splits::default());
+            let value = (SpanKind::Waiting, 7);
+            b.push_from((start, end), value, Some(0), &mut Splits::default());
         }
         let RowData {
             spans: row,

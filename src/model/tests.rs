@@ -758,3 +758,62 @@ fn regions_and_tasks_across_generations_match_reading_in_order() {
         "the traces have regions and tasks open at generation starts"
     );
 }
+
+/// A task begun in Go's parse: when, by which goroutine, and the innermost
+/// function of its stack.
+fn oracle_task_begins(name: &str) -> BTreeMap<i64, (i64, String)> {
+    let text = oracle_text(name);
+    let mut begins = BTreeMap::new();
+    let mut last: Option<(i64, i64)> = None;
+    for line in text.lines() {
+        if let Some(frame) = line.strip_prefix('\t') {
+            if let Some((time, g)) = last.take() {
+                let func = frame.split(" @ ").next().unwrap_or_default();
+                begins.insert(time, (g, func.to_owned()));
+            }
+            continue;
+        }
+        if line == "Stack=" {
+            continue;
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        last = match (words.get(3), field(&words, "G="), field(&words, "Time=")) {
+            (Some(&"TaskBegin"), Some(g), Some(t)) => {
+                Some((t.parse().unwrap(), g.parse().unwrap()))
+            }
+            _ => None,
+        };
+    }
+    begins
+}
+
+/// A task's details name the goroutine that began it and the stack it
+/// began at, as Go's parse has them, for every task begun in the trace.
+#[test]
+fn tasks_carry_their_begin_goroutine_and_stack() {
+    let mut checked = 0;
+    for name in ["sample", "workload-go1.22", "workload-go1.27"] {
+        let begins = oracle_task_begins(name);
+        assert!(!begins.is_empty(), "{name} has tasks");
+        for model in models(name) {
+            let Some(lane) = model.lane(LaneKey::Tasks) else {
+                continue;
+            };
+            for (row, spans) in model.rows(lane).enumerate() {
+                for span in spans {
+                    let Some((g, func)) = begins.get(&span.start) else {
+                        continue;
+                    };
+                    let d = model.span_details(LaneKey::Tasks, row, span.start);
+                    let d = d.expect("a task's details");
+                    assert_eq!(d.goroutine, Some(*g), "{name}: task at {}", span.start);
+                    let top = d.stack.first().map(|f| f.function.as_str());
+                    assert_eq!(top, Some(func.as_str()), "{name}: task at {}", span.start);
+                    assert_eq!(d.unblocker, None);
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} tasks checked");
+}
