@@ -181,6 +181,11 @@ impl GotvApp {
         options: Options,
         exit_code: Rc<Cell<u8>>,
     ) -> Self {
+        // No animations (fades, folding, scrolling): every frame of one
+        // redraws the whole window, which under software GL takes CPU from
+        // the decoding, and a trace viewer is better snappy.
+        cc.egui_ctx
+            .all_styles_mut(|style| style.animation_time = 0.0);
         let opener = Opener::new(cc.egui_ctx.clone(), cc.storage);
         let mut app = Self {
             opener,
