@@ -138,17 +138,7 @@ fn a_bar_filters_the_outliers_and_a_row_leads_to_the_interval() {
         .find(|i| i.goroutine == goroutine && i.start - origin == start)
         .copied()
         .expect("the row's interval");
-    let row = harness
-        .get_all_by_role(Role::Button)
-        .find(|n| {
-            n.accesskit_node()
-                .label()
-                .is_some_and(|l| l.starts_with(&format!("G{goroutine}, ")))
-        })
-        .expect("the row")
-        .rect()
-        .center();
-    click(&mut harness, row);
+    click_row(&mut harness, goroutine);
     harness.run_steps(3);
     let (a, b) = harness.state().visible_range();
     let (s, e) = (interval.start - origin, interval.end - origin);
@@ -196,22 +186,27 @@ fn a_row_unfolds_its_lane_which_stays_in_view() {
     harness.run_steps(3);
     let (goroutine, _) = outlier_rows(&harness)[0];
     assert!(lane_rect(&harness, goroutine).is_none(), "folded away");
-    let row = harness
-        .get_all_by_role(Role::Button)
-        .find(|n| {
-            n.accesskit_node()
-                .label()
-                .is_some_and(|l| l.starts_with(&format!("G{goroutine}, ")))
-        })
-        .expect("the row")
-        .rect()
-        .center();
-    click(&mut harness, row);
+    click_row(&mut harness, goroutine);
     harness.run_steps(120);
     assert!(
         lane_rect(&harness, goroutine).is_some(),
         "G{goroutine}'s lane is in view"
     );
+}
+
+/// Clicks the outliers table's row of goroutine `g` (the first, if several).
+fn click_row(harness: &mut App, g: i64) {
+    let row = harness
+        .get_all_by_role(Role::Button)
+        .find(|n| {
+            n.accesskit_node()
+                .label()
+                .is_some_and(|l| l.starts_with(&format!("G{g}, ")))
+        })
+        .expect("the row")
+        .rect()
+        .center();
+    click(harness, row);
 }
 
 /// Where the name of goroutine `g`'s lane is, if on screen: the name column
