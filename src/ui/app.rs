@@ -131,7 +131,8 @@ impl Initial {
     }
 }
 
-/// What the worker said about a selected span: its details and wake chain.
+/// What the worker said about a selected span: its details (or that they
+/// are loading) and wake chain.
 struct Answered {
     picked: Picked,
     details: SpanQuery,
@@ -159,8 +160,9 @@ pub struct GotvApp {
     initial: Option<Initial>,
     /// The span the last Ctrl+Up/Down selected, and the time it stepped at.
     lane_step: Option<(Picked, i64)>,
-    /// The side panel's answer about the selected span, kept once in: the
-    /// full detail it came from goes as the view moves on.
+    /// What the worker said about the selected span, asked each frame
+    /// until ready and then kept: the full detail it came from goes as the
+    /// view moves on.
     answered: Option<Answered>,
     screenshot: Option<screenshot::Job>,
     /// `--timings`: the stages of loading reached so far.
@@ -354,14 +356,11 @@ impl GotvApp {
             }
         };
         let worker = &session.worker;
-        let has_span = |key| worker.span_at((key, 0), t).is_some();
-        let Some(key) = self
+        let span = |key| worker.span_at((key, 0), t);
+        let Some((key, item)) = self
             .state
-            .lane_beside(worker.timeline(), picked.lane, down, has_span)
+            .lane_beside(worker.timeline(), picked.lane, down, span)
         else {
-            return;
-        };
-        let Some(item) = worker.span_at((key, 0), t) else {
             return;
         };
         let next = Picked::new(key, &item);
@@ -491,9 +490,11 @@ impl GotvApp {
         self.file_changed = false;
     }
 
-    /// Asks the worker about the selected span until it answers, then
-    /// keeps the answer (and the wake chain, followed through the detail
-    /// loaded then) and lets the worker release what it held for it.
+    /// Asks the worker about the selected span once a frame until it
+    /// answers, then keeps the answer (and the wake chain, followed through
+    /// the detail loaded then) and lets the worker release what it held for
+    /// it. What the side panel shows: loading, the answer, or nothing (a
+    /// fold block, a summary bucket).
     fn answer_selection(&mut self) {
         let Some((picked, _)) = self.state.selected() else {
             self.answered = None;
@@ -502,22 +503,30 @@ impl GotvApp {
             }
             return;
         };
-        if self.answered.as_ref().is_some_and(|a| &a.picked == picked) {
+        let ready = |a: &Answered| matches!(a.details, SpanQuery::Ready(_));
+        if self
+            .answered
+            .as_ref()
+            .is_some_and(|a| &a.picked == picked && ready(a))
+        {
             return;
         }
-        self.answered = None;
-        let Some(session) = &self.session else {
-            return;
-        };
-        if let Some(SpanQuery::Ready(details)) = details::query(&session.worker, picked) {
-            let chain = wake_chain::follow(&session.worker, &details);
-            session.worker.unpin();
-            self.answered = Some(Answered {
-                picked: picked.clone(),
-                details: SpanQuery::Ready(details),
-                chain,
-            });
-        }
+        let query = self.session.as_ref().and_then(|s| {
+            let details = details::query(&s.worker, picked)?;
+            let chain = match &details {
+                SpanQuery::Ready(d) => {
+                    s.worker.unpin();
+                    wake_chain::follow(&s.worker, d)
+                }
+                _ => (Vec::new(), true),
+            };
+            Some((details, chain))
+        });
+        self.answered = query.map(|(details, chain)| Answered {
+            picked: picked.clone(),
+            details,
+            chain,
+        });
     }
 
     fn apply(&mut self, command: Command, ctx: &egui::Context) {
@@ -940,19 +949,10 @@ impl GotvApp {
             return;
         }
         let origin = self.view.origin();
-        let answered = self.answered.as_ref().filter(|a| &a.picked == picked);
-        // Until answered: loading, or nothing to say (a fold block).
-        let asking = match answered {
-            Some(_) => None,
-            None => self
-                .session
-                .as_ref()
-                .and_then(|s| details::query(&s.worker, picked)),
-        };
         let no_chain = (Vec::new(), true);
-        let details = match answered {
+        let details = match self.answered.as_ref().filter(|a| &a.picked == picked) {
             Some(a) => (Some(&a.details), &a.chain),
-            None => (asking.as_ref(), &no_chain),
+            None => (None, &no_chain),
         };
         let trace = self.session.as_ref().and_then(|s| s.loaded.source.path());
         let panel = egui::Panel::right("details")

@@ -299,26 +299,26 @@ impl TimelineState {
     }
 
     /// The nearest lane after (`forward`) or before lane `key` as laid out
-    /// (headers and lanes folded away skipped) for which `wanted` holds.
-    pub(crate) fn lane_beside(
+    /// (headers and lanes folded away skipped) for which `wanted` finds
+    /// something, with what it found.
+    pub(crate) fn lane_beside<T>(
         &mut self,
         timeline: &Timeline,
         key: LaneKey,
         forward: bool,
-        mut wanted: impl FnMut(LaneKey) -> bool,
-    ) -> Option<LaneKey> {
+        mut wanted: impl FnMut(LaneKey) -> Option<T>,
+    ) -> Option<(LaneKey, T)> {
         let layout = self.layout(timeline);
         let index = timeline.lanes.binary_search_by_key(&key, Lane::key).ok()?;
-        let what = u32::try_from(index).ok()?;
-        let at = layout.rows.iter().position(|r| r.what == what)?;
-        let (before, from) = layout.rows.split_at_checked(at)?;
+        let (before, from) = layout.rows.split_at_checked(layout.lane_row(index)?)?;
         let lane = |row: &Row| match row.kind() {
             RowKind::Lane(i) => timeline.lanes.get(i as usize).map(Lane::key),
             _ => None,
         };
+        let mut found = |k: LaneKey| wanted(k).map(|t| (k, t));
         match forward {
-            true => from.iter().skip(1).filter_map(lane).find(|&k| wanted(k)),
-            false => before.iter().rev().filter_map(lane).find(|&k| wanted(k)),
+            true => from.iter().skip(1).filter_map(lane).find_map(&mut found),
+            false => before.iter().rev().filter_map(lane).find_map(&mut found),
         }
     }
 }
@@ -449,8 +449,14 @@ impl Layout {
     /// is looked up only while it is being revealed (a fraction of a
     /// millisecond over the 600k rows of a large trace).
     fn lane_top(&self, index: usize) -> Option<f32> {
+        self.rows.get(self.lane_row(index)?).map(|r| r.top)
+    }
+
+    /// Where lane `index`'s row is in [`Layout::rows`], if it is laid out
+    /// (a scan, as for [`Layout::lane_top`]).
+    fn lane_row(&self, index: usize) -> Option<usize> {
         let what = u32::try_from(index).ok()?;
-        self.rows.iter().find(|r| r.what == what).map(|r| r.top)
+        self.rows.iter().position(|r| r.what == what)
     }
 }
 
