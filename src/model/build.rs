@@ -400,7 +400,9 @@ struct Builder {
     tasks_begun_earlier: FxHashSet<u64>,
     /// Tasks that began before the generation and ended in it.
     tasks_ended_earlier: Vec<(u64, StrId)>,
-    tasks: Vec<(Span, Origin)>,
+    /// Tasks closed: when each began (before the cut to the generation's
+    /// start), its span and its origin.
+    tasks: Vec<(i64, Span, Origin)>,
     counts: Counts,
     plots: BTreeMap<Series, SeriesBuilder>,
     clock: Option<WallClock>,
@@ -992,10 +994,10 @@ impl Builder {
         if known.is_none() || self.tasks_begun_earlier.remove(&task.id) {
             self.tasks_ended_earlier.push((task.id, label));
         }
-        let (since, label, origin) = known.unwrap_or((self.start(), label, UNKNOWN));
-        let (since, end) = (self.cut_to_start(since, ev.time()), ev.time());
+        let (began, label, origin) = known.unwrap_or((self.start(), label, UNKNOWN));
+        let (since, end) = (self.cut_to_start(began, ev.time()), ev.time());
         let span = Span::new(since, end, SpanKind::Task, label);
-        self.tasks.push((span, origin));
+        self.tasks.push((began, span, origin));
     }
 
     /// `since` cut to the generation's start (for what began in an earlier
@@ -1069,14 +1071,14 @@ impl Builder {
         self.states_into_lanes();
         self.close_gc(end);
         let open_tasks: Vec<_> = self.open_tasks.drain().map(|(_, open)| open).collect();
-        for (since, label, origin) in open_tasks {
-            let since = self.cut_to_start(since, end);
+        for (began, label, origin) in open_tasks {
+            let since = self.cut_to_start(began, end);
             let span = Span::new(since, end, SpanKind::Task, label);
-            self.tasks.push((span, origin));
+            self.tasks.push((began, span, origin));
         }
-        let tasks: Vec<(Span, OriginId)> = std::mem::take(&mut self.tasks)
+        let tasks: Vec<(i64, Span, OriginId)> = std::mem::take(&mut self.tasks)
             .into_iter()
-            .map(|(span, origin)| (span, self.origin_id(origin)))
+            .map(|(began, span, origin)| (began, span, self.origin_id(origin)))
             .collect();
         let strings = self.strings.get_or_insert_with(Interner::new);
         if let Some(rows) = pack_tasks(tasks, strings, &mut self.splits) {
@@ -1338,20 +1340,27 @@ impl Built {
 /// it merges, and its origin.
 type PackedTask = (i64, i64, StrId, u32, OriginId);
 
-/// Packs tasks into at most [`MAX_TASK_ROWS`] rows, first fit by start;
-/// `None` without tasks. A span standing for several tasks is labelled
-/// "N tasks" and has no origin.
+/// Packs tasks, each with when it began, into at most [`MAX_TASK_ROWS`]
+/// rows, first fit in the order they began, the longer first of those
+/// that began together; `None` without tasks. A span standing for several
+/// tasks is labelled "N tasks" and has no origin.
+///
+/// Tasks open when the generation started are all cut to its start: in
+/// the order they began, a task that outlasts many generations (a whole
+/// load test, a server's lifetime) keeps the first row in each of them,
+/// where it began, instead of falling into the merged last row behind the
+/// short tasks cut with it.
 fn pack_tasks(
-    mut tasks: Vec<(Span, OriginId)>,
+    mut tasks: Vec<(i64, Span, OriginId)>,
     strings: &mut Interner,
     splits: &mut Splits,
 ) -> Option<Vec<RowBuilder>> {
     if tasks.is_empty() {
         return None;
     }
-    tasks.sort_unstable_by_key(|(s, _)| (s.start, s.end()));
+    tasks.sort_unstable_by_key(|&(began, s, _)| (began, std::cmp::Reverse(s.end())));
     let mut rows: Vec<Vec<PackedTask>> = Vec::new();
-    for (task, origin) in tasks {
+    for (_, task, origin) in tasks {
         let entry = (task.start, task.end(), task.value(), 1, origin);
         let free = rows
             .iter()
@@ -1412,7 +1421,7 @@ mod tests {
     #[test]
     fn tasks_pack_first_fit_and_overflow_merges() {
         // Each task's origin is its start, for telling them apart.
-        let task = |a, b| (Span::new(a, b, SpanKind::Task, 0), a as OriginId);
+        let task = |a, b| (a, Span::new(a, b, SpanKind::Task, 0), a as OriginId);
         let mut tasks = vec![task(1, 10), task(5, 15), task(10, 20)];
         tasks.extend((0..=MAX_TASK_ROWS as i64).map(|i| task(100 + i, 200)));
         let mut strings = Interner::new();
@@ -1435,6 +1444,28 @@ mod tests {
             "the task without a row is merged into the last row"
         );
         assert!(pack_tasks(Vec::new(), &mut Interner::new(), &mut Splits::default()).is_none());
+    }
+
+    /// Tasks open when the generation started are all cut to its start:
+    /// the one begun first keeps the first row, though it ends last.
+    #[test]
+    fn tasks_open_at_the_start_pack_in_the_order_they_began() {
+        // Each task's origin tells it apart: the ith began i ns before
+        // the start, and one much earlier than all of them.
+        let cut = |began: i64, end, origin| (began, Span::new(0, end, SpanKind::Task, 0), origin);
+        let mut tasks: Vec<_> = (1..=MAX_TASK_ROWS as u32)
+            .map(|i| cut(-i64::from(i), 10 + i64::from(i), i))
+            .collect();
+        tasks.push(cut(-1000, 500, 99));
+        let rows: Vec<_> = pack_tasks(tasks, &mut Interner::new(), &mut Splits::default())
+            .unwrap()
+            .into_iter()
+            .map(RowBuilder::finish)
+            .collect();
+        assert_eq!(rows[0].origins, [99], "the oldest task, alone");
+        assert_eq!(rows[0].spans[0].end(), 500);
+        let merged = &rows[MAX_TASK_ROWS - 1];
+        assert_eq!(merged.origins, [0], "the two begun last share the last row");
     }
 
     #[test]

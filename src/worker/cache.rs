@@ -80,6 +80,13 @@ impl DetailCache {
         evicted
     }
 
+    /// Drops the detail of `generation`; whether it was cached.
+    pub(crate) fn remove(&mut self, generation: usize) -> bool {
+        let before = self.entries.len();
+        self.entries.retain(|e| e.generation != generation);
+        self.entries.len() != before
+    }
+
     /// Bytes held.
     pub(crate) fn bytes(&self) -> usize {
         self.entries.iter().map(|e| e.bytes).sum()

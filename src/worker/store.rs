@@ -4,7 +4,8 @@
 //! Lives on the ui thread and is only touched there, so queries take no
 //! lock. It keeps the summary of every decoded generation (replaced when
 //! the worker decodes an outdated one again, see `schedule`), the full detail
-//! of windows of a few in a [`DetailCache`], the lane list (the union of the
+//! of windows of a few in a [`DetailCache`] (an outdated generation's is
+//! dropped at once, and asked for again), the lane list (the union of the
 //! lanes of all summaries so far) and the errors. Per generation, a query
 //! draws full detail where a cached window holds it and the summary is
 //! coarser than a pixel for the lane, and the summary elsewhere.
@@ -159,6 +160,12 @@ impl Store {
             Update::Outdated(generation) => {
                 if let Some(g) = self.generations.get_mut(generation) {
                     g.outdated = true;
+                }
+                // Its detail was built without what was open at its start
+                // too: drawn from the summary until the worker decodes it
+                // again (which it does while the view wants it).
+                if self.cache.remove(generation) {
+                    commands.push(Command::Evicted(generation));
                 }
             }
             Update::Failed {

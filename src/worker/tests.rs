@@ -320,3 +320,58 @@ fn analyses_come_first_when_asked_from_the_first_job_on() {
     assert!(analyses_before_the_first_summary(sample(), true) >= 1);
     assert_eq!(analyses_before_the_first_summary(sample(), false), 0);
 }
+
+/// A generation decoded in detail before what was open at its start was
+/// known, and found outdated while another detail decode runs (so that it
+/// is summarised again without its detail), is decoded in detail again
+/// with what was open: the ui drops the outdated detail and tells the
+/// worker, and the view still wants it.
+#[test]
+fn an_outdated_detail_is_decoded_again_with_what_was_open() {
+    use super::schedule::Schedule;
+    use super::store::Store;
+    use crate::model::{AnnotationEdges, TimeSpan, build};
+    let bands = vec![TimeSpan::new(0, 100), TimeSpan::new(100, 200)];
+    let (mut schedule, mut store) = (Schedule::new(vec![10; 2]), Store::default());
+    store.apply(Update::Indexed {
+        bands: bands.clone(),
+        sizes: vec![10; 2],
+    });
+    // The ui's side: what it tells the worker of each update.
+    let mut deliver = |schedule: &mut Schedule, update: Update| {
+        for command in store.apply(update) {
+            if let Command::Evicted(g) = command {
+                schedule.evicted(g);
+            }
+        }
+    };
+    let decoded = |generation: usize| Update::Decoded {
+        generation,
+        summary: Some(Box::new(build(std::iter::empty()).summarize())),
+        detail: Some(Box::new(build(std::iter::empty()))),
+    };
+    schedule.set_wants(vec![1, 0], vec![(1, bands[1]), (0, bands[0])]);
+    let detail_1 = schedule.next().expect("generation 1 in detail");
+    let summary_0 = schedule.next().expect("generation 0 meanwhile");
+    assert_eq!((detail_1.generation, detail_1.open.is_some()), (1, false));
+    assert_eq!((summary_0.generation, summary_0.detail), (0, None));
+    // Generation 0 leaves a region open into generation 1.
+    let opening = AnnotationEdges::opening(7, 5, "request");
+    schedule.finish(&summary_0, Some(opening));
+    let finished = schedule.finish(&detail_1, Some(AnnotationEdges::default()));
+    assert_eq!(finished.outdated, [1]);
+    deliver(&mut schedule, decoded(1));
+    deliver(&mut schedule, Update::Outdated(1));
+    // Generation 0's detail runs while generation 1 is built again.
+    let detail_0 = schedule.next().expect("generation 0 in detail");
+    let again_1 = schedule.next().expect("generation 1 again");
+    assert_eq!((again_1.generation, again_1.detail), (1, None));
+    schedule.finish(&again_1, Some(AnnotationEdges::default()));
+    schedule.finish(&detail_0, Some(AnnotationEdges::default()));
+    let job = schedule.next().expect("generation 1's detail again");
+    let open = job.open.as_ref().map(|open| open.is_empty());
+    assert_eq!(
+        (job.generation, job.detail, open),
+        (1, Some(bands[1]), Some(false))
+    );
+}
