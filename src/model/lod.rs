@@ -21,8 +21,8 @@
 //! by merging bucket pairs and halving runs, so the whole pyramid costs one
 //! pass over the spans plus twice the finest level's buckets. A level's
 //! cells are its non-empty buckets and its runs, adjacent cells with the
-//! same kind and busy fraction merged, so a level never has more cells than
-//! twice the spans, and usually far fewer.
+//! same kind, busy fraction and coverage merged, so a level never has more
+//! cells than twice the spans, and usually far fewer.
 //!
 //! The finest level has about [`Grid::finest`]'s `buckets` buckets per
 //! generation; coarser levels double the width until one bucket covers the
@@ -694,7 +694,7 @@ fn push_cell(cells: &mut Vec<Cell>, start: usize, cell: Cell) {
     if cells.len() > start
         && let Some(prev) = cells.last_mut()
         && prev.end == cell.first
-        && (prev.kind, prev.busy) == (cell.kind, cell.busy)
+        && (prev.kind, prev.busy, prev.covered) == (cell.kind, cell.busy, cell.covered)
     {
         prev.end = cell.end;
         prev.count = prev.count.saturating_add(cell.count);
@@ -746,13 +746,13 @@ mod tests {
         let mut grid = Grid::finest(TimeSpan::new(0, 64), 4);
         grid.add_range(33, 40, SpanKind::Running);
         grid.add_range(1, 5, SpanKind::Waiting);
-        grid.add_range(20, 22, SpanKind::Waiting);
+        grid.add_range(20, 24, SpanKind::Waiting);
         grid.add_range(34, 36, SpanKind::Running);
         let found: Vec<(usize, i64, u32)> = grid
             .all_buckets()
             .map(|(i, b)| (*i, b.time.iter().sum(), b.spans.iter().sum()))
             .collect();
-        assert_eq!(found, [(0, 4, 1), (1, 2, 1), (2, 9, 2)]);
+        assert_eq!(found, [(0, 4, 1), (1, 4, 1), (2, 9, 2)]);
         let mut cells = Vec::new();
         grid.level_into(&mut cells);
         // The two waiting buckets look alike and make one cell.
@@ -882,6 +882,32 @@ mod tests {
         let cell = level.cells[0];
         assert_eq!((cell.kind(), cell.covered), (SpanKind::Runnable, 128));
         assert!((cell.covered() - 0.5).abs() < 0.01);
+    }
+
+    #[test]
+    fn a_partly_covered_bucket_merges_with_none_fully_covered() {
+        // Bucket width 4: the goroutine exists from 2 on, waiting but for
+        // a moment in each bucket (so no bucket is part of a run).
+        let row: Vec<Span> = (0..6)
+            .flat_map(|b| {
+                let at = (b * 4).max(2);
+                [
+                    span(at, b * 4 + 3, SpanKind::Waiting),
+                    span(b * 4 + 3, b * 4 + 4, SpanKind::Runnable),
+                ]
+            })
+            .collect();
+        let p = build_level(&row, 0, 2);
+        let level = p.pyramid(0).level(0).unwrap();
+        let cells: Vec<_> = level
+            .cells
+            .iter()
+            .map(|c| (level.span_of(c), c.covered))
+            .collect();
+        assert_eq!(
+            cells,
+            [(TimeSpan::new(0, 4), 128), (TimeSpan::new(4, 24), 255)]
+        );
     }
 
     #[test]
