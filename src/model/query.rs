@@ -151,18 +151,36 @@ pub(crate) fn summary_items(
         };
         for cell in level.visible(view) {
             let span = level.span_of(cell);
+            let share = share_inside(span, summary.span());
             out.push(DrawItem {
                 start: span.start,
                 end: span.end,
                 row,
                 kind: ItemKind::Summary {
                     kind: cell.kind(),
-                    busy: cell.busy(),
-                    covered: cell.covered(),
+                    busy: (cell.busy() / share).min(1.0),
+                    covered: (cell.covered() / share).min(1.0),
                     count: cell.count(),
                 },
             });
         }
+    }
+}
+
+/// The fraction of `cell` inside `generation` (1 if none of it is).
+///
+/// Buckets are aligned to absolute time, so the bucket holding the
+/// boundary between two generations is in both summaries, each covering
+/// only its own side of it: measured against the whole bucket, both sides
+/// are pale, a notch in every lane at every generation boundary of a
+/// zoomed-out view. Measured against the generation's share of the bucket
+/// instead, a goroutine that lives on across the boundary covers it whole
+/// on both sides (whichever is drawn on top).
+fn share_inside(cell: TimeSpan, generation: TimeSpan) -> f32 {
+    let inside = cell.intersect(generation).len();
+    match inside > 0 && cell.len() > 0 {
+        true => (inside as f64 / cell.len() as f64) as f32,
+        false => 1.0,
     }
 }
 

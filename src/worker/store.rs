@@ -777,31 +777,74 @@ mod tests {
     /// (in the same generation) is answered from that window, which holds
     /// it whole: the view keeps its window rather than losing its detail
     /// to one around the span's start.
-    #[test]
-    fn a_span_begun_before_the_views_window_is_answered_from_it() {
-        use crate::model::{OpenAnnotations, build_generation, build_window, summarize_generation};
+    /// The sample trace's bytes, and a store with the summary of each of
+    /// its generations, each said to take `size` bytes of the file.
+    fn summarized_sample(size: usize) -> (Vec<u8>, Store) {
+        use crate::model::{OpenAnnotations, summarize_generation};
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/traces/sample.trace");
         let bytes = std::fs::read(path).expect("the sample trace");
+        let mut store = Store::default();
+        {
+            let trace = crate::trace::Trace::open(&bytes).expect("opens");
+            let count = trace.index().generations.len();
+            let bands: Vec<TimeSpan> = (0..count)
+                .filter_map(|g| trace.index().generations.get(g)?.time_range())
+                .map(|(start, end)| TimeSpan::new(start, end))
+                .collect();
+            let sizes = vec![size; bands.len()];
+            store.apply(Update::Indexed { bands, sizes });
+            let open = OpenAnnotations::default();
+            for g in 0..count {
+                let (summary, ..) = summarize_generation(&trace, g, &open).expect("summarizes");
+                let summary = Some(Box::new(summary));
+                store.apply(Update::Decoded {
+                    generation: g,
+                    summary,
+                    detail: None,
+                });
+            }
+        }
+        (bytes, store)
+    }
+
+    /// The bucket holding a generation boundary is drawn once, from both
+    /// generations' parts of it: a goroutine that lives across the
+    /// boundary covers it whole.
+    #[test]
+    fn a_bucket_at_a_generation_boundary_is_drawn_whole() {
+        let (_, store) = summarized_sample(1 << 20);
+        let bands = store.timeline.generations.clone();
+        assert!(bands.len() > 2, "the sample has generation boundaries");
+        let whole = TimeSpan::new(bands[0].start, bands[bands.len() - 1].end);
+        let mut items = Vec::new();
+        // G1 (main) lives from before the trace to its end.
+        let (key, ns_per_px) = (LaneKey::Goroutine(1), whole.len() as f64 / 200.0);
+        store.lane_items(key, whole, ns_per_px, &mut items);
+        // Where each generation starts, and where the one before ends.
+        let edges = bands.windows(2).flat_map(|w| [w[1].start, w[0].end]);
+        for edge in edges {
+            let at: Vec<_> = items
+                .iter()
+                .filter(|i| i.row == 0 && i.start <= edge && edge < i.end)
+                .collect();
+            assert!(!at.is_empty(), "G1 is drawn at {edge}");
+            for item in at {
+                let crate::model::ItemKind::Summary { covered, .. } = item.kind else {
+                    panic!("{item:?}")
+                };
+                assert!(covered > 0.99, "{item:?} at {edge}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_span_begun_before_the_views_window_is_answered_from_it() {
+        use crate::model::{OpenAnnotations, build_generation, build_window};
+        // Files this size would give windows of a few milliseconds.
+        let (bytes, mut store) = summarized_sample(64 << 20);
         let trace = crate::trace::Trace::open(&bytes).expect("opens");
         let open = OpenAnnotations::default();
         let count = trace.index().generations.len();
-        let bands: Vec<TimeSpan> = (0..count)
-            .filter_map(|g| trace.index().generations.get(g)?.time_range())
-            .map(|(start, end)| TimeSpan::new(start, end))
-            .collect();
-        let mut store = Store::default();
-        // Files this size would give windows of a few milliseconds.
-        let sizes = vec![64 << 20; bands.len()];
-        store.apply(Update::Indexed { bands, sizes });
-        for g in 0..count {
-            let (summary, ..) = summarize_generation(&trace, g, &open).expect("summarizes");
-            let summary = Some(Box::new(summary));
-            store.apply(Update::Decoded {
-                generation: g,
-                summary,
-                detail: None,
-            });
-        }
         // A goroutine state of at least 40 ms, viewed 30 ms into it.
         let (g, id, span) = (0..count)
             .find_map(|g| {
