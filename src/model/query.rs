@@ -178,7 +178,7 @@ pub(crate) fn summary_items(
 /// on both sides (whichever is drawn on top).
 fn share_inside(cell: TimeSpan, generation: TimeSpan) -> f32 {
     let inside = cell.intersect(generation).len();
-    match inside > 0 && cell.len() > 0 {
+    match inside > 0 && !cell.is_empty() {
         true => (inside as f64 / cell.len() as f64) as f32,
         false => 1.0,
     }
