@@ -609,7 +609,7 @@ impl Store {
                 .cache
                 .get(g)
                 .filter(|_| !summary_suffices(summary, key, ns_per_px));
-            for (piece, model) in pieces(part, model) {
+            for (piece, model) in pieces((part, summary.span().end), model) {
                 let first = out.len();
                 match model {
                     Some(model) => detail_items(model, key, piece, ns_per_px, out),
@@ -636,7 +636,7 @@ impl Store {
         out: &mut Vec<(TimeSpan, GroupValues)>,
     ) {
         for (summary, g, part) in self.territories(view) {
-            for (piece, model) in pieces(part, self.cache.get(g)) {
+            for (piece, model) in pieces((part, summary.span().end), self.cache.get(g)) {
                 match model {
                     Some(model) => model.activity.group(name, piece, out),
                     None => summary.activity.group(name, piece, out),
@@ -654,7 +654,7 @@ impl Store {
         out: &mut Vec<PlotPoint>,
     ) {
         for (summary, g, part) in self.territories(view) {
-            for (piece, model) in pieces(part, self.cache.get(g)) {
+            for (piece, model) in pieces((part, summary.span().end), self.cache.get(g)) {
                 series_columns(model, summary, series, (piece, view.start), ns_per_px, out);
             }
         }
@@ -669,20 +669,27 @@ fn group_of(lanes: &[Lane], id: i64) -> Option<u32> {
     lanes.get(i).map(Lane::name_id).filter(|&n| n != 0)
 }
 
-/// `part` of a generation's territory cut where `model`'s window begins
-/// and ends, in time order, each piece with the model if the window holds
-/// it: what is drawn from the detail and what from the summary.
+/// `part` of the territory of a generation that ends at `end` cut where
+/// `model`'s window begins and ends, in time order, each piece with the
+/// model if the window holds it: what is drawn from the detail and what
+/// from the summary. A window that reaches the generation's end leaves
+/// nothing after it to the summary: its last bucket, which reaches into
+/// the next generation, would be drawn over that one's start.
 fn pieces(
-    part: TimeSpan,
+    (part, end): (TimeSpan, i64),
     model: Option<&GenerationModel>,
 ) -> impl Iterator<Item = (TimeSpan, Option<&GenerationModel>)> {
     let window = model.map_or(TimeSpan::new(part.end, part.end), |m| {
         m.window().intersect(part)
     });
+    let after = match window.end < end {
+        true => part.end,
+        false => window.end,
+    };
     [
         (TimeSpan::new(part.start, window.start), None),
         (window, model),
-        (TimeSpan::new(window.end, part.end), None),
+        (TimeSpan::new(window.end, after), None),
     ]
     .into_iter()
     .filter(|(piece, _)| !piece.is_empty())
@@ -835,6 +842,37 @@ mod tests {
                 assert!(covered > 0.99, "{item:?} at {edge}");
             }
         }
+    }
+
+    /// Where two generations held in full detail meet, the lanes are drawn
+    /// from the detail alone: the earlier one's last summary bucket, which
+    /// reaches past its end, is not drawn over the later one's start.
+    #[test]
+    fn generations_in_detail_meet_without_summary_between() {
+        use crate::model::{ItemKind, OpenAnnotations, build_window};
+        let (bytes, mut store) = summarized_sample(1 << 20);
+        let trace = crate::trace::Trace::open(&bytes).expect("opens");
+        let bands = store.timeline.generations.clone();
+        let whole = TimeSpan::new(i64::MIN / 2, i64::MAX / 2);
+        for g in 0..2 {
+            let open = OpenAnnotations::default();
+            let (_, model, ..) = build_window(&trace, g, &open, whole, false).expect("builds");
+            let detail = Some(Box::new(model));
+            store.apply(Update::Decoded {
+                generation: g,
+                summary: None,
+                detail,
+            });
+        }
+        let view = TimeSpan::new(bands[0].end - 2_000_000, bands[0].end + 2_000_000);
+        let mut items = Vec::new();
+        store.lane_items(LaneKey::Goroutine(1), view, 1_000.0, &mut items);
+        assert!(!items.is_empty());
+        let summaries: Vec<_> = items
+            .iter()
+            .filter(|i| matches!(i.kind, ItemKind::Summary { .. }))
+            .collect();
+        assert!(summaries.is_empty(), "{summaries:?}");
     }
 
     #[test]
