@@ -67,6 +67,7 @@ fn type_filter(harness: &mut App, text: &str) {
 #[test]
 fn a_selected_range_shows_its_state_totals_and_p_busy_time() {
     let mut harness = open();
+    let all = goroutine_count(&mut harness) as i64;
     shift_drag(
         &mut harness,
         Pos2::new(350.0, 300.0),
@@ -84,6 +85,10 @@ fn a_selected_range_shows_its_state_totals_and_p_busy_time() {
     assert!(total > 0, "{states}");
     assert!(total <= range * lanes, "{total} > {range} × {lanes}");
     assert!(
+        lanes < all,
+        "{lanes} of {all} goroutines exist in the range"
+    );
+    assert!(
         harness.query_by_label("P0 busy").is_some(),
         "a P busy figure"
     );
@@ -93,7 +98,7 @@ fn a_selected_range_shows_its_state_totals_and_p_busy_time() {
     // The filter narrows the lanes counted.
     type_filter(&mut harness, "g:1");
     let narrowed = label_starting(&mut harness, "Goroutine states ");
-    assert!(narrowed.ends_with(" over 1 goroutines"), "{narrowed}");
+    assert!(narrowed.ends_with(" over 1 goroutine"), "{narrowed}");
     assert!(exact_ns(&narrowed) <= range, "{narrowed} > {range}");
 }
 

@@ -84,7 +84,7 @@ const COLUMNS: [Column; 4] = [
 pub(crate) struct RangeStats {
     /// The range, in absolute trace time.
     pub(crate) range: TimeSpan,
-    /// Goroutine lanes counted (the ones the filter shows).
+    /// Goroutines in the range, of the lanes the filter shows.
     pub(crate) goroutines: usize,
     /// Time per goroutine state (`waiting: reason` per reason), in ns.
     pub(crate) states: BTreeMap<String, i64>,
@@ -114,8 +114,10 @@ impl RangeStats {
             worker.lane_items(lane.key(), range, ns_per_px, &mut items);
             match lane.key() {
                 LaneKey::Goroutine(_) => {
-                    stats.goroutines += 1;
+                    let before = stats.state_total();
                     row_items(&items, FIRST_ROW).for_each(|i| stats.add_state(&i));
+                    // Only goroutines that exist in the range count.
+                    stats.goroutines += usize::from(stats.state_total() > before);
                 }
                 LaneKey::Proc(p) => {
                     let busy = row_items(&items, FIRST_ROW).map(|i| stats.busy(&i));
@@ -344,8 +346,9 @@ fn figures_ui(ui: &mut egui::Ui, stats: &RangeStats) {
         .max_height(ui.available_height())
         .show(ui, |ui| {
             let all = stats.state_total();
+            let plural = if stats.goroutines == 1 { "" } else { "s" };
             ui.label(format!(
-                "Goroutine states {} over {} goroutines",
+                "Goroutine states {} over {} goroutine{plural}",
                 exact(all),
                 stats.goroutines
             ));
