@@ -310,6 +310,7 @@ impl GenerationModel {
             unblocker,
             created: unblocker.is_some() && origin.is_some_and(|o| o.created),
             start: span.start,
+            end: span.end(),
         })
     }
 

@@ -215,6 +215,10 @@ pub struct SpanDetails {
     pub created: bool,
     /// When the span begins (absolute ns): where to look for the unblocker.
     pub start: i64,
+    /// When it ends (absolute ns; `start` for an instant). With `start`,
+    /// the span whole, though it may be drawn cut where a detail window
+    /// meets a summary.
+    pub end: i64,
 }
 
 /// Resolves the frames of `stack` to text.

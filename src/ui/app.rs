@@ -954,6 +954,11 @@ impl GotvApp {
             Some(a) => (Some(&a.details), &a.chain),
             None => (None, &no_chain),
         };
+        // Drawn, a span may be cut where a detail window meets a summary.
+        let picked = &match details.0 {
+            Some(SpanQuery::Ready(d)) => picked.whole(d),
+            _ => picked.clone(),
+        };
         let trace = self.session.as_ref().and_then(|s| s.loaded.source.path());
         let panel = egui::Panel::right("details")
             .resizable(true)

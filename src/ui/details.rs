@@ -112,6 +112,16 @@ impl Picked {
         }
     }
 
+    /// The same span over its whole extent, as `details` (the answer
+    /// about it) gives it.
+    pub(crate) fn whole(&self, details: &SpanDetails) -> Picked {
+        Picked {
+            start: details.start,
+            end: details.end,
+            ..self.clone()
+        }
+    }
+
     /// The range to show when zooming to it, relative to `origin`.
     pub(crate) fn zoom_range(&self, origin: i64) -> (f64, f64) {
         let (start, end) = ((self.start - origin) as f64, (self.end - origin) as f64);
@@ -530,6 +540,25 @@ mod tests {
         assert_eq!(goroutine_text(&timeline(), 7), "G7 main.worker");
         assert!(facts.contains(&("Duration", "2.00 µs".to_owned())));
         assert_eq!(p.title(), "running");
+    }
+
+    /// A span drawn cut (where a detail window meets a summary) is
+    /// described whole once the worker answers about it.
+    #[test]
+    fn the_answer_gives_the_span_whole() {
+        let cut = picked(SpanKind::Waiting, LaneKey::Goroutine(7), "select");
+        let answer = SpanDetails {
+            start: 500,
+            end: 3_000,
+            ..SpanDetails::default()
+        };
+        let whole = cut.whole(&answer);
+        assert_eq!(
+            (whole.lane, whole.row, &whole.what),
+            (cut.lane, cut.row, &cut.what)
+        );
+        assert!(facts(&whole, 0).contains(&("Duration", "2.50 µs".to_owned())));
+        assert_eq!(whole.zoom_range(0), (0.0, 3_500.0), "with 500 ns margins");
     }
 
     #[test]

@@ -616,7 +616,11 @@ impl Store {
                     None => summary_items(summary, key, piece, ns_per_px, out),
                 }
                 for item in out.get_mut(first..).unwrap_or_default() {
-                    item.start = item.start.max(piece.start).min(item.end);
+                    // Cut where a piece meets another, not at the view's
+                    // edges: what is picked there says where it begins.
+                    if piece.start > view.start {
+                        item.start = item.start.max(piece.start).min(item.end);
+                    }
                     if piece.end < part.end {
                         item.end = item.end.min(piece.end).max(item.start);
                     }
@@ -873,6 +877,36 @@ mod tests {
             .filter(|i| matches!(i.kind, ItemKind::Summary { .. }))
             .collect();
         assert!(summaries.is_empty(), "{summaries:?}");
+    }
+
+    /// A span drawn across the view's left edge is not cut there: what is
+    /// hovered, picked or zoomed to says where it begins.
+    #[test]
+    fn a_span_across_the_views_edge_keeps_its_start() {
+        use crate::model::{OpenAnnotations, build_window};
+        let (bytes, mut store) = summarized_sample(1 << 20);
+        let trace = crate::trace::Trace::open(&bytes).expect("opens");
+        let whole = TimeSpan::new(i64::MIN / 2, i64::MAX / 2);
+        let open = OpenAnnotations::default();
+        let (_, model, ..) = build_window(&trace, 0, &open, whole, false).expect("builds");
+        // G1's longest state in the first generation, viewed from its middle.
+        let key = LaneKey::Goroutine(1);
+        let lane = model.lane(key).expect("G1");
+        let span = model
+            .rows(lane)
+            .next()
+            .and_then(|row| row.iter().max_by_key(|s| s.len()));
+        let (start, end) = span.map(|s| (s.start, s.end())).expect("a state");
+        store.apply(Update::Decoded {
+            generation: 0,
+            summary: None,
+            detail: Some(Box::new(model)),
+        });
+        let view = TimeSpan::new((start + end) / 2, end);
+        let mut items = Vec::new();
+        store.lane_items(key, view, 1_000.0, &mut items);
+        let first = items.iter().find(|i| i.row == 0).expect("drawn");
+        assert_eq!((first.start, first.end), (start, end));
     }
 
     #[test]
