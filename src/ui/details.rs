@@ -113,11 +113,13 @@ impl Picked {
     }
 
     /// The same span over its whole extent, as `details` (the answer
-    /// about it) gives it.
+    /// about it) gives it, where that is more than what was picked: an
+    /// interval of the outliers table may outlast the generation that
+    /// answers about it (see `analysis::stitch`).
     pub(crate) fn whole(&self, details: &SpanDetails) -> Picked {
         Picked {
-            start: details.start,
-            end: details.end,
+            start: self.start.min(details.start),
+            end: self.end.max(details.end),
             ..self.clone()
         }
     }
@@ -559,6 +561,15 @@ mod tests {
         );
         assert!(facts(&whole, 0).contains(&("Duration", "2.50 µs".to_owned())));
         assert_eq!(whole.zoom_range(0), (0.0, 3_500.0), "with 500 ns margins");
+        // An outlier that goes on past the generation answering about it.
+        let longer = Picked {
+            end: 9_000,
+            ..cut.clone()
+        };
+        assert_eq!(
+            (longer.whole(&answer).start, longer.whole(&answer).end),
+            (500, 9_000)
+        );
     }
 
     #[test]
