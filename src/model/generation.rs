@@ -16,6 +16,7 @@ use super::intern::Strings;
 use super::lod::{Grid, Pyramid, Pyramids};
 use super::origin::{OriginId, Origins, SpanDetails, known, resolve};
 use super::plot::{PlotPoint, Series, downsample};
+use super::query::ItemKind;
 use super::span::{RowData, Span, SpanKind};
 use super::timeline::{LaneKey, LaneNames, TimeSpan, WallClock};
 
@@ -311,6 +312,15 @@ impl GenerationModel {
             created: unblocker.is_some() && origin.is_some_and(|o| o.created),
             start: span.start,
             end: span.end(),
+            // What is before and after this generation is the worker's to
+            // say (it joins the pieces of a span across generations).
+            began_before: false,
+            goes_on: false,
+            kind: Some(span.kind()),
+            label: match super::query::span_kind(self, key, span) {
+                ItemKind::Span { label, .. } => label.to_owned(),
+                _ => String::new(),
+            },
         })
     }
 

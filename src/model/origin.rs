@@ -17,6 +17,7 @@ use std::hash::{Hash, Hasher};
 use crate::trace::{FxHashMap, FxHasher};
 
 use super::intern::{Interner, StrId, Strings};
+use super::span::SpanKind;
 use crate::trace::Stack;
 
 /// Index of a span's [`Origin`] in its generation's [`Origins`]; 0 means
@@ -217,8 +218,43 @@ pub struct SpanDetails {
     pub start: i64,
     /// When it ends (absolute ns; `start` for an instant). With `start`,
     /// the span whole, though it may be drawn cut where a detail window
-    /// meets a summary.
+    /// meets a summary, or at a generation boundary (the worker joins the
+    /// pieces of a span it has loaded on both sides).
     pub end: i64,
+    /// It began before `start`: in a generation whose detail is not
+    /// loaded, or before the trace.
+    pub began_before: bool,
+    /// It goes on after `end`, into a generation whose detail is not
+    /// loaded.
+    pub goes_on: bool,
+    /// Its kind, if known.
+    pub kind: Option<SpanKind>,
+    /// Its block reason, region or task type, or the function it runs (on
+    /// a P or M lane); may be empty.
+    pub label: String,
+}
+
+impl SpanDetails {
+    /// This span, which goes on where `later` (the same row's span in the
+    /// next generation, beginning where that generation does) takes over,
+    /// joined with it, if `later` is its continuation: generations are
+    /// built on their own, so a span that outlasts one is cut at its end
+    /// and goes on from the next one's start, where Go's trace says only
+    /// what state the goroutine is in, not why or since when. The same
+    /// kind for the same goroutine makes it the same span (a goroutine
+    /// cannot go from a state to the same state without a change between,
+    /// which would end both pieces elsewhere), as long as the labels agree
+    /// or the later one has none. The join begins where this one does,
+    /// with its label, stack, P, M and unblocker.
+    pub(crate) fn joined(self, later: SpanDetails) -> Option<SpanDetails> {
+        let same = self.kind.is_some()
+            && (self.kind, self.goroutine) == (later.kind, later.goroutine)
+            && (later.label.is_empty() || later.label == self.label);
+        same.then_some(SpanDetails {
+            end: later.end,
+            ..self
+        })
+    }
 }
 
 /// Resolves the frames of `stack` to text.
@@ -238,4 +274,41 @@ pub(crate) fn resolve(origins: &Origins, strings: &Strings, stack: u32) -> Vec<S
 /// `Some(id)` for a known ID (not negative).
 pub(crate) fn known(id: i64) -> Option<i64> {
     (id >= 0).then_some(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pieces of one span join; pieces of two never do.
+    #[test]
+    fn only_the_pieces_of_one_span_join() {
+        let piece = |kind, goroutine, label: &str, (start, end)| SpanDetails {
+            kind: Some(kind),
+            goroutine: Some(goroutine),
+            label: label.to_owned(),
+            start,
+            end,
+            unblocker: Some(9),
+            ..SpanDetails::default()
+        };
+        let earlier = piece(SpanKind::Waiting, 7, "chan receive", (10, 20));
+        let joined = earlier
+            .clone()
+            .joined(piece(SpanKind::Waiting, 7, "", (19, 40)));
+        let want = SpanDetails {
+            end: 40,
+            ..earlier.clone()
+        };
+        assert_eq!(joined, Some(want), "its reason, unblocker and start");
+        for other in [
+            piece(SpanKind::Runnable, 7, "", (19, 40)),
+            piece(SpanKind::Waiting, 8, "", (19, 40)),
+            piece(SpanKind::Waiting, 7, "select", (19, 40)),
+        ] {
+            assert_eq!(earlier.clone().joined(other), None);
+        }
+        let unknown = SpanDetails::default();
+        assert_eq!(unknown.clone().joined(unknown), None, "kind unknown");
+    }
 }

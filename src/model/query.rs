@@ -114,7 +114,9 @@ pub(crate) fn detail_items<'a>(
     }
 }
 
-fn span_kind<'a>(model: &'a GenerationModel, key: LaneKey, span: &Span) -> ItemKind<'a> {
+/// The draw item kind of `span` of lane `key`: its label and goroutine
+/// resolved as the lane shows them.
+pub(crate) fn span_kind<'a>(model: &'a GenerationModel, key: LaneKey, span: &Span) -> ItemKind<'a> {
     let kind = span.kind();
     let (label, goroutine, count) = match (key, kind) {
         (LaneKey::Proc(_) | LaneKey::Thread(_), SpanKind::Running | SpanKind::Syscall) => {

@@ -112,14 +112,23 @@ impl Picked {
         }
     }
 
-    /// The same span over its whole extent, as `details` (the answer
-    /// about it) gives it, where that is more than what was picked: an
-    /// interval of the outliers table may outlast the generation that
-    /// answers about it (see `analysis::stitch`).
+    /// The same span over its whole extent, and with its label, as
+    /// `details` (the answer about it) gives them, where that is more than
+    /// what was picked: an interval of the outliers table may outlast the
+    /// generation that answers about it (see `analysis::stitch`).
     pub(crate) fn whole(&self, details: &SpanDetails) -> Picked {
+        let mut what = self.what.clone();
+        // The part of a wait in a generation after the one it began in
+        // does not know its reason (see `SpanDetails::joined`).
+        if let What::Span { label, .. } = &mut what
+            && label.is_empty()
+        {
+            label.clone_from(&details.label);
+        }
         Picked {
             start: self.start.min(details.start),
             end: self.end.max(details.end),
+            what,
             ..self.clone()
         }
     }
@@ -198,7 +207,11 @@ fn format_instant(ns: f64) -> String {
 
 /// The rows of the details grid: (caption, value). The goroutine, P and M
 /// are links below it.
-fn facts(picked: &Picked, origin: i64) -> Vec<(&'static str, String)> {
+fn facts(
+    picked: &Picked,
+    origin: i64,
+    (began_before, goes_on): (bool, bool),
+) -> Vec<(&'static str, String)> {
     let mut rows = vec![("Lane", picked.lane.label(None))];
     match &picked.what {
         What::Span {
@@ -225,16 +238,23 @@ fn facts(picked: &Picked, origin: i64) -> Vec<(&'static str, String)> {
             rows.push(("Spans", count.to_string()));
         }
     }
+    // Where only part of the span is known, its extent is a bound.
+    let (before, after) = (bound(began_before, "before "), bound(goes_on, "after "));
     let start = (picked.start - origin) as f64;
-    rows.push(("Start", format_instant(start)));
-    if picked.end > picked.start {
-        rows.push(("End", format_instant((picked.end - origin) as f64)));
-        rows.push((
-            "Duration",
-            format_duration((picked.end - picked.start) as f64),
-        ));
+    rows.push(("Start", format!("{before}{}", format_instant(start))));
+    if picked.end > picked.start || goes_on {
+        let end = format_instant((picked.end - origin) as f64);
+        let more = bound(began_before || goes_on, "more than ");
+        let duration = format_duration((picked.end - picked.start) as f64);
+        rows.push(("End", format!("{after}{end}")));
+        rows.push(("Duration", format!("{more}{duration}")));
     }
     rows
+}
+
+/// `text` if `partly`, else nothing.
+fn bound(partly: bool, text: &str) -> &str {
+    if partly { text } else { "" }
 }
 
 /// `fraction` (0.0..=1.0) as a percentage, `< 1 %` rather than `0 %` for
@@ -315,12 +335,16 @@ pub(crate) fn panel(
     });
     ui.label(RichText::new(picked.title()).strong());
     ui.add_space(6.0);
+    let partly = match details {
+        Some(SpanQuery::Ready(d)) => (d.began_before, d.goes_on),
+        _ => (false, false),
+    };
     egui::Grid::new("span-details")
         .num_columns(2)
         .spacing([12.0, 4.0])
         .striped(true)
         .show(ui, |ui| {
-            for (caption, value) in facts(picked, origin) {
+            for (caption, value) in facts(picked, origin, partly) {
                 ui.weak(caption);
                 ui.add(egui::Label::new(value).wrap());
                 ui.end_row();
@@ -537,7 +561,7 @@ mod tests {
     #[test]
     fn facts_name_the_goroutine_and_time() {
         let p = picked(SpanKind::Running, LaneKey::Proc(0), "main.worker");
-        let facts = facts(&p, 0);
+        let facts = facts(&p, 0, (false, false));
         assert!(facts.contains(&("Function", "main.worker".to_owned())));
         assert_eq!(goroutine_text(&timeline(), 7), "G7 main.worker");
         assert!(facts.contains(&("Duration", "2.00 µs".to_owned())));
@@ -559,7 +583,14 @@ mod tests {
             (whole.lane, whole.row, &whole.what),
             (cut.lane, cut.row, &cut.what)
         );
-        assert!(facts(&whole, 0).contains(&("Duration", "2.50 µs".to_owned())));
+        assert!(facts(&whole, 0, (false, false)).contains(&("Duration", "2.50 µs".to_owned())));
+        // Known in part: the rest is in a generation not loaded.
+        let partly = facts(&whole, 0, (true, false));
+        assert!(
+            partly.contains(&("Start", "before 0.000000500 s".to_owned())),
+            "{partly:?}"
+        );
+        assert!(partly.contains(&("Duration", "more than 2.50 µs".to_owned())));
         assert_eq!(whole.zoom_range(0), (0.0, 3_500.0), "with 500 ns margins");
         // An outlier that goes on past the generation answering about it.
         let longer = Picked {
@@ -576,7 +607,7 @@ mod tests {
     fn blocked_spans_show_their_reason() {
         let p = picked(SpanKind::Waiting, LaneKey::Goroutine(7), "chan receive");
         assert_eq!(p.title(), "waiting: chan receive");
-        let facts = facts(&p, 0);
+        let facts = facts(&p, 0, (false, false));
         assert!(facts.contains(&("Reason", "chan receive".to_owned())));
     }
 
@@ -626,7 +657,7 @@ mod tests {
         assert_eq!(bucket(0.9).title(), "mostly running");
         let idle = bucket(0.004);
         assert_eq!(idle.title(), "mostly empty, some running");
-        let facts = facts(&idle, 0);
+        let facts = facts(&idle, 0, (false, false));
         assert!(facts.contains(&("Busy", "< 1 %".to_owned())), "{facts:?}");
         assert!(facts.contains(&("Covered", "< 1 %".to_owned())));
     }

@@ -57,6 +57,12 @@ impl Generation {
     }
 }
 
+/// Most generations a span is joined across each way (see
+/// [`Store::joined`]): a goroutine idle through a whole trace is one span
+/// per generation, and the side panel asks about the selected span every
+/// frame until it is answered.
+const MAX_JOINED: usize = 64;
+
 /// The lanes every trace has, shown from the first frame.
 const RUNTIME_LANES: [LaneKey; 4] = [
     LaneKey::Plot(PlotKind::Heap),
@@ -520,7 +526,55 @@ impl Store {
         (key, row): (LaneKey, usize),
         t: i64,
     ) -> Option<SpanDetails> {
-        self.cache.get(g)?.span_details(key, row, t)
+        let details = self.cache.get(g)?.span_details(key, row, t)?;
+        Some(self.joined(g, (key, row), details))
+    }
+
+    /// `details` of a span of generation `g`, joined with its pieces in the
+    /// generations around it whose full detail is loaded (see
+    /// [`SpanDetails::joined`]): a wait that outlasts a generation reads as
+    /// one wait, with its reason, stack and unblocker and its whole length.
+    /// At most [`MAX_JOINED`] generations each way.
+    fn joined(&self, g: usize, (key, row): (LaneKey, usize), details: SpanDetails) -> SpanDetails {
+        // A generation's span begins at its first event and ends at its
+        // last: a piece cut there begins or ends on it. The pieces of the
+        // span on either side of the boundary after generation `b`, one of
+        // them `known`, joined.
+        let span = |g: usize| self.cache.get(g).map(GenerationModel::span);
+        let piece = |g: usize, t: i64| self.cache.get(g)?.span_details(key, row, t);
+        let join_at = |b: usize, known: &SpanDetails, backwards: bool| {
+            let (before, after) = (span(b)?, span(b + 1)?);
+            let (earlier, later) = match backwards {
+                true => (piece(b, before.end - 1)?, known.clone()),
+                false => (known.clone(), piece(b + 1, after.start)?),
+            };
+            let cut = earlier.end == before.end && later.start == after.start;
+            earlier.joined(later).filter(|_| cut)
+        };
+        let (mut joined, mut first, mut last) = (details, g, g);
+        while let Some(j) = first.checked_sub(1).and_then(|b| join_at(b, &joined, true)) {
+            (joined, first) = (j, first - 1);
+            if g - first == MAX_JOINED {
+                break;
+            }
+        }
+        while let Some(j) = join_at(last, &joined, false) {
+            (joined, last) = (j, last + 1);
+            if last - g == MAX_JOINED {
+                break;
+            }
+        }
+        // A piece that begins with its generation was in progress then (a
+        // transition cannot come at the generation's first event, its
+        // sync); one that ends with its generation may just end there too,
+        // so it is said to go on only into a generation not loaded.
+        let unloaded =
+            |g: Option<usize>| g.is_some_and(|g| g < self.generations.len() && span(g).is_none());
+        let edge = |g| span(g).unwrap_or_default();
+        joined.began_before =
+            joined.start == edge(first).start && (first == 0 || unloaded(first.checked_sub(1)));
+        joined.goes_on = joined.end == edge(last).end && unloaded(last.checked_add(1));
+        joined
     }
 
     /// Like [`Store::span_details`], but only from full detail already
@@ -907,6 +961,55 @@ mod tests {
         store.lane_items(key, view, 1_000.0, &mut items);
         let first = items.iter().find(|i| i.row == 0).expect("drawn");
         assert_eq!((first.start, first.end), (start, end));
+    }
+
+    /// A state that outlasts a generation is cut at its end, and goes on
+    /// in the next one without its reason: asked about, either piece is
+    /// answered with the whole state, its reason and where it began.
+    #[test]
+    fn a_state_across_a_generation_boundary_is_answered_whole() {
+        use crate::model::{OpenAnnotations, SpanDetails, build_window};
+        let (bytes, mut store) = summarized_sample(1 << 20);
+        let trace = crate::trace::Trace::open(&bytes).expect("opens");
+        let whole = TimeSpan::new(i64::MIN / 2, i64::MAX / 2);
+        let open = OpenAnnotations::default();
+        let (mut pieces, mut spans): (Vec<SpanDetails>, Vec<TimeSpan>) = Default::default();
+        let key = LaneKey::Goroutine(1);
+        for g in 0..2 {
+            let (_, model, ..) = build_window(&trace, g, &open, whole, false).expect("builds");
+            let span = model.span();
+            spans.push(span);
+            let at = if g == 0 { span.end - 1 } else { span.start };
+            pieces.push(model.span_details(key, 0, at).expect("G1 lives on"));
+            let detail = Some(Box::new(model));
+            store.apply(Update::Decoded {
+                generation: g,
+                summary: None,
+                detail,
+            });
+        }
+        let [earlier, later] = &pieces[..] else {
+            unreachable!()
+        };
+        assert!(
+            !earlier.label.is_empty() && later.label.is_empty(),
+            "{pieces:?}"
+        );
+        for t in [earlier.start, later.end - 1] {
+            let SpanQuery::Ready(answer) = store.span_details(key, 0, t) else {
+                panic!("answered at {t}")
+            };
+            assert_eq!((answer.start, answer.end), (earlier.start, later.end));
+            assert_eq!(
+                (&answer.label, &answer.stack),
+                (&earlier.label, &earlier.stack)
+            );
+            // Since before the trace, or not; on into generation 2 (not
+            // loaded), or not.
+            let flags = (answer.began_before, answer.goes_on);
+            let want = (earlier.start == spans[0].start, later.end == spans[1].end);
+            assert_eq!(flags, want);
+        }
     }
 
     #[test]
