@@ -18,7 +18,7 @@ use egui::RichText;
 
 use super::axis::format_duration;
 use super::editor;
-use super::wake_chain::{Chain, Hop};
+use super::wake_chain::{Chain, Hop, STATES_ROW};
 use crate::model::{DrawItem, ItemKind, LaneKey, SpanDetails, SpanKind, StackFrame, Timeline};
 use crate::worker::{SpanQuery, Worker};
 
@@ -118,6 +118,13 @@ impl Picked {
     /// generation that answers about it (see `analysis::stitch`).
     pub(crate) fn whole(&self, details: &SpanDetails) -> Picked {
         let mut what = self.what.clone();
+        // An interval of the outliers table picked on its goroutine's
+        // lane is answered with that goroutine's state then: not its span.
+        if let What::Span { kind, .. } = &what
+            && details.kind != Some(*kind)
+        {
+            return self.clone();
+        }
         // The part of a wait in a generation after the one it began in
         // does not know its reason (see `SpanDetails::joined`).
         if let What::Span { label, .. } = &mut what
@@ -306,8 +313,21 @@ pub(crate) enum PanelAction {
 /// What the worker knows of `picked` beyond its draw item: `None` for
 /// fold blocks and summary buckets, which are not one span.
 pub(crate) fn query(worker: &Worker, picked: &Picked) -> Option<SpanQuery> {
-    matches!(picked.what, What::Span { .. })
-        .then(|| worker.span_details(picked.lane, picked.row, picked.start))
+    let span = match picked.what {
+        // A region or task of the outliers table, picked on its
+        // goroutine's row of states: the worker would answer about the
+        // goroutine's state then.
+        What::Span {
+            kind: SpanKind::Region | SpanKind::Task,
+            ..
+        } => !matches!(
+            (picked.lane, picked.row),
+            (LaneKey::Goroutine(_), STATES_ROW)
+        ),
+        What::Span { .. } => true,
+        _ => false,
+    };
+    span.then(|| worker.span_details(picked.lane, picked.row, picked.start))
 }
 
 /// The view `visible` moved to centre relative time `at`, same width.
@@ -576,6 +596,7 @@ mod tests {
         let answer = SpanDetails {
             start: 500,
             end: 3_000,
+            kind: Some(SpanKind::Waiting),
             ..SpanDetails::default()
         };
         let whole = cut.whole(&answer);
@@ -592,6 +613,12 @@ mod tests {
         );
         assert!(partly.contains(&("Duration", "more than 2.50 µs".to_owned())));
         assert_eq!(whole.zoom_range(0), (0.0, 3_500.0), "with 500 ns margins");
+        // Another span answered (a goroutine's state for a task of it).
+        let other = SpanDetails {
+            kind: Some(SpanKind::Running),
+            ..answer.clone()
+        };
+        assert_eq!(cut.whole(&other), cut);
         // An outlier that goes on past the generation answering about it.
         let longer = Picked {
             end: 9_000,

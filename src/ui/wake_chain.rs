@@ -23,7 +23,7 @@ use crate::worker::Worker;
 const MAX_HOPS: usize = 8;
 
 /// A goroutine lane's row of states.
-const STATES_ROW: usize = 0;
+pub(crate) const STATES_ROW: usize = 0;
 
 /// One hop: goroutine `by` made the previous goroutine runnable (or
 /// `created` it) at `at` (absolute ns).

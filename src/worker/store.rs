@@ -23,8 +23,10 @@
 //! *pinned* until the ui has its answer: kept in the cache, and, if the
 //! view does not show that generation (a wait that began in the one
 //! before), wanted in full detail over a window holding the span. A
-//! generation the view shows gets the view's window whatever is pinned:
-//! one window per generation, and the view comes first.
+//! generation the view shows gets the view's window, one window per
+//! generation and the view first, unless its detail is in and cannot
+//! answer (a span picked in the outliers table, far from the middle of a
+//! wide view): then the span's window, until the ui has its answer.
 
 use std::cell::Cell;
 
@@ -56,6 +58,10 @@ impl Generation {
         self.summary.is_some() || self.failed
     }
 }
+
+/// What [`Store::pinned`] holds: the generation, the time and the row
+/// (lane and row number) of the span asked about.
+type Pinned = (usize, i64, (LaneKey, usize));
 
 /// Most generations a span is joined across each way (see
 /// [`Store::joined`]): a goroutine idle through a whole trace is one span
@@ -110,9 +116,9 @@ pub(crate) struct Store {
     cache: DetailCache,
     errors: Vec<GenerationError>,
     viewport: Option<Viewport>,
-    /// The generation and time of the span whose details were last asked
-    /// for (queries take `&self`: the ui draws from shared borrows).
-    pinned: Cell<Option<(usize, i64)>>,
+    /// The generation, time and row of the span whose details were last
+    /// asked for (queries take `&self`: the ui draws from shared borrows).
+    pinned: Cell<Option<Pinned>>,
     indexed: bool,
     fatal: bool,
     /// The activity of goroutines no generation decoded so far names, by
@@ -306,7 +312,7 @@ impl Store {
             group_of(lanes, id).or(Some(0))
         });
         let mut visible = self.visible();
-        visible.extend(self.pinned.get().map(|(g, _)| g));
+        visible.extend(self.pinned.get().map(|(g, ..)| g));
         let evicted = self
             .cache
             .insert(generation, model, &visible, DETAIL_BUDGET);
@@ -347,7 +353,7 @@ impl Store {
             .copied()
             .filter(|&g| self.needs_detail(g))
             .collect();
-        if let Some((g, _)) = self.pinned.get().filter(|(g, _)| !wanted.contains(g)) {
+        if let Some((g, ..)) = self.pinned.get().filter(|(g, ..)| !wanted.contains(g)) {
             wanted.push(g);
             self.cache.touch(g);
         }
@@ -376,7 +382,15 @@ impl Store {
         // The view comes first: one window per generation, and a span
         // selected in view is in the view's window (see `loaded_details`).
         let wanted = match self.pinned.get() {
-            Some((p, t)) if p == g && view.intersect(band).is_empty() => instant(t),
+            Some((p, t, (key, row))) if p == g => {
+                let unanswered = self.cache.get(g).is_some_and(|m| {
+                    !m.window().covers(instant(t)) && m.span_details(key, row, t).is_none()
+                });
+                match view.intersect(band).is_empty() || unanswered {
+                    true => instant(t),
+                    false => view.intersect(band),
+                }
+            }
             _ => view.intersect(band),
         };
         let size = self.generations.get(g).map_or(0, |k| k.size);
@@ -500,7 +514,7 @@ impl Store {
         let Some(g) = self.owner(t) else {
             return SpanQuery::Unknown;
         };
-        self.pinned.set(Some((g, t)));
+        self.pinned.set(Some((g, t, (key, row))));
         match self.loaded_details(g, (key, row), t) {
             Some(details) => SpanQuery::Ready(details),
             None if self.generations.get(g).is_some_and(|k| k.failed) => SpanQuery::Unknown,
@@ -1065,6 +1079,54 @@ mod tests {
         let (_, again) = store.set_viewport(viewport);
         assert_eq!(again, [(g, window)], "the view keeps its window");
         assert!(store.span_at((key, 0), view.start).is_some());
+    }
+
+    /// A span asked about that the view's window of its generation does
+    /// not hold (picked in the outliers table, while the view is wide) is
+    /// wanted in full detail over a window holding it: it is answered,
+    /// rather than loading for ever.
+    #[test]
+    fn a_span_far_from_the_views_window_is_loaded_to_answer() {
+        use crate::model::{OpenAnnotations, build_window};
+        // Files this size would give windows of a few milliseconds.
+        let (bytes, mut store) = summarized_sample(64 << 20);
+        let trace = crate::trace::Trace::open(&bytes).expect("opens");
+        let band = store.band(0);
+        let key = LaneKey::Goroutine(1);
+        // Pixels fine enough to want full detail.
+        let viewport = Viewport {
+            range: band,
+            width_px: 1e7,
+            lanes: vec![key],
+        };
+        let (_, wanted) = store.set_viewport(viewport.clone());
+        let Some(&(0, window)) = wanted.first() else {
+            panic!("{wanted:?}")
+        };
+        let open = OpenAnnotations::default();
+        let (_, model, ..) = build_window(&trace, 0, &open, window, false).expect("builds");
+        store.apply(Update::Decoded {
+            generation: 0,
+            summary: None,
+            detail: Some(Box::new(model)),
+        });
+        // G1's first state, which begins with the generation, far from
+        // the window in its middle.
+        let t = band.start + 1;
+        assert!(!window.covers(TimeSpan::new(t, t + 1)), "{window:?}");
+        assert_eq!(store.span_details(key, 0, t), SpanQuery::Loading);
+        let (_, wanted) = store.set_viewport(viewport);
+        let Some(&(0, pinned)) = wanted.first() else {
+            panic!("{wanted:?}")
+        };
+        assert!(pinned.covers(TimeSpan::new(t, t + 1)), "{pinned:?}");
+        let (_, model, ..) = build_window(&trace, 0, &open, pinned, false).expect("builds");
+        store.apply(Update::Decoded {
+            generation: 0,
+            summary: None,
+            detail: Some(Box::new(model)),
+        });
+        assert!(matches!(store.span_details(key, 0, t), SpanQuery::Ready(_)));
     }
 
     #[test]
