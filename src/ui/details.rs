@@ -259,6 +259,17 @@ fn facts(
     rows
 }
 
+/// Whether the start and the end `shown` (the picked span made
+/// [whole](Picked::whole) with `answer`) are bounds: where the answer, not
+/// the picked interval (an outlier knows its whole extent), gives them and
+/// says the span goes on beyond.
+fn bounds(shown: &Picked, answer: &SpanDetails) -> (bool, bool) {
+    (
+        answer.began_before && answer.start == shown.start,
+        answer.goes_on && answer.end == shown.end,
+    )
+}
+
 /// `text` if `partly`, else nothing.
 fn bound(partly: bool, text: &str) -> &str {
     if partly { text } else { "" }
@@ -356,7 +367,7 @@ pub(crate) fn panel(
     ui.label(RichText::new(picked.title()).strong());
     ui.add_space(6.0);
     let partly = match details {
-        Some(SpanQuery::Ready(d)) => (d.began_before, d.goes_on),
+        Some(SpanQuery::Ready(d)) => bounds(picked, d),
         _ => (false, false),
     };
     egui::Grid::new("span-details")
@@ -619,6 +630,13 @@ mod tests {
             ..answer.clone()
         };
         assert_eq!(cut.whole(&other), cut);
+        // The answer's ends are bounds only where they are the ones shown.
+        let open_ended = SpanDetails {
+            began_before: true,
+            goes_on: true,
+            ..answer.clone()
+        };
+        assert_eq!(bounds(&whole, &open_ended), (true, true));
         // An outlier that goes on past the generation answering about it.
         let longer = Picked {
             end: 9_000,
@@ -627,6 +645,10 @@ mod tests {
         assert_eq!(
             (longer.whole(&answer).start, longer.whole(&answer).end),
             (500, 9_000)
+        );
+        assert_eq!(
+            bounds(&longer.whole(&open_ended), &open_ended),
+            (true, false)
         );
     }
 
