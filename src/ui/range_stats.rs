@@ -55,6 +55,13 @@ const FIGURES_WIDTH: f32 = 420.0;
 /// Name of the goroutine state under which folded short spans count.
 const MIXED: &str = "short spans (mixed)";
 
+/// Names of the goroutine states under which a summary bucket's time
+/// counts where it does not say which of two states it was: its busy time
+/// (running or in a syscall) when the bucket is mostly idle, and its idle
+/// time (runnable or waiting) when it is mostly busy.
+const BUSY_UNSPLIT: &str = "running or syscall (summary)";
+const IDLE_UNSPLIT: &str = "runnable or waiting (summary)";
+
 /// The columns of the in-range outliers table.
 const COLUMNS: [Column; 4] = [
     Column {
@@ -143,21 +150,37 @@ impl RangeStats {
 
     /// Adds a goroutine lane's item to the state totals.
     fn add_state(&mut self, item: &DrawItem<'_>) {
-        let mut len = self.clipped(item);
-        let name = match item.kind {
-            ItemKind::Span { kind, label, .. } => state_name(kind, label),
-            ItemKind::Summary { kind, covered, .. } => {
-                // Only the part of the bucket the goroutine existed in counts,
-                // all of it in the bucket's dominant state.
+        let len = self.clipped(item);
+        match item.kind {
+            ItemKind::Span { kind, label, .. } => self.add_time(state_name(kind, label), len),
+            ItemKind::Summary {
+                kind,
+                busy,
+                covered,
+                ..
+            } => {
+                // Only the part of the bucket the goroutine existed in
+                // counts: its busy time and the rest, the one of them its
+                // dominant state is in under that state.
                 self.approximate = true;
-                len = (f64::from(covered) * len as f64).round() as i64;
-                state_name(kind, "")
+                let part = |fraction: f32| (f64::from(fraction) * len as f64).round() as i64;
+                let (busy, idle) = (part(busy), part((covered - busy).max(0.0)));
+                let (dominant, other, other_name) = match kind.is_busy() {
+                    true => (busy, idle, IDLE_UNSPLIT),
+                    false => (idle, busy, BUSY_UNSPLIT),
+                };
+                self.add_time(state_name(kind, ""), dominant);
+                self.add_time(Some(other_name.to_owned()), other);
             }
             ItemKind::Fold { .. } => {
                 self.approximate = true;
-                Some(MIXED.to_owned())
+                self.add_time(Some(MIXED.to_owned()), len);
             }
-        };
+        }
+    }
+
+    /// Adds `len` ns to state `name`, if it is a state.
+    fn add_time(&mut self, name: Option<String>, len: i64) {
         if let Some(name) = name.filter(|_| len > 0) {
             *self.states.entry(name).or_default() += len;
         }
@@ -489,8 +512,29 @@ mod tests {
         };
         assert_eq!(stats.busy(&bucket), 250);
         assert!(stats.approximate);
-        // A goroutine present in half the bucket counts half of it.
+        // A goroutine present in half the bucket counts half of it: its
+        // busy quarter as running (its dominant state), the rest as
+        // runnable or waiting, which the bucket does not tell apart.
         stats.add_state(&bucket);
         assert_eq!(stats.states.values().sum::<i64>(), 500);
+        assert_eq!(stats.states.get("running"), Some(&250));
+        assert_eq!(stats.states.get(IDLE_UNSPLIT), Some(&250));
+        // Mostly waiting: its busy time still counts, as busy.
+        let mut stats = RangeStats {
+            range: TimeSpan::new(0, 1000),
+            ..RangeStats::default()
+        };
+        let waiting = DrawItem {
+            kind: ItemKind::Summary {
+                kind: SpanKind::Waiting,
+                busy: 0.1,
+                covered: 1.0,
+                count: 3,
+            },
+            ..bucket
+        };
+        stats.add_state(&waiting);
+        assert_eq!(stats.states.get("waiting"), Some(&900));
+        assert_eq!(stats.states.get(BUSY_UNSPLIT), Some(&100));
     }
 }
