@@ -391,3 +391,27 @@ fn shown_at_start_the_outliers_come_before_the_overview_and_a_row_waits_for_its_
         "a start function: {row}"
     );
 }
+
+/// A task of the outliers table is selected on the tasks lane's row that
+/// draws it, once its detail is in, and answered about there: with the
+/// stack where it began, not its goroutine's state then.
+#[test]
+fn a_task_row_selects_the_task_on_its_row() {
+    let mut harness = open();
+    harness.key_press(egui::Key::L);
+    harness.run_steps(2);
+    harness.get_by_label_contains("Tasks (").click();
+    harness.run_steps(2);
+    let (goroutine, _) = outlier_rows(&harness)[0];
+    click_row(&mut harness, goroutine);
+    wait_for(&mut harness, "the task on the tasks lane", |h| {
+        h.state().selected_lane() == Some(LaneKey::Tasks)
+    });
+    wait_for(&mut harness, "its stack", |h| {
+        h.query_by_label("Stack").is_some()
+    });
+    assert!(
+        harness.query_by_label_contains("task: ").is_some(),
+        "the panel is about the task"
+    );
+}

@@ -289,9 +289,10 @@ struct Track {
     /// next to the goroutine's state it is one memory access, not three.
     /// `None` until a state closes (as a lane's rows, made on first use).
     states: Option<RowBuilder>,
-    /// The regions it is in, outermost first; the first `inherited` began
-    /// before the generation.
-    regions: Vec<(i64, StrId)>,
+    /// The regions it is in, outermost first, each with when it began, its
+    /// type and the origin of its begin (unknown for the first
+    /// `inherited`, which began before the generation).
+    regions: Vec<(i64, StrId, Origin)>,
     inherited: usize,
     /// Regions it ended that began before the generation.
     ended_earlier: Vec<StrId>,
@@ -586,9 +587,9 @@ impl Builder {
         let mut goroutines: Vec<(i64, &[Opened])> = open.regions().collect();
         goroutines.sort_unstable_by_key(|&(g, _)| g);
         for (g, regions) in goroutines {
-            let regions: Vec<(i64, StrId)> = regions
+            let regions: Vec<(i64, StrId, Origin)> = regions
                 .iter()
-                .map(|(since, name)| (*since, self.strings().intern(name)))
+                .map(|(since, name)| (*since, self.strings().intern(name), UNKNOWN))
                 .collect();
             let slot = self.slot(g);
             if let Some(track) = self.track(slot) {
@@ -615,7 +616,7 @@ impl Builder {
                 let still_open = t.regions.get(t.inherited..).unwrap_or_default();
                 let change = RegionChange {
                     ended_earlier: t.ended_earlier.iter().map(|&l| text(l)).collect(),
-                    still_open: still_open.iter().map(|&(at, l)| (at, text(l))).collect(),
+                    still_open: still_open.iter().map(|&(at, l, _)| (at, text(l))).collect(),
                 };
                 (t.info.id, change)
             })
@@ -1016,12 +1017,18 @@ impl Builder {
         }
         let label = self.intern(region.type_name);
         let start = self.start();
+        let begins = ev.kind() == EventKind::RegionBegin;
+        // Where it began (`trace.StartRegion`'s caller), as a task's.
+        let origin = match begins {
+            true => self.origin(ev, ev.stack(), -1),
+            false => UNKNOWN,
+        };
         let slot = self.slot(g);
         let Some(track) = self.track(slot) else {
             return;
         };
-        if ev.kind() == EventKind::RegionBegin {
-            track.regions.push((ev.time(), label));
+        if begins {
+            track.regions.push((ev.time(), label, origin));
             return;
         }
         let popped = track.regions.pop();
@@ -1030,28 +1037,44 @@ impl Builder {
             track.ended_earlier.push(label);
             track.inherited = track.inherited.min(track.regions.len());
         }
-        let (since, label) = popped.unwrap_or((start, label));
+        let (since, label, origin) = popped.unwrap_or((start, label, UNKNOWN));
         let (lane, depth) = (track.lane, track.regions.len());
-        self.push_region(lane, depth, (since, ev.time()), label);
+        self.push_region((lane, depth), (since, ev.time()), label, origin);
     }
 
     /// Draws a region, cut to the generation (see [`Builder::cut_to_start`]).
-    fn push_region(&mut self, lane: u32, depth: usize, (since, end): (i64, i64), label: StrId) {
+    fn push_region(
+        &mut self,
+        (lane, depth): (u32, usize),
+        (since, end): (i64, i64),
+        label: StrId,
+        origin: Origin,
+    ) {
         if depth < MAX_REGION_DEPTH {
             let since = self.cut_to_start(since, end);
             let span = (since, end);
-            self.push_at((lane, G_REGIONS + depth), span, SpanKind::Region, label, 0);
+            let origin = match self.rows().keep(span) {
+                true => self.origin_id(origin),
+                false => 0,
+            };
+            self.push_at(
+                (lane, G_REGIONS + depth),
+                span,
+                SpanKind::Region,
+                label,
+                origin,
+            );
         }
     }
 
     /// Ends every region the goroutine in `slot` is in at `end`.
     fn close_regions(&mut self, slot: u32, end: i64) {
-        while let Some((lane, since, label, depth)) = self.track(slot).and_then(|t| {
-            let (since, label) = t.regions.pop()?;
+        while let Some((lane, since, label, origin, depth)) = self.track(slot).and_then(|t| {
+            let (since, label, origin) = t.regions.pop()?;
             t.inherited = t.inherited.min(t.regions.len());
-            Some((t.lane, since, label, t.regions.len()))
+            Some((t.lane, since, label, origin, t.regions.len()))
         }) {
-            self.push_region(lane, depth, (since, end), label);
+            self.push_region((lane, depth), (since, end), label, origin);
         }
     }
 

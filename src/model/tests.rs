@@ -759,9 +759,9 @@ fn regions_and_tasks_across_generations_match_reading_in_order() {
     );
 }
 
-/// A task begun in Go's parse: when, by which goroutine, and the innermost
-/// function of its stack.
-fn oracle_task_begins(name: &str) -> BTreeMap<i64, (i64, String)> {
+/// The events named `event` (`TaskBegin`, `RegionBegin`) in Go's parse:
+/// when, on which goroutine, and the innermost function of their stacks.
+fn oracle_begins(name: &str, event: &str) -> BTreeMap<i64, (i64, String)> {
     let text = oracle_text(name);
     let mut begins = BTreeMap::new();
     let mut last: Option<(i64, i64)> = None;
@@ -778,7 +778,7 @@ fn oracle_task_begins(name: &str) -> BTreeMap<i64, (i64, String)> {
         }
         let words: Vec<&str> = line.split_whitespace().collect();
         last = match (words.get(3), field(&words, "G="), field(&words, "Time=")) {
-            (Some(&"TaskBegin"), Some(g), Some(t)) => {
+            (Some(&kind), Some(g), Some(t)) if kind == event => {
                 Some((t.parse().unwrap(), g.parse().unwrap()))
             }
             _ => None,
@@ -793,7 +793,7 @@ fn oracle_task_begins(name: &str) -> BTreeMap<i64, (i64, String)> {
 fn tasks_carry_their_begin_goroutine_and_stack() {
     let mut checked = 0;
     for name in ["sample", "workload-go1.22", "workload-go1.27"] {
-        let begins = oracle_task_begins(name);
+        let begins = oracle_begins(name, "TaskBegin");
         assert!(!begins.is_empty(), "{name} has tasks");
         for model in models(name) {
             let Some(lane) = model.lane(LaneKey::Tasks) else {
@@ -816,4 +816,40 @@ fn tasks_carry_their_begin_goroutine_and_stack() {
         }
     }
     assert!(checked > 20, "only {checked} tasks checked");
+}
+
+/// A user region's details name the stack where it began, as Go's parse
+/// has it (`trace.StartRegion`'s or `WithRegion`'s caller), for every
+/// region that begins in the generation drawing it.
+#[test]
+fn regions_carry_the_stack_where_they_began() {
+    let mut checked = 0;
+    for name in ["sample", "workload-go1.22", "workload-go1.27"] {
+        let begins = oracle_begins(name, "RegionBegin");
+        assert!(!begins.is_empty(), "{name} has regions");
+        for model in models(name) {
+            for lane in &model.lanes {
+                let LaneKey::Goroutine(id) = lane.key else {
+                    continue;
+                };
+                let rows = model.rows(lane).enumerate().skip(super::build::G_REGIONS);
+                for (row, spans) in rows {
+                    for span in spans {
+                        let Some((g, func)) = begins.get(&span.start).filter(|(g, _)| *g == id)
+                        else {
+                            continue;
+                        };
+                        let d = model.span_details(lane.key, row, span.start);
+                        let d = d.expect("a region's details");
+                        let top = d.stack.first().map(|f| f.function.as_str());
+                        let at = (name, g, span.start);
+                        assert_eq!(top, Some(func.as_str()), "{at:?}");
+                        assert_eq!(d.unblocker, None);
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} regions checked");
 }

@@ -503,6 +503,14 @@ impl GotvApp {
             }
             return;
         };
+        if let Some(moved) = self
+            .session
+            .as_ref()
+            .and_then(|s| details::on_its_row(&s.worker, picked))
+        {
+            self.state.select(moved);
+            return;
+        }
         let ready = |a: &Answered| matches!(a.details, SpanQuery::Ready(_));
         if self
             .answered

@@ -341,6 +341,42 @@ pub(crate) fn query(worker: &Worker, picked: &Picked) -> Option<SpanQuery> {
     span.then(|| worker.span_details(picked.lane, picked.row, picked.start))
 }
 
+/// `picked`, a region or task of the outliers table picked on its
+/// goroutine's row of states, on the row that draws it, once the detail
+/// holding it is loaded: the row of its region nesting depth in the
+/// goroutine's lane, or the tasks lane's row it was packed into. `None`
+/// for any other pick, or until then.
+pub(crate) fn on_its_row(worker: &Worker, picked: &Picked) -> Option<Picked> {
+    let What::Span {
+        kind: kind @ (SpanKind::Region | SpanKind::Task),
+        ..
+    } = picked.what
+    else {
+        return None;
+    };
+    let (LaneKey::Goroutine(g), STATES_ROW) = (picked.lane, picked.row) else {
+        return None;
+    };
+    let (lane, first) = match kind {
+        SpanKind::Task => (LaneKey::Tasks, 0),
+        _ => (LaneKey::Goroutine(g), STATES_ROW + 1),
+    };
+    let rows = worker.timeline().lane(lane)?.rows();
+    // Asking pins the generation holding it: its detail is loaded, over a
+    // window holding it, whatever the view shows.
+    let _ = worker.span_details(lane, first, picked.start);
+    let row = (first..rows).find(|&row| {
+        worker
+            .loaded_span_details(lane, row, picked.start)
+            .is_some_and(|d| (d.kind, d.start) == (Some(kind), picked.start))
+    })?;
+    Some(Picked {
+        lane,
+        row,
+        ..picked.clone()
+    })
+}
+
 /// The view `visible` moved to centre relative time `at`, same width.
 pub(crate) fn centred((start, end): (f64, f64), at: i64) -> (f64, f64) {
     let half = (end - start) / 2.0;
