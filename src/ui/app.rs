@@ -322,7 +322,13 @@ impl GotvApp {
             return;
         };
         let at = (picked.lane, picked.row);
-        let Some(next) = session.worker.neighbour(at, picked.start, forward) else {
+        // From its last piece forward, its first back: a span joined
+        // across generations is several spans of the detail.
+        let from = match forward {
+            true => picked.end.saturating_sub(1).max(picked.start),
+            false => picked.start,
+        };
+        let Some(next) = session.worker.neighbour(at, from, forward) else {
             return;
         };
         let next = Picked::new(picked.lane, &next);

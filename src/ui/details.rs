@@ -120,9 +120,8 @@ impl Picked {
         let mut what = self.what.clone();
         // An interval of the outliers table picked on its goroutine's
         // lane is answered with that goroutine's state then: not its span.
-        if let What::Span { kind, .. } = &what
-            && details.kind != Some(*kind)
-        {
+        // A fold block or summary bucket is not one span.
+        if !matches!(&what, What::Span { kind, .. } if details.kind == Some(*kind)) {
             return self.clone();
         }
         // The part of a wait in a generation after the one it began in

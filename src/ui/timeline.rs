@@ -1214,7 +1214,16 @@ fn paint_lane(
     if let Some(item) = hit.and_then(|i| items.get(i)) {
         let at = (item.start, item.end, item.row);
         lanes::paint_outline(scene, body, at, Emphasis::Hovered);
-        shown.hovered = Some(Picked::new(key, item));
+        let picked = Picked::new(key, item);
+        // A span cut at a generation boundary reads whole where the detail
+        // on both sides is loaded (see `SpanDetails::joined`).
+        let whole = match item.kind {
+            crate::model::ItemKind::Span { .. } => {
+                frame.worker.loaded_span_details(key, item.row, item.start)
+            }
+            _ => None,
+        };
+        shown.hovered = Some(whole.map_or_else(|| picked.clone(), |d| picked.whole(&d)));
     }
     if let Some(selected) = state
         .selected
