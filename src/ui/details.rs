@@ -118,17 +118,18 @@ impl Picked {
     /// generation that answers about it (see `analysis::stitch`).
     pub(crate) fn whole(&self, details: &SpanDetails) -> Picked {
         let mut what = self.what.clone();
-        // An interval of the outliers table picked on its goroutine's
-        // lane is answered with that goroutine's state then: not its span.
-        // A fold block or summary bucket is not one span.
-        if !matches!(&what, What::Span { kind, .. } if details.kind == Some(*kind)) {
+        // A fold block or summary bucket is not one span; an interval of
+        // the outliers table picked on its goroutine's lane is answered
+        // with that goroutine's state then, another kind of span.
+        let What::Span { kind, label, .. } = &mut what else {
+            return self.clone();
+        };
+        if details.kind != Some(*kind) {
             return self.clone();
         }
         // The part of a wait in a generation after the one it began in
         // does not know its reason (see `SpanDetails::joined`).
-        if let What::Span { label, .. } = &mut what
-            && label.is_empty()
-        {
+        if label.is_empty() {
             label.clone_from(&details.label);
         }
         Picked {
@@ -323,21 +324,26 @@ pub(crate) enum PanelAction {
 /// What the worker knows of `picked` beyond its draw item: `None` for
 /// fold blocks and summary buckets, which are not one span.
 pub(crate) fn query(worker: &Worker, picked: &Picked) -> Option<SpanQuery> {
-    let span = match picked.what {
-        // A region or task of the outliers table, picked on its
-        // goroutine's row of states: the worker would answer about the
-        // goroutine's state then.
-        What::Span {
-            kind: SpanKind::Region | SpanKind::Task,
-            ..
-        } => !matches!(
-            (picked.lane, picked.row),
-            (LaneKey::Goroutine(_), STATES_ROW)
-        ),
-        What::Span { .. } => true,
-        _ => false,
-    };
+    // The worker would answer about the goroutine's state then.
+    let span = matches!(picked.what, What::Span { .. }) && off_its_row(picked).is_none();
     span.then(|| worker.span_details(picked.lane, picked.row, picked.start))
+}
+
+/// The kind of `picked` if it is a region or task of the outliers table
+/// picked on its goroutine's row of states (not the row that draws it),
+/// with the goroutine.
+fn off_its_row(picked: &Picked) -> Option<(SpanKind, i64)> {
+    match (&picked.what, picked.lane, picked.row) {
+        (
+            What::Span {
+                kind: kind @ (SpanKind::Region | SpanKind::Task),
+                ..
+            },
+            LaneKey::Goroutine(g),
+            STATES_ROW,
+        ) => Some((*kind, g)),
+        _ => None,
+    }
 }
 
 /// `picked`, a region or task of the outliers table picked on its
@@ -346,16 +352,7 @@ pub(crate) fn query(worker: &Worker, picked: &Picked) -> Option<SpanQuery> {
 /// goroutine's lane, or the tasks lane's row it was packed into. `None`
 /// for any other pick, or until then.
 pub(crate) fn on_its_row(worker: &Worker, picked: &Picked) -> Option<Picked> {
-    let What::Span {
-        kind: kind @ (SpanKind::Region | SpanKind::Task),
-        ..
-    } = picked.what
-    else {
-        return None;
-    };
-    let (LaneKey::Goroutine(g), STATES_ROW) = (picked.lane, picked.row) else {
-        return None;
-    };
+    let (kind, g) = off_its_row(picked)?;
     let (lane, first) = match kind {
         SpanKind::Task => (LaneKey::Tasks, 0),
         _ => (LaneKey::Goroutine(g), STATES_ROW + 1),

@@ -121,10 +121,11 @@ impl RangeStats {
             worker.lane_items(lane.key(), range, ns_per_px, &mut items);
             match lane.key() {
                 LaneKey::Goroutine(_) => {
-                    let before = stats.state_total();
-                    row_items(&items, FIRST_ROW).for_each(|i| stats.add_state(&i));
+                    let added: i64 = row_items(&items, FIRST_ROW)
+                        .map(|i| stats.add_state(&i))
+                        .sum();
                     // Only goroutines that exist in the range count.
-                    stats.goroutines += usize::from(stats.state_total() > before);
+                    stats.goroutines += usize::from(added > 0);
                 }
                 LaneKey::Proc(p) => {
                     let busy = row_items(&items, FIRST_ROW).map(|i| stats.busy(&i));
@@ -148,8 +149,9 @@ impl RangeStats {
         (item.end.min(self.range.end) - item.start.max(self.range.start)).max(0)
     }
 
-    /// Adds a goroutine lane's item to the state totals.
-    fn add_state(&mut self, item: &DrawItem<'_>) {
+    /// Adds a goroutine lane's item to the state totals; returns the time
+    /// it added.
+    fn add_state(&mut self, item: &DrawItem<'_>) -> i64 {
         let len = self.clipped(item);
         match item.kind {
             ItemKind::Span { kind, label, .. } => self.add_time(state_name(kind, label), len),
@@ -169,20 +171,25 @@ impl RangeStats {
                     true => (busy, idle, IDLE_UNSPLIT),
                     false => (idle, busy, BUSY_UNSPLIT),
                 };
-                self.add_time(state_name(kind, ""), dominant);
-                self.add_time(Some(other_name.to_owned()), other);
+                self.add_time(state_name(kind, ""), dominant)
+                    + self.add_time(Some(other_name.to_owned()), other)
             }
             ItemKind::Fold { .. } => {
                 self.approximate = true;
-                self.add_time(Some(MIXED.to_owned()), len);
+                self.add_time(Some(MIXED.to_owned()), len)
             }
         }
     }
 
-    /// Adds `len` ns to state `name`, if it is a state.
-    fn add_time(&mut self, name: Option<String>, len: i64) {
-        if let Some(name) = name.filter(|_| len > 0) {
-            *self.states.entry(name).or_default() += len;
+    /// Adds `len` ns to state `name`, if it is a state; returns the time
+    /// added.
+    fn add_time(&mut self, name: Option<String>, len: i64) -> i64 {
+        match name.filter(|_| len > 0) {
+            Some(name) => {
+                *self.states.entry(name).or_default() += len;
+                len
+            }
+            None => 0,
         }
     }
 

@@ -56,7 +56,7 @@ impl DetailCache {
         keep: &[usize],
         budget: usize,
     ) -> Vec<usize> {
-        self.entries.retain(|e| e.generation != generation);
+        self.remove(generation);
         self.clock += 1;
         let bytes = model.bytes();
         self.entries.push(Entry {

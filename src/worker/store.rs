@@ -852,10 +852,6 @@ mod tests {
         assert_eq!(wants_at(0).start, 0, "a window stays inside its generation");
     }
 
-    /// A span selected in view that began long before the view's window
-    /// (in the same generation) is answered from that window, which holds
-    /// it whole: the view keeps its window rather than losing its detail
-    /// to one around the span's start.
     /// The sample trace's bytes, and a store with the summary of each of
     /// its generations, each said to take `size` bytes of the file.
     fn summarized_sample(size: usize) -> (Vec<u8>, Store) {
@@ -884,6 +880,16 @@ mod tests {
             }
         }
         (bytes, store)
+    }
+
+    /// Hands the store generation `g`'s full detail, `model`, as the
+    /// worker does.
+    fn hold(store: &mut Store, g: usize, model: GenerationModel) {
+        store.apply(Update::Decoded {
+            generation: g,
+            summary: None,
+            detail: Some(Box::new(model)),
+        });
     }
 
     /// The bucket holding a generation boundary is drawn once, from both
@@ -929,12 +935,7 @@ mod tests {
         for g in 0..2 {
             let open = OpenAnnotations::default();
             let (_, model, ..) = build_window(&trace, g, &open, whole, false).expect("builds");
-            let detail = Some(Box::new(model));
-            store.apply(Update::Decoded {
-                generation: g,
-                summary: None,
-                detail,
-            });
+            hold(&mut store, g, model);
         }
         let view = TimeSpan::new(bands[0].end - 2_000_000, bands[0].end + 2_000_000);
         let mut items = Vec::new();
@@ -965,11 +966,7 @@ mod tests {
             .next()
             .and_then(|row| row.iter().max_by_key(|s| s.len()));
         let (start, end) = span.map(|s| (s.start, s.end())).expect("a state");
-        store.apply(Update::Decoded {
-            generation: 0,
-            summary: None,
-            detail: Some(Box::new(model)),
-        });
+        hold(&mut store, 0, model);
         let view = TimeSpan::new((start + end) / 2, end);
         let mut items = Vec::new();
         store.lane_items(key, view, 1_000.0, &mut items);
@@ -995,12 +992,7 @@ mod tests {
             spans.push(span);
             let at = if g == 0 { span.end - 1 } else { span.start };
             pieces.push(model.span_details(key, 0, at).expect("G1 lives on"));
-            let detail = Some(Box::new(model));
-            store.apply(Update::Decoded {
-                generation: g,
-                summary: None,
-                detail,
-            });
+            hold(&mut store, g, model);
         }
         let [earlier, later] = &pieces[..] else {
             unreachable!()
@@ -1026,6 +1018,10 @@ mod tests {
         }
     }
 
+    /// A span selected in view that began long before the view's window
+    /// (in the same generation) is answered from that window, which holds
+    /// it whole: the view keeps its window rather than losing its detail
+    /// to one around the span's start.
     #[test]
     fn a_span_begun_before_the_views_window_is_answered_from_it() {
         use crate::model::{OpenAnnotations, build_generation, build_window};
@@ -1065,12 +1061,7 @@ mod tests {
             "{window:?}"
         );
         let (_, model, ..) = build_window(&trace, g, &open, window, false).expect("builds");
-        let detail = Some(Box::new(model));
-        store.apply(Update::Decoded {
-            generation: g,
-            summary: None,
-            detail,
-        });
+        hold(&mut store, g, model);
 
         let SpanQuery::Ready(details) = store.span_details(key, 0, span.0) else {
             panic!("answered from the view's window");
@@ -1105,11 +1096,7 @@ mod tests {
         };
         let open = OpenAnnotations::default();
         let (_, model, ..) = build_window(&trace, 0, &open, window, false).expect("builds");
-        store.apply(Update::Decoded {
-            generation: 0,
-            summary: None,
-            detail: Some(Box::new(model)),
-        });
+        hold(&mut store, 0, model);
         // G1's first state, which begins with the generation, far from
         // the window in its middle.
         let t = band.start + 1;
@@ -1121,11 +1108,7 @@ mod tests {
         };
         assert!(pinned.covers(TimeSpan::new(t, t + 1)), "{pinned:?}");
         let (_, model, ..) = build_window(&trace, 0, &open, pinned, false).expect("builds");
-        store.apply(Update::Decoded {
-            generation: 0,
-            summary: None,
-            detail: Some(Box::new(model)),
-        });
+        hold(&mut store, 0, model);
         assert!(matches!(store.span_details(key, 0, t), SpanQuery::Ready(_)));
     }
 
